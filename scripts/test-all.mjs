@@ -1,0 +1,174 @@
+#!/usr/bin/env node
+// Runs the whole test suite under Node 20 (tsx), Node 24, Bun and Deno, one
+// runtime after the other, and ends with one summary line per runtime and a
+// final `N passed, N failed` line. Exit code 1 when any runtime fails.
+//
+//   npm test                         all four runtimes
+//   TEST_RUNTIMES=node20,bun npm test  a subset
+//   npm test -- test/kube            only some files or folders
+import { spawn, spawnSync } from "node:child_process";
+import { existsSync, mkdirSync } from "node:fs";
+import { readdirSync, statSync } from "node:fs";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), "..");
+const bin = (name) => join(root, "node_modules", ".bin", process.platform === "win32" ? `${name}.cmd` : name);
+
+function listTests(paths) {
+  const out = [];
+  const walk = (p) => {
+    const st = statSync(p);
+    if (st.isDirectory()) {
+      for (const e of readdirSync(p).sort()) walk(join(p, e));
+    } else if (/\.test\.ts$/.test(p)) out.push(p);
+  };
+  for (const p of paths) walk(resolve(root, p));
+  return out.map((p) => p.slice(root.length + 1));
+}
+
+/** Finds or installs the Node 24 binary for this platform (npm `node-<os>-<arch>@24`). */
+function node24() {
+  const major = Number(process.versions.node.split(".")[0]);
+  if (major === 24) return process.execPath;
+  const os = process.platform === "win32" ? "win" : process.platform;
+  const pkg = `node-${os}-${process.arch}`;
+  const dir = join(root, ".cache", "node24");
+  const exe = process.platform === "win32"
+    ? join(dir, "node_modules", pkg, "bin", "node.exe")
+    : join(dir, "node_modules", pkg, "bin", "node");
+  if (!existsSync(exe)) {
+    mkdirSync(dir, { recursive: true });
+    console.log(`# installing ${pkg}@24 into .cache/node24 (Node 24 for the test matrix)`);
+    const r = spawnSync("npm", ["install", "--no-save", "--no-package-lock", "--prefix", dir, `${pkg}@24`], {
+      stdio: "inherit",
+      shell: process.platform === "win32",
+    });
+    if (r.status !== 0 || !existsSync(exe)) return undefined;
+  }
+  return exe;
+}
+
+const runtimes = {
+  node20: (files) => {
+    const major = Number(process.versions.node.split(".")[0]);
+    const exe = major === 20 ? process.execPath : "node";
+    return [exe, ["--import", "tsx", "--test", "--test-reporter=spec", "--test-concurrency=2", ...files]];
+  },
+  node24: (files) => {
+    const exe = node24();
+    if (!exe) return undefined;
+    return [exe, ["--test", "--test-reporter=spec", "--test-concurrency=2", ...files]];
+  },
+  bun: (files) => [bin("bun"), ["test", "--timeout=120000", ...files.map((f) => `./${f}`)]],
+  deno: (files) => [bin("deno"), ["test", "-A", "--no-check", "--quiet", ...files]],
+};
+
+function parse(name, rawText) {
+  // eslint-disable-next-line no-control-regex
+  const text = rawText.replace(/\x1b\[[0-9;]*m/g, "");
+  const num = (re) => {
+    let m;
+    let last;
+    const g = new RegExp(re.source, "gm");
+    while ((m = g.exec(text)) !== null) last = Number(m[1]);
+    return last;
+  };
+  if (name.startsWith("node")) {
+    return { passed: num(/^(?:#|ℹ) pass (\d+)/), failed: num(/^(?:#|ℹ) fail (\d+)/), skipped: num(/^(?:#|ℹ) skipped (\d+)/) ?? 0 };
+  }
+  if (name === "bun") {
+    return { passed: num(/^\s*(\d+) pass/), failed: num(/^\s*(\d+) fail/) ?? 0, skipped: num(/^\s*(\d+) skip/) ?? 0 };
+  }
+  // Deno prints node:test `describe` blocks as containers ("name ..." alone on a
+  // line, closed later by "name ... ok"); count only the leaves.
+  if (!/(?:ok|FAILED) \| \d+ passed/.test(text)) return { passed: undefined, failed: undefined, skipped: 0 };
+  const open = new Set();
+  let passed = 0;
+  let failed = 0;
+  let skipped = 0;
+  for (const raw of text.split("\n")) {
+    const line = raw.replace(/\s*\(\d+(?:\.\d+)?m?s\)\s*$/, "").trimEnd();
+    const opener = /^(\s*)(.+) \.\.\.$/.exec(line);
+    if (opener) {
+      open.add(opener[1] + opener[2]);
+      continue;
+    }
+    const close = /^(\s*)(.+) \.\.\. (ok|FAILED|ignored)\b/.exec(line);
+    if (!close) continue;
+    const key = close[1] + close[2];
+    if (open.has(key)) {
+      open.delete(key);
+      continue;
+    }
+    if (close[3] === "ok") passed++;
+    else if (close[3] === "FAILED") failed++;
+    else skipped++;
+  }
+  return { passed, failed, skipped };
+}
+
+function run(name, cmd, args) {
+  return new Promise((done) => {
+    console.log(`\n# ── ${name}: ${[cmd.split(/[\\/]/).pop(), ...args.slice(0, 4)].join(" ")} …`);
+    const child = spawn(cmd, args, {
+      cwd: root,
+      env: { ...process.env, FORCE_COLOR: "0", NO_COLOR: "1", KRATOS_KUBE_TEST_RUNTIME: name },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let text = "";
+    const onData = (stream) => (d) => {
+      text += d.toString();
+      stream.write(d);
+    };
+    child.stdout.on("data", onData(process.stdout));
+    child.stderr.on("data", onData(process.stderr));
+    child.on("close", (code) => done({ code, text }));
+  });
+}
+
+const argv = process.argv.slice(2);
+const files = listTests(argv.length ? argv : ["test"]);
+const wanted = (process.env.TEST_RUNTIMES ?? "node20,node24,bun,deno").split(",").map((s) => s.trim()).filter(Boolean);
+const rows = [];
+let failedAny = false;
+for (const name of wanted) {
+  const make = runtimes[name];
+  if (!make) {
+    console.error(`unknown runtime ${name}; known: ${Object.keys(runtimes).join(", ")}`);
+    process.exit(2);
+  }
+  const spec = make(files);
+  if (!spec) {
+    rows.push({ name, passed: 0, failed: 1, skipped: 0, note: "runtime could not be installed" });
+    failedAny = true;
+    continue;
+  }
+  const { code, text } = await run(name, spec[0], spec[1]);
+  const r = parse(name, text);
+  const passed = r.passed ?? 0;
+  let failed = r.failed ?? 0;
+  let note = "";
+  if (r.passed === undefined) {
+    note = "no test summary found in the output";
+    failed = Math.max(failed, 1);
+  } else if (code !== 0 && failed === 0) {
+    note = `exited with code ${code}`;
+    failed = 1;
+  }
+  if (failed > 0) failedAny = true;
+  rows.push({ name, passed, failed, skipped: r.skipped, note });
+}
+
+console.log("\n# ── summary");
+let p = 0;
+let f = 0;
+let s = 0;
+for (const r of rows) {
+  p += r.passed;
+  f += r.failed;
+  s += r.skipped;
+  console.log(`${r.name}: ${r.passed} passed, ${r.failed} failed, ${r.skipped} skipped${r.note ? ` (${r.note})` : ""}`);
+}
+console.log(`${p} passed, ${f} failed, ${s} skipped`);
+process.exit(failedAny ? 1 : 0);
