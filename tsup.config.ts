@@ -6,7 +6,7 @@ export default defineConfig({
     "kube/index": "src/kube/index.ts",
     "connect/index": "src/connect/index.ts",
     "testing/index": "src/testing/index.ts",
-    "cli/main": "src/cli/main.ts",
+    "cli/main": "cli/main.ts",
   },
   format: ["esm"],
   target: "node20",

@@ -1,0 +1,82 @@
+/**
+ * The layering rules of ARCHITECTURE.md, checked on the import statements of
+ * every source file.
+ */
+import { describe, it } from "node:test";
+import assert from "node:assert/strict";
+import { readFileSync, readdirSync, statSync } from "node:fs";
+import { join, relative } from "node:path";
+import { fileURLToPath } from "node:url";
+
+const root = fileURLToPath(new URL("../../", import.meta.url));
+const src = join(root, "src");
+
+function files(dir: string): string[] {
+  const out: string[] = [];
+  for (const e of readdirSync(dir)) {
+    const p = join(dir, e);
+    if (statSync(p).isDirectory()) out.push(...files(p));
+    else if (p.endsWith(".ts")) out.push(p);
+  }
+  return out;
+}
+
+interface Import {
+  file: string;
+  spec: string;
+}
+
+function imports(file: string): Import[] {
+  const text = readFileSync(file, "utf8");
+  const out: Import[] = [];
+  const re = /(?:^|\n)\s*(?:import|export)\s[^'"]*?from\s*["']([^"']+)["']|import\(\s*["']([^"']+)["']\s*\)/g;
+  let m: RegExpExecArray | null;
+  while ((m = re.exec(text)) !== null) out.push({ file: relative(root, file), spec: (m[1] ?? m[2])! });
+  return out;
+}
+
+const all = files(src).flatMap(imports);
+const area = (file: string): string => file.split("/")[1] ?? "";
+const target = (imp: Import): string | undefined => {
+  if (!imp.spec.startsWith(".")) return undefined;
+  const abs = join(root, imp.file, "..", imp.spec);
+  return relative(src, abs).split("/")[0];
+};
+
+describe("architecture", () => {
+  it("uses .ts import specifiers for relative imports", () => {
+    const bad = all.filter((i) => i.spec.startsWith(".") && !i.spec.endsWith(".ts"));
+    assert.deepEqual(bad, []);
+  });
+
+  it("imports nothing under src/ from src/testing/ except inside testing", () => {
+    const bad = all.filter((i) => area(i.file) !== "testing" && target(i) === "testing");
+    assert.deepEqual(bad, []);
+  });
+
+  it("mentions node:*, undici, Deno and Bun only in src/runtime/ (and the test server)", () => {
+    const allowed = new Set(["runtime", "testing"]);
+    const bad = all.filter((i) => !allowed.has(area(i.file)) && (i.spec.startsWith("node:") || i.spec === "undici"));
+    assert.deepEqual(bad, []);
+    for (const file of files(src)) {
+      const rel = relative(root, file);
+      if (allowed.has(area(rel))) continue;
+      const text = readFileSync(file, "utf8").replace(/\/\*[\s\S]*?\*\/|\/\/.*$/gm, "");
+      assert.ok(!/\b(?:Deno|Bun)\s*\./.test(text), `${rel} mentions Deno or Bun`);
+      assert.ok(!/\bprocess\s*\./.test(text), `${rel} mentions process`);
+    }
+  });
+
+  it("keeps src/connect/ independent of the rest of the library", () => {
+    const bad = all.filter((i) => area(i.file) === "connect" && target(i) !== undefined && target(i) !== "connect");
+    assert.deepEqual(bad, []);
+  });
+
+  it("keeps the pure cores free of I/O (reflector state, pickers, codec)", () => {
+    const pure = ["src/kube/reflector/state.ts", "src/connect/picker.ts", "src/registry/kratos-codec.ts"];
+    const bad = all.filter(
+      (i) => pure.includes(i.file) && (i.spec.startsWith("node:") || i.spec === "undici" || target(i) === "runtime"),
+    );
+    assert.deepEqual(bad, []);
+  });
+});
