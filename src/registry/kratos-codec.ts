@@ -1,0 +1,277 @@
+/**
+ * Pure conversions between Kratos service instances and Pods, byte-compatible
+ * with go-kratos/kratos `contrib/registry/kubernetes/registry.go`
+ * (`getServiceInstanceFromPod`, `Register`, `getProtocolMapByEndpoints`).
+ * No I/O: everything here is a function of its arguments.
+ *
+ * @module
+ */
+import {
+  KRATOS_ANNOTATION_METADATA,
+  KRATOS_ANNOTATION_PROTOCOLS,
+  KRATOS_LABEL_APP,
+  KRATOS_LABEL_ID,
+  KRATOS_LABEL_VERSION,
+  projectPod,
+  type PodRecord,
+} from "../kube/pod-record.ts";
+import type { Pod } from "../kube/wire.ts";
+import { RegistryError } from "./errors.ts";
+import { goJsonString, goJsonStringMap } from "./go-json.ts";
+
+/** A service instance, the same shape as Go Kratos's `registry.ServiceInstance`. */
+export interface ServiceInstance {
+  /** Instance ID (label `kratos-service-id`, usually the Pod name). */
+  id: string;
+  /** Service name (label `kratos-service-app`), e.g. `sayhello.service`. */
+  name: string;
+  /** Version (label `kratos-service-version`). */
+  version: string;
+  /** String metadata (annotation `kratos-service-metadata`), e.g. `weight`, `region`. */
+  metadata: Record<string, string>;
+  /** Endpoint URLs such as `grpc://10.1.2.3:9000` (IPv6 in brackets). */
+  endpoints: string[];
+}
+
+/**
+ * Which pods count as instances.
+ * - `"ready"` (default): phase Running, condition Ready=True, no deletionTimestamp;
+ *   a pod leaves at the MODIFIED event that starts its graceful deletion.
+ * - `"kratos"`: exactly Go Kratos's rule, phase Running only (it keeps routing
+ *   to unready and terminating pods).
+ */
+export type Selection = "ready" | "kratos";
+
+/** Why a pod gives no instance. Only `bad-*` and `no-ip` are worth reporting. */
+export type SkipCode = "not-registered" | "not-selected" | "no-ip" | "bad-metadata" | "bad-protocols" | "bad-object";
+
+/** The outcome of reading one pod: an instance, or why not. */
+export type InstanceResult =
+  | { readonly ok: true; readonly instance: ServiceInstance }
+  | { readonly ok: false; readonly code: SkipCode; readonly reason: string };
+
+/** True for skip codes that mean a malformed pod (reported through `onSkippedPod`). */
+export function isMalformed(code: SkipCode): boolean {
+  return code === "no-ip" || code === "bad-metadata" || code === "bad-protocols" || code === "bad-object";
+}
+
+/** Whether a pod passes the selection rule (see {@link Selection}). */
+export function isSelected(pod: PodRecord, selection: Selection = "ready"): boolean {
+  if (pod.phase !== "Running") return false;
+  return selection === "kratos" || (pod.ready && !pod.terminating);
+}
+
+/** Annotation values Go Kratos treats as "none" (`isEmptyObjectString`). */
+const EMPTY_SPELLINGS: ReadonlySet<string> = new Set(["", "{}", "null", "nil", "[]"]);
+
+function setOwn(target: Record<string, string>, key: string, value: string): void {
+  if (key === "__proto__") Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true });
+  else target[key] = value;
+}
+
+/**
+ * Parses a `kratos-service-metadata` or `kratos-service-protocols` annotation
+ * as Go Kratos does (json-iterator into `map[string]string`): the "empty"
+ * spellings give `{}`, JSON `null` values give `""`, anything but an object of
+ * strings is an error (returned as a string).
+ */
+export function parseStringMapAnnotation(raw: string | undefined): Record<string, string> | string {
+  const out: Record<string, string> = {};
+  if (raw === undefined || EMPTY_SPELLINGS.has(raw)) return out;
+  let value: unknown;
+  try {
+    value = JSON.parse(raw);
+  } catch (e) {
+    return `invalid JSON (${e instanceof Error ? e.message : String(e)})`;
+  }
+  if (value === null) return out;
+  if (typeof value !== "object" || Array.isArray(value)) return `expected a JSON object, got ${Array.isArray(value) ? "an array" : typeof value}`;
+  for (const [k, v] of Object.entries(value)) {
+    if (v === null) setOwn(out, k, "");
+    else if (typeof v === "string") setOwn(out, k, v);
+    else return `value of ${JSON.stringify(k)} is a ${Array.isArray(v) ? "array" : typeof v}, not a string`;
+  }
+  return out;
+}
+
+/** `net.JoinHostPort`: brackets around hosts containing a colon (IPv6). */
+function joinHostPort(host: string, port: number): string {
+  return host.includes(":") ? `[${host}]:${port}` : `${host}:${port}`;
+}
+
+/**
+ * Reads a cached pod as Go Kratos's `getServiceInstanceFromPod` does, without
+ * applying a selection rule. Pods without a `kratos-service-app` label value
+ * (never registered, or deregistered by Go Kratos, which blanks the labels)
+ * are `not-registered`. A pod without an IP, or with a malformed annotation,
+ * is skipped with the reason instead of failing the whole service.
+ */
+export function instanceFromRecord(pod: PodRecord): InstanceResult {
+  const name = pod.labels[KRATOS_LABEL_APP];
+  if (name === undefined || name === "") return { ok: false, code: "not-registered", reason: `label ${KRATOS_LABEL_APP} is empty or missing` };
+  const ip = pod.podIPs[0];
+  if (ip === undefined) return { ok: false, code: "no-ip", reason: "pod has no IP (status.podIP is empty)" };
+  const metadata = parseStringMapAnnotation(pod.metadata);
+  if (typeof metadata === "string") return { ok: false, code: "bad-metadata", reason: `annotation ${KRATOS_ANNOTATION_METADATA}: ${metadata}` };
+  const protocols = parseStringMapAnnotation(pod.protocols);
+  if (typeof protocols === "string") return { ok: false, code: "bad-protocols", reason: `annotation ${KRATOS_ANNOTATION_PROTOCOLS}: ${protocols}` };
+  const endpoints: string[] = [];
+  for (const p of pod.ports) {
+    // Order of Go Kratos: the annotation's entry, else the port name up to its
+    // first "-", else the port protocol (TCP).
+    let scheme = Object.hasOwn(protocols, String(p.port)) ? protocols[String(p.port)]! : "";
+    if (scheme === "") scheme = p.name !== undefined ? p.name.split("-")[0]! : p.protocol;
+    endpoints.push(`${scheme}://${joinHostPort(ip, p.port)}`);
+  }
+  return {
+    ok: true,
+    instance: {
+      id: pod.labels[KRATOS_LABEL_ID] ?? "",
+      name,
+      version: pod.labels[KRATOS_LABEL_VERSION] ?? "",
+      metadata,
+      endpoints,
+    },
+  };
+}
+
+/** {@link instanceFromRecord} behind the {@link Selection} rule (`not-selected` when it fails). */
+export function selectInstance(pod: PodRecord, selection: Selection = "ready"): InstanceResult {
+  if (!isSelected(pod, selection)) {
+    return { ok: false, code: "not-selected", reason: `phase ${pod.phase || "(none)"}, ready ${pod.ready}, terminating ${pod.terminating}` };
+  }
+  return instanceFromRecord(pod);
+}
+
+/** {@link selectInstance} on a Pod as read from the API (projected first). */
+export function instanceFromPod(pod: Pod, selection: Selection = "ready"): InstanceResult {
+  const record = projectPod(pod);
+  if (typeof record === "string") return { ok: false, code: "bad-object", reason: record };
+  return selectInstance(record, selection);
+}
+
+/** Kubernetes label value syntax (apimachinery `validation.IsValidLabelValue`). */
+const LABEL_VALUE = /^(?:[A-Za-z0-9](?:[-A-Za-z0-9_.]*[A-Za-z0-9])?)?$/;
+/** apimachinery `validation.LabelValueMaxLength`. */
+const LABEL_VALUE_MAX = 63;
+
+/** Returns why `value` is not a valid label value, or undefined when it is. */
+export function labelValueProblem(value: unknown): string | undefined {
+  if (typeof value !== "string") return `must be a string, got ${typeof value}`;
+  if (value.length > LABEL_VALUE_MAX) return `must be at most ${LABEL_VALUE_MAX} characters, got ${value.length}`;
+  if (!LABEL_VALUE.test(value)) {
+    return "must be empty or consist of alphanumerics, '-', '_' or '.', and start and end with an alphanumeric";
+  }
+  return undefined;
+}
+
+/**
+ * Splits an endpoint like Go's `url.Parse` + `u.Port()` + `u.Scheme`
+ * (scheme lower-cased, query such as the legacy `?isSecure=` ignored), but
+ * stricter: an endpoint must be `scheme://host:port` with a port in 1..65535.
+ */
+export function endpointSchemePort(endpoint: string): { scheme: string; port: string } | string {
+  const m = /^([A-Za-z][A-Za-z0-9+.-]*):\/\/([^/?#]*)/.exec(endpoint);
+  if (m === null) return "must look like scheme://host:port";
+  const scheme = m[1]!.toLowerCase();
+  let host = m[2]!;
+  const at = host.lastIndexOf("@");
+  if (at >= 0) host = host.slice(at + 1);
+  let port: string;
+  if (host.startsWith("[")) {
+    const close = host.indexOf("]");
+    if (close < 0) return "has an unclosed '[' in its host";
+    const rest = host.slice(close + 1);
+    if (rest !== "" && !/^:\d*$/.test(rest)) return "has an invalid port";
+    port = rest.slice(1);
+  } else {
+    const colon = host.lastIndexOf(":");
+    if (colon < 0) return "has no port";
+    port = host.slice(colon + 1);
+    if (!/^\d*$/.test(port)) return "has an invalid port";
+  }
+  if (port === "") return "has no port";
+  const n = Number(port);
+  if (n < 1 || n > 65535) return `has port ${port}, outside 1..65535`;
+  return { scheme, port };
+}
+
+/** Go Kratos's `getProtocolMapByEndpoints`: port → scheme (a later endpoint on the same port wins). */
+export function protocolsFromEndpoints(endpoints: readonly string[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const e of endpoints) {
+    const r = typeof e === "string" ? endpointSchemePort(e) : "must be a string";
+    if (typeof r === "string") throw new RegistryError("INVALID_INSTANCE", `endpoint ${JSON.stringify(e)} ${r}`);
+    setOwn(out, r.port, r.scheme);
+  }
+  return out;
+}
+
+/**
+ * Checks that an instance can be written to a Pod: the three label values are
+ * valid Kubernetes label values, metadata values are strings, endpoints parse.
+ * Throws a {@link RegistryError} `INVALID_INSTANCE` naming the field.
+ */
+export function validateInstance(instance: ServiceInstance): void {
+  if (instance === null || typeof instance !== "object") throw new RegistryError("INVALID_INSTANCE", "service instance must be an object");
+  const labels: [string, unknown][] = [
+    [KRATOS_LABEL_ID, instance.id],
+    [KRATOS_LABEL_APP, instance.name],
+    [KRATOS_LABEL_VERSION, instance.version],
+  ];
+  for (const [key, value] of labels) {
+    const problem = labelValueProblem(value);
+    if (problem !== undefined) {
+      throw new RegistryError("INVALID_INSTANCE", `label ${key}=${JSON.stringify(value)} is not a valid Kubernetes label value: ${problem}`);
+    }
+  }
+  if (instance.name === "") throw new RegistryError("INVALID_INSTANCE", `label ${KRATOS_LABEL_APP} (the service name) must not be empty`);
+  const metadata: unknown = instance.metadata ?? {};
+  if (typeof metadata !== "object" || metadata === null) throw new RegistryError("INVALID_INSTANCE", "metadata must be an object of strings");
+  for (const [k, v] of Object.entries(metadata)) {
+    if (typeof v !== "string") throw new RegistryError("INVALID_INSTANCE", `metadata ${JSON.stringify(k)} is a ${typeof v}, not a string`);
+  }
+  if (!Array.isArray(instance.endpoints)) throw new RegistryError("INVALID_INSTANCE", "endpoints must be an array of strings");
+  protocolsFromEndpoints(instance.endpoints);
+}
+
+/** The labels and annotations Go Kratos's `Register` writes for an instance (validated first). */
+export function registrationMetadata(instance: ServiceInstance): {
+  labels: Record<string, string>;
+  annotations: Record<string, string>;
+} {
+  validateInstance(instance);
+  return {
+    labels: {
+      [KRATOS_LABEL_APP]: instance.name,
+      [KRATOS_LABEL_ID]: instance.id,
+      [KRATOS_LABEL_VERSION]: instance.version,
+    },
+    annotations: {
+      [KRATOS_ANNOTATION_METADATA]: goJsonStringMap(instance.metadata ?? {}),
+      [KRATOS_ANNOTATION_PROTOCOLS]: goJsonStringMap(protocolsFromEndpoints(instance.endpoints)),
+    },
+  };
+}
+
+/**
+ * The strategic merge patch body registering `instance`, byte for byte as Go
+ * Kratos marshals it: `{"metadata":{"labels":{…},"annotations":{…}}}`, keys
+ * sorted, no spaces. (Go's `metav1.ObjectMeta` also emits
+ * `"creationTimestamp":null`, which the apiserver ignores on update; it is
+ * left out here.) Throws `INVALID_INSTANCE` before anything is sent.
+ */
+export function registerPatchBody(instance: ServiceInstance): string {
+  const { labels, annotations } = registrationMetadata(instance);
+  return `{"metadata":{"labels":${goJsonStringMap(labels)},"annotations":${goJsonStringMap(annotations)}}}`;
+}
+
+/**
+ * The strategic merge patch body deregistering: the three labels and two
+ * annotations set to `null`, which removes them (Go Kratos instead blanks
+ * them to `""` and `{}`; discovery treats both the same).
+ */
+export function deregisterPatchBody(): string {
+  const nul = (keys: string[]): string => `{${keys.map((k) => `${goJsonString(k)}:null`).join(",")}}`;
+  return `{"metadata":{"labels":${nul([KRATOS_LABEL_APP, KRATOS_LABEL_ID, KRATOS_LABEL_VERSION])},"annotations":${nul([KRATOS_ANNOTATION_METADATA, KRATOS_ANNOTATION_PROTOCOLS])}}}`;
+}
