@@ -1,2 +1,71 @@
-/** @module */
-export {};
+/**
+ * `kratos-kube/kube`: a small Kubernetes client for Node, Bun and Deno.
+ *
+ * - {@link KubeConfig}: where the API is and how to authenticate, from explicit
+ *   options, a pod's service account (`inCluster`), kubectl's kubeconfig
+ *   (`fromKubeconfig`, exec plugins included) or whichever applies (`load`).
+ *   Printing a config never shows a token or key.
+ * - {@link createKubeClient}: the pod operations ({@link PodApi}), raw requests
+ *   and `SelfSubjectAccessReview`, over the runtime's own TLS-capable fetch or
+ *   an injected {@link FetchLike}.
+ *
+ * ## Errors
+ * A non-2xx answer is a {@link KubeApiError} (Status fields, `retryAfterSeconds`,
+ * predicates such as `isGone()`); no answer is a {@link KubeConnectionError}
+ * naming the server (`tls: true` for certificate problems); an unusable
+ * configuration is a {@link KubeConfigError}. Each has a stable `code`.
+ *
+ * ## Recovery
+ * The client retries only once, after a 401, with a re-read token (token file
+ * or exec plugin). Token files are re-read about every 50 s (client-go's 1 min
+ * minus 10 s), and a failed read keeps the last good token.
+ *
+ * @example
+ * ```ts
+ * import { KubeConfig, createKubeClient } from "kratos-kube/kube";
+ * await using client = createKubeClient({ config: await KubeConfig.load() });
+ * const pods = await client.listPods({ namespace: client.config.namespace, limit: 500 });
+ * ```
+ *
+ * @module
+ */
+
+// ── config, client, errors ────────────────────────────────────────────────
+export { KubeConfig } from "./config.ts";
+export type { FromKubeconfigOptions, InClusterOptions, KubeConfigOptions, LoadOptions } from "./config.ts";
+export { createKubeClient, PATCH_CONTENT_TYPES, KRATOS_KUBE_VERSION } from "./client.ts";
+export type { KubeClient, KubeClientOptions, KubeRequestOptions, QueryValues } from "./client.ts";
+export { KubeApiError, KubeConfigError, KubeConnectionError, WatchError } from "./errors.ts";
+export type { KubeApiErrorInit, WatchErrorKind } from "./errors.ts";
+export { SERVICE_ACCOUNT_DIR } from "./in-cluster.ts";
+export { TOKEN_FILE_REFRESH_MS } from "./token-source.ts";
+
+// ── shared contracts ──────────────────────────────────────────────────────
+export type { FetchLike } from "./fetch-like.ts";
+export type { Clock, TimerHandle } from "./clock.ts";
+export { systemClock, sleep } from "./clock.ts";
+export type { ListPodsOptions, PatchType, PodApi, WatchPodsOptions } from "./pod-api.ts";
+export type {
+  ContainerPort,
+  Container,
+  ListMeta,
+  ObjectMeta,
+  Pod,
+  PodCondition,
+  PodList,
+  Status,
+  WatchEvent,
+  WatchEventType,
+} from "./wire.ts";
+export { INITIAL_EVENTS_END_ANNOTATION, WATCH_EVENT_TYPES } from "./wire.ts";
+export type { PodPort, PodRecord } from "./pod-record.ts";
+export {
+  KRATOS_ANNOTATION_METADATA,
+  KRATOS_ANNOTATION_PROTOCOLS,
+  KRATOS_LABEL_APP,
+  KRATOS_LABEL_ID,
+  KRATOS_LABEL_VERSION,
+  projectPod,
+} from "./pod-record.ts";
+
+// ── reflector and pod cache (owned by the reflector engineer; append below) ──

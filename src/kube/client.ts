@@ -1,0 +1,279 @@
+/**
+ * {@link createKubeClient}: the pod operations of {@link PodApi} plus raw
+ * requests, over a {@link FetchLike} (injected, or the runtime's own fetch built
+ * with the config's CA and client certificate).
+ *
+ * Errors: a non-2xx answer rejects with {@link KubeApiError}; no answer at all
+ * (refused, DNS, TLS) rejects with {@link KubeConnectionError} naming the
+ * server; an aborted signal rejects with the signal's reason. The client
+ * retries nothing itself except once after a 401 when the token can be
+ * renewed (a token file or exec plugin); backoff belongs to the reflector,
+ * which reads {@link KubeApiError.retryAfterSeconds}.
+ *
+ * @module
+ */
+import { runtimeLabel } from "../runtime/detect.ts";
+import type { RuntimeFetch } from "../runtime/fetch.ts";
+import { createRuntimeFetch } from "../runtime/fetch.ts";
+import type { Clock } from "./clock.ts";
+import { systemClock } from "./clock.ts";
+import type { KubeConfig } from "./config.ts";
+import { configInternals, isLoopbackHost } from "./config.ts";
+import { KubeApiError, KubeConfigError, KubeConnectionError } from "./errors.ts";
+import type { FetchLike } from "./fetch-like.ts";
+import type { ListPodsOptions, PatchType, PodApi, WatchPodsOptions } from "./pod-api.ts";
+import { createTokenSource } from "./token-source.ts";
+import type { Pod, PodList } from "./wire.ts";
+
+/** The package version sent in `User-Agent` (kept equal to package.json by a test). */
+export const KRATOS_KUBE_VERSION = "0.1.0";
+
+/** Patch content types (apimachinery `pkg/types/patch.go`). */
+export const PATCH_CONTENT_TYPES: Readonly<Record<PatchType, string>> = {
+  strategic: "application/strategic-merge-patch+json",
+  merge: "application/merge-patch+json",
+  json: "application/json-patch+json",
+};
+
+/** Query values; `undefined` entries are left out. */
+export type QueryValues = Record<string, string | number | boolean | undefined>;
+
+/** Options of {@link KubeClient.request}. */
+export interface KubeRequestOptions {
+  query?: QueryValues | undefined;
+  /** A string or bytes are sent as they are; anything else as JSON. */
+  body?: unknown;
+  /** Default `application/json` when there is a body. */
+  contentType?: string | undefined;
+  signal?: AbortSignal | undefined;
+}
+
+/** A Kubernetes API client: pod operations, raw requests and an access check. */
+export interface KubeClient extends PodApi, AsyncDisposable {
+  /** The config it was built from. */
+  readonly config: KubeConfig;
+  /** One request; resolves to a 2xx response, rejects with {@link KubeApiError} otherwise. */
+  request(method: string, path: string, options?: KubeRequestOptions): Promise<Response>;
+  /** `SelfSubjectAccessReview`: may the current identity do `verb` on `resource`? */
+  selfSubjectAccessReview(
+    attributes: { verb: string; resource: string; namespace?: string | undefined; group?: string | undefined },
+    options?: { signal?: AbortSignal | undefined },
+  ): Promise<{ allowed: boolean; reason?: string }>;
+  /** Closes connections (and open watches) of the runtime fetch it built. Idempotent. */
+  close(): Promise<void>;
+}
+
+/** Options of {@link createKubeClient}. */
+export interface KubeClientOptions {
+  config: KubeConfig;
+  /** HTTP seam; default: the runtime's fetch with the config's TLS settings. */
+  fetch?: FetchLike | undefined;
+  /** Clock for token refreshes; default {@link systemClock}. */
+  clock?: Clock | undefined;
+}
+
+const enc = encodeURIComponent;
+
+function podsPath(namespace: string | undefined, name?: string): string {
+  const base = namespace === undefined ? "/api/v1/pods" : `/api/v1/namespaces/${enc(namespace)}/pods`;
+  return name === undefined ? base : `${base}/${enc(name)}`;
+}
+
+function isAbort(err: unknown, signal: AbortSignal | undefined): boolean {
+  return signal?.aborted === true || (err as { name?: unknown })?.name === "AbortError";
+}
+
+/** The runtime's error chain as one line: codes and messages, e.g. `fetch failed: UNABLE_TO_VERIFY_LEAF_SIGNATURE unable to verify…`. */
+function describeCause(err: unknown): string {
+  const parts: string[] = [];
+  let e: unknown = err;
+  for (let depth = 0; e !== undefined && e !== null && depth < 5; depth++) {
+    const code = (e as { code?: unknown }).code;
+    const msg = (e as { message?: unknown }).message;
+    const m = typeof msg === "string" ? msg : String(e);
+    const text = (typeof code === "string" && !m.includes(code) ? `${code} ${m}` : m).trim();
+    if (text !== "" && !parts.some((p) => p.includes(text))) parts.push(text);
+    e = (e as { cause?: unknown }).cause;
+  }
+  return parts.join(": ");
+}
+
+const TLS_PATTERN = /certificate|cert_|self[ -]signed|issuer|tls|ssl|x509|verify|altname|handshake/i;
+
+/** Builds a client over `options.fetch` or the runtime's fetch. */
+export function createKubeClient(options: KubeClientOptions): KubeClient {
+  const config = options.config;
+  const secret = configInternals(config);
+  const clock = options.clock ?? systemClock;
+  const tokens = createTokenSource(secret.auth, { clock, host: secret.host });
+  const serverUrl = new URL(config.server);
+  const plainRemote = serverUrl.protocol === "http:" && !isLoopbackHost(serverUrl.hostname);
+  const userAgent = `kratos-kube/${KRATOS_KUBE_VERSION} (${runtimeLabel()})`;
+  let owned: RuntimeFetch | undefined;
+  let closed = false;
+  const doFetch: FetchLike =
+    options.fetch ??
+    ((req) => {
+      owned ??= createRuntimeFetch(secret.tls);
+      return owned.fetch(req);
+    });
+
+  function url(path: string, query: QueryValues | undefined): string {
+    let s = config.server + (path.startsWith("/") ? path : `/${path}`);
+    const q = new URLSearchParams();
+    for (const [k, v] of Object.entries(query ?? {})) if (v !== undefined) q.append(k, String(v));
+    const qs = q.toString();
+    if (qs !== "") s += (s.includes("?") ? "&" : "?") + qs;
+    return s;
+  }
+
+  async function send(method: string, target: string, o: KubeRequestOptions, body: BodyInit | undefined, token: string | undefined): Promise<Response> {
+    const headers = new Headers({ Accept: "application/json", "User-Agent": userAgent });
+    if (body !== undefined) headers.set("Content-Type", o.contentType ?? "application/json");
+    if (token !== undefined) {
+      if (plainRemote) {
+        throw new KubeConfigError(
+          `refusing to send a bearer token over plain http to ${serverUrl.host}; use https (plain http is allowed only to loopback)`,
+        );
+      }
+      headers.set("Authorization", `Bearer ${token}`);
+    }
+    const init: RequestInit = { method, headers };
+    if (body !== undefined) init.body = body;
+    if (o.signal !== undefined) init.signal = o.signal;
+    const req = new Request(target, init);
+    try {
+      return await doFetch(req);
+    } catch (err) {
+      if (isAbort(err, o.signal)) throw o.signal?.aborted ? o.signal.reason : err;
+      if (err instanceof KubeApiError || err instanceof KubeConfigError) throw err;
+      const detail = describeCause(err);
+      const tls = serverUrl.protocol === "https:" && TLS_PATTERN.test(detail);
+      const what = tls
+        ? `TLS verification of the Kubernetes API server ${serverUrl.origin} failed (check the certificate authority${secret.tls.serverName ? ` and tls-server-name "${secret.tls.serverName}"` : ""})`
+        : `cannot reach the Kubernetes API server ${serverUrl.origin}`;
+      throw new KubeConnectionError(serverUrl.origin, `${what}: ${detail}`, { cause: err, tls });
+    }
+  }
+
+  async function request(method: string, path: string, o: KubeRequestOptions = {}): Promise<Response> {
+    if (closed) throw new Error("the Kubernetes client is closed");
+    const target = url(path, o.query);
+    let body: BodyInit | undefined;
+    if (o.body !== undefined) {
+      body = typeof o.body === "string" || o.body instanceof Uint8Array ? (o.body as BodyInit) : JSON.stringify(o.body);
+    }
+    let token = await tokens.token(o.signal);
+    let res = await send(method, target, o, body, token);
+    if (res.status === 401 && tokens.refreshable) {
+      // client-go resets a cached token on 401; retry once with a fresh one.
+      await res.body?.cancel().catch(() => {});
+      tokens.invalidate();
+      token = await tokens.token(o.signal);
+      res = await send(method, target, o, body, token);
+    }
+    if (res.status < 200 || res.status > 299) {
+      throw await KubeApiError.fromResponse(res, { method, url: target.slice(config.server.length) });
+    }
+    return res;
+  }
+
+  async function json<T>(res: Response, what: string, check: (v: unknown) => boolean): Promise<T> {
+    let value: unknown;
+    try {
+      value = await res.json();
+    } catch (err) {
+      throw new KubeApiError({ status: res.status, reason: "InvalidBody", message: `${what}: the answer is not JSON`, body: undefined });
+    }
+    if (!check(value)) {
+      throw new KubeApiError({ status: res.status, reason: "InvalidBody", message: `${what}: the answer has not the expected shape` });
+    }
+    return value as T;
+  }
+
+  const isPod = (v: unknown): boolean => typeof v === "object" && v !== null && typeof (v as Pod).metadata === "object";
+  const isPodList = (v: unknown): boolean =>
+    typeof v === "object" && v !== null && Array.isArray((v as PodList).items) && typeof (v as PodList).metadata === "object";
+
+  const client: KubeClient = {
+    config,
+    request,
+
+    async listPods(o: ListPodsOptions): Promise<PodList> {
+      const res = await request("GET", podsPath(o.namespace), {
+        query: {
+          labelSelector: o.labelSelector,
+          fieldSelector: o.fieldSelector,
+          limit: o.limit,
+          continue: o.continue,
+          resourceVersion: o.resourceVersion,
+          resourceVersionMatch: o.resourceVersionMatch,
+        },
+        signal: o.signal,
+      });
+      return json<PodList>(res, "LIST pods", isPodList);
+    },
+
+    async watchPods(o: WatchPodsOptions): Promise<ReadableStream<Uint8Array>> {
+      const res = await request("GET", podsPath(o.namespace), {
+        query: {
+          watch: true,
+          labelSelector: o.labelSelector,
+          fieldSelector: o.fieldSelector,
+          resourceVersion: o.resourceVersion,
+          resourceVersionMatch: o.resourceVersionMatch,
+          timeoutSeconds: o.timeoutSeconds,
+          allowWatchBookmarks: o.allowWatchBookmarks,
+          sendInitialEvents: o.sendInitialEvents,
+        },
+        signal: o.signal,
+      });
+      return res.body ?? new ReadableStream<Uint8Array>({ start: (c) => c.close() });
+    },
+
+    async getPod(namespace: string, name: string, o?: { signal?: AbortSignal | undefined }): Promise<Pod> {
+      const res = await request("GET", podsPath(namespace, name), { signal: o?.signal });
+      return json<Pod>(res, `GET pod ${namespace}/${name}`, isPod);
+    },
+
+    async patchPod(namespace, name, patch, o): Promise<Pod> {
+      const contentType = PATCH_CONTENT_TYPES[o.type];
+      if (contentType === undefined) throw new TypeError(`unknown patch type ${JSON.stringify(o.type)}`);
+      const res = await request("PATCH", podsPath(namespace, name), {
+        query: { fieldManager: o.fieldManager },
+        body: patch,
+        contentType,
+        signal: o.signal,
+      });
+      return json<Pod>(res, `PATCH pod ${namespace}/${name}`, isPod);
+    },
+
+    async selfSubjectAccessReview(a, o): Promise<{ allowed: boolean; reason?: string }> {
+      const resourceAttributes: Record<string, string> = { verb: a.verb, resource: a.resource };
+      if (a.namespace !== undefined) resourceAttributes["namespace"] = a.namespace;
+      if (a.group !== undefined) resourceAttributes["group"] = a.group;
+      const res = await request("POST", "/apis/authorization.k8s.io/v1/selfsubjectaccessreviews", {
+        body: { apiVersion: "authorization.k8s.io/v1", kind: "SelfSubjectAccessReview", spec: { resourceAttributes } },
+        signal: o?.signal,
+      });
+      const review = await json<{ status?: { allowed?: unknown; reason?: unknown } }>(
+        res,
+        "SelfSubjectAccessReview",
+        (v) => typeof v === "object" && v !== null,
+      );
+      const out: { allowed: boolean; reason?: string } = { allowed: review.status?.allowed === true };
+      if (typeof review.status?.reason === "string" && review.status.reason !== "") out.reason = review.status.reason;
+      return out;
+    },
+
+    async close(): Promise<void> {
+      closed = true;
+      await owned?.close();
+    },
+
+    [Symbol.asyncDispose](): Promise<void> {
+      return client.close();
+    },
+  };
+  return client;
+}
