@@ -44,3 +44,35 @@ export class RegistryError extends Error {
     return typeof value === "object" && value !== null && (value as Record<symbol, unknown>)[BRAND] === true;
   }
 }
+
+/** The parts of an RBAC refusal, as far as they are known. */
+export interface ForbiddenParts {
+  verb: string;
+  resource: string;
+  /** Undefined for cluster-scoped requests (all namespaces). */
+  namespace: string | undefined;
+  /** The user the request ran as, when known from the config (the apiserver's message wins). */
+  identity: string | undefined;
+}
+
+/**
+ * Builds the `FORBIDDEN` error for an RBAC refusal: "cannot watch pods in
+ * namespace shop as system:serviceaccount:shop:sayhello". Verb, namespace and
+ * user are taken from the apiserver's message when it names them (its 403s say
+ * `User "u" cannot list resource "pods" in API group "" in the namespace "ns"`),
+ * else from `parts`.
+ */
+export function forbiddenError(parts: ForbiddenParts, cause: unknown): RegistryError {
+  const text = cause instanceof Error ? cause.message : "";
+  const m = /User "([^"]*)" cannot (\w+) resource "([^"]+)"(?: in API group "[^"]*")?(?: in the namespace "([^"]*)")?/.exec(text);
+  const verb = m?.[2] ?? parts.verb;
+  const resource = m?.[3] ?? parts.resource;
+  const namespace = m ? m[4] : parts.namespace;
+  const identity = m?.[1] ?? parts.identity ?? "an unknown identity";
+  const where = namespace === undefined ? "at the cluster scope (all namespaces)" : `in namespace ${namespace}`;
+  return new RegistryError(
+    "FORBIDDEN",
+    `cannot ${verb} ${resource} ${where} as ${identity}; grant "${verb}" on ${resource} to it with a Role/RoleBinding (see deploy/)`,
+    { cause },
+  );
+}
