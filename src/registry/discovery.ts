@@ -68,7 +68,14 @@ interface Entry {
 
 interface ServiceSet {
   readonly instances: ServiceInstance[];
-  readonly key: string;
+  /** The entries behind `instances`, in the same order, to compare sets cheaply. */
+  readonly entries: readonly Entry[];
+}
+
+function sameSet(a: readonly Entry[] | undefined, b: readonly Entry[]): boolean {
+  if (a === undefined || a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i] && a[i]!.key !== b[i]!.key) return false;
+  return true;
 }
 
 function deepFreeze(i: ServiceInstance): ServiceInstance {
@@ -116,13 +123,13 @@ export function createDiscovery(options: DiscoveryOptions): ClosableDiscovery {
     }
     picked.sort(byNamespaceName);
     const instances: ServiceInstance[] = new Array(picked.length);
-    let key = "";
+    const list: Entry[] = new Array(picked.length);
     for (let i = 0; i < picked.length; i++) {
       const p = picked[i]!;
       instances[i] = (p.e.result as { instance: ServiceInstance }).instance;
-      key += p.e.key + "\n";
+      list[i] = p.e;
     }
-    return { instances, key };
+    return { instances, entries: list };
   }
 
   function onChanges(changes: readonly PodChange[]): void {
@@ -147,7 +154,7 @@ export function createDiscovery(options: DiscoveryOptions): ClosableDiscovery {
 
   class Watcher implements ServiceWatcher {
     #dirty = true;
-    #lastKey: string | undefined;
+    #last: readonly Entry[] | undefined;
     #stopped = false;
     #waiters: { resolve: (r: IteratorResult<ServiceInstance[], undefined>) => void }[] = [];
     #cleanup: (() => void) | undefined;
@@ -168,8 +175,8 @@ export function createDiscovery(options: DiscoveryOptions): ClosableDiscovery {
       if (!this.#dirty) return undefined;
       this.#dirty = false;
       const s = compute(this.view, this.name);
-      if (s.key === this.#lastKey) return undefined;
-      this.#lastKey = s.key;
+      if (sameSet(this.#last, s.entries)) return undefined;
+      this.#last = s.entries;
       return s.instances;
     }
 
