@@ -1,0 +1,351 @@
+/**
+ * The list-and-watch driver: runs the commands of the pure state machine
+ * (`state.ts`) against a {@link PodApi}, decodes watch streams, keeps the idle
+ * watchdog and the backoff timer on an injected {@link Clock}, and hands store
+ * updates to a {@link ReflectorSink}.
+ *
+ * ## Recovery
+ * It never stops by itself. Every failure is reported to `onError` as a
+ * {@link WatchError} and retried as `state.ts` describes; only `close()` or the
+ * `signal` option end it. `close()` aborts the request in flight and cancels
+ * every timer at once.
+ *
+ * ## Idle watchdog
+ * Node and Bun `fetch` send no HTTP/2 pings, so a half-open connection would
+ * hang forever (kubernetes-client/javascript#596). A watch that receives no
+ * byte for `timeoutSeconds` plus `idleGraceMs` (5 s, as kube-rs #1945) is
+ * aborted and resumed; once the watch has delivered a bookmark, so bookmarks
+ * are known to flow, the limit drops to `bookmarkSilenceMs` (default 2 min:
+ * twice the cacher's bookmark interval, apiserver `cacher.go`
+ * `defaultBookmarkFrequency` = 1 min).
+ *
+ * @module
+ */
+import type { Clock, TimerHandle } from "../clock.ts";
+import { sleep, systemClock } from "../clock.ts";
+import type { PodApi } from "../pod-api.ts";
+import type { Pod } from "../wire.ts";
+import { WatchError } from "../errors.ts";
+import { createWatchDecoder, WatchDecodeError } from "../watch-decoder.ts";
+import type { Backoff, BackoffOptions } from "./backoff.ts";
+import { createBackoff } from "./backoff.ts";
+import type { Command, Effect, ReflectorInput, ReflectorState, WatchRequest } from "./state.ts";
+import { initialState, step } from "./state.ts";
+
+/** Watch timeouts are drawn from [300, 600) s (client-go reflector.go `minWatchTimeout` = 5 min, ×(1+rand)). */
+export const MIN_WATCH_TIMEOUT_SECONDS = 300;
+/** Grace added to `timeoutSeconds` before a silent watch counts as dead (kube-rs watcher.rs, kube-rs#1945: +5 s). */
+export const DEFAULT_IDLE_GRACE_MS = 5_000;
+/** Silence limit once bookmarks flow: 2× the cacher's 1 min bookmark interval (apiserver `defaultBookmarkFrequency`). */
+export const DEFAULT_BOOKMARK_SILENCE_MS = 120_000;
+
+/** Receives the reflector's store updates, in order. */
+export interface ReflectorSink {
+  /** A relist starts; buffer until {@link ReflectorSink.relistDone}. */
+  relistBegin(): void;
+  relistItems(items: readonly Pod[]): void;
+  /** Streaming list only: an object deleted before the relist completed. */
+  relistDelete(object: Pod): void;
+  /** Replace the contents atomically with the buffered objects. */
+  relistDone(resourceVersion: string): void;
+  /** Drop the buffered objects. */
+  relistAbort(): void;
+  /** One watch event. */
+  apply(type: "ADDED" | "MODIFIED" | "DELETED", object: Pod): void;
+}
+
+/** Options of {@link createReflector}. */
+export interface ReflectorOptions {
+  api: PodApi;
+  sink: ReflectorSink;
+  /** Namespace; undefined for all namespaces. */
+  namespace?: string | undefined;
+  labelSelector?: string | undefined;
+  fieldSelector?: string | undefined;
+  clock?: Clock | undefined;
+  /** Uniform in [0, 1): watch timeouts and backoff jitter. Default `Math.random`. */
+  random?: (() => number) | undefined;
+  /** Every failure, retried afterwards. Exceptions thrown here are ignored. */
+  onError?: ((error: WatchError) => void) | undefined;
+  /** LIST page size, default 500. */
+  pageSize?: number | undefined;
+  /** Try streaming lists (`sendInitialEvents`) first; default false. */
+  streamingList?: boolean | undefined;
+  idleGraceMs?: number | undefined;
+  bookmarkSilenceMs?: number | undefined;
+  /** Longest accepted watch line, default 16 MiB. */
+  maxLineBytes?: number | undefined;
+  backoff?: Omit<BackoffOptions, "clock" | "random"> | undefined;
+  /** Ends the reflector like `close()`. */
+  signal?: AbortSignal | undefined;
+}
+
+/** Resolves with the promise, or rejects as soon as `signal` aborts. */
+function abortable<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) return Promise.reject(signal.reason);
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = (): void => reject(signal.reason);
+    signal.addEventListener("abort", onAbort, { once: true });
+    promise.then(
+      (v) => {
+        signal.removeEventListener("abort", onAbort);
+        resolve(v);
+      },
+      (e: unknown) => {
+        signal.removeEventListener("abort", onAbort);
+        reject(e);
+      },
+    );
+  });
+}
+
+/**
+ * One list-and-watch loop over the pods of one namespace (or all). Create it
+ * with {@link createReflector}; it starts on `start()`.
+ */
+export class Reflector implements AsyncDisposable {
+  #state: ReflectorState;
+  #running: Promise<void> | undefined;
+  readonly #o: ReflectorOptions;
+  readonly #clock: Clock;
+  readonly #random: () => number;
+  readonly #abort = new AbortController();
+  readonly #backoff: Backoff;
+  #unlinkSignal: (() => void) | undefined;
+
+  /** Prefer {@link createReflector}. */
+  constructor(options: ReflectorOptions) {
+    this.#o = options;
+    this.#clock = options.clock ?? systemClock;
+    this.#random = options.random ?? Math.random;
+    this.#backoff = createBackoff({ ...options.backoff, clock: this.#clock, random: this.#random });
+    this.#state = initialState({
+      ...(options.pageSize !== undefined ? { pageSize: options.pageSize } : {}),
+      streamingList: options.streamingList ?? false,
+    });
+    const signal = options.signal;
+    if (signal) {
+      const onAbort = (): void => void this.close();
+      if (signal.aborted) this.#abort.abort(signal.reason);
+      else {
+        signal.addEventListener("abort", onAbort, { once: true });
+        this.#unlinkSignal = () => signal.removeEventListener("abort", onAbort);
+      }
+    }
+  }
+
+  /** The state machine's current state (for diagnostics). */
+  get state(): ReflectorState {
+    return this.#state;
+  }
+
+  /** True once closed. */
+  get closed(): boolean {
+    return this.#abort.signal.aborted;
+  }
+
+  /** Starts the loop; idempotent; a no-op once closed. */
+  start(): void {
+    if (this.#running || this.closed) return;
+    this.#running = this.#loop().catch((e: unknown) => {
+      // Unreachable by design; never leave a rejected promise behind.
+      if (!this.closed) this.#report(new WatchError("stream", `reflector loop crashed: ${String(e)}`, { cause: e }));
+    });
+  }
+
+  /** Aborts the request in flight and every timer; resolves when the loop has exited. */
+  async close(): Promise<void> {
+    if (!this.closed) this.#abort.abort(new WatchError("stream", "the reflector was closed"));
+    this.#unlinkSignal?.();
+    await this.#running;
+  }
+
+  /** Same as {@link Reflector.close}. */
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
+
+  #report(error: WatchError): void {
+    try {
+      this.#o.onError?.(error);
+    } catch {
+      // A throwing hook must not stop the loop.
+    }
+  }
+
+  #effect(e: Effect): void {
+    const sink = this.#o.sink;
+    switch (e.e) {
+      case "relist-begin":
+        return sink.relistBegin();
+      case "relist-items":
+        return sink.relistItems(e.items);
+      case "relist-delete":
+        return sink.relistDelete(e.object);
+      case "relist-done":
+        return sink.relistDone(e.resourceVersion);
+      case "relist-abort":
+        return sink.relistAbort();
+      case "apply":
+        return sink.apply(e.type, e.object);
+      case "error":
+        return this.#report(new WatchError(e.kind, e.message, { cause: e.cause }));
+    }
+  }
+
+  /** Steps the machine, applies the effects, returns the command. */
+  #feed(input: ReflectorInput): Command | undefined {
+    const r = step(this.#state, input);
+    this.#state = r.state;
+    for (const e of r.effects) {
+      try {
+        this.#effect(e);
+      } catch (err) {
+        this.#report(new WatchError("watch-event", `applying a ${e.e} failed: ${String(err)}`, { cause: err }));
+      }
+    }
+    return r.command;
+  }
+
+  async #loop(): Promise<void> {
+    let command = this.#feed({ i: "start" });
+    while (command !== undefined && !this.closed) {
+      command = await this.#exec(command);
+    }
+  }
+
+  async #exec(command: Command): Promise<Command | undefined> {
+    const signal = this.#abort.signal;
+    switch (command.c) {
+      case "backoff":
+        try {
+          await sleep(this.#clock, this.#backoff.next(command.retryAfterSeconds), signal);
+        } catch {
+          return undefined;
+        }
+        return this.#feed({ i: "wake" });
+      case "list": {
+        const { request } = command;
+        let list;
+        try {
+          list = await abortable(
+            this.#o.api.listPods({
+              namespace: this.#o.namespace,
+              labelSelector: this.#o.labelSelector,
+              fieldSelector: this.#o.fieldSelector,
+              resourceVersion: request.resourceVersion,
+              limit: request.limit,
+              continue: request.continue,
+              signal,
+            }),
+            signal,
+          );
+        } catch (error) {
+          if (this.closed) return undefined;
+          return this.#feed({ i: "list-failed", error });
+        }
+        const items = Array.isArray(list?.items) ? list.items : [];
+        const meta = list?.metadata;
+        return this.#feed({ i: "list-page", resourceVersion: meta?.resourceVersion, continue: meta?.continue, items });
+      }
+      case "watch":
+        return this.#watch(command.request);
+    }
+  }
+
+  async #watch(request: WatchRequest): Promise<Command | undefined> {
+    const clock = this.#clock;
+    const timeoutSeconds = MIN_WATCH_TIMEOUT_SECONDS + Math.floor(this.#random() * MIN_WATCH_TIMEOUT_SECONDS);
+    const graceMs = this.#o.idleGraceMs ?? DEFAULT_IDLE_GRACE_MS;
+    const bookmarkSilenceMs = this.#o.bookmarkSilenceMs ?? DEFAULT_BOOKMARK_SILENCE_MS;
+    const ctrl = new AbortController();
+    const onClose = (): void => ctrl.abort(this.#abort.signal.reason);
+    this.#abort.signal.addEventListener("abort", onClose, { once: true });
+    const started = clock.now();
+    let lastByte = started;
+    let bookmarks = false;
+    let idle: WatchError | undefined;
+    let timer: TimerHandle | undefined;
+    let reader: ReadableStreamDefaultReader<Uint8Array> | undefined;
+    const limit = (): number => (bookmarks ? Math.min(bookmarkSilenceMs, timeoutSeconds * 1000 + graceMs) : timeoutSeconds * 1000 + graceMs);
+    const check = (): void => {
+      const silent = clock.now() - lastByte;
+      if (silent >= limit()) {
+        idle = new WatchError("idle-timeout", `the watch received no bytes for ${Math.round(silent)} ms; reconnecting`);
+        ctrl.abort(idle);
+        reader?.cancel(idle).catch(() => {});
+      } else {
+        timer = clock.setTimeout(check, limit() - silent);
+      }
+    };
+    timer = clock.setTimeout(check, limit());
+    const elapsed = (): number => clock.now() - started;
+    const failed = (error: unknown): Command | undefined => {
+      if (this.closed) return undefined;
+      if (idle) return this.#feed({ i: "stream-failed", kind: "idle-timeout", error: idle, elapsedMs: elapsed() });
+      return this.#feed({ i: "stream-failed", kind: "stream", error, elapsedMs: elapsed() });
+    };
+    try {
+      let body: ReadableStream<Uint8Array>;
+      try {
+        body = await abortable(
+          this.#o.api.watchPods({
+            namespace: this.#o.namespace,
+            labelSelector: this.#o.labelSelector,
+            fieldSelector: this.#o.fieldSelector,
+            resourceVersion: request.resourceVersion,
+            resourceVersionMatch: request.sendInitialEvents ? "NotOlderThan" : undefined,
+            sendInitialEvents: request.sendInitialEvents ? true : undefined,
+            allowWatchBookmarks: true,
+            timeoutSeconds,
+            signal: ctrl.signal,
+          }),
+          ctrl.signal,
+        );
+      } catch (error) {
+        if (this.closed) return undefined;
+        if (idle) return failed(idle);
+        return this.#feed({ i: "watch-failed", error });
+      }
+      lastByte = clock.now();
+      reader = body.getReader();
+      const decoder = createWatchDecoder(this.#o.maxLineBytes !== undefined ? { maxLineBytes: this.#o.maxLineBytes } : {});
+      for (;;) {
+        let chunk: ReadableStreamReadResult<Uint8Array>;
+        try {
+          chunk = await abortable(reader.read(), ctrl.signal);
+        } catch (error) {
+          return failed(error);
+        }
+        if (this.closed) return undefined;
+        if (idle) return failed(idle);
+        lastByte = clock.now();
+        const results = chunk.done ? decoder.end() : decoder.push(chunk.value);
+        for (const r of results) {
+          let next: Command | undefined;
+          if (r instanceof WatchDecodeError) {
+            next = this.#feed({ i: "stream-failed", kind: "decode", error: r, elapsedMs: elapsed() });
+          } else {
+            if (r.type === "BOOKMARK") bookmarks = true;
+            next = this.#feed({ i: "watch-event", event: r });
+          }
+          if (next !== undefined || this.closed) return next;
+        }
+        if (chunk.done) return this.#feed({ i: "watch-ended", elapsedMs: elapsed() });
+      }
+    } finally {
+      timer?.cancel();
+      this.#abort.signal.removeEventListener("abort", onClose);
+      if (!ctrl.signal.aborted) ctrl.abort(new WatchError("stream", "watch finished"));
+      reader?.cancel().catch(() => {});
+    }
+  }
+}
+
+/**
+ * Creates a list-and-watch loop over pods. Call `start()`; store updates go
+ * to `sink` (see `pod-cache.ts`), failures to `onError`.
+ */
+export function createReflector(options: ReflectorOptions): Reflector {
+  return new Reflector(options);
+}
