@@ -1,2 +1,74 @@
-/** @module */
-export {};
+/**
+ * `kratos-kube`: Kratos-compatible service registry and discovery on
+ * Kubernetes Pods, for Node, Bun and Deno.
+ *
+ * A service registers by patching its own Pod with the `kratos-service-*`
+ * labels and annotations go-kratos's `contrib/registry/kubernetes` writes;
+ * clients list-and-watch Pods and read them as {@link ServiceInstance}s. A Go
+ * Kratos service discovers a kratos-kube service and the other way round.
+ *
+ * - {@link KubernetesRegistry}: `register`/`deregister`, `getService`, `watch`.
+ *   No `start()` is needed; the first use starts one shared pod watch.
+ * - Pure conversions (pod → instance, instance → patch body) for tools and tests.
+ *
+ * ## Errors
+ * Public calls reject with a {@link RegistryError} with a stable `code`:
+ * `INVALID_INSTANCE` (before any request), `NO_POD_IDENTITY`, `FORBIDDEN`
+ * (naming verb, resource, namespace and identity), `REGISTER_FAILED`,
+ * `SYNC_TIMEOUT`, `CLOSED`.
+ *
+ * ## Recovery
+ * The pod watch never gives up: errors go to `onError` while it retries with
+ * backoff, and a malformed pod is skipped and reported through `onSkippedPod`
+ * without hiding the healthy ones.
+ *
+ * @example
+ * ```ts
+ * import { KubernetesRegistry } from "kratos-kube";
+ * await using registry = new KubernetesRegistry();
+ * await registry.register({ id: "sayhello-1", name: "sayhello.service", version: "v1", metadata: {}, endpoints: ["grpc://0.0.0.0:9000"] });
+ * const watcher = await registry.watch("sayhello.service");
+ * for await (const instances of watcher) console.log(instances.map((i) => i.endpoints));
+ * ```
+ *
+ * @module
+ */
+
+// ── end-user API ──────────────────────────────────────────────────────────
+export { KubernetesRegistry, DEFAULT_SYNC_TIMEOUT_MS } from "./registry/kubernetes-registry.ts";
+export type { KubernetesRegistryOptions } from "./registry/kubernetes-registry.ts";
+export type { ServiceInstance, Selection } from "./registry/kratos-codec.ts";
+export type { Discovery, ServiceWatcher, SkippedPodHook } from "./registry/discovery.ts";
+export type { Registrar } from "./registry/registrar.ts";
+export { RegistryError } from "./registry/errors.ts";
+export type { RegistryErrorCode } from "./registry/errors.ts";
+export { KubeConfig } from "./kube/config.ts";
+
+// ── advanced: pure Kratos conversions, building blocks ────────────────────
+export {
+  instanceFromPod,
+  instanceFromRecord,
+  selectInstance,
+  isSelected,
+  isMalformed,
+  parseStringMapAnnotation,
+  registerPatchBody,
+  deregisterPatchBody,
+  registrationMetadata,
+  validateInstance,
+  labelValueProblem,
+  protocolsFromEndpoints,
+  endpointSchemePort,
+} from "./registry/kratos-codec.ts";
+export type { InstanceResult, SkipCode } from "./registry/kratos-codec.ts";
+export { createRegistrar } from "./registry/registrar.ts";
+export type { RegistrarOptions, PodIdentity } from "./registry/registrar.ts";
+export { createDiscovery } from "./registry/discovery.ts";
+export type { DiscoveryOptions, ClosableDiscovery } from "./registry/discovery.ts";
+export {
+  KRATOS_LABEL_ID,
+  KRATOS_LABEL_APP,
+  KRATOS_LABEL_VERSION,
+  KRATOS_ANNOTATION_PROTOCOLS,
+  KRATOS_ANNOTATION_METADATA,
+} from "./kube/pod-record.ts";
