@@ -40,18 +40,43 @@ export function defaultIo(): CliIo {
 export interface CapturedIo extends CliIo {
   out(): string;
   err(): string;
+  /** Resolves once stdout matches `re` (checked on every write, so tests need no sleeps). */
+  waitForOut(re: RegExp): Promise<void>;
 }
 
 /** Creates a {@link CapturedIo}; `tty` makes stdout claim to be a terminal. */
 export function captureIo(o: { env?: Record<string, string | undefined>; signal?: AbortSignal; tty?: boolean } = {}): CapturedIo {
   let out = "";
   let err = "";
+  const waiters: { re: RegExp; resolve: () => void }[] = [];
+  const check = (): void => {
+    for (let i = waiters.length - 1; i >= 0; i--) {
+      const w = waiters[i];
+      if (w && w.re.test(out)) {
+        waiters.splice(i, 1);
+        w.resolve();
+      }
+    }
+  };
   return {
-    stdout: { write: (s: string) => (out += s), isTTY: o.tty ?? false, columns: 120 },
+    stdout: {
+      write: (s: string) => {
+        out += s;
+        check();
+        return true;
+      },
+      isTTY: o.tty ?? false,
+      columns: 120,
+    },
     stderr: { write: (s: string) => (err += s), isTTY: false },
     env: o.env ?? {},
     signal: o.signal ?? new AbortController().signal,
     out: () => out,
     err: () => err,
+    waitForOut: (re) =>
+      new Promise<void>((resolve) => {
+        waiters.push({ re, resolve });
+        check();
+      }),
   };
 }
