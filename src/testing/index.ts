@@ -1,2 +1,47 @@
-/** @module */
-export {};
+/**
+ * `kratos-kube/testing`: an in-memory Kubernetes API server for pods, to test
+ * discovery code without a cluster (what envtest is for Go, without etcd).
+ *
+ * `FakeKubeApiServer` behaves like a real kube-apiserver for `core/v1` pods:
+ * one resourceVersion counter for every write; LIST with `limit`/`continue`
+ * and the resourceVersion rules of the watch cache; WATCH from a
+ * resourceVersion with a bounded history (a too old one gets HTTP 200 and one
+ * in-stream `ERROR` 410), bookmarks in both real shapes, `sendInitialEvents`,
+ * label and field selectors with ADDED/DELETED transitions, and output
+ * re-chunked at random byte boundaries; strategic merge, merge and JSON patch;
+ * graceful deletion; the `status` subresource; bearer tokens with per-token
+ * verbs and namespaces; and fault injection (dropped or hung watches,
+ * compaction, failing requests, delays, token rotation).
+ *
+ * Use `server.fetch` as an injected `fetch`, or `await server.listen()` for real
+ * HTTP(S) on loopback (kubectl works against `server.kubeconfig()`).
+ *
+ * ```ts
+ * await using server = new FakeKubeApiServer();
+ * server.createPod(makePod({ name: "greeter-1", app: "greeter" }));
+ * const res = await server.fetch(new Request("http://fake/api/v1/namespaces/default/pods"));
+ * ```
+ *
+ * Errors: every failure answer is a `metav1.Status` with the real apiserver's
+ * code, reason and message. Programmatic state methods (`createPod`,
+ * `updatePod`, …) throw an `Error` naming the pod on a missing or duplicate pod.
+ *
+ * @module
+ */
+export { FakeKubeApiServer } from "./fake-api-server.ts";
+export type { FakeKubeApiServerOptions, FakeFaults, LoggedRequest } from "./fake-api-server.ts";
+export type { TokenGrant } from "./auth.ts";
+export type { FailSpec } from "./faults.ts";
+export { makePod, setPodReady } from "./pods.ts";
+export type { MakePodOptions } from "./pods.ts";
+
+// ── Advanced: building blocks, for tests of clients and decoders ─────────
+export { parseLabelSelector, parseFieldSelector, podFields, SelectorError } from "./selectors.ts";
+export type { PodPredicate } from "./selectors.ts";
+export { strategicMergePatch, mergePatch, jsonPatch, PatchError } from "./patch.ts";
+export { encodeContinue, decodeContinue } from "./continue-token.ts";
+export type { ContinueToken } from "./continue-token.ts";
+export { generateTlsMaterial } from "./tls.ts";
+export type { TlsMaterial, TlsMaterialOptions } from "./tls.ts";
+export { serve } from "./listen.ts";
+export type { Listening, ServeOptions } from "./listen.ts";

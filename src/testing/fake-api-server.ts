@@ -1,0 +1,443 @@
+/**
+ * `FakeKubeApiServer`: an in-memory kube-apiserver for pods, as a web-standard
+ * handler (`fetch`) and, with `listen()`, over real HTTP(S) on loopback.
+ *
+ * @module
+ */
+import { stringify as toYaml } from "yaml";
+import type { Clock, TimerHandle } from "../kube/clock.ts";
+import { systemClock } from "../kube/clock.ts";
+import type { Pod } from "../kube/wire.ts";
+import { authenticate, authorize, verbOf, type TokenGrant } from "./auth.ts";
+import { FailRule, type FailSpec } from "./faults.ts";
+import { listPods } from "./list.ts";
+import { parseListQuery } from "./list-options.ts";
+import { serve, type Listening } from "./listen.ts";
+import { metaRoute } from "./meta-routes.ts";
+import {
+  createFromRequest,
+  deleteFromRequest,
+  patchFromRequest,
+  prepareCreate,
+  updateFromRequest,
+  type WriteContext,
+  type WriteResult,
+} from "./pod-writes.ts";
+import { setPodReady } from "./pods.ts";
+import { readSelfSubjectAccessReview, selfSubjectAccessReviewResponse } from "./ssar.ts";
+import { copyPod, podKey, PodStore } from "./store.ts";
+import {
+  badRequest,
+  forbidden,
+  jsonResponse,
+  methodNotSupported,
+  notFound,
+  pathNotFound,
+  statusResponse,
+  unauthorized,
+} from "./status.ts";
+import { generateTlsMaterial } from "./tls.ts";
+import { openWatch, withKind, type WatchContext, type WatchSession } from "./watch.ts";
+import { seededRandom } from "./watch-stream.ts";
+
+/** Options of {@link FakeKubeApiServer}. */
+export interface FakeKubeApiServerOptions {
+  /** Drives watch timeouts, bookmarks, graceful-deletion timers, waits and delays. Default {@link systemClock}. */
+  clock?: Clock;
+  /** Watch history window in events (default 1000); older resourceVersions get 410 Expired. */
+  historyLimit?: number;
+  /** Accepted bearer tokens; undefined = no authentication (everything allowed). */
+  tokens?: Record<string, TokenGrant>;
+  /** Bookmark period of watches that allow bookmarks; default 60 000 ms (the cacher's `defaultBookmarkFrequency`). */
+  bookmarkIntervalMs?: number;
+  /** Re-chunk watch output at random byte boundaries (a number seeds the PRNG); default true. */
+  rechunk?: boolean | number;
+  /** The user name when `tokens` is undefined; default `kubernetes-admin`. */
+  user?: string;
+}
+
+export type { TokenGrant } from "./auth.ts";
+export type { FailSpec } from "./faults.ts";
+
+/** One logged request. */
+export interface LoggedRequest {
+  method: string;
+  path: string;
+  query: Record<string, string>;
+  watch: boolean;
+}
+
+/** The fault injection controls of {@link FakeKubeApiServer.faults}. */
+export interface FakeFaults {
+  /** Ends every open watch abruptly (the reader gets an error; a served socket is reset). */
+  dropWatches(): void;
+  /** Stops sending on open watches but keeps them open, until `dropWatches()` or `close()`. */
+  hangWatches(): void;
+  /** Forgets all history: any older resourceVersion gets 410 Expired; continue tokens expire. */
+  compact(): void;
+  /** Fails the next `n` (matching) requests with `f`. */
+  failNext(n: number, f: FailSpec): void;
+  /** Delays each response by `ms` on the server's clock (0 = off). */
+  delay(ms: number): void;
+}
+
+const POD_PATH = /^\/api\/v1\/(?:(watch)\/)?(?:namespaces\/([^/]+)\/)?pods(?:\/([^/]+)(?:\/([^/]+))?)?$/;
+const SSAR_PATH = "/apis/authorization.k8s.io/v1/selfsubjectaccessreviews";
+
+function rfc3339(ms: number): string {
+  return new Date(ms).toISOString().replace(/\.\d{3}Z$/, "Z");
+}
+
+/**
+ * An in-memory Kubernetes API server for pods. Every write bumps one
+ * resourceVersion counter; watches see every change. See the package docs.
+ */
+export class FakeKubeApiServer implements AsyncDisposable {
+  /** The handler: usable as an injected `FetchLike` with no sockets. */
+  readonly fetch: (req: Request) => Promise<Response>;
+  /** Fault injection. */
+  readonly faults: FakeFaults;
+  readonly #clock: Clock;
+  readonly #store: PodStore;
+  readonly #wallBase: number;
+  #tokens: Record<string, TokenGrant> | undefined;
+  readonly #user: string;
+  readonly #bookmarkIntervalMs: number;
+  readonly #rechunk: boolean;
+  readonly #random: () => number;
+  readonly #watches = new Set<WatchSession>();
+  readonly #requests: LoggedRequest[] = [];
+  readonly #rules: FailRule[] = [];
+  readonly #finishTimers = new Map<string, TimerHandle>();
+  readonly #writeCtx: WriteContext;
+  readonly #watchCtx: WatchContext;
+  #delayMs = 0;
+  #bookmarkShape: 0 | 1 = 0;
+  #listening: Listening | undefined;
+  #caPem: string | undefined;
+  #closed = false;
+
+  constructor(options: FakeKubeApiServerOptions = {}) {
+    this.#clock = options.clock ?? systemClock;
+    this.#store = new PodStore(options.historyLimit ?? 1000);
+    this.#wallBase = Date.now() - this.#clock.now();
+    this.#tokens = options.tokens === undefined ? undefined : { ...options.tokens };
+    this.#user = options.user ?? "kubernetes-admin";
+    this.#bookmarkIntervalMs = options.bookmarkIntervalMs ?? 60_000;
+    const r = options.rechunk ?? true;
+    this.#rechunk = r !== false;
+    this.#random = typeof r === "number" ? seededRandom(r) : Math.random;
+    this.#writeCtx = {
+      store: this.#store,
+    timestamp: (offset = 0) => rfc3339(this.#wallBase + this.#clock.now() + offset * 1000),
+    uid: () => crypto.randomUUID(),
+    scheduleFinish: (ns, name, grace) => {
+      const key = podKey(ns, name);
+      this.#finishTimers.get(key)?.cancel();
+      this.#finishTimers.set(
+        key,
+        this.#clock.setTimeout(() => {
+          this.#finishTimers.delete(key);
+          if (this.#store.get(key)?.metadata.deletionTimestamp) this.#store.remove(key);
+        }, grace * 1000),
+      );
+    },
+  };
+    this.#watchCtx = {
+      store: this.#store,
+      clock: this.#clock,
+      bookmarkIntervalMs: this.#bookmarkIntervalMs,
+    chunkRandom: () => (this.#rechunk ? seededRandom(Math.floor(this.#random() * 2 ** 32)) : undefined),
+    random: () => this.#random(),
+    register: (w) => {
+      this.#watches.add(w);
+      return () => this.#watches.delete(w);
+    },
+    nextBookmarkShape: () => {
+      const s = this.#bookmarkShape;
+      this.#bookmarkShape = s === 0 ? 1 : 0;
+      return s;
+    },
+  };
+    this.fetch = (req) => this.#handle(req);
+    this.faults = {
+      dropWatches: () => {
+        for (const w of [...this.#watches]) w.output.fail(new Error("watch dropped by FakeKubeApiServer.faults.dropWatches()"));
+      },
+      hangWatches: () => {
+        for (const w of this.#watches) w.output.hang();
+      },
+      compact: () => this.#store.compact(),
+      failNext: (n, f) => {
+        if (n > 0) this.#rules.push(new FailRule(n, f));
+      },
+      delay: (ms) => {
+        this.#delayMs = Math.max(0, ms);
+      },
+    };
+  }
+
+  // ── state ────────────────────────────────────────────────────────────
+
+  /** The latest resourceVersion. */
+  get resourceVersion(): string {
+    return String(this.#store.rv);
+  }
+
+  /** The request log (method, path, query, watch), for counting tests. */
+  get requests(): ReadonlyArray<LoggedRequest> {
+    return this.#requests;
+  }
+
+  /** The number of watch streams open now. */
+  get openWatches(): number {
+    return this.#watches.size;
+  }
+
+  /** The base URL after `listen()`. */
+  get url(): string | undefined {
+    return this.#listening?.url;
+  }
+
+  /** The CA (PEM) after `listen({ tls: true })`. */
+  get caPem(): string | undefined {
+    return this.#caPem;
+  }
+
+  get #ctx(): WriteContext {
+    return this.#writeCtx;
+  }
+
+  /** Stores a pod as given (status included); uid and timestamp filled when missing. Throws when it exists. */
+  createPod(pod: Pod): Pod {
+    const ns = pod.metadata?.namespace || "default";
+    const p = prepareCreate(this.#ctx, ns, pod, true);
+    if ("code" in p) throw new Error(`createPod: ${p.message ?? p.reason ?? "rejected"}`);
+    return withKind(copyPod(this.#store.add(podKey(ns, p.metadata.name!), p)));
+  }
+
+  /** A copy of one pod. */
+  getPod(ns: string, name: string): Pod | undefined {
+    const p = this.#store.get(podKey(ns, name));
+    return p && withKind(copyPod(p));
+  }
+
+  /** Copies of the pods of `ns` (or all), in key order. */
+  listPods(ns?: string): Pod[] {
+    return this.#store
+      .sorted()
+      .filter(([, p]) => ns === undefined || p.metadata.namespace === ns)
+      .map(([, p]) => withKind(copyPod(p)));
+  }
+
+  /** Changes a pod through `mutate` (on a copy) and stores it as one MODIFIED. Throws when missing. */
+  updatePod(ns: string, name: string, mutate: (pod: Pod) => void): Pod {
+    const key = podKey(ns, name);
+    const cur = this.#store.get(key);
+    if (cur === undefined) throw new Error(`updatePod: pod ${key} not found`);
+    const next = copyPod(cur);
+    mutate(next);
+    next.metadata.name = name;
+    next.metadata.namespace = ns;
+    return withKind(copyPod(this.#store.replace(key, next)));
+  }
+
+  /** Deletes a pod: at once (DELETED), or with `gracePeriodSeconds > 0` as {@link startGracefulDeletion}. */
+  deletePod(ns: string, name: string, o: { gracePeriodSeconds?: number } = {}): void {
+    const key = podKey(ns, name);
+    if (this.#store.get(key) === undefined) throw new Error(`deletePod: pod ${key} not found`);
+    if ((o.gracePeriodSeconds ?? 0) > 0) this.startGracefulDeletion(ns, name, o.gracePeriodSeconds);
+    else this.finishDeletion(ns, name);
+  }
+
+  /** Flips the `Ready` (and `ContainersReady`) condition. */
+  setReady(ns: string, name: string, ready: boolean): Pod {
+    return this.updatePod(ns, name, (p) => setPodReady(p, ready));
+  }
+
+  /**
+   * Starts graceful deletion: MODIFIED with `deletionTimestamp` (now + grace) and
+   * `deletionGracePeriodSeconds`. The pod stays until {@link finishDeletion}.
+   */
+  startGracefulDeletion(ns: string, name: string, gracePeriodSeconds?: number): Pod {
+    return this.updatePod(ns, name, (p) => {
+      const grace = gracePeriodSeconds ?? p.spec?.terminationGracePeriodSeconds ?? 30;
+      p.metadata.deletionTimestamp = this.#writeCtx.timestamp(grace);
+      p.metadata.deletionGracePeriodSeconds = grace;
+    });
+  }
+
+  /** Removes the pod (DELETED, carrying its last state with the delete's resourceVersion). */
+  finishDeletion(ns: string, name: string): void {
+    const key = podKey(ns, name);
+    this.#finishTimers.get(key)?.cancel();
+    this.#finishTimers.delete(key);
+    if (this.#store.remove(key) === undefined) throw new Error(`finishDeletion: pod ${key} not found`);
+  }
+
+  /** Replaces the accepted tokens; requests with other tokens get 401 from now on. */
+  setTokens(tokens: Record<string, TokenGrant>): void {
+    this.#tokens = { ...tokens };
+  }
+
+  // ── serving ──────────────────────────────────────────────────────────
+
+  /**
+   * Serves the handler on loopback. `tls` defaults to true when tokens are
+   * configured (kubectl never sends a token over plain http); with TLS a fresh
+   * CA and server certificate are generated and the CA is exposed as `caPem`.
+   */
+  async listen(o: { port?: number; host?: string; tls?: boolean } = {}): Promise<{ url: string; caPem?: string }> {
+    if (this.#closed) throw new Error("FakeKubeApiServer.listen: the server is closed");
+    if (this.#listening) throw new Error(`FakeKubeApiServer.listen: already listening on ${this.#listening.url}`);
+    const host = o.host ?? "127.0.0.1";
+    const tls = o.tls ?? this.#tokens !== undefined;
+    let material: { caPem: string; certPem: string; keyPem: string } | undefined;
+    if (tls) material = await generateTlsMaterial({ hosts: [host] });
+    this.#listening = await serve(this.fetch, {
+      host,
+      ...(o.port !== undefined ? { port: o.port } : {}),
+      ...(material ? { tls: { certPem: material.certPem, keyPem: material.keyPem } } : {}),
+    });
+    this.#caPem = material?.caPem;
+    return material ? { url: this.#listening.url, caPem: material.caPem } : { url: this.#listening.url };
+  }
+
+  /**
+   * A kubeconfig (YAML) for the listening server. The token defaults to the
+   * first configured one. Over plain http kubectl drops the token (it never
+   * sends one over http), so with tokens configured listen with TLS (the
+   * default then) for kubectl; the library's own client still sends it.
+   */
+  kubeconfig(o: { token?: string; namespace?: string; context?: string } = {}): string {
+    const url = this.url;
+    if (url === undefined) throw new Error("FakeKubeApiServer.kubeconfig: call listen() first");
+    const name = o.context ?? "fake";
+    const token = o.token ?? (this.#tokens ? Object.keys(this.#tokens)[0] : undefined);
+    const cluster: Record<string, string> = { server: url };
+    if (this.#caPem !== undefined) cluster["certificate-authority-data"] = btoa(this.#caPem);
+    const doc = {
+      apiVersion: "v1",
+      kind: "Config",
+      clusters: [{ name, cluster }],
+      users: [{ name, user: token !== undefined ? { token } : {} }],
+      contexts: [{ name, context: { cluster: name, user: name, namespace: o.namespace ?? "default" } }],
+      "current-context": name,
+      preferences: {},
+    };
+    return toYaml(doc);
+  }
+
+  /** Ends every watch, cancels timers, closes the listening socket. Idempotent. */
+  async close(): Promise<void> {
+    this.#closed = true;
+    for (const w of [...this.#watches]) w.output.end();
+    for (const t of this.#finishTimers.values()) t.cancel();
+    this.#finishTimers.clear();
+    const l = this.#listening;
+    if (l) await l.close();
+  }
+
+  /** Same as {@link close}. */
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
+
+  async #handle(req: Request): Promise<Response> {
+    const url = new URL(req.url);
+    const method = req.method.toUpperCase();
+    const query: Record<string, string> = {};
+    url.searchParams.forEach((v, k) => {
+      query[k] = v;
+    });
+    const m = POD_PATH.exec(url.pathname);
+    const watch = (m?.[1] === "watch" || query["watch"] === "true" || query["watch"] === "1") && method === "GET";
+    this.#requests.push({ method, path: url.pathname, query, watch });
+    if (this.#closed) return statusResponse({ ...badRequest("the server is shutting down"), code: 503, reason: "ServiceUnavailable" });
+    if (this.#delayMs > 0) await new Promise<void>((r) => this.#clock.setTimeout(r, this.#delayMs));
+    const rule = this.#rules.find((r) => r.matches({ method, path: url.pathname, watch }));
+    if (rule) {
+      const res = rule.respond();
+      if (rule.remaining <= 0) this.#rules.splice(this.#rules.indexOf(rule), 1);
+      return res;
+    }
+    const who = authenticate(this.#tokens, req.headers.get("authorization"));
+    if (who === undefined) return statusResponse(unauthorized());
+    const user = who.grant ? who.user : this.#user;
+    if (m !== null) return this.#pods(req, url, m, who.grant, user, watch);
+    if (url.pathname === SSAR_PATH && method === "POST") {
+      let a;
+      try {
+        a = await readSelfSubjectAccessReview(req);
+      } catch (e) {
+        return statusResponse(badRequest((e as Error).message));
+      }
+      const allowed = authorize(who.grant, { verb: a.verb, namespace: a.namespace || undefined });
+      return jsonResponse(201, selfSubjectAccessReviewResponse(a, { allowed, ...(allowed ? {} : { reason: "" }) }));
+    }
+    const meta = metaRoute(req, url);
+    if (meta) return meta;
+    if (url.pathname.startsWith("/api/") || url.pathname.startsWith("/apis/")) return statusResponse(pathNotFound());
+    return new Response("404 page not found\n", { status: 404, headers: { "content-type": "text/plain; charset=utf-8" } });
+  }
+
+  async #pods(
+    req: Request,
+    url: URL,
+    m: RegExpExecArray,
+    grant: TokenGrant | undefined,
+    user: string,
+    watch: boolean,
+  ): Promise<Response> {
+    const method = req.method.toUpperCase();
+    const ns = m[2] !== undefined ? decodeURIComponent(m[2]) : undefined;
+    const name = m[3] !== undefined ? decodeURIComponent(m[3]) : undefined;
+    const sub = m[4];
+    if (sub !== undefined && sub !== "status") return statusResponse(pathNotFound());
+    if (m[1] === "watch" && name !== undefined) return statusResponse(pathNotFound());
+    const verb = verbOf(method, name !== undefined, watch);
+    if (!authorize(grant, { verb, namespace: ns })) {
+      return statusResponse(
+        forbidden({
+          user,
+          verb,
+          resource: "pods",
+          ...(sub !== undefined ? { subresource: sub } : {}),
+          ...(ns !== undefined ? { namespace: ns } : {}),
+          ...(name !== undefined ? { name } : {}),
+        }),
+      );
+    }
+    const ctx = this.#ctx;
+    const send = (r: WriteResult): Response => jsonResponse(r.status, r.body);
+    if (name === undefined) {
+      if (method === "GET") {
+        const q = parseListQuery(url, m[1] === "watch");
+        if ("code" in q) return statusResponse(q);
+        if (q.watch) {
+          return openWatch(this.#watchCtx, ns, q);
+        }
+        const out = await listPods(this.#store, this.#clock, ns, q, req.signal);
+        return "code" in out ? statusResponse(out) : jsonResponse(200, out);
+      }
+      if (method === "POST" && ns !== undefined) return send(await createFromRequest(ctx, req, url, ns));
+      return statusResponse(methodNotSupported("pods", method));
+    }
+    if (ns === undefined) return statusResponse(pathNotFound());
+    switch (method) {
+      case "GET": {
+        const p = this.#store.get(podKey(ns, name));
+        return p ? jsonResponse(200, withKind(p)) : statusResponse(notFound("pods", name));
+      }
+      case "PUT":
+        return send(await updateFromRequest(ctx, req, url, ns, name, sub === "status"));
+      case "PATCH":
+        return send(await patchFromRequest(ctx, req, url, ns, name, sub === "status"));
+      case "DELETE":
+        if (sub !== undefined) return statusResponse(methodNotSupported("pods/status", method));
+        return send(await deleteFromRequest(ctx, req, url, ns, name));
+      default:
+        return statusResponse(methodNotSupported("pods", method));
+    }
+  }
+}

@@ -1,0 +1,159 @@
+/**
+ * Query parameters of a pod LIST or WATCH, decoded and validated as the
+ * apiserver does (apimachinery `apis/meta/internalversion/validation/validation.go`
+ * `ValidateListOptions`; errors are 422 Invalid for kind `ListOptions`, or 400
+ * BadRequest for values that do not decode or selectors that do not parse).
+ *
+ * @module
+ */
+import type { Status } from "../kube/wire.ts";
+import { parseFieldSelector, parseLabelSelector, SelectorError, type PodPredicate } from "./selectors.ts";
+import { badRequest, invalid, type FieldError } from "./status.ts";
+
+/** Decoded list/watch parameters. */
+export interface ListQuery {
+  watch: boolean;
+  labelSelector: string;
+  fieldSelector: string;
+  /** Label and field selectors combined. */
+  matches: PodPredicate;
+  /** True when either selector is non-empty. */
+  selective: boolean;
+  limit: number;
+  continue: string;
+  /** `""` when unset. */
+  resourceVersion: string;
+  /** The parsed resourceVersion; undefined when unset, 0 for "0". */
+  rv: number | undefined;
+  resourceVersionMatch: string;
+  sendInitialEvents: boolean | undefined;
+  allowWatchBookmarks: boolean;
+  timeoutSeconds: number | undefined;
+}
+
+/** Go's `strconv.ParseBool` truth values, as the parameter codec uses. */
+function parseBool(name: string, v: string | null): boolean | undefined | Status {
+  if (v === null) return undefined;
+  if (["1", "t", "T", "TRUE", "true", "True"].includes(v)) return true;
+  if (["0", "f", "F", "FALSE", "false", "False", ""].includes(v)) return false;
+  return badRequest(`${name}: strconv.ParseBool: parsing ${JSON.stringify(v)}: invalid syntax`);
+}
+
+function parseInt64(name: string, v: string | null): number | undefined | Status {
+  if (v === null || v === "") return undefined;
+  if (!/^[+-]?\d+$/.test(v)) return badRequest(`${name}: strconv.ParseInt: parsing ${JSON.stringify(v)}: invalid syntax`);
+  return Number(v);
+}
+
+function isStatus(v: unknown): v is Status {
+  return typeof v === "object" && v !== null && (v as { kind?: unknown }).kind === "Status";
+}
+
+/**
+ * Parses the query of a pods LIST/WATCH. `forceWatch` is set for the legacy
+ * `/api/v1/watch/…` paths. Returns a Status (400 or 422) on a bad request.
+ */
+export function parseListQuery(url: URL, forceWatch: boolean): ListQuery | Status {
+  const q = url.searchParams;
+  const watch = parseBool("watch", q.get("watch"));
+  if (isStatus(watch)) return watch;
+  const allow = parseBool("allowWatchBookmarks", q.get("allowWatchBookmarks"));
+  if (isStatus(allow)) return allow;
+  const sie = parseBool("sendInitialEvents", q.get("sendInitialEvents"));
+  if (isStatus(sie)) return sie;
+  const limit = parseInt64("limit", q.get("limit"));
+  if (isStatus(limit)) return limit;
+  const timeout = parseInt64("timeoutSeconds", q.get("timeoutSeconds"));
+  if (isStatus(timeout)) return timeout;
+  const labelSelector = q.get("labelSelector") ?? "";
+  const fieldSelector = q.get("fieldSelector") ?? "";
+  let matches: PodPredicate;
+  try {
+    const l = parseLabelSelector(labelSelector);
+    const f = parseFieldSelector(fieldSelector);
+    matches = (p) => l(p) && f(p);
+  } catch (e) {
+    if (e instanceof SelectorError) return badRequest(e.message);
+    throw e;
+  }
+  const resourceVersion = q.get("resourceVersion") ?? "";
+  const out: ListQuery = {
+    watch: forceWatch || watch === true,
+    labelSelector,
+    fieldSelector,
+    matches,
+    selective: labelSelector.trim() !== "" || fieldSelector.trim() !== "",
+    limit: limit !== undefined && limit > 0 ? limit : 0,
+    continue: q.get("continue") ?? "",
+    resourceVersion,
+    rv: undefined,
+    resourceVersionMatch: q.get("resourceVersionMatch") ?? "",
+    sendInitialEvents: sie,
+    allowWatchBookmarks: allow === true,
+    timeoutSeconds: timeout,
+  };
+  const errors = out.watch ? validateWatch(out) : validateList(out);
+  if (errors.length > 0) return invalid("ListOptions", "meta.k8s.io", "", errors);
+  if (resourceVersion !== "") {
+    if (!/^\d+$/.test(resourceVersion)) {
+      // apiserver `storage/api_object_versioner.go` ParseResourceVersion → InvalidError,
+      // interpreted by `storage/errors` as 422 for the resource.
+      return invalid("pods", "", "", [
+        {
+          type: "FieldValueInvalid",
+          field: "resourceVersion",
+          value: resourceVersion,
+          detail: `strconv.ParseUint: parsing ${JSON.stringify(resourceVersion)}: invalid syntax`,
+        },
+      ]);
+    }
+    out.rv = Number(resourceVersion);
+  }
+  return out;
+}
+
+const EXACT = "Exact";
+const NOT_OLDER = "NotOlderThan";
+
+function validateList(o: ListQuery): FieldError[] {
+  const errs: FieldError[] = [];
+  const match = o.resourceVersionMatch;
+  if (match !== "") {
+    if (o.resourceVersion === "") {
+      errs.push({ type: "FieldValueForbidden", field: "resourceVersionMatch", detail: "resourceVersionMatch is forbidden unless resourceVersion is provided" });
+    }
+    if (o.continue !== "") {
+      errs.push({ type: "FieldValueForbidden", field: "resourceVersionMatch", detail: "resourceVersionMatch is forbidden when continue is provided" });
+    }
+    if (match !== EXACT && match !== NOT_OLDER) {
+      errs.push({ type: "FieldValueNotSupported", field: "resourceVersionMatch", value: match, detail: `supported values: "Exact", "NotOlderThan", ""` });
+    }
+    if (match === EXACT && o.resourceVersion === "0") {
+      errs.push({ type: "FieldValueForbidden", field: "resourceVersionMatch", detail: `resourceVersionMatch "exact" is forbidden for resourceVersion "0"` });
+    }
+  }
+  if (o.sendInitialEvents !== undefined) {
+    errs.push({ type: "FieldValueForbidden", field: "sendInitialEvents", detail: "sendInitialEvents is forbidden for list" });
+  }
+  return errs;
+}
+
+function validateWatch(o: ListQuery): FieldError[] {
+  const errs: FieldError[] = [];
+  const match = o.resourceVersionMatch;
+  if (o.sendInitialEvents !== undefined && match !== NOT_OLDER) {
+    errs.push({ type: "FieldValueForbidden", field: "resourceVersionMatch", detail: "sendInitialEvents requires setting resourceVersionMatch to NotOlderThan" });
+  }
+  if (match !== "") {
+    if (o.sendInitialEvents === undefined) {
+      errs.push({ type: "FieldValueForbidden", field: "resourceVersionMatch", detail: "resourceVersionMatch is forbidden for watch unless sendInitialEvents is provided" });
+    }
+    if (match !== NOT_OLDER) {
+      errs.push({ type: "FieldValueNotSupported", field: "resourceVersionMatch", value: match, detail: `supported values: "NotOlderThan"` });
+    }
+    if (o.continue !== "") {
+      errs.push({ type: "FieldValueForbidden", field: "resourceVersionMatch", detail: "resourceVersionMatch is forbidden when continue is provided" });
+    }
+  }
+  return errs;
+}

@@ -1,0 +1,124 @@
+/**
+ * Pod LIST semantics (apiserver `storage/cacher/delegator/interface.go`,
+ * `cacher.go`, `etcd3/store.go`): resourceVersion rules, `limit`/`continue`
+ * paging in key order, `remainingItemCount`, and the 410 for expired tokens.
+ *
+ * @module
+ */
+import type { Clock } from "../kube/clock.ts";
+import type { Pod, PodList, Status } from "../kube/wire.ts";
+import { decodeContinue, encodeContinue } from "./continue-token.ts";
+import type { ListQuery } from "./list-options.ts";
+import type { PodStore } from "./store.ts";
+import { badRequest, CONTINUE_EXPIRED_MESSAGE, failure, listTooOld, tooLargeResourceVersion } from "./status.ts";
+import { BLOCK_TIMEOUT_MS } from "./watch.ts";
+
+/** Removes `kind`/`apiVersion`: LIST items do not carry them (golden `responses/list`). */
+function asItem(pod: Pod): Pod {
+  const { kind: _k, apiVersion: _a, ...rest } = pod;
+  return rest as Pod;
+}
+
+/** Waits (on `clock`) until the store reaches `rv`, at most {@link BLOCK_TIMEOUT_MS}; resolves whether it did. */
+export function waitForRv(store: PodStore, clock: Clock, rv: number, signal?: AbortSignal): Promise<boolean> {
+  if (store.rv >= rv) return Promise.resolve(true);
+  return new Promise((resolve) => {
+    const done = (ok: boolean): void => {
+      stop();
+      timer.cancel();
+      signal?.removeEventListener("abort", onAbort);
+      resolve(ok);
+    };
+    const onAbort = (): void => done(false);
+    const stop = store.subscribe(() => {
+      if (store.rv >= rv) done(true);
+    });
+    const timer = clock.setTimeout(() => done(false), BLOCK_TIMEOUT_MS);
+    signal?.addEventListener("abort", onAbort, { once: true });
+  });
+}
+
+/** Serves one LIST; returns the PodList or the failure Status. */
+export async function listPods(
+  store: PodStore,
+  clock: Clock,
+  namespace: string | undefined,
+  q: ListQuery,
+  signal?: AbortSignal,
+): Promise<PodList | Status> {
+  const inScope = (key: string, p: Pod): boolean =>
+    (namespace === undefined || key.startsWith(`${namespace}/`)) && q.matches(p);
+  let snapshot: [string, Pod][];
+  let listRv: number;
+  let start = "";
+  let limit = q.limit;
+  let expired: Status | undefined;
+
+  if (q.continue !== "") {
+    if (q.resourceVersion !== "" && q.resourceVersion !== "0") {
+      return badRequest("specifying resource version is not allowed when using continue");
+    }
+    let tok;
+    try {
+      tok = decodeContinue(q.continue);
+    } catch (e) {
+      return badRequest(`invalid continue token: ${(e as Error).message}`);
+    }
+    start = tok.start;
+    if (tok.rv === -1) {
+      snapshot = store.sorted();
+      listRv = store.rv;
+    } else {
+      const snap = store.snapshotAt(tok.rv);
+      if (snap === undefined) {
+        // apiserver `etcd3/errors.go` handleCompactedErrorForPaging: 410 with an
+        // inconsistent token (rv -1) continuing from the same key.
+        expired = failure(410, "Expired", CONTINUE_EXPIRED_MESSAGE);
+        const lastKey = tok.start.endsWith("\u0000") ? tok.start.slice(0, -1) : tok.start;
+        expired.metadata = { continue: encodeContinue(-1, lastKey) };
+        return expired;
+      }
+      snapshot = snap;
+      listRv = tok.rv;
+    }
+  } else if (q.rv === undefined) {
+    snapshot = store.sorted();
+    listRv = store.rv;
+  } else if (q.rv === 0) {
+    // "any version" from the cache: limit is ignored (cacher.go computeListLimit).
+    snapshot = store.sorted();
+    listRv = store.rv;
+    limit = 0;
+  } else if (q.resourceVersionMatch === "Exact" || (q.limit > 0 && q.resourceVersionMatch === "")) {
+    if (q.rv > store.rv && !(await waitForRv(store, clock, q.rv, signal))) return tooLargeResourceVersion(q.rv, store.rv);
+    const snap = store.snapshotAt(q.rv);
+    if (snap === undefined) return listTooOld();
+    snapshot = snap;
+    listRv = q.rv;
+  } else {
+    // NotOlderThan (or RV=N without limit): wait up to 3 s for the cache, then 504.
+    if (!(await waitForRv(store, clock, q.rv, signal))) return tooLargeResourceVersion(q.rv, store.rv);
+    snapshot = store.sorted();
+    listRv = store.rv;
+  }
+
+  const items: Pod[] = [];
+  let i = 0;
+  while (i < snapshot.length && snapshot[i]![0] < start) i++;
+  let lastKey = "";
+  for (; i < snapshot.length; i++) {
+    const [key, pod] = snapshot[i]!;
+    if (!inScope(key, pod)) continue;
+    if (limit > 0 && items.length === limit) break;
+    items.push(asItem(pod));
+    lastKey = key;
+  }
+  const metadata: PodList["metadata"] = { resourceVersion: String(listRv) };
+  let remaining = 0;
+  for (let j = i; j < snapshot.length; j++) if (inScope(snapshot[j]![0], snapshot[j]![1])) remaining++;
+  if (limit > 0 && remaining > 0) {
+    metadata.continue = encodeContinue(listRv, lastKey);
+    if (!q.selective) metadata.remainingItemCount = remaining;
+  }
+  return { kind: "PodList", apiVersion: "v1", metadata, items };
+}

@@ -1,0 +1,218 @@
+/**
+ * Pod WATCH semantics of the kube-apiserver watch cache (apiserver
+ * `storage/cacher/cacher.go`, `cache_watcher.go`, `watch_cache.go`):
+ * initial events, history replay from a resourceVersion, in-stream 410, selector
+ * transitions, bookmarks in both real shapes, the initial-events-end marker and
+ * `timeoutSeconds`.
+ *
+ * @module
+ */
+import type { Clock, TimerHandle } from "../kube/clock.ts";
+import type { Pod, Status } from "../kube/wire.ts";
+import { INITIAL_EVENTS_END_ANNOTATION } from "../kube/wire.ts";
+import type { ListQuery } from "./list-options.ts";
+import type { PodStore, StoreEvent } from "./store.ts";
+import { failure, tooLargeResourceVersion, watchTooOld } from "./status.ts";
+import { WatchOutput } from "./watch-stream.ts";
+
+/** What the watch handler needs from the server. */
+export interface WatchContext {
+  readonly store: PodStore;
+  readonly clock: Clock;
+  readonly bookmarkIntervalMs: number;
+  /** A PRNG for re-chunking this stream, or undefined for one chunk per batch. */
+  chunkRandom(): (() => number) | undefined;
+  /** Random number for the default timeout. */
+  random(): number;
+  /** Registers an open watch; returns the unregister function. */
+  register(w: WatchSession): () => void;
+  /** Alternates the two bookmark shapes across the server. */
+  nextBookmarkShape(): 0 | 1;
+}
+
+/**
+ * The cacher's wait for a fresh enough cache before a consistent or
+ * NotOlderThan read (apiserver `watch_cache.go` `blockTimeout` = 3 s).
+ */
+export const BLOCK_TIMEOUT_MS = 3_000;
+
+/**
+ * Default watch timeout when the request gives none: a random value in
+ * [minRequestTimeout, 2×minRequestTimeout) with minRequestTimeout 1800 s
+ * (apiserver `handlers/get.go`, `server/config.go`).
+ */
+export const MIN_REQUEST_TIMEOUT_S = 1800;
+
+/** Bookmarks go out this long before the watch deadline (apiserver `cache_watcher.go` `nextBookmarkTime`). */
+export const BOOKMARK_BEFORE_DEADLINE_MS = 2_000;
+
+/** Adds `kind`/`apiVersion` in front, as objects in watch events and GETs carry them. */
+export function withKind(pod: Pod): Pod {
+  const { kind: _k, apiVersion: _a, ...rest } = pod;
+  return { kind: "Pod", apiVersion: "v1", ...rest };
+}
+
+function bookmark(rv: number, shape: 0 | 1, end: boolean): unknown {
+  const metadata: Record<string, unknown> = { resourceVersion: String(rv) };
+  if (end) metadata["annotations"] = { [INITIAL_EVENTS_END_ANNOTATION]: "true" };
+  if (shape === 0 && !end) {
+    // An empty Pod, as the cacher serialises it (Arnavion/k8s-openapi#70).
+    return { kind: "Pod", apiVersion: "v1", metadata: { ...metadata, creationTimestamp: null }, spec: { containers: null }, status: {} };
+  }
+  return { kind: "Pod", apiVersion: "v1", metadata };
+}
+
+/** One open watch. */
+export class WatchSession {
+  readonly output: WatchOutput;
+  #timers: TimerHandle[] = [];
+  #unsubscribe: (() => void) | undefined;
+  #unregister: () => void = () => {};
+  readonly #ctx: WatchContext;
+
+  constructor(ctx: WatchContext) {
+    this.#ctx = ctx;
+    this.output = new WatchOutput(ctx.chunkRandom(), () => this.#cleanup());
+    this.#unregister = ctx.register(this);
+  }
+
+  #cleanup(): void {
+    for (const t of this.#timers) t.cancel();
+    this.#timers = [];
+    this.#unsubscribe?.();
+    this.#unsubscribe = undefined;
+    this.#unregister();
+  }
+
+  /** Adds a timer cancelled when the watch ends. */
+  timer(fn: () => void, ms: number): void {
+    if (this.output.state === "ended" || this.output.state === "failed") return;
+    this.#timers.push(this.#ctx.clock.setTimeout(fn, ms));
+  }
+
+  /** Subscribes to store changes. */
+  follow(fn: (e: StoreEvent) => void): void {
+    this.#unsubscribe = this.#ctx.store.subscribe(fn);
+  }
+
+  /** Sends one ERROR event and ends the stream (apiserver `cacher.go` `newErrWatcher`). */
+  error(s: Status): void {
+    this.output.send({ type: "ERROR", object: s });
+    this.output.end();
+  }
+}
+
+/** Converts a store event to what a watcher with `matches` sees (apiserver `cache_watcher.go` `convertToWatchEvent`). */
+export function toWatchEvent(e: StoreEvent, matches: (p: Pod) => boolean): { type: string; object: Pod } | undefined {
+  const now = e.type !== "DELETED" && matches(e.object);
+  const before = e.prev !== undefined && matches(e.prev);
+  if (e.type === "ADDED") return now ? { type: "ADDED", object: withKind(e.object) } : undefined;
+  if (e.type === "DELETED") return before ? { type: "DELETED", object: withKind(e.object) } : undefined;
+  if (now && before) return { type: "MODIFIED", object: withKind(e.object) };
+  if (now) return { type: "ADDED", object: withKind(e.object) };
+  if (before) {
+    const old = withKind(e.prev!);
+    old.metadata = { ...old.metadata, resourceVersion: String(e.rv) };
+    return { type: "DELETED", object: old };
+  }
+  return undefined;
+}
+
+/** Opens a pod watch over `namespace` (undefined = all) and returns the 200 response. */
+export function openWatch(ctx: WatchContext, namespace: string | undefined, q: ListQuery): Response {
+  const session = new WatchSession(ctx);
+  const out = session.output;
+  const store = ctx.store;
+  const matches = (p: Pod): boolean =>
+    (namespace === undefined || p.metadata.namespace === namespace) && q.matches(p);
+  const legacyInitial = (q.rv === undefined || q.rv === 0) && q.sendInitialEvents === undefined;
+  // With the WatchList gate (default since 1.34), a legacy RV ""/"0" watch is
+  // rewritten to sendInitialEvents=true (apimachinery `internalversion/defaults.go`).
+  const initial = q.sendInitialEvents === true || legacyInitial;
+  const endBookmark = initial && q.allowWatchBookmarks;
+
+  const timeoutMs =
+    q.timeoutSeconds !== undefined && q.timeoutSeconds > 0
+      ? q.timeoutSeconds * 1000
+      : Math.floor((MIN_REQUEST_TIMEOUT_S + ctx.random() * MIN_REQUEST_TIMEOUT_S) * 1000);
+  session.timer(() => out.end(), timeoutMs);
+
+  let lastRv = store.rv;
+  /** Live phase: forwards changes newer than `from`; 0 = not live yet. */
+  let liveFrom: number | undefined;
+  const sendBookmark = (): void => {
+    if (out.state === "open" && liveFrom !== undefined) {
+      out.send({ type: "BOOKMARK", object: bookmark(Math.max(lastRv, store.rv), ctx.nextBookmarkShape(), false) });
+    }
+  };
+  const goLive = (from: number): void => {
+    liveFrom = from;
+    lastRv = Math.max(from, store.rv);
+  };
+  let onFresh: (() => void) | undefined;
+  session.follow((e) => {
+    if (liveFrom === undefined) {
+      onFresh?.();
+      return;
+    }
+    if (e.rv <= liveFrom) return;
+    lastRv = e.rv;
+    const ev = toWatchEvent(e, matches);
+    if (ev !== undefined) out.send(ev);
+  });
+  if (q.allowWatchBookmarks) {
+    const every = (): void => {
+      sendBookmark();
+      session.timer(every, ctx.bookmarkIntervalMs);
+    };
+    session.timer(every, ctx.bookmarkIntervalMs);
+    if (timeoutMs > BOOKMARK_BEFORE_DEADLINE_MS) session.timer(sendBookmark, timeoutMs - BOOKMARK_BEFORE_DEADLINE_MS);
+  }
+  const sendInitial = (): void => {
+    for (const [, pod] of store.sorted()) if (matches(pod)) out.send({ type: "ADDED", object: withKind(pod) });
+    const at = Math.max(store.rv, q.rv ?? 0);
+    if (endBookmark) out.send({ type: "BOOKMARK", object: bookmark(at, 1, true) });
+    goLive(store.rv);
+  };
+
+  if (initial) {
+    const wanted = q.rv ?? 0;
+    if (wanted > store.rv) {
+      // sendInitialEvents with a future RV: wait up to 3 s, then ERROR 504
+      // (apiserver `cacher.go` `waitUntilWatchCacheFreshAndForceAllEvents`).
+      onFresh = () => {
+        if (store.rv < wanted) return;
+        onFresh = undefined;
+        sendInitial();
+      };
+      session.timer(() => {
+        if (liveFrom !== undefined) return;
+        onFresh = undefined;
+        session.error(tooLargeResourceVersion(wanted, store.rv));
+      }, BLOCK_TIMEOUT_MS);
+    } else sendInitial();
+  } else {
+    const from = q.rv ?? store.rv;
+    const events = store.since(Math.min(from, store.rv));
+    if (events === undefined) {
+      session.error(watchTooOld(from, store.historyStart));
+    } else {
+      for (const e of events) {
+        if (e.rv <= from) continue;
+        const ev = toWatchEvent(e, matches);
+        if (ev !== undefined) out.send(ev);
+      }
+      // A future RV simply waits: only events newer than it are sent.
+      goLive(from);
+    }
+  }
+  return new Response(out.stream, {
+    status: 200,
+    headers: { "content-type": "application/json", "cache-control": "no-cache, private" },
+  });
+}
+
+/** A Status for an unexpected error inside a watch (apiserver: non-Status errors become 500 InternalError). */
+export function watchInternalError(message: string): Status {
+  return failure(500, "InternalError", message);
+}
