@@ -220,6 +220,7 @@ export class KubernetesRegistry implements Registrar, Discovery, AsyncDisposable
     signal?.throwIfAborted();
     const cache = await this.#getCache();
     if (cache.synced) return cache;
+    signal?.throwIfAborted();
     const ms = this.#options.syncTimeoutMs ?? DEFAULT_SYNC_TIMEOUT_MS;
     const ac = new AbortController();
     const fail = (e: unknown): void => ac.abort(e);
