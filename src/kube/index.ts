@@ -69,3 +69,17 @@ export {
 } from "./pod-record.ts";
 
 // ── reflector and pod cache (owned by the reflector engineer; append below) ──
+export { createPodCache } from "./pod-cache.ts";
+export type { PodCache, PodCacheOptions, PodCacheView, PodChange } from "./pod-cache.ts";
+/**
+ * Advanced: the list-and-watch machinery under the pod cache (a pure state
+ * machine, its driver, the backoff policy and the watch-stream decoder).
+ */
+export { createReflector, Reflector, DEFAULT_BOOKMARK_SILENCE_MS, DEFAULT_IDLE_GRACE_MS, MIN_WATCH_TIMEOUT_SECONDS } from "./reflector/reflector.ts";
+export type { ReflectorOptions, ReflectorSink } from "./reflector/reflector.ts";
+export { initialState, step, relistRequest, classifyError, DEFAULT_PAGE_SIZE, VERY_SHORT_WATCH_MS } from "./reflector/state.ts";
+export type { Command, Effect, ErrorClass, ReflectorInput, ReflectorState, StepResult, ListRequest, WatchRequest } from "./reflector/state.ts";
+export { createBackoff, BACKOFF_FACTOR, BACKOFF_INITIAL_MS, BACKOFF_MAX_MS, BACKOFF_RESET_AFTER_MS } from "./reflector/backoff.ts";
+export type { Backoff, BackoffOptions } from "./reflector/backoff.ts";
+export { createWatchDecoder, decodeWatchLine, WatchDecodeError, DEFAULT_MAX_LINE_BYTES } from "./watch-decoder.ts";
+export type { DecodedWatchEvent, WatchDecoder, WatchDecoderOptions, WatchDecodeResult, WatchDecodeErrorReason } from "./watch-decoder.ts";
