@@ -85,9 +85,26 @@ export function parseCommandArgs(spec: CommandSpec, argv: readonly string[]): Pa
   const options: Record<string, { type: "string" | "boolean"; short?: string }> = { help: { type: "boolean", short: "h" } };
   for (const [name, o] of Object.entries(spec.options)) options[name] = o.short ? { type: o.type, short: o.short } : { type: o.type };
   const hint = `see \`kratos-kube ${spec.name} --help\``;
+  // parseArgs refuses "--pods -1" as ambiguous; a negative number after a
+  // string option is its value, so the range check can name the problem.
+  const stringFlags = new Set<string>();
+  for (const [name, o] of Object.entries(spec.options)) {
+    if (o.type !== "string") continue;
+    stringFlags.add(`--${name}`);
+    if (o.short) stringFlags.add(`-${o.short}`);
+  }
+  const joined: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i] ?? "";
+    const next = argv[i + 1];
+    if (stringFlags.has(a) && next !== undefined && /^-\d/.test(next)) {
+      joined.push(a.startsWith("--") ? `${a}=${next}` : `${a}${next}`);
+      i++;
+    } else joined.push(a);
+  }
   let parsed: { values: Record<string, string | boolean | (string | boolean)[] | undefined>; positionals: string[] };
   try {
-    parsed = parseArgs({ args: [...argv], options, allowPositionals: true, strict: true });
+    parsed = parseArgs({ args: joined, options, allowPositionals: true, strict: true });
   } catch (error) {
     const msg = error instanceof Error ? error.message : String(error);
     throw new UsageError(`${oneLine(msg)}; ${hint}`);

@@ -169,7 +169,7 @@ export async function runDoctor(input: DoctorInput): Promise<Check[]> {
       });
       return skipRest(later.slice(3), "no pods to inspect");
     }
-    add({ name: "labels", verdict: "PASS", detail: `${here.length} pod${here.length === 1 ? "" : "s"} carry ${selector}: ${here.slice(0, 5).map((p) => p.name).join(", ")}${here.length > 5 ? ", …" : ""}` });
+    add({ name: "labels", verdict: "PASS", detail: `${here.length} pod${here.length === 1 ? " carries" : "s carry"} ${selector}: ${here.slice(0, 5).map((p) => p.name).join(", ")}${here.length > 5 ? ", …" : ""}` });
 
     // 5. phase and Ready
     const rows = instanceRows(here, input.service);

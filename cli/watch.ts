@@ -7,7 +7,7 @@
  *
  * @module
  */
-import { createPodCache, type PodChange } from "../src/kube/index.ts";
+import { createPodCache, type PodChange } from "../src/kube/pod-cache.ts";
 import { KRATOS_LABEL_APP, type PodRecord } from "../src/kube/pod-record.ts";
 import type { Selection } from "../src/registry/kratos-codec.ts";
 import { stringOption, type CommandSpec } from "./args.ts";

@@ -63,3 +63,11 @@ describe("cli/args", () => {
     assert.match(text, /one of table, json; default table/);
   });
 });
+
+describe("cli/args negative numbers", () => {
+  it("takes a negative number after a string option as its value, so the range check names it", () => {
+    const a = parseCommandArgs(spec, ["x", "--timeout", "-1"]);
+    assert.equal(a.values.timeout, "-1");
+    assert.throws(() => numberOption(a, "timeout", 5, { min: 0, max: 60 }, "instances"), /--timeout must be a number from 0 to 60, not "-1"/);
+  });
+});

@@ -1,0 +1,164 @@
+// instances, doctor and watch against an in-process fake API server served
+// over loopback, through a kubeconfig file, as an operator would run them.
+import { after, before, describe, it } from "node:test";
+import assert from "node:assert/strict";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { FakeKubeApiServer, makePod } from "../../src/testing/index.ts";
+import { captureIo } from "../../cli/io.ts";
+import { run as instances } from "../../cli/instances.ts";
+import { run as doctor } from "../../cli/doctor.ts";
+import { run as watch } from "../../cli/watch.ts";
+import { startGreeter, type GreeterServer } from "../../cli/demo/greeter-server.ts";
+
+const dir = mkdtempSync(join(tmpdir(), "kratos-kube-cli-"));
+const APP = "sayhello.service";
+
+function writeKubeconfig(name: string, text: string): string {
+  const path = join(dir, name);
+  writeFileSync(path, text);
+  return path;
+}
+
+describe("kratos-kube instances / doctor / watch", () => {
+  const fake = new FakeKubeApiServer();
+  let greeter: GreeterServer;
+  let kubeconfig = "";
+
+  before(async () => {
+    await fake.listen();
+    greeter = await startGreeter({ name: "sayhello-a", workMs: 0 });
+    fake.createPod(makePod({ name: "sayhello-a", app: APP, ip: "127.0.0.1", ports: [{ name: "grpc", containerPort: greeter.port }], protocols: `{"${greeter.port}":"grpc"}` }));
+    fake.createPod(makePod({ name: "sayhello-b", app: APP, ip: "10.244.0.9", ports: [{ name: "grpc", containerPort: 9000 }], ready: false }));
+    fake.createPod(makePod({ name: "other-x", app: "other.service" }));
+    kubeconfig = writeKubeconfig("ok.yaml", fake.kubeconfig());
+  });
+  after(async () => {
+    await greeter.drain();
+    await fake.close();
+  });
+
+  it("instances prints every pod of the service with why it is excluded", async () => {
+    const io = captureIo();
+    assert.equal(await instances([APP, "--kubeconfig", kubeconfig], io), 0, io.err());
+    const out = io.out();
+    assert.match(out, /^POD\s+IP\s+ENDPOINTS\s+VERSION\s+READY\s+EXCLUDED$/m);
+    assert.match(out, new RegExp(`^sayhello-a\\s+127\\.0\\.0\\.1\\s+grpc://127\\.0\\.0\\.1:${greeter.port}\\s+v1\\.0\\.0\\s+True$`, "m"));
+    assert.match(out, /^sayhello-b\s+10\.244\.0\.9\s+grpc:\/\/10\.244\.0\.9:9000\s+v1\.0\.0\s+False\s+not Ready/m);
+    assert.ok(!out.includes("other-x"));
+    assert.match(out, /1 of 2 pods of sayhello\.service is routable/);
+  });
+
+  it("instances -o json gives the same rows as data", async () => {
+    const io = captureIo();
+    assert.equal(await instances([APP, "--kubeconfig", kubeconfig, "-o", "json"], io), 0);
+    const doc = JSON.parse(io.out()) as { instances: { pod: string; included: boolean; excluded?: string }[] };
+    assert.deepEqual(doc.instances.map((r) => [r.pod, r.included]), [["sayhello-a", true], ["sayhello-b", false]]);
+  });
+
+  it("usage errors are one line with the fix and exit 2; --help exits 0", async () => {
+    const io = captureIo();
+    assert.equal(await instances(["--kubeconfig", kubeconfig], io), 2);
+    assert.match(io.err(), /^kratos-kube instances: missing <service>: run `kratos-kube instances <service>`.*\n$/);
+    const help = captureIo();
+    assert.equal(await doctor(["--help"], help), 0);
+    assert.match(help.out(), /usage: kratos-kube doctor <service>/);
+  });
+
+  it("doctor passes every check on a healthy service (only routable endpoints are probed)", async () => {
+    const io = captureIo();
+    const code = await doctor([APP, "--kubeconfig", kubeconfig], io);
+    const out = io.out();
+    for (const name of ["config", "rbac get", "rbac list", "rbac watch", "rbac patch", "namespace", "labels", "ready", "protocols", "reachable"]) {
+      assert.match(out, new RegExp(`^PASS  ${name}\\b`, "m"), `${name} in\n${out}`);
+    }
+    assert.match(out, /sayhello-b: not Ready/);
+    assert.match(out, /All \d+ checks passed/);
+    assert.equal(code, 0, out);
+  });
+
+  it("doctor on a missing config fails in one check that names the file and the fix", async () => {
+    const io = captureIo();
+    assert.equal(await doctor([APP, "--kubeconfig", join(dir, "missing.yaml")], io), 1);
+    assert.match(io.out(), /^FAIL  config\s+.*missing\.yaml.*fix: pass --kubeconfig FILE/m);
+    assert.match(io.out(), /^SKIP  rbac/m);
+  });
+
+  it("doctor explains a wrong namespace and where the pods are", async () => {
+    const elsewhere = writeKubeconfig("shop.yaml", fake.kubeconfig({ namespace: "shop" }));
+    const io = captureIo();
+    assert.equal(await doctor([APP, "--kubeconfig", elsewhere], io), 1);
+    const out = io.out();
+    assert.match(out, /^FAIL  namespace\s+no pod labelled kratos-service-app=sayhello\.service in shop, the namespace discovery watches; found 2 in default/m);
+    assert.match(out, /fix: Kratos discovers only in its own namespace by default.*--namespace default/);
+    const io2 = captureIo();
+    assert.equal(await instances([APP, "--kubeconfig", elsewhere], io2), 0);
+    assert.match(io2.out(), /No pods labelled kratos-service-app=sayhello\.service in namespace shop\. Run `kratos-kube doctor sayhello\.service`/);
+  });
+
+  it("doctor explains a pod without a grpc protocol and an unreachable endpoint", async () => {
+    fake.createPod(makePod({ name: "api-1", namespace: "tools", app: "api.service", ip: "127.0.0.1", ports: [{ name: "api", containerPort: 9 }] }));
+    const io = captureIo();
+    assert.equal(await doctor(["api.service", "--kubeconfig", kubeconfig, "-n", "tools", "--timeout", "500"], io), 1);
+    const out = io.out();
+    assert.match(out, /^FAIL  protocols\s+api-1: no grpc endpoint \(api:\/\/127\.0\.0\.1:9; no kratos-service-protocols annotation\)/m);
+    assert.match(out, /fix: the gRPC resolver uses only grpc:\/\/ .*kratos-service-protocols: '\{"9":"grpc"\}'/);
+    fake.updatePod("tools", "api-1", (p) => {
+      p.metadata.annotations = { ...p.metadata.annotations, "kratos-service-protocols": '{"9":"grpc"}' };
+    });
+    const io2 = captureIo();
+    assert.equal(await doctor(["api.service", "--kubeconfig", kubeconfig, "-n", "tools", "--timeout", "500", "-o", "json"], io2), 1);
+    const doc = JSON.parse(io2.out()) as { ok: boolean; checks: { name: string; verdict: string; detail: string; fix?: string }[] };
+    assert.equal(doc.ok, false);
+    const reach = doc.checks.find((c) => c.name === "reachable");
+    assert.equal(reach?.verdict, "FAIL");
+    assert.match(reach?.detail ?? "", /grpc:\/\/127\.0\.0\.1:9: (connection refused|no TCP answer)/);
+    assert.match(reach?.fix ?? "", /bind 0\.0\.0\.0|not reachable from here/);
+  });
+
+  it("watch prints the table, then each change, until interrupted", async () => {
+    const stop = new AbortController();
+    const io = captureIo({ signal: stop.signal });
+    const done = watch([APP, "--kubeconfig", kubeconfig], io);
+    await io.waitForOut(/1 of 2 pods of sayhello\.service is routable/);
+    fake.setReady("default", "sayhello-b", true);
+    await io.waitForOut(/MODIFIED default\/sayhello-b Ready false → true \(routable\)/);
+    fake.setReady("default", "sayhello-b", false);
+    await io.waitForOut(/MODIFIED default\/sayhello-b Ready true → false \(excluded: not Ready/);
+    stop.abort();
+    assert.equal(await done, 0);
+    assert.ok(!io.out().includes("\x1b["), "no ANSI escapes when stdout is not a terminal");
+  });
+});
+
+describe("kratos-kube doctor with restricted credentials", () => {
+  const fake = new FakeKubeApiServer({
+    tokens: {
+      "no-watch-token": { user: "system:serviceaccount:default:sayhello", verbs: ["get", "list", "patch"] },
+    },
+  });
+  let kubeconfig = "";
+  before(async () => {
+    await fake.listen();
+    fake.createPod(makePod({ name: "sayhello-a", app: APP, ip: "127.0.0.1", ports: [{ name: "grpc", containerPort: 9 }] }));
+    kubeconfig = writeKubeconfig("no-watch.yaml", fake.kubeconfig({ token: "no-watch-token" }));
+  });
+  after(async () => {
+    await fake.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  // The identity shown is the kubeconfig user's name: the client knows no
+  // other (a service-account token would show system:serviceaccount:NS:NAME).
+  it("names the missing verb, the identity, what breaks, and the Role to apply", async () => {
+    const io = captureIo();
+    assert.equal(await doctor([APP, "--kubeconfig", kubeconfig, "--timeout", "300"], io), 1);
+    const out = io.out();
+    assert.match(out, /^PASS  config\s+.*auth token/m);
+    assert.match(out, /^PASS  rbac list/m);
+    assert.match(out, /^FAIL  rbac watch\s+cannot watch pods in namespace default as fake: discovery watches pods to see changes/m);
+    assert.match(out, /fix: grant it with a Role and RoleBinding in default \(deploy\/role\.yaml.*kubectl create role kratos-kube --verb=watch --resource=pods -n default/);
+    assert.ok(!out.includes("no-watch-token"), "the token never appears in the output");
+  });
+});
