@@ -34,6 +34,8 @@ export type { TokenGrant } from "./auth.ts";
 export type { FailSpec } from "./faults.ts";
 export { makePod, setPodReady } from "./pods.ts";
 export type { MakePodOptions } from "./pods.ts";
+export { createManualClock } from "./manual-clock.ts";
+export type { ManualClock } from "./manual-clock.ts";
 
 // ── Advanced: building blocks, for tests of clients and decoders ─────────
 export { parseLabelSelector, parseFieldSelector, podFields, SelectorError } from "./selectors.ts";
