@@ -1,0 +1,548 @@
+/**
+ * `createDiscoveryTransport()`: a connect `Transport` that follows a Kratos
+ * service through discovery and balances each call over its endpoints, one
+ * connect-node transport and HTTP/2 session per endpoint.
+ *
+ * @module
+ */
+import { Code, ConnectError, type Interceptor, type Transport } from "@connectrpc/connect";
+import type { ContextValues, StreamResponse, UnaryResponse } from "@connectrpc/connect";
+import type { DescMessage, DescMethodStreaming, DescMethodUnary, MessageInitShape } from "@bufbuild/protobuf";
+import {
+  ATTEMPT_HEADER,
+  defaultTransportFactory,
+  transportFactoryWith,
+  EndpointChannel,
+  type ChannelEvent,
+  type ChannelState,
+  type EndpointProtocol,
+  type EndpointTransportFactory,
+  type Http2ConnectOptions,
+} from "./endpoint-channel.ts";
+import { parseTarget, resolveEndpoints, type EndpointInstance, type EndpointSource, type InstanceWatcher, type ResolvedEndpoint } from "./endpoint-source.ts";
+import { createNodeStats, p2c, randomPicker, roundRobin, weightedRoundRobin, type Picker, type PickerNode, type PickerPolicy } from "./picker.ts";
+import { DEFAULT_SUBSET_SIZE, subset, subsetMemberKey } from "./subset.ts";
+import { DEFAULT_BACKOFF, realClock, type BackoffPolicy, type TransportClock } from "./transport-clock.ts";
+import { shieldInput } from "./shield-input.ts";
+
+/** TLS settings for `grpcs` endpoints. */
+export interface TlsOptions {
+  /** PEM CA bundle to trust (default: the runtime's roots). */
+  readonly ca?: string;
+  /** PEM client certificate, for mutual TLS. */
+  readonly cert?: string;
+  /** PEM client key, for mutual TLS. */
+  readonly key?: string;
+  /** Server name to verify instead of the Pod IP (SNI). */
+  readonly serverName?: string;
+  /** `false` skips verification (tests only). */
+  readonly rejectUnauthorized?: boolean;
+}
+
+/** A balancer by name, or a custom picker policy. */
+export type BalancerOption = "round_robin" | "p2c" | "wrr" | "random" | PickerPolicy;
+
+/** One endpoint's state, for diagnostics and observability. */
+export interface EndpointStatus {
+  readonly address: string;
+  readonly state: ChannelState;
+  /** Calls and streams not finished. */
+  readonly inflight: number;
+  /** Consecutive connect or probe failures. */
+  readonly failures: number;
+  /** The last connect or probe error, as text. */
+  readonly lastError?: string;
+}
+
+/** An endpoint state change, reported to `onEvent`. */
+export interface EndpointEvent {
+  readonly address: string;
+  readonly state: ChannelState;
+  readonly error?: unknown;
+}
+
+/** Options of {@link createDiscoveryTransport}. */
+export interface DiscoveryTransportOptions {
+  /** Any Discovery, e.g. `KubernetesRegistry`. */
+  readonly discovery: EndpointSource;
+  /** `discovery:///<service-name>`. */
+  readonly target: string;
+  /** Wire protocol: `"grpc"` (default, what Go Kratos servers speak), `"connect"` or `"grpc-web"`. */
+  readonly protocol?: EndpointProtocol;
+  /** `"round_robin"` (default), `"p2c"`, `"wrr"`, `"random"`, or a custom {@link PickerPolicy}. */
+  readonly balancer?: BalancerOption;
+  /** Use `grpcs` (`https` for Connect/gRPC-web) endpoints, optionally with TLS settings. Default `false`. */
+  readonly secure?: boolean | TlsOptions;
+  /** Only instances of this version (Kratos `filter.Version`). */
+  readonly version?: string;
+  /** Only instances this returns `true` for. */
+  readonly filter?: (instance: EndpointInstance) => boolean;
+  /** Kratos subset size (default 25; 0 = every instance). */
+  readonly subset?: number;
+  /** The client's subset key (default: a random UUID per transport, as Kratos). */
+  readonly subsetKey?: string;
+  /** How long a call waits for a first ready endpoint (default 10 000 ms, Kratos resolver `WithTimeout`). */
+  readonly resolveTimeoutMs?: number;
+  /** Deadline of calls that set none (default: none). */
+  readonly defaultTimeoutMs?: number;
+  /** Connect (and probe) timeout per endpoint (default 5 000 ms). */
+  readonly connectTimeoutMs?: number;
+  /** Probe endpoints with grpc.health.v1 Check (default `true`, service `""`); `false` = plain connect. */
+  readonly healthCheck?: boolean | { readonly service: string };
+  /** Interceptors run on each attempt (each endpoint's transport). */
+  readonly interceptors?: Interceptor[];
+  /** Extra `node:http2` connect options. */
+  readonly http2Options?: Http2ConnectOptions;
+  /** Builds the transport of one endpoint (default: connect-node's, for `protocol`). */
+  readonly transportFactory?: EndpointTransportFactory;
+  /** Attempts per call when earlier ones were provably not sent (default 3). */
+  readonly maxAttempts?: number;
+  /** Reconnect backoff (default 1 s ×1.6 ±20 %, max 120 s). */
+  readonly backoff?: BackoffPolicy;
+  readonly clock?: TransportClock;
+  readonly random?: () => number;
+  /** Discovery errors (the watch is retried every second). */
+  readonly onError?: (error: Error) => void;
+  /** Endpoint state changes. */
+  readonly onEvent?: (event: EndpointEvent) => void;
+}
+
+/** The transport {@link createDiscoveryTransport} returns. */
+export interface DiscoveryTransport extends Transport, AsyncDisposable {
+  /** The service name from the target. */
+  readonly service: string;
+  /** A snapshot of every endpoint (including draining ones). */
+  endpoints(): EndpointStatus[];
+  /** Resolves once at least `count` (default 1) endpoints are ready; rejects on abort or close. */
+  ready(o?: { count?: number; signal?: AbortSignal }): Promise<void>;
+  /** Stops the watch and closes every session; in-flight calls fail. Idempotent. */
+  close(): Promise<void>;
+}
+
+/** Discovery retry delay after an error (go-kratos resolver: `time.Sleep(time.Second)`). */
+const WATCH_RETRY_MS = 1000;
+const DEFAULT_RESOLVE_TIMEOUT_MS = 10_000;
+const DEFAULT_CONNECT_TIMEOUT_MS = 5_000;
+
+/**
+ * Creates a balancing transport for `target`.
+ *
+ * Recovery: discovery errors go to `onError` and the watch is retried each
+ * second; an empty update is refused and the previous endpoints are kept (as
+ * Kratos does). Endpoints that fail to connect are ejected and re-probed with
+ * backoff. A call is retried on another endpoint only when it provably was
+ * not sent, within its remaining deadline.
+ *
+ * Errors: while no endpoint is ready a call waits, up to its deadline and
+ * `resolveTimeoutMs`, then fails with `Code.Unavailable` (`DeadlineExceeded`
+ * if its own deadline ended first) naming the service and what discovery saw;
+ * it fails at once when every known endpoint is in backoff.
+ */
+export function createDiscoveryTransport(options: DiscoveryTransportOptions): DiscoveryTransport {
+  return new DiscoveryTransportImpl(options);
+}
+
+interface Entry {
+  channel: EndpointChannel;
+  node: PickerNode<EndpointChannel>;
+}
+
+function policyOf(b: BalancerOption | undefined, clock: TransportClock, random: () => number): PickerPolicy {
+  if (b === undefined || b === "round_robin") return roundRobin();
+  if (b === "p2c") return p2c({ clock, random });
+  if (b === "wrr") return weightedRoundRobin();
+  if (b === "random") return randomPicker({ random });
+  if (typeof b === "object" && typeof b.build === "function") return b;
+  throw new ConnectError(`unknown balancer ${JSON.stringify(b)}`, Code.InvalidArgument);
+}
+
+function describeError(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}
+
+class DiscoveryTransportImpl implements DiscoveryTransport {
+  readonly service: string;
+  #o: DiscoveryTransportOptions;
+  #clock: TransportClock;
+  #random: () => number;
+  #policy: PickerPolicy;
+  #picker: Picker<EndpointChannel>;
+  #entries = new Map<string, Entry>();
+  #draining = new Set<EndpointChannel>();
+  #order: string[] = [];
+  #waiters = new Set<() => void>();
+  #closed = false;
+  #ac = new AbortController();
+  #watcher: InstanceWatcher | undefined;
+  #discovered = false;
+  #seen = "";
+  #discoveryError: unknown;
+  #secure: boolean;
+  #http2Options: Http2ConnectOptions | undefined;
+  #factory: EndpointTransportFactory;
+  #subsetKey: string;
+
+  constructor(o: DiscoveryTransportOptions) {
+    this.#o = o;
+    this.service = parseTarget(o.target);
+    this.#clock = o.clock ?? realClock;
+    this.#random = o.random ?? Math.random;
+    this.#policy = policyOf(o.balancer, this.#clock, this.#random);
+    this.#picker = this.#policy.build([]);
+    this.#secure = o.secure !== undefined && o.secure !== false;
+    const tls = typeof o.secure === "object" ? o.secure : undefined;
+    this.#http2Options = tls === undefined ? o.http2Options : {
+      ...o.http2Options,
+      ...(tls.ca !== undefined ? { ca: tls.ca } : {}),
+      ...(tls.cert !== undefined ? { cert: tls.cert } : {}),
+      ...(tls.key !== undefined ? { key: tls.key } : {}),
+      ...(tls.serverName !== undefined ? { servername: tls.serverName } : {}),
+      ...(tls.rejectUnauthorized !== undefined ? { rejectUnauthorized: tls.rejectUnauthorized } : {}),
+    } as Http2ConnectOptions;
+    const interceptors = o.interceptors;
+    this.#factory = o.transportFactory ??
+      (interceptors === undefined || interceptors.length === 0 ? defaultTransportFactory : transportFactoryWith(interceptors));
+    this.#subsetKey = o.subsetKey ?? globalThis.crypto.randomUUID();
+    void this.#run();
+  }
+
+  // ---- discovery ---------------------------------------------------------
+
+  async #run(): Promise<void> {
+    const signal = this.#ac.signal;
+    while (!this.#closed) {
+      let watcher: InstanceWatcher;
+      try {
+        watcher = await this.#o.discovery.watch(this.service, { signal });
+      } catch (e) {
+        if (this.#closed) return;
+        this.#report(e, "watch");
+        await this.#sleep(WATCH_RETRY_MS);
+        continue;
+      }
+      if (this.#closed) {
+        watcher.stop();
+        return;
+      }
+      this.#watcher = watcher;
+      while (!this.#closed) {
+        let list: readonly EndpointInstance[];
+        try {
+          list = await watcher.next();
+        } catch (e) {
+          if (this.#closed) return;
+          this.#report(e, "next");
+          await this.#sleep(WATCH_RETRY_MS);
+          continue;
+        }
+        if (this.#closed) return;
+        this.#discoveryError = undefined;
+        this.#apply(list);
+      }
+    }
+  }
+
+  #report(e: unknown, what: string): void {
+    this.#discoveryError = e;
+    const err = e instanceof Error ? e : new Error(String(e));
+    try {
+      this.#o.onError?.(new Error(`discovery ${what} for service "${this.service}" failed: ${err.message}`, { cause: err }));
+    } catch {
+      // a throwing hook must not stop the watch
+    }
+    this.#notify();
+  }
+
+  #sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const signal = this.#ac.signal;
+      const t = this.#clock.setTimeout(() => {
+        signal.removeEventListener("abort", onAbort);
+        resolve();
+      }, ms);
+      const onAbort = (): void => {
+        t.cancel();
+        resolve();
+      };
+      signal.addEventListener("abort", onAbort, { once: true });
+    });
+  }
+
+  #apply(list: readonly EndpointInstance[]): void {
+    const scheme = this.#o.protocol === undefined || this.#o.protocol === "grpc" ? "grpc" : "http";
+    const version = this.#o.version;
+    const userFilter = this.#o.filter;
+    const filter = version === undefined && userFilter === undefined
+      ? undefined
+      : (i: EndpointInstance): boolean => (version === undefined || i.version === version) && (userFilter === undefined || userFilter(i));
+    const resolved = resolveEndpoints(list, filter === undefined ? { scheme, secure: this.#secure } : { scheme, secure: this.#secure, filter });
+    const wanted = `${scheme}${this.#secure ? "s" : ""}`;
+    this.#discovered = true;
+    this.#seen = `discovery returned ${list.length} instance(s), ${resolved.length} with a ${wanted} endpoint` +
+      (version !== undefined ? ` of version ${JSON.stringify(version)}` : "");
+    if (resolved.length === 0 && this.#entries.size > 0) {
+      // Kratos refuses empty updates and keeps the last endpoints.
+      this.#seen += " (empty update ignored, keeping the previous endpoints)";
+      this.#notify();
+      return;
+    }
+    const chosen = subset(this.#subsetKey, resolved, this.#o.subset ?? DEFAULT_SUBSET_SIZE, (r: ResolvedEndpoint) => subsetMemberKey(r.instance));
+    const keep = new Set<string>();
+    for (const r of chosen) {
+      keep.add(r.address);
+      const e = this.#entries.get(r.address);
+      if (e === undefined) this.#add(r);
+      else if (e.node.weight !== r.weight) e.node = { key: r.address, value: e.channel, weight: r.weight, stats: e.node.stats };
+    }
+    for (const [address, e] of this.#entries) {
+      if (keep.has(address)) continue;
+      this.#entries.delete(address);
+      this.#draining.add(e.channel);
+      e.channel.drain();
+    }
+    this.#order = chosen.map((r) => r.address);
+    this.#rebuild();
+  }
+
+  #add(r: ResolvedEndpoint): void {
+    const o = this.#o;
+    const channel = new EndpointChannel({
+      address: r.address,
+      secure: this.#secure,
+      protocol: o.protocol ?? "grpc",
+      transportFactory: this.#factory,
+      http2Options: this.#http2Options,
+      connectTimeoutMs: o.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS,
+      healthService: o.healthCheck === false ? false : typeof o.healthCheck === "object" ? o.healthCheck.service : "",
+      backoff: o.backoff ?? DEFAULT_BACKOFF,
+      clock: this.#clock,
+      random: this.#random,
+      onChange: (ch, ev) => this.#changed(ch, ev),
+    });
+    const node: PickerNode<EndpointChannel> = { key: r.address, value: channel, weight: r.weight, stats: createNodeStats(this.#clock.now()) };
+    this.#entries.set(r.address, { channel, node });
+    this.#emit(channel, { state: channel.state });
+  }
+
+  #changed(ch: EndpointChannel, ev: ChannelEvent): void {
+    if (ev.state === "closed") this.#draining.delete(ch);
+    this.#emit(ch, ev);
+    if (this.#entries.get(ch.address)?.channel === ch) this.#rebuild();
+  }
+
+  #emit(ch: EndpointChannel, ev: ChannelEvent): void {
+    const hook = this.#o.onEvent;
+    if (hook === undefined) return;
+    try {
+      hook(ev.error === undefined ? { address: ch.address, state: ev.state } : { address: ch.address, state: ev.state, error: ev.error });
+    } catch {
+      // observers must not break balancing
+    }
+  }
+
+  #rebuild(): void {
+    const nodes: PickerNode<EndpointChannel>[] = [];
+    for (const address of this.#order) {
+      const e = this.#entries.get(address);
+      if (e !== undefined && e.channel.state === "ready") nodes.push(e.node);
+    }
+    const prev = this.#picker;
+    const same = prev.nodes.length === nodes.length && nodes.every((n, i) => prev.nodes[i] === n);
+    if (!same) this.#picker = this.#policy.build(nodes, prev);
+    this.#notify();
+  }
+
+  #notify(): void {
+    if (this.#waiters.size === 0) return;
+    const ws = [...this.#waiters];
+    this.#waiters.clear();
+    for (const w of ws) w();
+  }
+
+  // ---- waiting for endpoints ---------------------------------------------
+
+  #describe(): string {
+    if (!this.#discovered) {
+      const err = this.#discoveryError === undefined ? "" : ` (last error: ${describeError(this.#discoveryError)})`;
+      return `discovery has not returned the instances of "${this.service}" yet${err}`;
+    }
+    const eps = [...this.#entries.values()].map(({ channel: c }) =>
+      `${c.address} ${c.state}${c.lastError === undefined || c.state === "ready" ? "" : ` (${describeError(c.lastError)})`}`,
+    );
+    return `${this.#seen}${eps.length > 0 ? `; endpoints: ${eps.join(", ")}` : ""}`;
+  }
+
+  #allInBackoff(): boolean {
+    if (this.#entries.size === 0) return false;
+    for (const e of this.#entries.values()) if (e.channel.state !== "backoff") return false;
+    return true;
+  }
+
+  async #wait(signal: AbortSignal | undefined, deadline: number, start: number): Promise<PickerNode<EndpointChannel>> {
+    const resolveLimit = start + (this.#o.resolveTimeoutMs ?? DEFAULT_RESOLVE_TIMEOUT_MS);
+    for (;;) {
+      const node = this.#picker.pick();
+      if (node !== undefined) return node;
+      if (this.#closed) throw new ConnectError(`transport for "${this.service}" is closed`, Code.Unavailable);
+      if (signal?.aborted === true) throw ConnectError.from(signal.reason);
+      if (this.#allInBackoff()) {
+        throw new ConnectError(`no endpoint of service "${this.service}" is reachable: ${this.#describe()}`, Code.Unavailable);
+      }
+      const limit = Math.min(deadline, resolveLimit);
+      const left = limit - this.#clock.now();
+      if (left <= 0) {
+        const byDeadline = deadline <= resolveLimit;
+        throw new ConnectError(
+          `no endpoint of service "${this.service}" became ready within ${Math.round(limit - start)} ms ` +
+            `(${byDeadline ? "call deadline" : "resolveTimeoutMs"}): ${this.#describe()}`,
+          byDeadline ? Code.DeadlineExceeded : Code.Unavailable,
+        );
+      }
+      await this.#changedOrTimeout(left, signal);
+    }
+  }
+
+  /** Resolves on the next endpoint or discovery change, after `ms`, or on abort. */
+  #changedOrTimeout(ms: number, signal: AbortSignal | undefined): Promise<void> {
+    return new Promise((resolve) => {
+      const done = (): void => {
+        this.#waiters.delete(done);
+        timer.cancel();
+        signal?.removeEventListener("abort", done);
+        resolve();
+      };
+      const timer = this.#clock.setTimeout(done, ms);
+      signal?.addEventListener("abort", done, { once: true });
+      this.#waiters.add(done);
+    });
+  }
+
+  // ---- Transport ----------------------------------------------------------
+
+  async unary<I extends DescMessage, O extends DescMessage>(
+    method: DescMethodUnary<I, O>,
+    signal: AbortSignal | undefined,
+    timeoutMs: number | undefined,
+    header: HeadersInit | undefined,
+    input: MessageInitShape<I>,
+    contextValues?: ContextValues,
+  ): Promise<UnaryResponse<I, O>> {
+    const clock = this.#clock;
+    const start = clock.now();
+    const t = timeoutMs ?? this.#o.defaultTimeoutMs;
+    const deadline = t !== undefined && t > 0 ? start + t : Number.POSITIVE_INFINITY;
+    const maxAttempts = this.#o.maxAttempts ?? 3;
+    for (let attempt = 1; ; attempt++) {
+      const node = this.#picker.pick() ?? (await this.#wait(signal, deadline, start));
+      const ch = node.value;
+      const att = ch.begin(signal);
+      const startedAt = clock.now();
+      const h = new Headers(header);
+      h.set(ATTEMPT_HEADER, String(att.id));
+      try {
+        const res = await ch.transport.unary(method, att.controller.signal, remainingMs(deadline, startedAt), h, input, contextValues);
+        this.#picker.done(node, startedAt, false);
+        return res;
+      } catch (e) {
+        const err = ConnectError.from(e);
+        const callerGone = signal?.aborted === true;
+        this.#picker.done(node, startedAt, !callerGone && healthFailure(err, att.responded));
+        if (att.notSent && !callerGone && !this.#closed && attempt < maxAttempts && clock.now() < deadline) continue;
+        if (err.code === Code.DeadlineExceeded && !att.responded && !callerGone) ch.suspect();
+        throw err;
+      } finally {
+        ch.settle(att);
+      }
+    }
+  }
+
+  async stream<I extends DescMessage, O extends DescMessage>(
+    method: DescMethodStreaming<I, O>,
+    signal: AbortSignal | undefined,
+    timeoutMs: number | undefined,
+    header: HeadersInit | undefined,
+    input: AsyncIterable<MessageInitShape<I>>,
+    contextValues?: ContextValues,
+  ): Promise<StreamResponse<I, O>> {
+    const clock = this.#clock;
+    const start = clock.now();
+    const t = timeoutMs ?? this.#o.defaultTimeoutMs;
+    const deadline = t !== undefined && t > 0 ? start + t : Number.POSITIVE_INFINITY;
+    const maxAttempts = this.#o.maxAttempts ?? 3;
+    const shielded = shieldInput(input);
+    for (let attempt = 1; ; attempt++) {
+      const node = this.#picker.pick() ?? (await this.#wait(signal, deadline, start));
+      const ch = node.value;
+      const picker = this.#picker;
+      const att = ch.begin(signal, () => picker.release(node));
+      const h = new Headers(header);
+      h.set(ATTEMPT_HEADER, String(att.id));
+      try {
+        return await ch.transport.stream(method, att.controller.signal, remainingMs(deadline, clock.now()), h, shielded.iterable, contextValues);
+      } catch (e) {
+        const err = ConnectError.from(e);
+        const callerGone = signal?.aborted === true;
+        if (att.notSent && !shielded.pulled() && !callerGone && !this.#closed && attempt < maxAttempts && clock.now() < deadline) continue;
+        if (err.code === Code.DeadlineExceeded && !att.responded && !callerGone) ch.suspect();
+        throw err;
+      } finally {
+        ch.settle(att);
+      }
+    }
+  }
+
+  // ---- lifecycle and diagnostics ------------------------------------------
+
+  endpoints(): EndpointStatus[] {
+    const out: EndpointStatus[] = [];
+    const status = (c: EndpointChannel): EndpointStatus => {
+      const base = { address: c.address, state: c.state, inflight: c.inflight, failures: c.failures };
+      return c.lastError === undefined ? base : { ...base, lastError: describeError(c.lastError) };
+    };
+    for (const e of this.#entries.values()) out.push(status(e.channel));
+    for (const c of this.#draining) out.push(status(c));
+    return out;
+  }
+
+  async ready(o: { count?: number; signal?: AbortSignal } = {}): Promise<void> {
+    const count = o.count ?? 1;
+    for (;;) {
+      if (this.#closed) throw new ConnectError(`transport for "${this.service}" is closed`, Code.Unavailable);
+      if (o.signal?.aborted === true) throw ConnectError.from(o.signal.reason);
+      if (this.#picker.nodes.length >= count) return;
+      await this.#changedOrTimeout(2 ** 31 - 1, o.signal);
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#ac.abort(new ConnectError(`transport for "${this.service}" closed`, Code.Canceled));
+    try {
+      this.#watcher?.stop();
+    } catch {
+      // stopping is best effort
+    }
+    for (const e of this.#entries.values()) e.channel.close();
+    for (const c of this.#draining) c.close();
+    this.#entries.clear();
+    this.#draining.clear();
+    this.#picker = this.#policy.build([]);
+    this.#notify();
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
+  }
+}
+
+/** Time left before `deadline`, as connect's `timeoutMs` (undefined = none). */
+function remainingMs(deadline: number, now: number): number | undefined {
+  if (deadline === Number.POSITIVE_INFINITY) return undefined;
+  return Math.max(1, Math.ceil(deadline - now));
+}
+
+/** Errors that speak about the endpoint's health (Kratos ewma: 503, 504, deadline, network). */
+function healthFailure(err: ConnectError, responded: boolean): boolean {
+  return err.code === Code.Unavailable || err.code === Code.DeadlineExceeded || !responded;
+}

@@ -1,0 +1,420 @@
+/**
+ * One endpoint of the balancing transport: a connect-node transport over our
+ * own wrapper of connect-node's `Http2SessionManager`. The wrapper adds what
+ * connect-node lacks for balancing (see /work/shared/spec/transport.md):
+ * a connect timeout, ejection with gRPC connection backoff, GOAWAY and close
+ * listeners, counting of in-flight streams (correct even for abandoned
+ * response iterators), and proof that a failed attempt was never sent, which
+ * is what makes a transparent retry on another endpoint safe.
+ *
+ * A channel is `connecting` while it probes the endpoint (a `grpc.health.v1`
+ * Check, or a bare HTTP/2 connect when health checking is off), `ready` when
+ * it may be picked, `backoff` after a failure until its next probe,
+ * `draining` once discovery removed it (closing when its last stream ends),
+ * and finally `closed`.
+ *
+ * @module
+ */
+import { Code, ConnectError, type Interceptor, type Transport } from "@connectrpc/connect";
+import {
+  createConnectTransport,
+  createGrpcTransport,
+  createGrpcWebTransport,
+  Http2SessionManager,
+  type GrpcTransportOptions,
+} from "@connectrpc/connect-node";
+import { Health, HealthCheckResponse_ServingStatus } from "./gen/health_pb.ts";
+import { backoffDelay, type BackoffPolicy, type TransportClock, type TransportTimer } from "./transport-clock.ts";
+
+/** connect-node's session-manager contract (not exported by name). */
+export type SessionManager = NonNullable<GrpcTransportOptions["sessionManager"]>;
+type H2Stream = Awaited<ReturnType<SessionManager["request"]>>;
+type H2Session = H2Stream["session"];
+/** Options for `node:http2` `connect()` (TLS: `ca`, `cert`, `key`, `servername`, …). */
+export type Http2ConnectOptions = NonNullable<GrpcTransportOptions["nodeOptions"]>;
+
+/** The wire protocol spoken to endpoints. */
+export type EndpointProtocol = "grpc" | "connect" | "grpc-web";
+
+/** Builds the transport of one endpoint; it must use `sessionManager`. */
+export type EndpointTransportFactory = (o: {
+  baseUrl: string;
+  sessionManager: SessionManager;
+  protocol: EndpointProtocol;
+}) => Transport;
+
+/** connect-node's gRPC, Connect or gRPC-web transport over HTTP/2, with `interceptors` on every attempt. */
+export function transportFactoryWith(interceptors: Interceptor[]): EndpointTransportFactory {
+  return ({ baseUrl, sessionManager, protocol }) => {
+    if (protocol === "connect") return createConnectTransport({ baseUrl, httpVersion: "2", sessionManager, interceptors });
+    if (protocol === "grpc-web") return createGrpcWebTransport({ baseUrl, httpVersion: "2", sessionManager, interceptors });
+    return createGrpcTransport({ baseUrl, sessionManager, interceptors });
+  };
+}
+
+/** The default factory: connect-node's transport for the protocol, no interceptors. */
+export const defaultTransportFactory: EndpointTransportFactory = transportFactoryWith([]);
+
+/** The request header that ties an HTTP/2 stream to its attempt; removed before sending. */
+export const ATTEMPT_HEADER = "x-kratos-kube-attempt";
+
+/** HTTP/2 REFUSED_STREAM (RFC 9113 §8.7: the request was not processed). */
+const REFUSED_STREAM = 7;
+
+/** Channel lifecycle states. */
+export type ChannelState = "connecting" | "ready" | "backoff" | "draining" | "closed";
+
+/** What a channel reports to its owner. */
+export interface ChannelEvent {
+  /** The new state. */
+  readonly state: ChannelState;
+  /** Why the channel left `ready` or failed its probe. */
+  readonly error?: unknown;
+}
+
+/** Options of {@link EndpointChannel}. */
+export interface EndpointChannelOptions {
+  /** `host:port`. */
+  readonly address: string;
+  /** TLS (`https`) instead of h2c. */
+  readonly secure: boolean;
+  readonly protocol: EndpointProtocol;
+  readonly transportFactory: EndpointTransportFactory;
+  readonly http2Options: Http2ConnectOptions | undefined;
+  readonly connectTimeoutMs: number;
+  /** Probe with grpc.health.v1 Check (`service` = this); `false` = bare connect. */
+  readonly healthService: string | false;
+  readonly backoff: BackoffPolicy;
+  readonly clock: TransportClock;
+  readonly random: () => number;
+  /** Called on every state change. */
+  readonly onChange: (channel: EndpointChannel, event: ChannelEvent) => void;
+}
+
+let nextAttemptId = 1;
+
+/**
+ * One try of a call on one channel. The transport creates it with
+ * {@link EndpointChannel.begin} and passes `id` in {@link ATTEMPT_HEADER} and
+ * `signal` to the endpoint transport; the session-manager wrapper fills in
+ * what happened on the wire.
+ */
+export interface Attempt {
+  readonly id: number;
+  /** Aborted by the caller's signal, or by us to unblock a reset stream. */
+  readonly controller: AbortController;
+  /** Response headers arrived: the server saw the request. */
+  responded: boolean;
+  /** Provably never processed: safe to retry elsewhere. */
+  notSent: boolean;
+  /** Set once the call settled (see {@link EndpointChannel.settle}). */
+  settled: boolean;
+  /** Pending holds before `onFinal` runs (the call, its stream). */
+  holds: number;
+  /** Runs once when the call settled and its stream (if any) closed. */
+  onFinal: (() => void) | undefined;
+}
+
+/** A balanced endpoint: its transport, health state and in-flight accounting. */
+export class EndpointChannel {
+  /** `host:port`. */
+  readonly address: string;
+  /** The endpoint's connect-node transport (over {@link sessionManager}). */
+  readonly transport: Transport;
+  /** Our wrapper, as passed to connect-node. */
+  readonly sessionManager: SessionManager;
+  /** Consecutive failed probes or connects. */
+  failures = 0;
+  /** The last connect or probe error. */
+  lastError: unknown = undefined;
+  #state: ChannelState = "connecting";
+  #inner: Http2SessionManager;
+  #o: EndpointChannelOptions;
+  #leases = 0;
+  #attempts = new Map<number, Attempt>();
+  #sessions = new WeakSet<object>();
+  #goaway = new WeakMap<object, number>();
+  #timer: TransportTimer | undefined;
+  #probing = false;
+
+  /** Creates the channel and starts its first probe (eager connect). */
+  constructor(o: EndpointChannelOptions) {
+    this.#o = o;
+    this.address = o.address;
+    const baseUrl = `${o.secure ? "https" : "http"}://${o.address}`;
+    this.#inner = new Http2SessionManager(baseUrl, {}, o.http2Options);
+    const inner = this.#inner;
+    this.sessionManager = {
+      authority: inner.authority,
+      request: (method, path, headers, options) => this.#request(method, path, headers, options),
+      notifyResponseByteRead: (stream) => inner.notifyResponseByteRead(stream),
+    };
+    this.transport = o.transportFactory({ baseUrl, sessionManager: this.sessionManager, protocol: o.protocol });
+    void this.#probe();
+  }
+
+  /** The current state. */
+  get state(): ChannelState {
+    return this.#state;
+  }
+
+  /** Calls and streams not finished yet. */
+  get inflight(): number {
+    return this.#leases;
+  }
+
+  /**
+   * Starts an attempt linked to the caller's `signal`; pair with
+   * {@link settle}. `onFinal` runs once the call settled and its HTTP/2
+   * stream (if one was opened) closed.
+   */
+  begin(signal: AbortSignal | undefined, onFinal?: () => void): Attempt {
+    const controller = new AbortController();
+    const att: Attempt = { id: nextAttemptId++, controller, responded: false, notSent: false, settled: false, holds: 1, onFinal };
+    if (signal !== undefined) {
+      if (signal.aborted) controller.abort(signal.reason);
+      else {
+        const onAbort = (): void => controller.abort(signal.reason);
+        signal.addEventListener("abort", onAbort, { once: true });
+        att.onFinal = () => {
+          signal.removeEventListener("abort", onAbort);
+          onFinal?.();
+        };
+      }
+    }
+    this.#attempts.set(att.id, att);
+    this.#leases++;
+    return att;
+  }
+
+  /** Marks the attempt's call settled (its promise resolved or rejected). */
+  settle(att: Attempt): void {
+    if (att.settled) return;
+    att.settled = true;
+    this.#attempts.delete(att.id);
+    this.#release(att);
+    this.#unlease();
+  }
+
+  /**
+   * Reports that an attempt hit its deadline without any response: the peer
+   * may be silent, so a ready channel re-probes it (and is ejected if the
+   * probe times out too).
+   */
+  suspect(): void {
+    if (this.#state === "ready") void this.#probe();
+  }
+
+  /** Stops picking this endpoint; closes it once its in-flight streams end. */
+  drain(): void {
+    if (this.#state === "closed" || this.#state === "draining") return;
+    this.#timer?.cancel();
+    this.#timer = undefined;
+    this.#set("draining");
+    if (this.#leases === 0) this.close();
+  }
+
+  /** Closes the session now (open streams fail) and cancels every timer. */
+  close(): void {
+    if (this.#state === "closed") return;
+    this.#timer?.cancel();
+    this.#timer = undefined;
+    this.#set("closed");
+    this.#inner.abort(new ConnectError(`endpoint ${this.address} closed`, Code.Canceled));
+  }
+
+  /** Same as {@link close}. */
+  async [Symbol.asyncDispose](): Promise<void> {
+    this.close();
+  }
+
+  #set(state: ChannelState, error?: unknown): void {
+    if (this.#state === state && error === undefined) return;
+    if (this.#state === "closed") return;
+    this.#state = state;
+    this.#o.onChange(this, error === undefined ? { state } : { state, error });
+  }
+
+  /** Closed or draining (a method, so TypeScript does not narrow across awaits). */
+  #gone(): boolean {
+    return this.#state === "closed" || this.#state === "draining";
+  }
+
+  #release(att: Attempt): void {
+    if (--att.holds === 0) att.onFinal?.();
+  }
+
+  #unlease(): void {
+    this.#leases--;
+    if (this.#leases === 0 && this.#state === "draining") this.close();
+  }
+
+  async #request(
+    method: string,
+    path: string,
+    headers: Parameters<SessionManager["request"]>[2],
+    options: Parameters<SessionManager["request"]>[3],
+  ): Promise<H2Stream> {
+    const raw = headers[ATTEMPT_HEADER];
+    if (raw !== undefined) delete headers[ATTEMPT_HEADER];
+    const att = typeof raw === "string" ? this.#attempts.get(Number(raw)) : undefined;
+    if (this.#state === "closed") {
+      if (att !== undefined) att.notSent = true;
+      throw new ConnectError(`endpoint ${this.address} is closed`, Code.Unavailable);
+    }
+    const s = this.#inner.state();
+    const dialing = s === "closed" || s === "error" || s === "connecting";
+    let stream: H2Stream;
+    try {
+      const p = this.#inner.request(method, path, headers, options);
+      stream = dialing ? await this.#withConnectTimeout(p) : await p;
+    } catch (e) {
+      // No stream exists: nothing of this request reached the peer.
+      if (att !== undefined) att.notSent = true;
+      this.#dialFailed(e);
+      throw e instanceof ConnectError
+        ? e
+        : new ConnectError(`endpoint ${this.address}: ${String(e)}`, Code.Unavailable, undefined, undefined, e);
+    }
+    this.#leases++;
+    // A stream that arrives after its call settled (caller abort while dialing)
+    // only holds the lease; its close drives holds below zero, harmlessly.
+    if (att !== undefined && !att.settled) att.holds++;
+    this.#watchSession(stream.session);
+    stream.once("response", () => {
+      if (att !== undefined) att.responded = true;
+    });
+    stream.once("close", () => {
+      if (att !== undefined) {
+        if (!att.responded && this.#refused(stream)) {
+          att.notSent = true;
+          // connect-node 2.1.2 leaves a call pending after a NO_ERROR reset
+          // before headers (connect-es PR #1747): unblock it.
+          att.controller.abort(new ConnectError(`endpoint ${this.address} refused the stream`, Code.Unavailable));
+        }
+        this.#release(att);
+      }
+      this.#unlease();
+    });
+    return stream;
+  }
+
+  /** Did the peer provably not process this stream? */
+  #refused(stream: H2Stream): boolean {
+    const session = stream.session as H2Session | undefined;
+    if (stream.rstCode === REFUSED_STREAM) return true;
+    const last = session === undefined ? undefined : this.#goaway.get(session);
+    if (last !== undefined && stream.id !== undefined && stream.id > last) return true;
+    // RST_STREAM(NO_ERROR) before response headers on a live session (graceful proxies do this).
+    return stream.rstCode === 0 && session !== undefined && !session.destroyed && !session.closed;
+  }
+
+  #withConnectTimeout(p: Promise<H2Stream>): Promise<H2Stream> {
+    const ms = this.#o.connectTimeoutMs;
+    return new Promise<H2Stream>((resolve, reject) => {
+      const timer = this.#o.clock.setTimeout(() => {
+        this.#inner.abort(new ConnectError(`connecting to ${this.address} timed out after ${ms} ms`, Code.Unavailable));
+      }, ms);
+      p.then(
+        (v) => {
+          timer.cancel();
+          resolve(v);
+        },
+        (e: unknown) => {
+          timer.cancel();
+          reject(e);
+        },
+      );
+    });
+  }
+
+  #watchSession(session: H2Session | undefined): void {
+    if (session === undefined || this.#sessions.has(session)) return;
+    this.#sessions.add(session);
+    session.once("goaway", (_code: number, lastStreamID: number) => {
+      this.#goaway.set(session, lastStreamID);
+      this.#lost(new ConnectError(`endpoint ${this.address} sent GOAWAY`, Code.Unavailable));
+    });
+    session.once("close", () => this.#lost(new ConnectError(`connection to ${this.address} closed`, Code.Unavailable)));
+  }
+
+  /** The connection went away: verify the endpoint before picking it again. */
+  #lost(error: unknown): void {
+    if (this.#state !== "ready") return;
+    this.lastError = error;
+    void this.#probe();
+  }
+
+  #dialFailed(error: unknown): void {
+    this.lastError = error;
+    if (this.#state === "ready") this.#eject(error);
+  }
+
+  #eject(error: unknown): void {
+    if (this.#state === "closed" || this.#state === "draining") return;
+    this.failures++;
+    this.lastError = error;
+    const delay = backoffDelay(this.#o.backoff, this.failures, this.#o.random);
+    this.#timer?.cancel();
+    this.#timer = this.#o.clock.setTimeout(() => {
+      this.#timer = undefined;
+      void this.#probe();
+    }, delay);
+    this.#set("backoff", error);
+  }
+
+  async #probe(): Promise<void> {
+    if (this.#probing || this.#state === "closed" || this.#state === "draining") return;
+    this.#probing = true;
+    this.#set("connecting");
+    let failure: unknown;
+    let timedOut = false;
+    const { healthService, connectTimeoutMs } = this.#o;
+    if (healthService === false) {
+      let timer: TransportTimer | undefined;
+      const outcome = await Promise.race([
+        this.#inner.connect(),
+        new Promise<"timeout">((resolve) => {
+          timer = this.#o.clock.setTimeout(() => resolve("timeout"), connectTimeoutMs);
+        }),
+      ]);
+      timer?.cancel();
+      if (outcome === "timeout") {
+        timedOut = true;
+        failure = new ConnectError(`connecting to ${this.address} timed out after ${connectTimeoutMs} ms`, Code.Unavailable);
+      } else if (outcome === "error") failure = this.#inner.error();
+    } else {
+      const att = this.begin(undefined);
+      try {
+        const res = await this.transport.unary(
+          Health.method.check,
+          att.controller.signal,
+          connectTimeoutMs,
+          { [ATTEMPT_HEADER]: String(att.id) },
+          { service: healthService },
+        );
+        if (res.message.status === HealthCheckResponse_ServingStatus.NOT_SERVING) {
+          failure = new ConnectError(`endpoint ${this.address} reports NOT_SERVING`, Code.Unavailable);
+        }
+      } catch (e) {
+        // Any answer (e.g. Unimplemented: no health service) proves the peer is alive.
+        if (!att.responded) {
+          failure = e;
+          timedOut = ConnectError.from(e).code === Code.DeadlineExceeded || !att.notSent;
+        }
+      } finally {
+        this.settle(att);
+      }
+    }
+    this.#probing = false;
+    if (this.#gone()) return;
+    if (failure === undefined) {
+      this.failures = 0;
+      this.#set("ready");
+      return;
+    }
+    // A hung connection (silent peer) must not be reused by the next probe.
+    if (timedOut) this.#inner.abort(ConnectError.from(failure));
+    this.#eject(failure);
+  }
+}

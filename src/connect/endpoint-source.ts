@@ -1,0 +1,137 @@
+/**
+ * What the balancing transport needs from service discovery, declared here so
+ * `kratos-kube/connect` depends on nothing else of ours: any object shaped
+ * like the registry's `Discovery` (for example `KubernetesRegistry`) fits
+ * {@link EndpointSource} structurally. Also: the `discovery:///name` target
+ * syntax and Kratos's choice of one address per instance.
+ *
+ * @module
+ */
+
+/** A service instance, as Kratos discovery reports it (`registry.ServiceInstance`). */
+export interface EndpointInstance {
+  /** Instance ID (for Kubernetes, usually the Pod name). */
+  readonly id: string;
+  /** Service name. */
+  readonly name: string;
+  /** Version; see the transport's `version` filter. */
+  readonly version: string;
+  /** String metadata; `weight` feeds the `wrr` balancer. */
+  readonly metadata: Readonly<Record<string, string>>;
+  /** Endpoint URLs such as `grpc://10.1.2.3:9000` or `grpcs://[fd00::1]:9000`. */
+  readonly endpoints: readonly string[];
+}
+
+/** A running watch (Kratos `registry.Watcher`). */
+export interface InstanceWatcher {
+  /**
+   * Resolves with the full current instance list: at once the first time,
+   * then whenever it changes.
+   */
+  next(): Promise<readonly EndpointInstance[]>;
+  /** Ends the watch; a pending `next()` may reject afterwards. */
+  stop(): unknown;
+}
+
+/** Service discovery (Kratos `registry.Discovery`, the watch half). */
+export interface EndpointSource {
+  /** Starts watching the instances of service `name`. */
+  watch(name: string, options?: { signal?: AbortSignal }): Promise<InstanceWatcher>;
+}
+
+/** Error codes of {@link EndpointConfigError}. */
+export type EndpointConfigErrorCode = "BAD_TARGET" | "BAD_OPTION";
+
+/** A transport option that cannot work, named in the message. */
+export class EndpointConfigError extends Error {
+  /** Stable code. */
+  readonly code: EndpointConfigErrorCode;
+  /** @param code stable code; @param message what was wrong */
+  constructor(code: EndpointConfigErrorCode, message: string) {
+    super(message);
+    this.name = "EndpointConfigError";
+    this.code = code;
+  }
+}
+
+/**
+ * Parses a Kratos target, `discovery:///<service>` or
+ * `discovery://<authority>/<service>`, and returns the service name. A bare
+ * service name is accepted as is.
+ */
+export function parseTarget(target: string): string {
+  const m = /^discovery:\/\/[^/]*\/([^/?#]+)\/?$/.exec(target);
+  if (m !== null) return decodeURIComponent(m[1]!);
+  if (!target.includes("/") && !target.includes(":") && target.length > 0) return target;
+  throw new EndpointConfigError("BAD_TARGET", `target ${JSON.stringify(target)} is not discovery:///<service-name>`);
+}
+
+/** One dialable address chosen for an instance. */
+export interface ResolvedEndpoint {
+  /** `host:port`, IPv6 hosts in brackets; the dedupe and picker key. */
+  readonly address: string;
+  /** The instance it came from (the first one, when several share an address). */
+  readonly instance: EndpointInstance;
+  /** Static weight (metadata `weight`, default 100). */
+  readonly weight: number;
+}
+
+/** Weight of an instance without a usable `weight` metadata value (go-kratos selector/node/direct). */
+export const DEFAULT_WEIGHT = 100;
+
+/** The `weight` metadata value as a positive number, else {@link DEFAULT_WEIGHT}. */
+export function instanceWeight(instance: EndpointInstance): number {
+  const raw = instance.metadata["weight"];
+  if (raw === undefined || raw.trim() === "") return DEFAULT_WEIGHT;
+  const w = Number(raw);
+  return Number.isFinite(w) && w > 0 ? w : DEFAULT_WEIGHT;
+}
+
+/**
+ * The address an instance serves `scheme` on, Kratos `endpoint.ParseEndpoint`
+ * style: the first endpoint whose scheme is `scheme` (`grpc`, or `grpcs` when
+ * `secure`; `http`/`https` for the Connect and gRPC-web protocols). Endpoints
+ * in the legacy form (before Kratos v2.5) carry `?isSecure=true|false` on the
+ * plain scheme instead; they match when that flag equals `secure`.
+ * Unparseable endpoints are skipped.
+ */
+export function endpointAddress(endpoints: readonly string[], scheme: "grpc" | "http", secure: boolean): string | undefined {
+  const wanted = secure ? `${scheme}s:` : `${scheme}:`;
+  for (const e of endpoints) {
+    let u: URL;
+    try {
+      u = new URL(e);
+    } catch {
+      continue;
+    }
+    if (u.hostname === "" || u.port === "") continue;
+    const legacy = u.searchParams.get("isSecure");
+    const legacySecure = legacy !== null && /^(1|t|true)$/i.test(legacy);
+    const ok = u.protocol === wanted
+      ? !(u.protocol === `${scheme}:` && legacySecure)
+      : u.protocol === `${scheme}:` && secure && legacySecure;
+    if (ok) return `${u.hostname}:${u.port}`;
+  }
+  return undefined;
+}
+
+/**
+ * Chooses one address per instance and drops duplicated addresses (first
+ * wins), like Kratos's gRPC resolver. `filter` runs first (for example a
+ * version filter).
+ */
+export function resolveEndpoints(
+  instances: readonly EndpointInstance[],
+  o: { scheme: "grpc" | "http"; secure: boolean; filter?: (i: EndpointInstance) => boolean },
+): ResolvedEndpoint[] {
+  const seen = new Set<string>();
+  const out: ResolvedEndpoint[] = [];
+  for (const instance of instances) {
+    if (o.filter !== undefined && !o.filter(instance)) continue;
+    const address = endpointAddress(instance.endpoints, o.scheme, o.secure);
+    if (address === undefined || seen.has(address)) continue;
+    seen.add(address);
+    out.push({ address, instance, weight: instanceWeight(instance) });
+  }
+  return out;
+}
