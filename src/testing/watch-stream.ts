@@ -2,7 +2,8 @@
  * The byte side of a watch response: JSON events, one per line, written into a
  * `ReadableStream` the way the apiserver's `json.Encoder` + flush-when-idle
  * does (apiserver `handlers/watch.go`): events written in the same tick are
- * batched, and with re-chunking on the batch is cut at random byte boundaries,
+ * batched, and with re-chunking on the batch is cut at random byte boundaries
+ * (pieces of 1 byte up to ¾ of the batch),
  * so a chunk may hold several events or part of one.
  *
  * @module
@@ -95,16 +96,14 @@ export class WatchOutput {
       try {
         if (this.#random === undefined || total < 2) this.#controller.enqueue(all);
         else {
-          // Cut into 1–4 pieces at random boundaries.
-          const cuts = new Set<number>();
-          const n = Math.floor(this.#random() * 4);
-          for (let i = 0; i < n; i++) cuts.add(1 + Math.floor(this.#random() * (total - 1)));
+          // Cut at random boundaries: pieces of 1 byte up to ¾ of the batch (at most 16 KiB).
+          const maxPiece = Math.max(2, Math.min(16_384, Math.ceil(total * 0.75)));
           let start = 0;
-          for (const c of [...cuts].sort((a, b) => a - b)) {
-            this.#controller.enqueue(all.slice(start, c));
-            start = c;
+          while (start < total) {
+            const size = 1 + Math.floor(this.#random() * maxPiece);
+            this.#controller.enqueue(all.slice(start, Math.min(total, start + size)));
+            start += size;
           }
-          this.#controller.enqueue(all.slice(start));
         }
       } catch {
         // The reader went away; cancel() finishes.
