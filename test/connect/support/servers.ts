@@ -1,0 +1,225 @@
+/**
+ * In-process test servers for the balancing transport: connect-node's
+ * handler on a node:http2 h2c server (127.0.0.1, port 0) serving Echo,
+ * helloworld.Greeter and grpc.health.v1, plus a closed port and a silent
+ * TCP peer. Handlers can hold calls until released, so tests synchronise on
+ * events instead of sleeping.
+ */
+import * as http2 from "node:http2";
+import * as net from "node:net";
+import { create } from "@bufbuild/protobuf";
+import { connectNodeAdapter } from "@connectrpc/connect-node";
+import { Code, ConnectError, type ConnectRouter } from "@connectrpc/connect";
+import { Echo, EchoResponseSchema } from "../../../proto/gen/echo_pb.ts";
+import { Greeter } from "../../../proto/gen/helloworld_pb.ts";
+import { Health, HealthCheckResponse_ServingStatus, HealthCheckResponseSchema } from "../../../proto/gen/health_pb.ts";
+
+export interface TestServer {
+  readonly address: string;
+  readonly port: number;
+  /** Calls answered or started, per method name. */
+  readonly calls: { total: number };
+  /** Calls held (text "hold") and not released yet. */
+  readonly held: number;
+  /** Resolves once `n` calls are held. */
+  waitHeld(n: number): Promise<void>;
+  /** Releases every held call. */
+  release(): void;
+  /** grpc.health.v1 status. */
+  serving: boolean;
+  /** Stop accepting, send GOAWAY, let open calls finish, then close. */
+  gracefulStop(): Promise<void>;
+  /** Destroy every connection at once (like a killed process). */
+  kill(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export interface TestServerOptions {
+  /** Serve grpc.health.v1 (default true). */
+  health?: boolean;
+  /** Listen on this port (default 0). */
+  port?: number;
+}
+
+export async function startServer(o: TestServerOptions = {}): Promise<TestServer> {
+  const calls = { total: 0 };
+  let heldResolvers: (() => void)[] = [];
+  let heldWaiters: { n: number; resolve: () => void }[] = [];
+  const holdCall = (signal: AbortSignal): Promise<void> =>
+    new Promise<void>((resolve) => {
+      heldResolvers.push(resolve);
+      signal.addEventListener("abort", () => resolve(), { once: true });
+      heldWaiters = heldWaiters.filter((w) => {
+        if (heldResolvers.length >= w.n) {
+          w.resolve();
+          return false;
+        }
+        return true;
+      });
+    });
+  let address = "";
+  const state = { serving: true };
+  const routes = (router: ConnectRouter): void => {
+    router.service(Echo, {
+      async say(req, ctx) {
+        calls.total++;
+        if (req.text === "hold") await holdCall(ctx.signal);
+        if (req.delayMs > 0) await new Promise((r) => setTimeout(r, req.delayMs));
+        if (req.text === "fail") throw new ConnectError("asked to fail", Code.FailedPrecondition);
+        return { text: req.text, server: address };
+      },
+      async *repeat(req, ctx) {
+        calls.total++;
+        for (let i = 0; i < req.count; i++) {
+          if (req.text === "hold" && i === 1) await holdCall(ctx.signal);
+          yield create(EchoResponseSchema, { text: `${req.text}-${i}`, server: address });
+        }
+      },
+      async collect(reqs) {
+        calls.total++;
+        const parts: string[] = [];
+        for await (const r of reqs) parts.push(r.text);
+        return { text: parts.join(","), server: address };
+      },
+      async *chat(reqs) {
+        calls.total++;
+        for await (const r of reqs) yield { text: r.text.toUpperCase(), server: address };
+      },
+    });
+    router.service(Greeter, {
+      sayHello(req) {
+        calls.total++;
+        return { message: `Hello ${req.name}` };
+      },
+    });
+    if (o.health !== false) {
+      router.service(Health, {
+        check() {
+          return create(HealthCheckResponseSchema, {
+            status: state.serving ? HealthCheckResponse_ServingStatus.SERVING : HealthCheckResponse_ServingStatus.NOT_SERVING,
+          });
+        },
+        async *watch() {
+          yield create(HealthCheckResponseSchema, { status: HealthCheckResponse_ServingStatus.SERVING });
+        },
+      });
+    }
+  };
+  const server = http2.createServer(connectNodeAdapter({ routes }));
+  const sockets = new Set<net.Socket>();
+  const sessions = new Set<http2.ServerHttp2Session>();
+  server.on("connection", (s: net.Socket) => {
+    sockets.add(s);
+    s.on("close", () => sockets.delete(s));
+  });
+  server.on("session", (s) => {
+    sessions.add(s);
+    s.on("close", () => sessions.delete(s));
+    s.on("error", () => {});
+  });
+  await new Promise<void>((resolve) => server.listen(o.port ?? 0, "127.0.0.1", resolve));
+  const port = (server.address() as net.AddressInfo).port;
+  address = `127.0.0.1:${port}`;
+  let closed = false;
+  const closeServer = (): Promise<void> =>
+    new Promise((resolve) => {
+      if (closed) return resolve();
+      closed = true;
+      server.close(() => resolve());
+    });
+  const release = (): void => {
+    const rs = heldResolvers;
+    heldResolvers = [];
+    for (const r of rs) r();
+  };
+  return {
+    address,
+    port,
+    calls,
+    get held() {
+      return heldResolvers.length;
+    },
+    waitHeld(n) {
+      if (heldResolvers.length >= n) return Promise.resolve();
+      return new Promise((resolve) => heldWaiters.push({ n, resolve }));
+    },
+    release,
+    get serving() {
+      return state.serving;
+    },
+    set serving(v: boolean) {
+      state.serving = v;
+    },
+    async gracefulStop() {
+      state.serving = false;
+      const done = closeServer();
+      for (const s of sessions) s.close();
+      await done;
+    },
+    async kill() {
+      const done = closeServer();
+      for (const s of sockets) s.destroy();
+      for (const s of sessions) s.destroy();
+      release();
+      await done;
+    },
+    async close() {
+      release();
+      const done = closeServer();
+      for (const s of sessions) s.close();
+      for (const s of sockets) s.destroy();
+      await done;
+    },
+  };
+}
+
+/** A port nothing listens on (bound, then closed). */
+export async function closedPort(): Promise<number> {
+  const srv = net.createServer();
+  await new Promise<void>((resolve) => srv.listen(0, "127.0.0.1", resolve));
+  const port = (srv.address() as net.AddressInfo).port;
+  await new Promise<void>((resolve) => srv.close(() => resolve()));
+  return port;
+}
+
+/** A peer that accepts TCP connections and never sends a byte. */
+export async function silentPeer(): Promise<{ address: string; connections: number; close(): Promise<void> }> {
+  const sockets = new Set<net.Socket>();
+  let connections = 0;
+  const srv = net.createServer((s) => {
+    connections++;
+    sockets.add(s);
+    s.on("error", () => {});
+    s.on("close", () => sockets.delete(s));
+  });
+  await new Promise<void>((resolve) => srv.listen(0, "127.0.0.1", resolve));
+  const port = (srv.address() as net.AddressInfo).port;
+  return {
+    address: `127.0.0.1:${port}`,
+    get connections() {
+      return connections;
+    },
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const s of sockets) s.destroy();
+        srv.close(() => resolve());
+      }),
+  };
+}
+
+/** A Kratos instance serving gRPC at `address`. */
+export function instance(address: string, o: { id?: string; version?: string; metadata?: Record<string, string> } = {}): {
+  id: string;
+  name: string;
+  version: string;
+  metadata: Record<string, string>;
+  endpoints: string[];
+} {
+  return {
+    id: o.id ?? address,
+    name: "echo.service",
+    version: o.version ?? "v1",
+    metadata: o.metadata ?? {},
+    endpoints: [`http://${address}`, `grpc://${address}`],
+  };
+}
