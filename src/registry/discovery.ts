@@ -3,17 +3,20 @@
  * time proportional to that service's pods, and service watchers yield the
  * current set as soon as the cache is synced (also `[]`), then each change.
  *
- * Watchers coalesce: between two `next()` calls only a "dirty" flag is kept,
- * so a burst of events costs one recomputation and a slow consumer never
- * builds a queue; the latest state wins, and a set identical to the last one
- * yielded is not yielded again.
+ * Watchers coalesce: each watched service keeps one incrementally updated,
+ * sorted set (see `service-set.ts`) shared by its watchers, and a watcher only
+ * remembers which version it yielded last. A burst of events therefore costs
+ * O(log n) per event and one copy when the consumer pulls; a slow consumer
+ * never builds a queue; the latest state wins, and a set identical to the
+ * last one yielded is not yielded again.
  *
  * @module
  */
 import { KRATOS_LABEL_APP, type PodRecord } from "../kube/pod-record.ts";
 import type { PodCacheView, PodChange } from "./pod-cache-view.ts";
 import { RegistryError } from "./errors.ts";
-import { isMalformed, selectInstance, type InstanceResult, type Selection, type ServiceInstance } from "./kratos-codec.ts";
+import { isMalformed, selectInstance, type Selection, type ServiceInstance } from "./kratos-codec.ts";
+import { createServiceSet, type Entry, type ServiceSet } from "./service-set.ts";
 
 /** Finds service instances (Go Kratos's `registry.Discovery`). */
 export interface Discovery {
@@ -60,18 +63,6 @@ export interface ClosableDiscovery extends Discovery {
   close(): Promise<void>;
 }
 
-interface Entry {
-  readonly result: InstanceResult;
-  /** `JSON.stringify([namespace, name, instance])`, to compare sets cheaply. */
-  readonly key: string;
-}
-
-interface ServiceSet {
-  readonly instances: ServiceInstance[];
-  /** The entries behind `instances`, in the same order, to compare sets cheaply. */
-  readonly entries: readonly Entry[];
-}
-
 function sameSet(a: readonly Entry[] | undefined, b: readonly Entry[]): boolean {
   if (a === undefined || a.length !== b.length) return false;
   for (let i = 0; i < a.length; i++) if (a[i] !== b[i] && a[i]!.key !== b[i]!.key) return false;
@@ -84,8 +75,11 @@ function deepFreeze(i: ServiceInstance): ServiceInstance {
   return Object.freeze(i);
 }
 
-const byNamespaceName = (a: { rec: PodRecord }, b: { rec: PodRecord }): number =>
-  a.rec.namespace < b.rec.namespace ? -1 : a.rec.namespace > b.rec.namespace ? 1 : a.rec.name < b.rec.name ? -1 : a.rec.name > b.rec.name ? 1 : 0;
+/** A watched service: its incrementally kept set and its watchers. */
+interface Watched {
+  readonly set: ServiceSet;
+  readonly watchers: Set<{ notify(): void; stop(): Promise<void> }>;
+}
 
 /** Creates a {@link Discovery} over the cache `options.synced` resolves to. */
 export function createDiscovery(options: DiscoveryOptions): ClosableDiscovery {
@@ -93,7 +87,7 @@ export function createDiscovery(options: DiscoveryOptions): ClosableDiscovery {
   // Records are immutable and replaced on change, so conversions are cached
   // per record and a malformed pod is reported once per version.
   const entries = new WeakMap<PodRecord, Entry>();
-  const watchers = new Map<string, Set<Watcher>>();
+  const watched = new Map<string, Watched>();
   let unsubscribe: (() => void) | undefined;
   let closed = false;
 
@@ -115,37 +109,27 @@ export function createDiscovery(options: DiscoveryOptions): ClosableDiscovery {
     return e;
   }
 
-  function compute(view: PodCacheView, name: string): ServiceSet {
-    const picked: { rec: PodRecord; e: Entry }[] = [];
-    for (const rec of view.byApp(name)) {
-      const e = entryOf(rec);
-      if (e.result.ok) picked.push({ rec, e });
-    }
-    picked.sort(byNamespaceName);
-    const instances: ServiceInstance[] = new Array(picked.length);
-    const list: Entry[] = new Array(picked.length);
-    for (let i = 0; i < picked.length; i++) {
-      const p = picked[i]!;
-      instances[i] = (p.e.result as { instance: ServiceInstance }).instance;
-      list[i] = p.e;
-    }
-    return { instances, entries: list };
-  }
-
   function onChanges(changes: readonly PodChange[]): void {
-    const touched = new Set<string>();
+    const touched = new Set<Watched>();
     for (const c of changes) {
-      const app = c.pod.labels[KRATOS_LABEL_APP];
-      if (app) touched.add(app);
-      if (c.type === "modified") {
-        const old = c.old.labels[KRATOS_LABEL_APP];
-        if (old) touched.add(old);
+      const newApp = c.type === "deleted" ? undefined : c.pod.labels[KRATOS_LABEL_APP];
+      const oldApp = c.type === "modified" ? c.old.labels[KRATOS_LABEL_APP] : c.type === "deleted" ? c.pod.labels[KRATOS_LABEL_APP] : undefined;
+      if (oldApp && oldApp !== newApp) {
+        const w = watched.get(oldApp);
+        if (w) {
+          w.set.remove(c.type === "modified" ? c.old : c.pod);
+          touched.add(w);
+        }
+      }
+      if (newApp) {
+        const w = watched.get(newApp);
+        if (w) {
+          w.set.upsert(c.pod);
+          touched.add(w);
+        }
       }
     }
-    for (const name of touched) {
-      const set = watchers.get(name);
-      if (set) for (const w of set) w.notify();
-    }
+    for (const w of touched) for (const watcher of w.watchers) watcher.notify();
   }
 
   function closedError(): RegistryError {
@@ -153,18 +137,18 @@ export function createDiscovery(options: DiscoveryOptions): ClosableDiscovery {
   }
 
   class Watcher implements ServiceWatcher {
-    #dirty = true;
+    #seenVersion = -1;
     #last: readonly Entry[] | undefined;
     #stopped = false;
     #waiters: { resolve: (r: IteratorResult<ServiceInstance[], undefined>) => void }[] = [];
     #cleanup: (() => void) | undefined;
 
     readonly name: string;
-    readonly view: PodCacheView;
+    readonly set: ServiceSet;
 
-    constructor(name: string, view: PodCacheView) {
+    constructor(name: string, set: ServiceSet) {
       this.name = name;
-      this.view = view;
+      this.set = set;
     }
 
     setCleanup(fn: () => void): void {
@@ -172,17 +156,16 @@ export function createDiscovery(options: DiscoveryOptions): ClosableDiscovery {
     }
 
     #take(): ServiceInstance[] | undefined {
-      if (!this.#dirty) return undefined;
-      this.#dirty = false;
-      const s = compute(this.view, this.name);
-      if (sameSet(this.#last, s.entries)) return undefined;
-      this.#last = s.entries;
-      return s.instances;
+      if (this.set.version === this.#seenVersion) return undefined;
+      this.#seenVersion = this.set.version;
+      const entries = this.set.entries();
+      if (sameSet(this.#last, entries)) return undefined;
+      this.#last = entries.slice();
+      return this.set.instances();
     }
 
     notify(): void {
-      this.#dirty = true;
-      if (this.#waiters.length === 0) return; // coalesce: computed when pulled
+      if (this.#waiters.length === 0) return; // coalesce: the set is read when pulled
       const value = this.#take();
       if (value !== undefined) this.#waiters.shift()!.resolve({ value, done: false });
     }
@@ -225,7 +208,8 @@ export function createDiscovery(options: DiscoveryOptions): ClosableDiscovery {
     async getService(name, o) {
       if (closed) throw closedError();
       const view = await options.synced(o?.signal);
-      return compute(view, name).instances;
+      const w = watched.get(name);
+      return w ? w.set.instances() : createServiceSet(view.byApp(name), entryOf).instances();
     },
 
     async watch(name, o) {
@@ -234,18 +218,19 @@ export function createDiscovery(options: DiscoveryOptions): ClosableDiscovery {
       const view = await options.synced(signal);
       if (closed) throw closedError();
       signal?.throwIfAborted();
+      // Subscribing and reading byApp in the same tick: no change can fall in between.
       unsubscribe ??= view.subscribe(onChanges);
-      const w = new Watcher(name, view);
-      let set = watchers.get(name);
-      if (set === undefined) watchers.set(name, (set = new Set()));
-      set.add(w);
+      let entry = watched.get(name);
+      if (entry === undefined) watched.set(name, (entry = { set: createServiceSet(view.byApp(name), entryOf), watchers: new Set() }));
+      const w = new Watcher(name, entry.set);
+      entry.watchers.add(w);
       const onAbort = (): void => void w.stop();
       signal?.addEventListener("abort", onAbort, { once: true });
       w.setCleanup(() => {
         signal?.removeEventListener("abort", onAbort);
-        const s = watchers.get(name);
-        s?.delete(w);
-        if (s?.size === 0) watchers.delete(name);
+        const e = watched.get(name);
+        e?.watchers.delete(w);
+        if (e?.watchers.size === 0) watched.delete(name);
       });
       return w;
     },
@@ -253,7 +238,7 @@ export function createDiscovery(options: DiscoveryOptions): ClosableDiscovery {
     async close() {
       if (closed) return;
       closed = true;
-      for (const set of [...watchers.values()]) for (const w of [...set]) await w.stop();
+      for (const e of [...watched.values()]) for (const w of [...e.watchers]) await w.stop();
       unsubscribe?.();
       unsubscribe = undefined;
     },
