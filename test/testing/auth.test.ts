@@ -1,0 +1,105 @@
+import { describe, it, after } from "node:test";
+import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import { FakeKubeApiServer, makePod } from "../../src/testing/index.ts";
+import { call, getJson } from "./helpers.ts";
+
+const servers: FakeKubeApiServer[] = [];
+function setup(): FakeKubeApiServer {
+  const s = new FakeKubeApiServer({
+    tokens: {
+      admin: { user: "admin" },
+      reader: { user: "system:serviceaccount:shop:kratos", verbs: ["get", "list"], namespaces: ["shop"] },
+    },
+  });
+  servers.push(s);
+  s.createPod(makePod({ name: "a", namespace: "shop" }));
+  return s;
+}
+after(async () => {
+  for (const s of servers) await s.close();
+});
+
+describe("authentication and authorization", () => {
+  it("401 Unauthorized Status for a missing or unknown token", async () => {
+    const s = setup();
+    for (const token of [undefined, "nope"]) {
+      const { status, body } = await getJson(s, "/api/v1/namespaces/shop/pods", token);
+      assert.equal(status, 401);
+      assert.deepEqual(body, { kind: "Status", apiVersion: "v1", metadata: {}, status: "Failure", message: "Unauthorized", reason: "Unauthorized", code: 401 });
+    }
+  });
+
+  it("allows what the grant lists; 403 with the apiserver's message otherwise (watch is separate from list)", async () => {
+    const s = setup();
+    assert.equal((await getJson(s, "/api/v1/namespaces/shop/pods", "reader")).status, 200);
+    const w = await getJson(s, "/api/v1/namespaces/shop/pods?watch=true", "reader");
+    assert.equal(w.status, 403);
+    assert.deepEqual(w.body, {
+      kind: "Status",
+      apiVersion: "v1",
+      metadata: {},
+      status: "Failure",
+      message: 'pods is forbidden: User "system:serviceaccount:shop:kratos" cannot watch resource "pods" in API group "" in the namespace "shop"',
+      reason: "Forbidden",
+      details: { name: "", kind: "pods" },
+      code: 403,
+    });
+  });
+
+  it("grants are per namespace; cluster-wide requests need an unrestricted grant", async () => {
+    const s = setup();
+    const other = await getJson(s, "/api/v1/namespaces/default/pods", "reader");
+    assert.equal(other.status, 403);
+    assert.match(other.body.message, /cannot list resource "pods" in API group "" in the namespace "default"$/);
+    const all = await getJson(s, "/api/v1/pods", "reader");
+    assert.equal(all.status, 403);
+    assert.match(all.body.message, /cannot list resource "pods" in API group "" at the cluster scope$/);
+    assert.equal((await getJson(s, "/api/v1/pods", "admin")).status, 200);
+  });
+
+  it("names the pod and the subresource in a 403 for a write", async () => {
+    const s = setup();
+    const res = await call(s, "PATCH", "/api/v1/namespaces/shop/pods/a/status", { token: "reader", body: {}, contentType: "application/merge-patch+json" });
+    assert.equal(res.status, 403);
+    const body = (await res.json()) as any;
+    assert.equal(body.message, 'pods "a" is forbidden: User "system:serviceaccount:shop:kratos" cannot patch resource "pods/status" in API group "" in the namespace "shop"');
+    assert.equal(body.details.name, "a");
+  });
+
+  it("setTokens rotates: old tokens get 401, new ones work", async () => {
+    const s = setup();
+    s.setTokens({ fresh: { user: "admin" } });
+    assert.equal((await getJson(s, "/api/v1/pods", "admin")).status, 401);
+    assert.equal((await getJson(s, "/api/v1/pods", "fresh")).status, 200);
+  });
+
+  it("answers SelfSubjectAccessReview (JSON and kubectl's protobuf) from the token's grant", async () => {
+    const s = setup();
+    const review = (verb: string, namespace: string) => ({
+      kind: "SelfSubjectAccessReview",
+      apiVersion: "authorization.k8s.io/v1",
+      spec: { resourceAttributes: { namespace, verb, resource: "pods" } },
+    });
+    const path = "/apis/authorization.k8s.io/v1/selfsubjectaccessreviews";
+    const yes = await call(s, "POST", path, { token: "reader", body: review("list", "shop") });
+    assert.equal(yes.status, 201);
+    assert.equal(((await yes.json()) as any).status.allowed, true);
+    const no = (await (await call(s, "POST", path, { token: "reader", body: review("watch", "shop") })).json()) as any;
+    assert.equal(no.status.allowed, false);
+    const bin = readFileSync(new URL("../fixtures/kubectl/ssar-patch-pods-shop.bin", import.meta.url));
+    const res = await s.fetch(new Request(`http://x${path}`, { method: "POST", headers: { authorization: "Bearer reader", "content-type": "application/vnd.kubernetes.protobuf" }, body: bin }));
+    const pb = (await res.json()) as any;
+    assert.equal(pb.spec.resourceAttributes.verb, "patch");
+    assert.equal(pb.status.allowed, false);
+    const malformed = await call(s, "POST", path, { token: "reader", body: "{}" });
+    assert.equal(malformed.status, 400);
+    assert.equal((await call(s, "POST", path, { body: review("list", "shop") })).status, 401);
+  });
+
+  it("without tokens everything is allowed", async () => {
+    const s = new FakeKubeApiServer();
+    servers.push(s);
+    assert.equal((await getJson(s, "/api/v1/pods")).status, 200);
+  });
+});
