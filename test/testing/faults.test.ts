@@ -1,0 +1,133 @@
+import { describe, it, after } from "node:test";
+import assert from "node:assert/strict";
+import { createManualClock, FakeKubeApiServer, makePod } from "../../src/testing/index.ts";
+import { call, getJson, watch } from "./helpers.ts";
+
+const servers: FakeKubeApiServer[] = [];
+function setup(): { s: FakeKubeApiServer; clock: ReturnType<typeof createManualClock> } {
+  const clock = createManualClock();
+  const s = new FakeKubeApiServer({ clock });
+  servers.push(s);
+  s.createPod(makePod({ name: "a" }));
+  return { s, clock };
+}
+after(async () => {
+  for (const s of servers) await s.close();
+});
+
+describe("faults", () => {
+  it("dropWatches ends every open watch with a stream error", async () => {
+    const { s } = setup();
+    const w1 = await watch(s, "");
+    const w2 = await watch(s, "", "");
+    await w1.events.take(1);
+    assert.equal(s.openWatches, 2);
+    s.faults.dropWatches();
+    assert.ok((await w1.events.error()) instanceof Error);
+    assert.ok((await w2.events.error()) instanceof Error);
+    assert.equal(s.openWatches, 0);
+  });
+
+  it("hangWatches keeps watches open but silent until dropWatches", async () => {
+    const { s, clock } = setup();
+    const { events } = await watch(s, `resourceVersion=${s.resourceVersion}&allowWatchBookmarks=true`);
+    s.faults.hangWatches();
+    s.createPod(makePod({ name: "b" }));
+    await clock.advance(120_000); // no bookmarks either
+    assert.equal(s.openWatches, 1);
+    s.faults.dropWatches();
+    assert.ok((await events.error()) instanceof Error);
+    assert.deepEqual(events.chunks, []);
+  });
+
+  it("compact makes every older RV expire", async () => {
+    const { s } = setup();
+    const rv = s.resourceVersion;
+    s.createPod(makePod({ name: "b" }));
+    s.faults.compact();
+    const { events } = await watch(s, `resourceVersion=${rv}`);
+    const [e] = await events.rest();
+    assert.equal((e!.object as any).code, 410);
+    // the current RV still works
+    const ok = await watch(s, `resourceVersion=${s.resourceVersion}`);
+    s.createPod(makePod({ name: "c" }));
+    assert.equal((await ok.events.take(1))[0]!.object.metadata.name, "c");
+    await ok.events.cancel();
+  });
+
+  it("failNext fails the next N requests with a JSON Status and Retry-After, then recovers", async () => {
+    const { s } = setup();
+    s.faults.failNext(2, { status: 429, retryAfter: 3 });
+    for (let i = 0; i < 2; i++) {
+      const res = await call(s, "GET", "/api/v1/pods");
+      assert.equal(res.status, 429);
+      assert.equal(res.headers.get("retry-after"), "3");
+      const body = (await res.json()) as any;
+      assert.equal(body.kind, "Status");
+      assert.equal(body.reason, "TooManyRequests");
+      assert.equal(body.details.retryAfterSeconds, 3);
+    }
+    assert.equal((await call(s, "GET", "/api/v1/pods")).status, 200);
+  });
+
+  it("failNext with a text/plain body (APF 429) and a match on watches only", async () => {
+    const { s } = setup();
+    s.faults.failNext(1, { status: 429, body: "Too many requests, please try again later.\n", retryAfter: 1, match: { watch: true } });
+    assert.equal((await call(s, "GET", "/api/v1/pods")).status, 200, "a LIST does not match");
+    const res = await call(s, "GET", "/api/v1/pods?watch=true");
+    assert.equal(res.status, 429);
+    assert.match(res.headers.get("content-type") ?? "", /^text\/plain/);
+    assert.equal(await res.text(), "Too many requests, please try again later.\n");
+    const again = await call(s, "GET", "/api/v1/pods?watch=true&timeoutSeconds=1");
+    assert.equal(again.status, 200);
+    await again.body?.cancel();
+  });
+
+  it("failNext matches on method and path", async () => {
+    const { s } = setup();
+    s.faults.failNext(1, { status: 500, match: { method: "PATCH", path: /\/pods\/a$/ } });
+    assert.equal((await call(s, "GET", "/api/v1/namespaces/default/pods/a")).status, 200);
+    const res = await call(s, "PATCH", "/api/v1/namespaces/default/pods/a", { body: {}, contentType: "application/merge-patch+json" });
+    assert.equal(res.status, 500);
+    assert.equal(((await res.json()) as any).reason, "InternalError");
+  });
+
+  it("delay holds each response for ms on the server clock", async () => {
+    const { s, clock } = setup();
+    s.faults.delay(1000);
+    let done = false;
+    const p = call(s, "GET", "/api/v1/pods").then((r) => {
+      done = true;
+      return r;
+    });
+    await clock.advance(999);
+    assert.equal(done, false);
+    await clock.advance(1);
+    assert.equal((await p).status, 200);
+    s.faults.delay(0);
+    assert.equal((await call(s, "GET", "/api/v1/pods")).status, 200);
+  });
+
+  it("logs every request (method, path, query, watch)", async () => {
+    const { s } = setup();
+    await getJson(s, "/api/v1/namespaces/default/pods?limit=5&labelSelector=app%3Dx");
+    const w = await watch(s, "resourceVersion=0");
+    await w.events.cancel();
+    assert.deepEqual(s.requests.slice(-2), [
+      { method: "GET", path: "/api/v1/namespaces/default/pods", query: { limit: "5", labelSelector: "app=x" }, watch: false },
+      { method: "GET", path: "/api/v1/namespaces/default/pods", query: { watch: "true", resourceVersion: "0" }, watch: true },
+    ]);
+  });
+
+  it("close() ends open watches cleanly and leaves no timers", async () => {
+    const { s, clock } = setup();
+    const { events } = await watch(s, "allowWatchBookmarks=true");
+    await call(s, "DELETE", "/api/v1/namespaces/default/pods/a");
+    assert.ok(clock.pending > 0);
+    await s.close();
+    await events.rest();
+    assert.equal(s.openWatches, 0);
+    assert.equal(clock.pending, 0);
+    assert.equal((await call(s, "GET", "/api/v1/pods")).status, 503);
+  });
+});
