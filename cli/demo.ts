@@ -1,5 +1,50 @@
-/** `kratos-kube demo`: not written yet. */
-export async function run(_argv: string[]): Promise<number> {
-  console.error("kratos-kube demo: not implemented yet");
-  return 1;
+/**
+ * `kratos-kube demo` (`npm run demo`): the library's three parts working
+ * together on loopback — an embedded fake API server, sayhello servers that
+ * register their own pods, and a micro-forge client balancing calls over
+ * them — through a scale-up, a rolling restart, an abrupt kill and a
+ * scale-down. Ends with a summary and the expected result.
+ *
+ * @module
+ */
+import { numberOption, stringOption, UsageError, type CommandSpec } from "./args.ts";
+import { runDemo, type DemoOptions } from "./demo/run-demo.ts";
+import { parseOrExit } from "./instances.ts";
+import { defaultIo, type CliIo } from "./io.ts";
+
+const spec: CommandSpec = {
+  name: "demo",
+  positionals: [],
+  summary: "Run sayhello servers and a micro-forge client on an embedded fake Kubernetes API server, through scaling, a rolling restart and a crash.",
+  options: {
+    duration: { type: "string", value: "SECONDS", help: "how long the scenario runs", default: "20" },
+    replicas: { type: "string", value: "N", help: "sayhello replicas (the scenario scales to N+2 and back)", default: "3" },
+    balancer: { type: "string", value: "NAME", help: "load balancer of the client", default: "round_robin", choices: ["round_robin", "p2c", "wrr", "random"] },
+    rate: { type: "string", value: "N", help: "calls per second", default: "50" },
+  },
+  details: [
+    "Expected result: no failed call except calls in flight on the killed server.",
+    "Exit code 0 when it held, 1 when it did not or the scenario failed, 2 on a usage error.",
+    "On a terminal the view is redrawn in place; otherwise plain lines are printed.",
+  ].join("\n"),
+};
+
+/** Runs `kratos-kube demo`; resolves to the exit code. */
+export async function run(argv: string[], io: CliIo = defaultIo()): Promise<number> {
+  const args = parseOrExit(spec, argv, io);
+  if (typeof args === "number") return args;
+  let o: DemoOptions;
+  try {
+    o = {
+      durationMs: Math.round(numberOption(args, "duration", 20, { min: 1, max: 3600 }, "demo") * 1000),
+      replicas: Math.round(numberOption(args, "replicas", 3, { min: 1, max: 50 }, "demo")),
+      rate: numberOption(args, "rate", 50, { min: 1, max: 5000 }, "demo"),
+      balancer: (stringOption(args, "balancer") ?? "round_robin") as DemoOptions["balancer"],
+    };
+  } catch (error) {
+    if (!(error instanceof UsageError)) throw error;
+    io.stderr.write(`kratos-kube demo: ${error.message}\n`);
+    return 2;
+  }
+  return runDemo(o, io);
 }

@@ -143,8 +143,9 @@ export async function startGreeter(o: GreeterOptions): Promise<GreeterServer> {
       serving = false;
       for (const t of timers) clearTimeout(t);
       timers.clear();
-      for (const s of sessions) s.destroy();
+      // Like a crashed process: the sockets just close, no GOAWAY is sent.
       for (const socket of sockets) socket.destroy();
+      for (const s of sessions) s.destroy();
       server.close();
       return lost;
     },

@@ -1,0 +1,187 @@
+/**
+ * The demo, end to end: an embedded fake API server on loopback, sayhello
+ * servers registering their pods through `KubernetesRegistry`, and a
+ * micro-forge client calling them through `createDiscoveryTransport` while
+ * the script scales up, rolls, kills one server and scales down.
+ *
+ * @module
+ */
+import { createDiscoveryTransport } from "../../src/connect/balancing-transport.ts";
+import { createKubeClient, KubeConfig } from "../../src/kube/index.ts";
+import { createPodCache } from "../../src/kube/pod-cache.ts";
+import { KubernetesRegistry } from "../../src/index.ts";
+import { FakeKubeApiServer } from "../../src/testing/index.ts";
+import type { CliIo } from "../io.ts";
+import { createLiveScreen } from "../live-view.ts";
+import { describeChange } from "../watch.ts";
+import { DemoFleet, SERVICE } from "./fleet.ts";
+import { describeStep, planScenario } from "./scenario.ts";
+import { startTraffic } from "./traffic.ts";
+import { progressLine, renderFrame, renderSummary, verdict, type DemoState } from "./view.ts";
+
+/** Demo settings. */
+export interface DemoOptions {
+  readonly durationMs: number;
+  readonly replicas: number;
+  readonly balancer: "round_robin" | "p2c" | "wrr" | "random";
+  /** Calls per second. */
+  readonly rate: number;
+  /** Simulated work per call, ms (default 20). */
+  readonly workMs?: number;
+  /** Force the live (ANSI) view on or off; default: stdout is a terminal. */
+  readonly live?: boolean;
+}
+
+/** Kratos clients' default per-call timeout (go-kratos transport/grpc client: 2 s). */
+const CALL_TIMEOUT_MS = 2000;
+/** How long waiting for discovery to reflect a change may take before the demo moves on. */
+const DISCOVERY_WAIT_MS = 5000;
+
+/** Runs the demo; resolves to the exit code (0 when the expected result held). */
+export async function runDemo(o: DemoOptions, io: CliIo): Promise<number> {
+  const started = performance.now();
+  const elapsed = (): number => performance.now() - started;
+  const screen = createLiveScreen(io.stdout, o.live !== undefined ? { live: o.live } : {});
+  const log = (line: string): void => screen.log(`[${(elapsed() / 1000).toFixed(2)}s] ${line}`);
+  let phase = "starting";
+
+  const fake = new FakeKubeApiServer();
+  const { url } = await fake.listen({ host: "127.0.0.1" });
+  const config = KubeConfig.fromOptions({ server: url, namespace: "default" });
+  log(`fake API server on ${url}`);
+
+  // micro-forge's discovery, and a view of it for the script and the screen.
+  const discovery = new KubernetesRegistry({ config, namespace: "default", onError: (e) => log(`discovery error (retrying): ${e.message}`) });
+  const discovered = new Set<string>();
+  const waiters = new Set<() => void>();
+  const watcher = await discovery.watch(SERVICE);
+  const following = (async () => {
+    for await (const instances of watcher) {
+      discovered.clear();
+      for (const i of instances) for (const e of i.endpoints) if (e.startsWith("grpc://")) discovered.add(e);
+      for (const w of [...waiters]) w();
+    }
+  })();
+  const waitForDiscovery = (endpoint: string, present: boolean): Promise<void> =>
+    new Promise((resolve) => {
+      const check = (): void => {
+        if (discovered.has(endpoint) !== present) return;
+        waiters.delete(check);
+        clearTimeout(timer);
+        resolve();
+      };
+      const timer = setTimeout(() => {
+        waiters.delete(check);
+        log(`discovery did not ${present ? "add" : "drop"} ${endpoint} within ${DISCOVERY_WAIT_MS} ms; moving on`);
+        resolve();
+      }, DISCOVERY_WAIT_MS);
+      waiters.add(check);
+      check();
+    });
+
+  // The watch events, as `kratos-kube watch` prints them.
+  const eventsClient = createKubeClient({ config });
+  const events = createPodCache({ api: eventsClient, namespaces: ["default"] });
+  let watchEvents = 0;
+  const unsubscribe = events.subscribe((changes) => {
+    for (const c of changes) {
+      watchEvents++;
+      log(`watch: ${describeChange(c, "ready")}`);
+    }
+  });
+  events.start();
+
+  const transport = createDiscoveryTransport({
+    discovery,
+    target: `discovery:///${SERVICE}`,
+    balancer: o.balancer,
+    onError: (e) => log(`transport discovery error: ${e.message}`),
+  });
+  const clientInflight = (endpoint: string): number => {
+    for (const e of transport.endpoints()) if (`grpc://${e.address}` === endpoint) return e.inflight;
+    return 0;
+  };
+  const fleet = new DemoFleet({ fake, config, workMs: o.workMs ?? 20, preStopMs: 150, waitForDiscovery, clientInflight, log });
+  const traffic = startTraffic({ transport, rate: o.rate, timeoutMs: CALL_TIMEOUT_MS, onFailure: (m) => log(`call failed: ${m}`) });
+
+  const state = (): DemoState => ({
+    elapsedMs: elapsed(),
+    durationMs: o.durationMs,
+    phase,
+    balancer: o.balancer,
+    rate: o.rate,
+    pods: fleet.pods,
+    discovered,
+    clientInflight,
+    watchEvents,
+    stats: traffic.stats,
+  });
+  let lastProgress = 0;
+  const ticker = setInterval(() => {
+    if (screen.live) screen.render(renderFrame(state()));
+    else if (elapsed() - lastProgress >= 1000) {
+      lastProgress = elapsed();
+      log(progressLine(state()));
+    }
+  }, screen.live ? 100 : 250);
+
+  let failure: unknown;
+  try {
+    phase = `scale up to ${o.replicas}`;
+    log(`starting ${o.replicas} sayhello pods; micro-forge calls ${o.rate}/s through the ${o.balancer} balancer`);
+    await Promise.all(Array.from({ length: o.replicas }, () => fleet.start()));
+    for (const step of planScenario({ durationMs: o.durationMs, replicas: o.replicas })) {
+      const wait = step.at - elapsed();
+      if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+      if (io.signal.aborted) break;
+      phase = describeStep(step);
+      log(`── ${phase}`);
+      if (step.kind === "scale-up") {
+        while (fleet.live.length < step.to) await fleet.start();
+      } else if (step.kind === "rolling-restart") {
+        fleet.bumpRevision();
+        for (const old of fleet.live) {
+          const fresh = await fleet.start();
+          log(`${fresh.name} ready; terminating ${old.name}`);
+          await fleet.terminate(old, "replaced");
+          if (step.spacingMs > 0) await new Promise((resolve) => setTimeout(resolve, step.spacingMs));
+        }
+      } else if (step.kind === "kill") {
+        // The pod with the most calls in flight, so the kill shows what it costs.
+        const ready = fleet.live.filter((p) => p.state === "ready");
+        const victim = ready.reduce<(typeof ready)[number] | undefined>((best, p) => (best === undefined || clientInflight(p.endpoint) > clientInflight(best.endpoint) ? p : best), undefined);
+        if (victim) {
+          await fleet.kill(victim, 300);
+          const replacement = await fleet.start();
+          log(`ReplicaSet replaced ${victim.name} with ${replacement.name}`);
+        }
+      } else if (step.kind === "scale-down") {
+        const extra = fleet.live.slice(step.to);
+        await Promise.all(extra.map((p) => fleet.terminate(p, "scaled down")));
+      }
+    }
+  } catch (error) {
+    failure = error;
+  } finally {
+    phase = "finishing";
+    await traffic.stop();
+    clearInterval(ticker);
+    if (screen.live) screen.render(renderFrame(state()));
+    unsubscribe();
+    await transport.close();
+    await watcher.stop();
+    await following.catch(() => {});
+    await fleet.close();
+    await events.close();
+    await eventsClient.close();
+    await discovery.close();
+    await fake.close();
+    screen.close();
+  }
+  if (failure !== undefined) {
+    io.stderr.write(`kratos-kube demo: the scenario failed: ${failure instanceof Error ? failure.message : String(failure)}\n`);
+    return 1;
+  }
+  io.stdout.write(`${renderSummary(state()).join("\n")}\n`);
+  return verdict(traffic.stats, fleet.pods).held ? 0 : 1;
+}

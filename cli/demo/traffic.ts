@@ -1,0 +1,85 @@
+/**
+ * The demo's micro-forge client: calls SayHello at a steady rate through the
+ * balancing transport and counts outcomes per answering pod and per error
+ * code.
+ *
+ * @module
+ */
+import { Code, ConnectError, createClient, type Transport } from "@connectrpc/connect";
+import { Greeter } from "../../proto/gen/helloworld_pb.ts";
+
+/** Counters of the calls made so far. */
+export interface TrafficStats {
+  sent: number;
+  ok: number;
+  failed: number;
+  inFlight: number;
+  /** Successful calls per answering pod name. */
+  readonly byPod: Map<string, number>;
+  /** Failed calls per Connect code name. */
+  readonly byCode: Map<string, number>;
+  /** The last few failure messages, newest last. */
+  readonly lastErrors: string[];
+}
+
+/** A running caller. */
+export interface Traffic {
+  readonly stats: TrafficStats;
+  /** Stops issuing calls and waits for every call in flight to settle. */
+  stop(): Promise<void>;
+}
+
+/** Starts calling `transport` `rate` times a second, each call with a `timeoutMs` deadline (Kratos clients default to 2 s). */
+export function startTraffic(o: { transport: Transport; rate: number; timeoutMs: number; onFailure?: (message: string) => void }): Traffic {
+  const client = createClient(Greeter, o.transport);
+  const stats: TrafficStats = { sent: 0, ok: 0, failed: 0, inFlight: 0, byPod: new Map(), byCode: new Map(), lastErrors: [] };
+  const pending = new Set<Promise<void>>();
+  const call = (): void => {
+    stats.sent++;
+    stats.inFlight++;
+    const p = client
+      .sayHello({ name: "micro-forge" }, { timeoutMs: o.timeoutMs })
+      .then(
+        (reply) => {
+          stats.ok++;
+          const from = reply.message.split(" from ")[1] ?? "?";
+          stats.byPod.set(from, (stats.byPod.get(from) ?? 0) + 1);
+        },
+        (error: unknown) => {
+          stats.failed++;
+          const e = ConnectError.from(error);
+          const code = Code[e.code] ?? String(e.code);
+          stats.byCode.set(code, (stats.byCode.get(code) ?? 0) + 1);
+          stats.lastErrors.push(e.message);
+          if (stats.lastErrors.length > 5) stats.lastErrors.shift();
+          o.onFailure?.(e.message);
+        },
+      )
+      .finally(() => {
+        stats.inFlight--;
+        pending.delete(p);
+      });
+    pending.add(p);
+  };
+  // Spread calls evenly: catch up on missed ticks so the rate holds under load.
+  const period = 1000 / o.rate;
+  const started = performance.now();
+  let issued = 0;
+  const burst = Math.max(5, Math.ceil(o.rate / 10));
+  const timer = setInterval(() => {
+    const due = Math.floor((performance.now() - started) / period);
+    // After a stall (GC, a slow step) skip what cannot be caught up in a burst.
+    if (due - issued > burst) issued = due - burst;
+    while (issued < due) {
+      issued++;
+      call();
+    }
+  }, Math.max(1, Math.min(period, 20)));
+  return {
+    stats,
+    async stop() {
+      clearInterval(timer);
+      while (pending.size > 0) await Promise.allSettled([...pending]);
+    },
+  };
+}
