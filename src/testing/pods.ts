@@ -67,13 +67,14 @@ export function makePod(o: MakePodOptions): Pod {
   const namespace = o.namespace ?? "default";
   const h = hash(`${namespace}/${o.name}`);
   const app = o.app;
-  const rs = `${app ?? "app"}-${(h % 0xfffff).toString(16).padStart(5, "0").slice(0, 5)}6b7`;
+  const templateHash = `${(h % 0xfffff).toString(36).padStart(4, "7")}d6b7`.slice(0, 9);
+  const rs = `${app ?? "app"}-${templateHash}`;
   const ips = o.ips ?? (o.ip === null ? [] : [o.ip ?? `10.244.${(h >>> 8) % 250}.${(h % 250) + 2}`]);
   const ports = (o.ports ?? [
     { name: "http", containerPort: 8000, protocol: "TCP" },
     { name: "grpc", containerPort: 9000, protocol: "TCP" },
   ]).map((p) => ({ ...p, protocol: p.protocol ?? "TCP" }));
-  const labels: Record<string, string> = { "pod-template-hash": rs.slice(-9) };
+  const labels: Record<string, string> = { "pod-template-hash": templateHash };
   if (app !== undefined) {
     labels["app"] = app;
     labels[KRATOS_LABEL_APP] = app;
@@ -170,10 +171,16 @@ export function makePod(o: MakePodOptions): Pod {
           name: app ?? "app",
           image,
           ports,
-          env: [{ name: "POD_NAMESPACE", valueFrom: { fieldRef: { apiVersion: "v1", fieldPath: "metadata.namespace" } } }],
+          env: [
+            { name: "POD_NAMESPACE", valueFrom: { fieldRef: { apiVersion: "v1", fieldPath: "metadata.namespace" } } },
+            { name: "POD_NAME", valueFrom: { fieldRef: { apiVersion: "v1", fieldPath: "metadata.name" } } },
+            { name: "POD_IP", valueFrom: { fieldRef: { apiVersion: "v1", fieldPath: "status.podIP" } } },
+            { name: "GOMAXPROCS", valueFrom: { resourceFieldRef: { resource: "limits.cpu", divisor: "1" } } },
+          ],
           resources: { limits: { cpu: "500m", memory: "256Mi" }, requests: { cpu: "100m", memory: "128Mi" } },
           volumeMounts: [{ name: "kube-api-access-x7k2p", readOnly: true, mountPath: "/var/run/secrets/kubernetes.io/serviceaccount" }],
           readinessProbe: { grpc: { port: ports[ports.length - 1]?.containerPort ?? 9000, service: "" }, timeoutSeconds: 1, periodSeconds: 10, successThreshold: 1, failureThreshold: 3 },
+          livenessProbe: { httpGet: { path: "/healthz", port: ports[0]?.containerPort ?? 8000, scheme: "HTTP" }, initialDelaySeconds: 5, timeoutSeconds: 1, periodSeconds: 10, successThreshold: 1, failureThreshold: 3 },
           terminationMessagePath: "/dev/termination-log",
           terminationMessagePolicy: "File",
           imagePullPolicy: "IfNotPresent",
