@@ -1,0 +1,60 @@
+// A short demo run, in-process, with captured output: the whole scenario
+// (scale up, rolling restart, abrupt kill, scale down) must finish by itself,
+// close everything, and hold its promise: no failed call except calls in
+// flight on the killed server.
+import { describe, it } from "node:test";
+import assert from "node:assert/strict";
+import { captureIo } from "../../cli/io.ts";
+import { run } from "../../cli/demo.ts";
+
+function summaryNumbers(out: string): { sent: number; ok: number; failed: number; allowed: number } {
+  const calls = /^calls: (\d+) sent, (\d+) ok, (\d+) failed/m.exec(out);
+  const allowed = /^in flight on the killed server \([^)]*\): (\d+)$/m.exec(out);
+  assert.ok(calls && allowed, `no summary in:\n${out}`);
+  return { sent: Number(calls[1]), ok: Number(calls[2]), failed: Number(calls[3]), allowed: Number(allowed[1]) };
+}
+
+describe("kratos-kube demo", () => {
+  it("runs a 3 s scenario to the end with plain lines and holds the expected result", async () => {
+    const io = captureIo();
+    const code = await run(["--duration", "3", "--replicas", "2", "--rate", "40"], io);
+    const out = io.out();
+    assert.equal(code, 0, `${out}\n${io.err()}`);
+    assert.ok(!out.includes("\x1b["), "plain lines when stdout is not a terminal");
+    for (const step of ["scale up to 4 replicas", "rolling restart", "kill one server abruptly", "scale down to 2 replicas"]) {
+      assert.ok(out.includes(step), `the log mentions ${step}`);
+    }
+    assert.match(out, /watch: MODIFIED default\/sayhello-v1-\w+ terminating/);
+    assert.match(out, /watch: DELETED {2}default\/sayhello-v1-/);
+    assert.match(out, /^POD\s+VER\s+FATE\s+CALLS$/m);
+    assert.match(out, /\bkilled\b/);
+    assert.match(out, /\breplaced\b/);
+    assert.match(out, /^expected: no failed call except calls in flight on the killed server$/m);
+    const n = summaryNumbers(out);
+    assert.ok(n.sent >= 40, `calls were made: ${n.sent}`);
+    assert.equal(n.ok + n.failed, n.sent, "every call settled");
+    assert.ok(n.failed <= n.allowed, `failed ${n.failed} ≤ in flight on the killed server ${n.allowed}`);
+    assert.match(out, /^result: HELD/m);
+  });
+
+  it("redraws a live view in place on a terminal, then prints the summary", async () => {
+    const io = captureIo({ tty: true });
+    const code = await run(["--duration", "2", "--replicas", "1", "--rate", "20", "--balancer", "p2c"], io);
+    const out = io.out();
+    assert.equal(code, 0, `${out}\n${io.err()}`);
+    assert.ok(out.includes("\x1b[2K"), "lines are cleared and redrawn");
+    assert.match(out, /\x1b\[\d+A/, "the cursor moves up over the previous frame");
+    assert.match(out, /kratos-kube demo {2}[\d.]+s \/ 2\.0s {2}phase:/);
+    assert.match(out, /balancer p2c/);
+    assert.match(out, /result: HELD/);
+  });
+
+  it("rejects bad flags in one line with exit code 2", async () => {
+    const io = captureIo();
+    assert.equal(await run(["--balancer", "fastest"], io), 2);
+    assert.match(io.err(), /^kratos-kube demo: --balancer must be one of round_robin, p2c, wrr, random, not "fastest"; see `kratos-kube demo --help`\n$/);
+    const io2 = captureIo();
+    assert.equal(await run(["--duration", "0"], io2), 2);
+    assert.match(io2.err(), /--duration must be a number from 1 to 3600/);
+  });
+});
