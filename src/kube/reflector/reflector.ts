@@ -326,7 +326,12 @@ export class Reflector implements AsyncDisposable {
           if (r instanceof WatchDecodeError) {
             next = this.#feed({ i: "stream-failed", kind: "decode", error: r, elapsedMs: elapsed() });
           } else {
-            if (r.type === "BOOKMARK") bookmarks = true;
+            if (r.type === "BOOKMARK" && !bookmarks) {
+              // Bookmarks flow: the shorter silence limit applies from now on.
+              bookmarks = true;
+              timer?.cancel();
+              timer = clock.setTimeout(check, Math.max(0, limit() - (clock.now() - lastByte)));
+            }
             next = this.#feed({ i: "watch-event", event: r });
           }
           if (next !== undefined || this.closed) return next;
