@@ -107,10 +107,12 @@ export async function run(argv: string[], io: CliIo = defaultIo()): Promise<numb
   let kubeconfigPath = stringOption(args, "kubeconfig");
   const temporary = kubeconfigPath === undefined;
   try {
+    const started = new Date().toISOString().replace(/\.\d{3}Z$/, "Z");
     for (let i = 0; i < podCount; i++) {
-      server.createPod(
-        makePod({ name: podName(app, i), namespace, app, ip: podIp(i), ports: [{ name: "grpc", containerPort: 9000, protocol: "TCP" }], ready: true }),
-      );
+      const pod = makePod({ name: podName(app, i), namespace, app, ip: podIp(i), ports: [{ name: "grpc", containerPort: 9000, protocol: "TCP" }], ready: true });
+      pod.metadata.creationTimestamp = started; // kubectl's AGE column: born now, not at makePod's fixed date
+      if (pod.status) pod.status.startTime = started;
+      server.createPod(pod);
     }
     const { url } = await server.listen({ port, host, tls });
     kubeconfigPath ??= join(tmpdir(), `kratos-kube-fake-apiserver-${new URL(url).port}.kubeconfig`);
