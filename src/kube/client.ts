@@ -141,6 +141,7 @@ export function createKubeClient(options: KubeClientOptions): KubeClient {
     const init: RequestInit = { method, headers };
     if (body !== undefined) init.body = body;
     if (o.signal !== undefined) init.signal = o.signal;
+    if (o.signal?.aborted) throw o.signal.reason;
     const req = new Request(target, init);
     try {
       return await doFetch(req);
