@@ -24,13 +24,13 @@ class ManualClock implements Clock {
     for (const l of this.#onSet) l(ms);
     return { cancel: () => void this.#timers.delete(timer) };
   }
-  /** Resolves when a timer of exactly `ms` is set. */
-  timerSet(ms: number): Promise<void> {
+  /** Resolves with the delay of the next timer set (of exactly `ms`, when given). */
+  timerSet(ms?: number): Promise<number> {
     return new Promise((resolve) => {
       const l = (m: number): void => {
-        if (m !== ms) return;
+        if (ms !== undefined && m !== ms) return;
         this.#onSet.delete(l);
-        resolve();
+        resolve(m);
       };
       this.#onSet.add(l);
     });
@@ -140,6 +140,20 @@ describe("KubernetesRegistry against the fake API server", () => {
     await wNew.stop();
   });
 
+  it("drops a pod deregistered by Go Kratos (labels blanked to \"\", annotations {})", async () => {
+    const { fake, registry } = setup();
+    fake.createPod(makePod({ name: "go-1", namespace: "shop", app: "s", metadata: '{"region":"sh"}', protocols: '{"9000":"grpc"}' }));
+    const w = await registry.watch("s");
+    assert.deepEqual(names(await w.next()), ["go-1"]);
+    fake.updatePod("shop", "go-1", (pod) => {
+      Object.assign(pod.metadata.labels!, { "kratos-service-app": "", "kratos-service-id": "", "kratos-service-version": "" });
+      Object.assign(pod.metadata.annotations!, { "kratos-service-metadata": "{}", "kratos-service-protocols": "{}" });
+    });
+    assert.deepEqual(await w.next(), []);
+    assert.deepEqual(await registry.getService(""), []);
+    await w.stop();
+  });
+
   it("watches only its own namespace by default; a list or '*' on request", async () => {
     const fake = new FakeKubeApiServer({ rechunk: false });
     fake.createPod(makePod({ name: "mine", namespace: "shop", app: "s" }));
@@ -232,6 +246,22 @@ describe("KubernetesRegistry against the fake API server", () => {
     await armed;
     clock.advance(1000);
     await assert.rejects(pending, (e: unknown) => e instanceof RegistryError && e.code === "SYNC_TIMEOUT" && /1000 ms/.test(e.message));
+  });
+
+  it("reports watch-loop errors to onError and keeps following changes after the backoff", async () => {
+    const { fake, registry, errors, clock } = setup();
+    const w = await registry.watch("s");
+    assert.deepEqual(await w.next(), []);
+    const backoff = clock.timerSet(); // the reflector's retry timer, set right after the report
+    fake.faults.dropWatches();
+    const ms = await backoff;
+    assert.equal(errors.length, 1);
+    assert.match(errors[0]!.message, /dropWatches/);
+    fake.createPod(makePod({ name: "after", namespace: "shop", app: "s" }));
+    const next = w.next();
+    clock.advance(ms);
+    assert.deepEqual(names(await next), ["after"]);
+    await w.stop();
   });
 
   it("close() ends watchers and later calls reject with CLOSED", async () => {
