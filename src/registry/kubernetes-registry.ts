@@ -45,6 +45,8 @@ export interface KubernetesRegistryOptions {
   fetch?: FetchLike | undefined;
   /** Advanced: injected clock (timeouts, backoff). */
   clock?: Clock | undefined;
+  /** Advanced: the environment read for `POD_NAME`, `HOSTNAME`, `POD_NAMESPACE`; default the runtime's. */
+  env?: Readonly<Record<string, string | undefined>> | undefined;
 }
 
 function envOf(config: KubeConfig): Record<string, string | undefined> {
@@ -151,7 +153,7 @@ export class KubernetesRegistry implements Registrar, Discovery, AsyncDisposable
   }
 
   #ownPod(client: KubeClient): PodIdentity {
-    const env = envOf(client.config);
+    const env = this.#options.env ?? envOf(client.config);
     return {
       name: nonEmpty(this.#options.podName) ?? nonEmpty(env["POD_NAME"]) ?? nonEmpty(env["HOSTNAME"]) ?? "",
       namespace: nonEmpty(this.#options.podNamespace) ?? nonEmpty(env["POD_NAMESPACE"]) ?? client.config.namespace,

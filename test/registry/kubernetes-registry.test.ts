@@ -215,6 +215,29 @@ describe("KubernetesRegistry against the fake API server", () => {
     await w.stop();
   });
 
+  it("finds its own Pod from POD_NAME, else HOSTNAME, and POD_NAMESPACE, else the config's namespace", async () => {
+    const fake = new FakeKubeApiServer({ rechunk: false });
+    for (const [ns, name] of [["shop", "from-hostname"], ["shop", "from-pod-name"], ["prod", "p"]] as const) {
+      fake.createPod(makePod({ name, namespace: ns }));
+    }
+    const instance = { id: "i", name: "s", version: "v", metadata: {}, endpoints: [] };
+    const patched = (): string[] => fake.requests.filter((r) => r.method === "PATCH").map((r) => r.path);
+    await setup({ fake, podName: undefined, podNamespace: undefined, env: { HOSTNAME: "from-hostname" } }).registry.register(instance);
+    await setup({ fake, podName: undefined, podNamespace: undefined, env: { HOSTNAME: "h", POD_NAME: "from-pod-name" } }).registry.register(instance);
+    const inProd = setup({ fake, podName: undefined, podNamespace: undefined, env: { POD_NAME: "p", POD_NAMESPACE: "prod" } }).registry;
+    await inProd.register(instance);
+    assert.deepEqual(patched(), [
+      "/api/v1/namespaces/shop/pods/from-hostname",
+      "/api/v1/namespaces/shop/pods/from-pod-name",
+      "/api/v1/namespaces/prod/pods/p",
+    ]);
+    assert.deepEqual(names(await inProd.getService("s")), ["i"], "POD_NAMESPACE is also the watched namespace");
+    await assert.rejects(
+      setup({ fake, podName: undefined, podNamespace: undefined, env: {} }).registry.register(instance),
+      (e: unknown) => e instanceof RegistryError && e.code === "NO_POD_IDENTITY",
+    );
+  });
+
   it("names verb, namespace and identity on RBAC refusals: patch on register, list on start (failing early)", async () => {
     const clock = new ManualClock();
     const fake = new FakeKubeApiServer({
