@@ -9,6 +9,7 @@ import type { Clock, TimerHandle } from "../kube/clock.ts";
 import { systemClock } from "../kube/clock.ts";
 import type { Pod } from "../kube/wire.ts";
 import { authenticate, authorize, verbOf, type TokenGrant } from "./auth.ts";
+import { maybeGzip } from "./compression.ts";
 import { FailRule, type FailSpec } from "./faults.ts";
 import { listPods } from "./list.ts";
 import { parseListQuery } from "./list-options.ts";
@@ -83,6 +84,13 @@ export interface FakeFaults {
 
 const POD_PATH = /^\/api\/v1\/(?:(watch)\/)?(?:namespaces\/([^/]+)\/)?pods(?:\/([^/]+)(?:\/([^/]+))?)?$/;
 const SSAR_PATH = "/apis/authorization.k8s.io/v1/selfsubjectaccessreviews";
+
+/** Whether a request is a watch (a GET with `watch=true|1|…` or on a legacy `/api/v1/watch/` path). */
+function isWatch(method: string, url: URL): boolean {
+  if (method.toUpperCase() !== "GET") return false;
+  const w = url.searchParams.get("watch");
+  return url.pathname.startsWith("/api/v1/watch/") || (w !== null && ["1", "t", "T", "TRUE", "true", "True"].includes(w));
+}
 
 function rfc3339(ms: number): string {
   return new Date(ms).toISOString().replace(/\.\d{3}Z$/, "Z");
@@ -159,7 +167,11 @@ export class FakeKubeApiServer implements AsyncDisposable {
       return s;
     },
   };
-    this.fetch = (req) => this.#handle(req);
+    this.fetch = async (req) => {
+      const url = new URL(req.url);
+      const res = await this.#handle(req, url);
+      return maybeGzip(req, res, isWatch(req.method, url));
+    };
     this.faults = {
       dropWatches: () => {
         for (const w of [...this.#watches]) w.output.fail(new Error("watch dropped by FakeKubeApiServer.faults.dropWatches()"));
@@ -343,15 +355,14 @@ export class FakeKubeApiServer implements AsyncDisposable {
     return this.close();
   }
 
-  async #handle(req: Request): Promise<Response> {
-    const url = new URL(req.url);
+  async #handle(req: Request, url: URL): Promise<Response> {
     const method = req.method.toUpperCase();
     const query: Record<string, string> = {};
     url.searchParams.forEach((v, k) => {
       query[k] = v;
     });
     const m = POD_PATH.exec(url.pathname);
-    const watch = (m?.[1] === "watch" || query["watch"] === "true" || query["watch"] === "1") && method === "GET";
+    const watch = isWatch(method, url);
     this.#requests.push({ method, path: url.pathname, query, watch });
     if (this.#closed) return statusResponse({ ...badRequest("the server is shutting down"), code: 503, reason: "ServiceUnavailable" });
     if (this.#delayMs > 0) await new Promise<void>((r) => this.#clock.setTimeout(r, this.#delayMs));
