@@ -100,7 +100,7 @@ function parseLabelRequirements(selector: string): Requirement[] {
     let t = next();
     if (t.t === "sym" && t.v === "!") {
       const k = next();
-      if (k.t !== "id") throw new SelectorError(`unable to parse requirement: found '${show(k)}', expected: identifier`);
+      if (k.t !== "id") throw new SelectorError(`found '${show(k)}', expected: identifier`);
       validateKey(k.v);
       reqs.push({ key: k.v, op: "!", values: [] });
     } else if (t.t === "id") {
@@ -199,7 +199,15 @@ function matchRequirement(r: Requirement, labels: Record<string, string>): boole
 
 /** Parses a `labelSelector`; throws {@link SelectorError} with the apiserver's message. */
 export function parseLabelSelector(selector: string): PodPredicate {
-  const reqs = parseLabelRequirements(selector);
+  let reqs: Requirement[];
+  try {
+    reqs = parseLabelRequirements(selector);
+  } catch (e) {
+    // apimachinery labels.Parse wraps requirement errors this way; the apiserver
+    // returns the text as a 400 BadRequest.
+    if (e instanceof SelectorError) throw new SelectorError(`unable to parse requirement: ${e.message}`);
+    throw e;
+  }
   if (reqs.length === 0) return () => true;
   return (pod) => {
     const raw = pod.metadata?.labels;

@@ -40,6 +40,10 @@ describe("label selectors (apimachinery labels.Parse grammar)", () => {
     });
   }
 
+  it("words errors like apimachinery (unable to parse requirement: …)", () => {
+    assert.throws(() => parseLabelSelector("x ("), { message: "unable to parse requirement: found '(', expected: in, notin, =, ==, !=, gt, lt" });
+  });
+
   for (const bad of ["app in a", "app in (a", "=web", "app=web,", "bad key=x", "app=-bad-", "n>x", "app in ()", "app notin"]) {
     it(`rejects ${JSON.stringify(bad)} with a SelectorError`, () => {
       assert.throws(() => parseLabelSelector(bad), (e: unknown) => e instanceof SelectorError && e.message.length > 0);
