@@ -174,16 +174,6 @@ export class KubeConfig {
     return { server: this.server, namespace: this.namespace, user: this.user, auth: this.auth };
   }
 
-  /** `util.inspect` (Node, Bun, Deno's Node compat) shows {@link toString}. */
-  [Symbol.for("nodejs.util.inspect.custom")](): string {
-    return this.toString();
-  }
-
-  /** Deno's `Deno.inspect` / `console.log` show {@link toString}. */
-  [Symbol.for("Deno.customInspect")](): string {
-    return this.toString();
-  }
-
   /** Loads the in-cluster config. See `in-cluster.ts`. */
   static async inCluster(o?: InClusterOptions): Promise<KubeConfig> {
     return KubeConfig.#fromParts(await loadInCluster(o ?? {}, defaultHost));
@@ -222,6 +212,16 @@ export class KubeConfig {
   static #fromParts(parts: ConfigParts): KubeConfig {
     return new KubeConfig(parts.fields, parts.secret);
   }
+}
+
+// `util.inspect` (Node, Bun, Deno's node:util) and Deno's console show toString(),
+// never the fields' secrets. Defined on the prototype, non-enumerable.
+for (const key of ["nodejs.util.inspect.custom", "Deno.customInspect"]) {
+  Object.defineProperty(KubeConfig.prototype, Symbol.for(key), {
+    value(this: KubeConfig): string {
+      return this.toString();
+    },
+  });
 }
 
 /** Options of {@link KubeConfig.inCluster}. */
