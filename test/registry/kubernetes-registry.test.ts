@@ -8,7 +8,7 @@ import assert from "node:assert/strict";
 import type { Clock, TimerHandle } from "../../src/kube/clock.ts";
 import { KubeConfig } from "../../src/kube/config.ts";
 import { FakeKubeApiServer, makePod } from "../../src/testing/index.ts";
-import { KubernetesRegistry, RegistryError, type KubernetesRegistryOptions, type ServiceInstance, type ServiceWatcher } from "../../src/index.ts";
+import { KubernetesRegistry, RegistryError, registerPatchBody, type KubernetesRegistryOptions, type ServiceInstance, type ServiceWatcher } from "../../src/index.ts";
 
 /** A clock whose timers fire only on {@link ManualClock.advance}. */
 class ManualClock implements Clock {
@@ -180,7 +180,14 @@ describe("KubernetesRegistry against the fake API server", () => {
   });
 
   it("registers with one patch that Go Kratos and our own discovery read back; deregister removes it", async () => {
-    const { fake, registry } = setup();
+    const clock = new ManualClock();
+    const fake = new FakeKubeApiServer({ clock, rechunk: 3 });
+    const sent: { contentType: string | null; body: string }[] = [];
+    const recording = async (req: Request): Promise<Response> => {
+      if (req.method === "PATCH") sent.push({ contentType: req.headers.get("content-type"), body: await req.clone().text() });
+      return fake.fetch(req);
+    };
+    const { registry } = setup({ fake, clock, fetch: recording });
     fake.createPod(makePod({ name: "sayhello-1", namespace: "shop", ports: [{ name: "grpc", containerPort: 9000 }] }));
     const w = await registry.watch("sayhello.service");
     assert.deepEqual(await w.next(), []);
@@ -189,6 +196,7 @@ describe("KubernetesRegistry against the fake API server", () => {
     await registry.register(instance);
     const patches = fake.requests.slice(before).filter((r) => r.method === "PATCH");
     assert.equal(patches.length, 1);
+    assert.deepEqual(sent, [{ contentType: "application/strategic-merge-patch+json", body: registerPatchBody(instance) }]);
     assert.equal(patches[0]!.path, "/api/v1/namespaces/shop/pods/sayhello-1");
     const pod = fake.getPod("shop", "sayhello-1")!;
     assert.equal(pod.metadata.labels?.["kratos-service-app"], "sayhello.service");
