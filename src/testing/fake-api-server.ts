@@ -30,6 +30,7 @@ import { copyPod, podKey, PodStore } from "./store.ts";
 import {
   badRequest,
   forbidden,
+  internalError,
   jsonResponse,
   methodNotSupported,
   notFound,
@@ -169,7 +170,13 @@ export class FakeKubeApiServer implements AsyncDisposable {
   };
     this.fetch = async (req) => {
       const url = new URL(req.url);
-      const res = await this.#handle(req, url);
+      let res: Response;
+      try {
+        res = await this.#handle(req, url);
+      } catch (e) {
+        // A bug or an unreadable body: answer like the apiserver's panic/error path.
+        res = statusResponse(internalError(e instanceof Error ? e.message : String(e)));
+      }
       return maybeGzip(req, res, isWatch(req.method, url));
     };
     this.faults = {

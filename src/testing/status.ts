@@ -179,9 +179,15 @@ export function internalError(message: string): Status {
 
 /** A JSON response, `Content-Type: application/json`. */
 export function jsonResponse(status: number, body: unknown, headers?: Record<string, string>): Response {
-  return new Response(JSON.stringify(body), {
+  const bytes = new TextEncoder().encode(JSON.stringify(body));
+  return new Response(bytes, {
     status,
-    headers: { "content-type": "application/json", "cache-control": "no-cache, private", ...headers },
+    headers: {
+      "content-type": "application/json",
+      "cache-control": "no-cache, private",
+      "content-length": String(bytes.length),
+      ...headers,
+    },
   });
 }
 
