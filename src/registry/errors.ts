@@ -72,7 +72,7 @@ export function forbiddenError(parts: ForbiddenParts, cause: unknown): RegistryE
   const where = namespace === undefined ? "at the cluster scope (all namespaces)" : `in namespace ${namespace}`;
   return new RegistryError(
     "FORBIDDEN",
-    `cannot ${verb} ${resource} ${where} as ${identity}; grant "${verb}" on ${resource} to it with a Role/RoleBinding (see deploy/)`,
+    `cannot ${verb} ${resource} ${where} as ${identity}; grant it "${verb}" on ${resource} with a Role and RoleBinding${namespace === undefined ? " (a ClusterRole for all namespaces)" : ""}`,
     { cause },
   );
 }
