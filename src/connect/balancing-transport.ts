@@ -378,10 +378,30 @@ class DiscoveryTransportImpl implements DiscoveryTransport {
     return true;
   }
 
-  async #wait(signal: AbortSignal | undefined, deadline: number, start: number): Promise<PickerNode<EndpointChannel>> {
+  /**
+   * Picks a node, avoiding the endpoints in `tried` (attempts that failed
+   * unsent) while others are available.
+   */
+  #pick(tried: EndpointChannel[] | undefined): PickerNode<EndpointChannel> | undefined {
+    const picker = this.#picker;
+    const first = picker.pick();
+    if (tried === undefined || first === undefined || !tried.includes(first.value)) return first;
+    for (let i = 1; i < picker.nodes.length; i++) {
+      const n = picker.pick();
+      if (n !== undefined && !tried.includes(n.value)) return n;
+    }
+    return first;
+  }
+
+  async #wait(
+    signal: AbortSignal | undefined,
+    deadline: number,
+    start: number,
+    tried: EndpointChannel[] | undefined,
+  ): Promise<PickerNode<EndpointChannel>> {
     const resolveLimit = start + (this.#o.resolveTimeoutMs ?? DEFAULT_RESOLVE_TIMEOUT_MS);
     for (;;) {
-      const node = this.#picker.pick();
+      const node = this.#pick(tried);
       if (node !== undefined) return node;
       if (this.#closed) throw new ConnectError(`transport for "${this.service}" is closed`, Code.Unavailable);
       if (signal?.aborted === true) throw ConnectError.from(signal.reason);
@@ -432,8 +452,9 @@ class DiscoveryTransportImpl implements DiscoveryTransport {
     const t = timeoutMs ?? this.#o.defaultTimeoutMs;
     const deadline = t !== undefined && t > 0 ? start + t : Number.POSITIVE_INFINITY;
     const maxAttempts = this.#o.maxAttempts ?? 3;
+    let tried: EndpointChannel[] | undefined;
     for (let attempt = 1; ; attempt++) {
-      const node = this.#picker.pick() ?? (await this.#wait(signal, deadline, start));
+      const node = this.#pick(tried) ?? (await this.#wait(signal, deadline, start, tried));
       const ch = node.value;
       const att = ch.begin(signal);
       const startedAt = clock.now();
@@ -447,7 +468,10 @@ class DiscoveryTransportImpl implements DiscoveryTransport {
         const err = ConnectError.from(e);
         const callerGone = signal?.aborted === true;
         this.#picker.done(node, startedAt, !callerGone && healthFailure(err, att.responded));
-        if (att.notSent && !callerGone && !this.#closed && attempt < maxAttempts && clock.now() < deadline) continue;
+        if (att.notSent && !callerGone && !this.#closed && attempt < maxAttempts && clock.now() < deadline) {
+          (tried ??= []).push(ch);
+          continue;
+        }
         if (err.code === Code.DeadlineExceeded && !att.responded && !callerGone) ch.suspect();
         throw err;
       } finally {
@@ -470,8 +494,9 @@ class DiscoveryTransportImpl implements DiscoveryTransport {
     const deadline = t !== undefined && t > 0 ? start + t : Number.POSITIVE_INFINITY;
     const maxAttempts = this.#o.maxAttempts ?? 3;
     const shielded = shieldInput(input);
+    let tried: EndpointChannel[] | undefined;
     for (let attempt = 1; ; attempt++) {
-      const node = this.#picker.pick() ?? (await this.#wait(signal, deadline, start));
+      const node = this.#pick(tried) ?? (await this.#wait(signal, deadline, start, tried));
       const ch = node.value;
       const picker = this.#picker;
       const att = ch.begin(signal, () => picker.release(node));
@@ -482,7 +507,10 @@ class DiscoveryTransportImpl implements DiscoveryTransport {
       } catch (e) {
         const err = ConnectError.from(e);
         const callerGone = signal?.aborted === true;
-        if (att.notSent && !shielded.pulled() && !callerGone && !this.#closed && attempt < maxAttempts && clock.now() < deadline) continue;
+        if (att.notSent && !shielded.pulled() && !callerGone && !this.#closed && attempt < maxAttempts && clock.now() < deadline) {
+          (tried ??= []).push(ch);
+          continue;
+        }
         if (err.code === Code.DeadlineExceeded && !att.responded && !callerGone) ch.suspect();
         throw err;
       } finally {

@@ -136,6 +136,7 @@ export class EndpointChannel {
   #goaway = new WeakMap<object, number>();
   #timer: TransportTimer | undefined;
   #probing = false;
+  #lastSession: H2Session | undefined;
 
   /** Creates the channel and starts its first probe (eager connect). */
   constructor(o: EndpointChannelOptions) {
@@ -220,6 +221,7 @@ export class EndpointChannel {
     this.#timer?.cancel();
     this.#timer = undefined;
     this.#set("closed");
+    this.#lastSession = undefined;
     this.#inner.abort(new ConnectError(`endpoint ${this.address} closed`, Code.Canceled));
   }
 
@@ -328,7 +330,36 @@ export class EndpointChannel {
     });
   }
 
+  /**
+   * PINGs the session the last stream used, if it is still open: a silent
+   * peer accepts TCP (so `connect()` succeeds) but never acknowledges.
+   * Resolves `true` when acknowledged, or when there is nothing to ping.
+   */
+  #ping(timeoutMs: number): Promise<boolean> {
+    const session = this.#lastSession;
+    if (session === undefined || session.destroyed || session.closed || typeof session.ping !== "function") {
+      return Promise.resolve(true);
+    }
+    return new Promise<boolean>((resolve) => {
+      const timer = this.#o.clock.setTimeout(() => resolve(false), timeoutMs);
+      try {
+        const sent = session.ping((err) => {
+          timer.cancel();
+          resolve(err === null || err === undefined);
+        });
+        if (!sent) {
+          timer.cancel();
+          resolve(true);
+        }
+      } catch {
+        timer.cancel();
+        resolve(true);
+      }
+    });
+  }
+
   #watchSession(session: H2Session | undefined): void {
+    if (session !== undefined) this.#lastSession = session;
     if (session === undefined || this.#sessions.has(session)) return;
     this.#sessions.add(session);
     session.once("goaway", (_code: number, lastStreamID: number) => {
@@ -383,6 +414,10 @@ export class EndpointChannel {
         timedOut = true;
         failure = new ConnectError(`connecting to ${this.address} timed out after ${connectTimeoutMs} ms`, Code.Unavailable);
       } else if (outcome === "error") failure = this.#inner.error();
+      else if (!(await this.#ping(connectTimeoutMs))) {
+        timedOut = true;
+        failure = new ConnectError(`${this.address} did not answer an HTTP/2 PING within ${connectTimeoutMs} ms`, Code.Unavailable);
+      }
     } else {
       const att = this.begin(undefined);
       try {

@@ -19,6 +19,8 @@ export interface TestServer {
   readonly port: number;
   /** Calls answered or started, per method name. */
   readonly calls: { total: number };
+  /** Echo streams refused (refuseEcho). */
+  readonly refused: { count: number };
   /** Calls held (text "hold") and not released yet. */
   readonly held: number;
   /** Resolves once `n` calls are held. */
@@ -39,6 +41,10 @@ export interface TestServerOptions {
   health?: boolean;
   /** Listen on this port (default 0). */
   port?: number;
+  /** Delay every Echo.Say answer by this many ms (a slow endpoint). */
+  slowMs?: number;
+  /** Answer RST_STREAM(REFUSED_STREAM) to every Echo call (health still answers). */
+  refuseEcho?: boolean;
 }
 
 export async function startServer(o: TestServerOptions = {}): Promise<TestServer> {
@@ -64,7 +70,8 @@ export async function startServer(o: TestServerOptions = {}): Promise<TestServer
       async say(req, ctx) {
         calls.total++;
         if (req.text === "hold") await holdCall(ctx.signal);
-        if (req.delayMs > 0) await new Promise((r) => setTimeout(r, req.delayMs));
+        const delay = req.delayMs > 0 ? req.delayMs : (o.slowMs ?? 0);
+        if (delay > 0) await new Promise((r) => setTimeout(r, delay));
         if (req.text === "fail") throw new ConnectError("asked to fail", Code.FailedPrecondition);
         return { text: req.text, server: address };
       },
@@ -105,7 +112,16 @@ export async function startServer(o: TestServerOptions = {}): Promise<TestServer
       });
     }
   };
-  const server = http2.createServer(connectNodeAdapter({ routes }));
+  const handler = connectNodeAdapter({ routes });
+  const refused = { count: 0 };
+  const server = http2.createServer((req, res) => {
+    if (o.refuseEcho === true && req.url.startsWith("/kratoskube.echo.v1.Echo/")) {
+      refused.count++;
+      req.stream.close(http2.constants.NGHTTP2_REFUSED_STREAM);
+      return;
+    }
+    handler(req, res);
+  });
   const sockets = new Set<net.Socket>();
   const sessions = new Set<http2.ServerHttp2Session>();
   server.on("connection", (s: net.Socket) => {
@@ -136,6 +152,7 @@ export async function startServer(o: TestServerOptions = {}): Promise<TestServer
     address,
     port,
     calls,
+    refused,
     get held() {
       return heldResolvers.length;
     },

@@ -1,0 +1,224 @@
+/**
+ * The balancing transport under churn, against in-process connect-node
+ * servers: endpoints added and removed during load, a server killed with
+ * calls in flight, graceful rolling restarts, a closed port, a silent peer,
+ * a refused stream, and p2c steering away from a slow endpoint. Tests wait
+ * on endpoint events (onEvent) and call counts, never on time.
+ */
+import { describe, it } from "node:test";
+import assert from "node:assert/strict";
+import { Code, ConnectError, createClient } from "@connectrpc/connect";
+import { createDiscoveryTransport, createManualDiscovery, type DiscoveryTransportOptions } from "../../src/connect/index.ts";
+import { Echo } from "../../proto/gen/echo_pb.ts";
+import { closedPort, instance, silentPeer, startServer } from "./support/servers.ts";
+import { createWaiter, seededRandom, startLoad } from "./support/load.ts";
+
+function setup(o: Partial<DiscoveryTransportOptions> = {}) {
+  const discovery = createManualDiscovery();
+  const waiter = createWaiter();
+  const transport = createDiscoveryTransport({
+    discovery,
+    target: "discovery:///echo.service",
+    ...o,
+    onEvent: () => waiter.notify(),
+  });
+  const client = createClient(Echo, transport);
+  const state = (address: string): string | undefined => transport.endpoints().find((e) => e.address === address)?.state;
+  const until = (pred: () => boolean): Promise<void> => waiter.until(pred);
+  const set = (addresses: string[]): void => discovery.set("echo.service", addresses.map((a) => instance(a)));
+  return { discovery, transport, client, state, until, set };
+}
+
+describe("churn", () => {
+  it("follows endpoints added and removed while calls run (no errors, removed never picked again)", async () => {
+    const [a, b, c] = await Promise.all([startServer(), startServer(), startServer()]);
+    const t = setup();
+    try {
+      t.set([a.address, b.address]);
+      await t.transport.ready({ count: 2 });
+      const load = startLoad(() => t.client.say({ text: "x" }), 8);
+      await load.completed(50);
+      t.set([b.address, c.address]);
+      await t.until(() => t.state(c.address) === "ready" && t.state(a.address) === undefined);
+      const aCalls = a.calls.total;
+      await load.completed(100);
+      await load.stop();
+      assert.deepEqual(load.errors, []);
+      assert.equal(a.calls.total, aCalls, "a removed endpoint got calls");
+      assert.ok(c.calls.total > 0);
+    } finally {
+      await t.transport.close();
+      await Promise.all([a.close(), b.close(), c.close()]);
+    }
+  });
+
+  it("a server killed abruptly fails only its in-flight calls", async () => {
+    const [a, b, c] = await Promise.all([startServer(), startServer(), startServer()]);
+    const t = setup();
+    try {
+      t.set([a.address, b.address, c.address]);
+      await t.transport.ready({ count: 3 });
+      const held = [0, 1, 2].map(() => t.client.say({ text: "hold" }).then(() => "ok", (e: unknown) => e));
+      await Promise.all([a.waitHeld(1), b.waitHeld(1), c.waitHeld(1)]);
+      await a.kill();
+      await t.until(() => t.state(a.address) !== "ready");
+      b.release();
+      c.release();
+      const outcomes = await Promise.all(held);
+      const failures = outcomes.filter((x) => x !== "ok");
+      assert.equal(failures.length, 1, String(failures));
+      assert.ok(failures[0] instanceof ConnectError);
+      const res = await Promise.all(Array.from({ length: 30 }, () => t.client.say({ text: "after" })));
+      assert.ok(res.every((r) => r.server !== a.address));
+      assert.equal(t.transport.endpoints().find((e) => e.address === a.address)?.state, "backoff");
+    } finally {
+      await t.transport.close();
+      await Promise.all([a.close(), b.close(), c.close()]);
+    }
+  });
+
+  it("a graceful rolling restart fails no call (removed then stopped, and stopped then removed)", async () => {
+    const olds = await Promise.all([startServer(), startServer(), startServer()]);
+    const t = setup();
+    const current = olds.map((s) => s.address);
+    const spares: Awaited<ReturnType<typeof startServer>>[] = [];
+    try {
+      t.set(current);
+      await t.transport.ready({ count: 3 });
+      const load = startLoad(() => t.client.say({ text: "x" }), 8);
+      await load.completed(30);
+      for (const [i, old] of olds.entries()) {
+        const fresh = await startServer();
+        spares.push(fresh);
+        current.push(fresh.address);
+        t.set(current);
+        await t.until(() => t.state(fresh.address) === "ready");
+        const drop = (): void => {
+          current.splice(current.indexOf(old.address), 1);
+          t.set(current);
+        };
+        if (i % 2 === 0) {
+          drop(); // like Kratos: deregister first, then stop
+          await old.gracefulStop();
+        } else {
+          await old.gracefulStop(); // the server goes first, discovery catches up
+          await load.completed(30);
+          drop();
+        }
+        await load.completed(30);
+      }
+      await load.stop();
+      assert.deepEqual(load.errors, []);
+      assert.ok(load.ok >= 200);
+    } finally {
+      await t.transport.close();
+      await Promise.all([...olds, ...spares].map((s) => s.close()));
+    }
+  });
+
+  it("a closed port costs no call and is ejected", async () => {
+    const [a, b] = await Promise.all([startServer(), startServer()]);
+    const port = await closedPort();
+    const closed = `127.0.0.1:${port}`;
+    const t = setup();
+    try {
+      t.set([closed, a.address, b.address]);
+      await t.until(() => t.state(closed) === "backoff" && t.state(a.address) === "ready" && t.state(b.address) === "ready");
+      const res = await Promise.all(Array.from({ length: 60 }, () => t.client.say({ text: "x" })));
+      assert.equal(res.filter((r) => r.server === a.address).length, 30);
+      assert.equal(res.filter((r) => r.server === b.address).length, 30);
+      const ep = t.transport.endpoints().find((e) => e.address === closed)!;
+      assert.equal(ep.failures, 1);
+      assert.match(ep.lastError ?? "", /ECONNREFUSED|refused|connect/i);
+    } finally {
+      await t.transport.close();
+      await Promise.all([a.close(), b.close()]);
+    }
+  });
+
+  it("retries a call whose stream was refused (REFUSED_STREAM) on another endpoint", async () => {
+    const [refuser, good] = await Promise.all([startServer({ refuseEcho: true }), startServer()]);
+    const t = setup();
+    try {
+      t.set([refuser.address, good.address]);
+      await t.transport.ready({ count: 2 });
+      const res = await Promise.all(Array.from({ length: 20 }, () => t.client.say({ text: "x" })));
+      assert.ok(res.every((r) => r.server === good.address));
+      assert.ok(refuser.refused.count >= 5, `refused ${refuser.refused.count}`);
+    } finally {
+      await t.transport.close();
+      await Promise.all([refuser.close(), good.close()]);
+    }
+  });
+});
+
+describe("silent peer (accepts TCP, never answers)", () => {
+  it("the call's deadline fires and the endpoint is ejected", async () => {
+    const peer = await silentPeer();
+    const t = setup({ connectTimeoutMs: 300 });
+    try {
+      t.set([peer.address]);
+      const err = await t.client.say({ text: "x" }, { timeoutMs: 150 }).catch((e: unknown) => e);
+      assert.ok(err instanceof ConnectError);
+      assert.equal(err.code, Code.DeadlineExceeded);
+      await t.until(() => t.state(peer.address) === "backoff");
+      assert.ok(peer.connections >= 1);
+      const ep = t.transport.endpoints()[0]!;
+      assert.equal(ep.failures, 1);
+    } finally {
+      await t.transport.close();
+      await peer.close();
+    }
+  });
+
+  it("calls go to the healthy endpoint while the silent one is ejected", async () => {
+    const peer = await silentPeer();
+    const good = await startServer();
+    const t = setup({ connectTimeoutMs: 200 });
+    try {
+      t.set([peer.address, good.address]);
+      const res = await Promise.all(Array.from({ length: 20 }, () => t.client.say({ text: "x" }, { timeoutMs: 5000 })));
+      assert.ok(res.every((r) => r.server === good.address));
+      await t.until(() => t.state(peer.address) === "backoff");
+    } finally {
+      await t.transport.close();
+      await Promise.all([peer.close(), good.close()]);
+    }
+  });
+
+  it("without health checks, a deadline without response re-verifies and ejects the peer", async () => {
+    const peer = await silentPeer();
+    const t = setup({ connectTimeoutMs: 200, healthCheck: false });
+    try {
+      t.set([peer.address]);
+      await t.until(() => t.state(peer.address) === "ready");
+      const err = await t.client.say({ text: "x" }, { timeoutMs: 150 }).catch((e: unknown) => e);
+      assert.ok(err instanceof ConnectError);
+      assert.equal(err.code, Code.DeadlineExceeded);
+      await t.until(() => t.state(peer.address) === "backoff");
+    } finally {
+      await t.transport.close();
+      await peer.close();
+    }
+  });
+});
+
+describe("p2c", () => {
+  it("moves traffic away from a slow endpoint", async () => {
+    const [f1, f2, slow] = await Promise.all([startServer(), startServer(), startServer({ slowMs: 60 })]);
+    const t = setup({ balancer: "p2c", random: seededRandom(42) });
+    try {
+      t.set([f1.address, f2.address, slow.address]);
+      await t.transport.ready({ count: 3 });
+      const load = startLoad(() => t.client.say({ text: "x" }), 4);
+      await load.completed(400);
+      await load.stop();
+      assert.deepEqual(load.errors, []);
+      const total = f1.calls.total + f2.calls.total + slow.calls.total;
+      assert.ok(slow.calls.total / total < 0.1, `slow got ${slow.calls.total} of ${total}`);
+    } finally {
+      await t.transport.close();
+      await Promise.all([f1.close(), f2.close(), slow.close()]);
+    }
+  });
+});
