@@ -14,7 +14,7 @@
  * ## Errors
  * Public calls reject with a {@link RegistryError} with a stable `code`:
  * `INVALID_INSTANCE` (before any request), `NO_POD_IDENTITY`, `FORBIDDEN`
- * (naming verb, resource, namespace and identity), `REGISTER_FAILED`,
+ * (naming verb, resource, namespace and identity), `UNAUTHORIZED`, `REGISTER_FAILED`,
  * `SYNC_TIMEOUT`, `CLOSED`.
  *
  * ## Recovery

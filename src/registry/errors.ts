@@ -14,6 +14,7 @@ const BRAND: unique symbol = Symbol.for("kratos-kube.RegistryError") as never;
  *   (raised before any request is sent);
  * - `NO_POD_IDENTITY`: the registrar does not know its own Pod's name or namespace;
  * - `FORBIDDEN`: RBAC refused a request (the message names verb, resource, namespace, identity);
+ * - `UNAUTHORIZED`: the API server rejected the credentials (401, after the client's one retry);
  * - `REGISTER_FAILED`: the API refused the patch for another reason (`cause` is the `KubeApiError`);
  * - `SYNC_TIMEOUT`: the pod cache did not finish its first sync in time;
  * - `CLOSED`: the registry or watcher was closed.
@@ -22,6 +23,7 @@ export type RegistryErrorCode =
   | "INVALID_INSTANCE"
   | "NO_POD_IDENTITY"
   | "FORBIDDEN"
+  | "UNAUTHORIZED"
   | "REGISTER_FAILED"
   | "SYNC_TIMEOUT"
   | "CLOSED";

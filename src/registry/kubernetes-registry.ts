@@ -12,7 +12,7 @@ import { createPodCache, type PodCache } from "../kube/pod-cache.ts";
 import { createDiscovery, type ClosableDiscovery, type Discovery, type ServiceWatcher, type SkippedPodHook } from "./discovery.ts";
 import { forbiddenError, RegistryError } from "./errors.ts";
 import type { Selection, ServiceInstance } from "./kratos-codec.ts";
-import { createRegistrar, isForbidden, type PodIdentity, type Registrar } from "./registrar.ts";
+import { createRegistrar, isForbidden, isUnauthorized, type PodIdentity, type Registrar } from "./registrar.ts";
 
 /**
  * How long a first `getService`/`watch`/`start` waits for the pod cache's
@@ -33,7 +33,7 @@ export interface KubernetesRegistryOptions {
   podNamespace?: string | undefined;
   /** `"ready"` (default: Running, Ready, not terminating) or `"kratos"` (Running only, as Go Kratos). */
   selection?: Selection | undefined;
-  /** Every error of the watch loop (already being retried). RBAC refusals arrive as `FORBIDDEN` {@link RegistryError}s. */
+  /** Every error of the watch loop (already being retried). RBAC refusals arrive as `FORBIDDEN`, rejected credentials as `UNAUTHORIZED` {@link RegistryError}s. */
   onError?: ((error: Error) => void) | undefined;
   /** A pod skipped because it is malformed (bad annotation JSON, non-string metadata, no IP). */
   onSkippedPod?: SkippedPodHook | undefined;
@@ -94,7 +94,7 @@ export class KubernetesRegistry implements Registrar, Discovery, AsyncDisposable
     });
   }
 
-  /** Starts the shared pod watch and waits for its first sync; rejects early on RBAC refusals. */
+  /** Starts the shared pod watch and waits for its first sync; rejects early on RBAC refusals (`FORBIDDEN`) and rejected credentials (`UNAUTHORIZED`). */
   async start(options?: { signal?: AbortSignal | undefined }): Promise<void> {
     await this.#synced(options?.signal);
   }
@@ -185,6 +185,13 @@ export class KubernetesRegistry implements Registrar, Discovery, AsyncDisposable
       reported = forbiddenError(
         { verb: kind === "list" ? "list" : "watch", resource: "pods", namespace: namespaces === "*" ? undefined : namespaces.join(","), identity },
         isForbidden(e) ? e : inner,
+      );
+      for (const fail of this.#syncFailures) fail(reported as RegistryError);
+    } else if (isUnauthorized(inner) || isUnauthorized(e)) {
+      reported = new RegistryError(
+        "UNAUTHORIZED",
+        `the Kubernetes API rejected the credentials${identity ? ` of ${identity}` : ""} (401 Unauthorized); check the token or kubeconfig user`,
+        { cause: e },
       );
       for (const fail of this.#syncFailures) fail(reported as RegistryError);
     }

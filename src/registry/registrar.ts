@@ -14,6 +14,11 @@ export function isForbidden(e: unknown): boolean {
   return typeof e === "object" && e !== null && (e as { code?: unknown }).code === "KUBE_API_ERROR" && (e as { status?: unknown }).status === 403;
 }
 
+/** A 401 `KubeApiError` (checked by shape): the credentials were rejected. */
+export function isUnauthorized(e: unknown): boolean {
+  return typeof e === "object" && e !== null && (e as { code?: unknown }).code === "KUBE_API_ERROR" && (e as { status?: unknown }).status === 401;
+}
+
 /** Registers and deregisters service instances (Go Kratos's `registry.Registrar`). */
 export interface Registrar {
   /**
@@ -85,6 +90,9 @@ export function createRegistrar(options: RegistrarOptions): Registrar {
       if (signal?.aborted) throw signal.reason;
       if (isForbidden(e)) {
         throw forbiddenError({ verb: "patch", resource: "pods", namespace, identity: options.identity }, e);
+      }
+      if (isUnauthorized(e)) {
+        throw new RegistryError("UNAUTHORIZED", `${what}: the Kubernetes API rejected the credentials${options.identity ? ` of ${options.identity}` : ""} (401 Unauthorized)`, { cause: e });
       }
       const message = e instanceof Error ? e.message : String(e);
       throw new RegistryError("REGISTER_FAILED", `${what}: patching pod ${namespace}/${name} failed: ${message}`, { cause: e });

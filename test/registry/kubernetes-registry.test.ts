@@ -265,6 +265,20 @@ describe("KubernetesRegistry against the fake API server", () => {
     assert.ok(errors.length >= 1 && errors.every((e) => e instanceof RegistryError && e.code === "FORBIDDEN"));
   });
 
+  it("fails early with UNAUTHORIZED when the API rejects the credentials", async () => {
+    const clock = new ManualClock();
+    const fake = new FakeKubeApiServer({ clock, tokens: { good: { user: "alice" } } });
+    fake.createPod(makePod({ name: "sayhello-1", namespace: "shop" }));
+    const { registry, errors } = setup({ fake, token: "stale", clock });
+    await assert.rejects(registry.start(), (e: unknown) => e instanceof RegistryError && e.code === "UNAUTHORIZED" && /401/.test(e.message));
+    await assert.rejects(
+      registry.register({ id: "x", name: "s", version: "v", metadata: {}, endpoints: [] }),
+      (e: unknown) => e instanceof RegistryError && e.code === "UNAUTHORIZED",
+    );
+    assert.ok(errors.length >= 1 && errors.every((e) => e instanceof RegistryError && e.code === "UNAUTHORIZED"));
+    assert.ok(!errors.some((e) => e.message.includes("stale")), "the token never appears in messages");
+  });
+
   it("bounds the wait for the first sync with a timeout and with the signal", async () => {
     const { fake, registry, clock } = setup({ syncTimeoutMs: 1000 });
     fake.faults.delay(3_600_000);
