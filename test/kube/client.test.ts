@@ -239,8 +239,15 @@ describe("createKubeClient over the runtime fetch (plain http on loopback)", () 
   let server: Server;
   let url = "";
   const auth: string[] = [];
+  let watchClosed: () => void = () => {};
   before(async () => {
     server = createServer((req, res) => {
+      if (req.url?.includes("watch=true")) {
+        res.writeHead(200, { "content-type": "application/json" });
+        res.write('{"type":"BOOKMARK","object":{"kind":"Pod","metadata":{"resourceVersion":"5"}}}\n');
+        res.on("close", () => watchClosed());
+        return;
+      }
       auth.push(req.headers.authorization ?? "");
       res.writeHead(200, { "content-type": "application/json" });
       res.end(JSON.stringify({ kind: "PodList", apiVersion: "v1", metadata: { resourceVersion: "5" }, items: [pod] }));
@@ -258,5 +265,18 @@ describe("createKubeClient over the runtime fetch (plain http on loopback)", () 
     const list = await client.listPods({ namespace: "ns" });
     assert.equal(list.items[0]?.metadata.name, "a");
     assert.equal(auth.at(-1), "Bearer loop");
+  });
+
+  it("aborting a watch closes the connection on the server", async () => {
+    await using client = createKubeClient({ config: KubeConfig.fromOptions({ server: url }) });
+    const closed = new Promise<void>((resolve) => (watchClosed = resolve));
+    const ac = new AbortController();
+    const body = await client.watchPods({ namespace: "ns", signal: ac.signal });
+    const reader = body.getReader();
+    const first = await reader.read();
+    assert.match(new TextDecoder().decode(first.value), /BOOKMARK/);
+    ac.abort();
+    await assert.rejects(reader.read());
+    await closed;
   });
 });
