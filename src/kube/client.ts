@@ -98,6 +98,27 @@ function describeCause(err: unknown): string {
   return parts.join(": ");
 }
 
+/**
+ * undici's own `fetch` (Node) answers with undici's `Response` class, not the
+ * global one; rewrap so callers can rely on `instanceof Response`. The body
+ * stream is the same object, so cancelling still reaches the socket.
+ */
+function toGlobalResponse(res: Response): Response {
+  const nullBody = res.status === 204 || res.status === 205 || res.status === 304;
+  return new Response(nullBody ? null : res.body, { status: res.status, statusText: res.statusText, headers: res.headers });
+}
+
+/** `AbortSignal.any` (Node ≥ 20.3, Bun, Deno), with a fallback for older runtimes. */
+function anySignal(a: AbortSignal, b: AbortSignal): AbortSignal {
+  if (typeof AbortSignal.any === "function") return AbortSignal.any([a, b]);
+  const c = new AbortController();
+  const onA = (): void => c.abort(a.reason);
+  const onB = (): void => c.abort(b.reason);
+  a.addEventListener("abort", onA, { once: true });
+  b.addEventListener("abort", onB, { once: true });
+  return c.signal;
+}
+
 const TLS_PATTERN = /certificate|cert_|self[ -]signed|issuer|tls|ssl|x509|verify|altname|handshake/i;
 
 /** Builds a client over `options.fetch` or the runtime's fetch. */
@@ -111,6 +132,10 @@ export function createKubeClient(options: KubeClientOptions): KubeClient {
   const userAgent = `kratos-kube/${KRATOS_KUBE_VERSION} (${runtimeLabel()})`;
   let owned: RuntimeFetch | undefined;
   let closed = false;
+  // Aborted by close(): ends every in-flight request and open watch on every
+  // runtime (Bun's and Deno's pooled fetch cannot be closed from outside).
+  const lifetime = new AbortController();
+  const closedError = (): Error => new Error("the Kubernetes client is closed");
   const doFetch: FetchLike =
     options.fetch ??
     ((req) => {
@@ -140,13 +165,16 @@ export function createKubeClient(options: KubeClientOptions): KubeClient {
     }
     const init: RequestInit = { method, headers };
     if (body !== undefined) init.body = body;
-    if (o.signal !== undefined) init.signal = o.signal;
     if (o.signal?.aborted) throw o.signal.reason;
+    if (lifetime.signal.aborted) throw closedError();
+    init.signal = o.signal === undefined ? lifetime.signal : anySignal(o.signal, lifetime.signal);
     const req = new Request(target, init);
     try {
       return await doFetch(req);
     } catch (err) {
-      if (isAbort(err, o.signal)) throw o.signal?.aborted ? o.signal.reason : err;
+      if (o.signal?.aborted) throw o.signal.reason;
+      if (lifetime.signal.aborted) throw closedError();
+      if (isAbort(err, undefined)) throw err;
       if (err instanceof KubeApiError || err instanceof KubeConfigError) throw err;
       const detail = describeCause(err);
       const tls = serverUrl.protocol === "https:" && TLS_PATTERN.test(detail);
@@ -158,7 +186,7 @@ export function createKubeClient(options: KubeClientOptions): KubeClient {
   }
 
   async function request(method: string, path: string, o: KubeRequestOptions = {}): Promise<Response> {
-    if (closed) throw new Error("the Kubernetes client is closed");
+    if (closed) throw closedError();
     const target = url(path, o.query);
     let body: BodyInit | undefined;
     if (o.body !== undefined) {
@@ -173,6 +201,7 @@ export function createKubeClient(options: KubeClientOptions): KubeClient {
       token = await tokens.token(o.signal);
       res = await send(method, target, o, body, token);
     }
+    if (!(res instanceof Response)) res = toGlobalResponse(res);
     if (res.status < 200 || res.status > 299) {
       throw await KubeApiError.fromResponse(res, { method, url: target.slice(config.server.length) });
     }
@@ -269,6 +298,7 @@ export function createKubeClient(options: KubeClientOptions): KubeClient {
 
     async close(): Promise<void> {
       closed = true;
+      lifetime.abort(closedError());
       await owned?.close();
     },
 

@@ -228,6 +228,21 @@ describe("createKubeClient errors", () => {
     assert.ok(!JSON.stringify({ ...err, message: err.message, stack: err.stack }).includes("t0p-secret"));
   });
 
+  it("close() rejects requests in flight", async () => {
+    let started: () => void = () => {};
+    const inFlight = new Promise<void>((resolve) => (started = resolve));
+    const fetch = (req: Request): Promise<Response> =>
+      new Promise((_, reject) => {
+        started();
+        req.signal.addEventListener("abort", () => reject(req.signal.reason));
+      });
+    const client = createKubeClient({ config, fetch });
+    const p = client.watchPods({});
+    await inFlight;
+    await client.close();
+    await assert.rejects(p, /the Kubernetes client is closed/);
+  });
+
   it("refuses requests after close()", async () => {
     const client = createKubeClient({ config, fetch: recorder().fetch });
     await client.close();
