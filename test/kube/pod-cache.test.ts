@@ -2,7 +2,11 @@ import { after, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { makePod } from "../../src/testing/pods.ts";
 import type { PodChange } from "../../src/kube/pod-cache.ts";
-import { cachedNames, rig, serverNames, settle, until } from "./reflector-harness.ts";
+import { createPodCache } from "../../src/kube/pod-cache.ts";
+import type { PodApi } from "../../src/kube/pod-api.ts";
+import type { Pod, PodList } from "../../src/kube/wire.ts";
+import type { WatchError } from "../../src/kube/errors.ts";
+import { cachedNames, ManualClock, rig, settle, until } from "./reflector-harness.ts";
 import type { Rig } from "./reflector-harness.ts";
 
 const rigs: Rig[] = [];
@@ -138,5 +142,58 @@ describe("pod cache", () => {
     r.server.createPod(makePod({ name: "q", app: "a" }));
     await until(() => r.cache.size === 2, "both pods cached");
     assert.deepEqual(r.errors.map((e) => e.message), ["listener bug", "listener bug"]);
+  });
+
+  it("reports pods that fail projection with namespace/name and keeps going; a non-JSON line reconnects via relist", async () => {
+    const clock = new ManualClock();
+    const enc = new TextEncoder();
+    const good = (name: string, rv: string): Pod => ({ metadata: { name, namespace: "default", resourceVersion: rv, labels: { "kratos-service-app": "a" } } });
+    const lists: PodList[] = [
+      { metadata: { resourceVersion: "10" }, items: [good("ok", "9"), { metadata: { name: "nameless-ns", resourceVersion: "8" } } as Pod] },
+      { metadata: { resourceVersion: "20" }, items: [good("ok", "9"), good("fresh", "19")] },
+    ];
+    const streams = [
+      [
+        JSON.stringify({ type: "MODIFIED", object: { metadata: { name: "broken", resourceVersion: "11" } } }),
+        JSON.stringify({ type: "ADDED", object: good("two", "12") }),
+        "<html>proxy error</html>",
+        JSON.stringify({ type: "ADDED", object: good("never", "13") }),
+      ],
+    ];
+    const requests: string[] = [];
+    const api: PodApi = {
+      listPods: async (o) => {
+        requests.push(`list:${o.resourceVersion}`);
+        return lists.shift() ?? { metadata: { resourceVersion: "20" }, items: [] };
+      },
+      watchPods: async (o) => {
+        requests.push(`watch:${o.resourceVersion}`);
+        const lines = streams.shift();
+        if (lines === undefined) return new ReadableStream<Uint8Array>({ cancel() {} });
+        return new ReadableStream<Uint8Array>({
+          start(c) {
+            c.enqueue(enc.encode(lines.map((l) => l + "\n").join("")));
+          },
+        });
+      },
+      getPod: () => Promise.reject(new Error("unused")),
+      patchPod: () => Promise.reject(new Error("unused")),
+    };
+    const errors: WatchError[] = [];
+    const cache = createPodCache({ api, clock, random: () => 0, onError: (e) => errors.push(e as WatchError) });
+    cache.start();
+    await cache.ready();
+    await until(() => errors.length === 3, "three errors");
+    assert.deepEqual(errors.map((e) => e.kind), ["list", "watch-event", "decode"]);
+    assert.match(errors[0]!.message, /\?\/nameless-ns.*metadata.namespace is missing/);
+    assert.match(errors[1]!.message, /\?\/broken/);
+    assert.match(errors[2]!.message, /not valid JSON/);
+    assert.deepEqual(cachedNames(cache), ["default/ok", "default/two"], "the event after the bad line was not applied");
+    await clock.advance(800); // backoff, then a relist at the last RV
+    await until(() => cache.get("default", "fresh") !== undefined, "relisted");
+    assert.deepEqual(cachedNames(cache), ["default/fresh", "default/ok"]);
+    assert.deepEqual(requests, ["list:0", "watch:10", "list:12", "watch:20"]);
+    await cache.close();
+    assert.equal(clock.pending, 0);
   });
 });
