@@ -4,18 +4,19 @@
  * on `close()`.
  *
  * `createHttpClient` can neither skip verification nor override the server
- * name; for `insecure-skip-tls-verify` and `tls-server-name` this falls back to
- * undici (which Deno runs through its Node compatibility layer).
+ * name; for `insecure-skip-tls-verify` and `tls-server-name` this uses Deno's
+ * `node:https` instead (`fetch-node-http.ts`). Not undici: on Deno it did not
+ * notice a dropped watch connection (spec/runtimes.md; measured again here).
  *
  * @module
  */
 import type { RuntimeFetch, RuntimeTlsOptions } from "./fetch.ts";
 import { hasTlsOptions } from "./fetch.ts";
-import { createNodeFetch } from "./fetch-node.ts";
+import { createNodeHttpFetch } from "./fetch-node-http.ts";
 
 /** A fetch for Deno. */
 export function createDenoFetch(tls: RuntimeTlsOptions): RuntimeFetch {
-  if (tls.insecureSkipTlsVerify === true || tls.serverName !== undefined) return createNodeFetch(tls);
+  if (tls.insecureSkipTlsVerify === true || tls.serverName !== undefined) return createNodeHttpFetch(tls);
   let client: KratosKubeDenoHttpClient | undefined;
   let closed = false;
   const fetch = (req: Request): Promise<Response> => {

@@ -80,6 +80,16 @@ describe("createKubeClient requests", () => {
     assert.match(h.get("user-agent") ?? "", /^kratos-kube\/\d+\.\d+\.\d+ \((node|bun|deno)\/[\w.-]+\)$/);
   });
 
+  it("names the runtime it runs on in User-Agent (feature detection)", async () => {
+    const r = recorder();
+    await createKubeClient({ config, fetch: r.fetch }).listPods({});
+    const ua = r.seen[0]!.headers.get("user-agent") ?? "";
+    const expected = (globalThis.process?.env["KRATOS_KUBE_TEST_RUNTIME"] ?? "").replace(/\d+$/, "");
+    const actual = "Deno" in globalThis ? "deno" : "Bun" in globalThis ? "bun" : "node";
+    assert.ok(ua.includes(`(${actual}/`), ua);
+    if (expected !== "") assert.equal(actual, expected);
+  });
+
   it("keeps KRATOS_KUBE_VERSION equal to package.json's version", () => {
     const pkg = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as { version: string };
     assert.equal(KRATOS_KUBE_VERSION, pkg.version);

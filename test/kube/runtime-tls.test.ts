@@ -49,6 +49,12 @@ describe("runtime fetch over TLS", () => {
           res.end(JSON.stringify({ authorized: socket.authorized === true, cn: peer?.subject?.CN ?? null }));
           return;
         }
+        if (path.includes("drop=true")) {
+          res.writeHead(200, { "content-type": "application/json" });
+          res.write(`{"type":"BOOKMARK","object":{"kind":"Pod","apiVersion":"v1","metadata":{"resourceVersion":"7"}}}\n`);
+          setImmediate(() => socket.destroy()); // a connection reset mid-stream
+          return;
+        }
         if (path.includes("watch=true")) {
           res.writeHead(200, { "content-type": "application/json" });
           res.write(`{"type":"BOOKMARK","object":{"kind":"Pod","apiVersion":"v1","metadata":{"resourceVersion":"7"}}}\n`);
@@ -162,4 +168,27 @@ describe("runtime fetch over TLS", () => {
     await assert.rejects(reader.read());
     await nextWatchClosed;
   });
+
+  for (const [name, options] of [
+    ["a trusted CA", { caPem }],
+    ["insecureSkipTlsVerify", { insecureSkipTlsVerify: true }],
+    ["tlsServerName", { caPem, tlsServerName: "kubernetes.test" }],
+  ] as const) {
+    it(`a dropped connection errors the watch stream (${name})`, async () => {
+      await using client = createKubeClient({ config: KubeConfig.fromOptions({ server: url, ...options }) });
+      const res = await client.request("GET", "/api/v1/pods", { query: { watch: true, drop: true } });
+      const reader = res.body!.getReader();
+      let failed = false;
+      try {
+        for (;;) {
+          const r = await reader.read();
+          if (r.done) break;
+        }
+      } catch {
+        failed = true;
+      }
+      // A reset mid-chunk is an error (the chunked body is incomplete), never a hang.
+      assert.equal(failed, true);
+    });
+  }
 });
