@@ -7,7 +7,6 @@
  *
  * @module
  */
-import { parse as parseYaml } from "yaml";
 import type { Host } from "../runtime/host.ts";
 import type { ConfigParts, FromKubeconfigOptions } from "./config.ts";
 import { KubeConfigError } from "./errors.ts";
@@ -47,10 +46,10 @@ function mergeInto(m: Merged, doc: unknown, where: string, dir: string | undefin
     const list = doc[key];
     if (list === undefined || list === null) continue;
     if (!Array.isArray(list)) throw new KubeConfigError(`${where}: "${key}" must be a list`);
-    for (const [i, entry] of list.entries()) {
-      if (!isObj(entry) || typeof entry["name"] !== "string") {
-        throw new KubeConfigError(`${where}: ${key}[${i}] has no name`);
-      }
+    for (const entry of list) {
+      // A malformed entry cannot be selected by name; skip it rather than let it
+      // hide the healthy ones (the chosen context still fails if it needs it).
+      if (!isObj(entry) || typeof entry["name"] !== "string" || entry["name"] === "") continue;
       const value = entry[field];
       if (!target.has(entry["name"])) target.set(entry["name"], { value: isObj(value) ? value : {}, dir });
     }
@@ -61,6 +60,8 @@ function mergeInto(m: Merged, doc: unknown, where: string, dir: string | undefin
 
 async function readMerged(pathOrText: string | undefined, env: Record<string, string | undefined>, host: Host): Promise<Merged> {
   const m: Merged = { clusters: new Map(), users: new Map(), contexts: new Map(), currentContext: undefined, files: [] };
+  // Loaded on first use, so importing kratos-kube/kube does not load a YAML parser.
+  const { parse: parseYaml } = await import("yaml");
   const parse = (text: string, where: string): unknown => {
     try {
       return parseYaml(text);

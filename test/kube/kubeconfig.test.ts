@@ -143,6 +143,24 @@ current-context: x
     assert.match(c.source, /\.kube\/config context "dev"/);
   });
 
+  it("skips malformed entries instead of failing the whole file", async () => {
+    const c = await KubeConfig.fromKubeconfig(`clusters:
+- cluster: {server: 'https://nameless'}
+- name: c
+  cluster: {server: 'https://ok.example'}
+users:
+- 42
+- name: u
+  user: {token: t}
+contexts:
+- name: x
+  context: {cluster: c, user: u}
+current-context: x
+`);
+    assert.equal(c.server, "https://ok.example");
+    assert.equal(c.auth, "token");
+  });
+
   it("names what is missing", async () => {
     const cases: Array<[() => Promise<unknown>, RegExp]> = [
       [() => KubeConfig.fromKubeconfig(join(root, "a.yaml"), { context: "nope" }), /context "nope" not found \(known: prod, files\)/],
