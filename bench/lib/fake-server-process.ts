@@ -31,7 +31,7 @@ const names: string[] = [];
 for (let i = 0; i < pods; i++) {
   const name = `svc-${i % apps}-${i.toString(36).padStart(5, "0")}`;
   names.push(name);
-  server.createPod(makePod({ name, namespace: ns, app: `svc-${i % apps}`, protocols: JSON.stringify({ grpc: "grpc" }) }));
+  server.createPod(makePod({ name, namespace: ns, app: `svc-${i % apps}`, protocols: '{"9000":"grpc"}' }));
 }
 
 let gen = 0;
