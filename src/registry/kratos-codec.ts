@@ -94,6 +94,34 @@ export function parseStringMapAnnotation(raw: string | undefined): Record<string
   return out;
 }
 
+const IPV4 = /^(?:(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)$/;
+const HEX16 = /^[0-9A-Fa-f]{1,4}$/;
+
+/**
+ * Whether `s` is an IP literal as Go's `net.ParseIP` accepts one for a pod IP:
+ * dotted-quad IPv4 without leading zeros, or IPv6 (`::` compression, optional
+ * IPv4 tail), no zone and no brackets.
+ */
+export function isIpLiteral(s: string): boolean {
+  if (IPV4.test(s)) return true;
+  if (s.length > 45 || !s.includes(":")) return false;
+  let groups = 8;
+  let body = s;
+  const lastColon = s.lastIndexOf(":");
+  if (s.slice(lastColon + 1).includes(".")) {
+    if (!IPV4.test(s.slice(lastColon + 1))) return false;
+    groups = 6;
+    body = s.slice(0, lastColon + 1) + "0";
+    groups += 1; // the placeholder "0" stands for the IPv4 tail's first half
+  }
+  const halves = body.split("::");
+  if (halves.length > 2) return false;
+  const parts = halves.map((h) => (h === "" ? [] : h.split(":")));
+  if (!parts.every((p) => p.every((g) => HEX16.test(g)))) return false;
+  const count = parts.reduce((n, p) => n + p.length, 0);
+  return halves.length === 2 ? count < groups : count === groups;
+}
+
 /** `net.JoinHostPort`: brackets around hosts containing a colon (IPv6). */
 function joinHostPort(host: string, port: number): string {
   return host.includes(":") ? `[${host}]:${port}` : `${host}:${port}`;
@@ -111,6 +139,8 @@ export function instanceFromRecord(pod: PodRecord): InstanceResult {
   if (name === undefined || name === "") return { ok: false, code: "not-registered", reason: `label ${KRATOS_LABEL_APP} is empty or missing` };
   const ip = pod.podIPs[0];
   if (ip === undefined) return { ok: false, code: "no-ip", reason: "pod has no IP (status.podIP is empty)" };
+  // The API server validates pod IPs; anything else came from a hostile or broken source and must never become a host to dial.
+  if (!isIpLiteral(ip)) return { ok: false, code: "no-ip", reason: `pod IP ${JSON.stringify(ip.slice(0, 64))} is not an IPv4 or IPv6 address` };
   const metadata = parseStringMapAnnotation(pod.metadata);
   if (typeof metadata === "string") return { ok: false, code: "bad-metadata", reason: `annotation ${KRATOS_ANNOTATION_METADATA}: ${metadata}` };
   const protocols = parseStringMapAnnotation(pod.protocols);
