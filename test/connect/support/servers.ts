@@ -45,15 +45,43 @@ export interface TestServerOptions {
   slowMs?: number;
   /** Answer RST_STREAM(REFUSED_STREAM) to every Echo call (health still answers). */
   refuseEcho?: boolean;
+  /** Called whenever calls, held or refused change (used by the child-process server). */
+  onStats?: () => void;
 }
 
+/**
+ * Starts a test server: in this process, except on Deno, whose node:http2
+ * server ends responses early when its sessions close gracefully (calls fail
+ * with "Premature close" during a rolling restart); there the server runs in
+ * a child Node process (support/server-child.ts) and this returns a proxy.
+ */
 export async function startServer(o: TestServerOptions = {}): Promise<TestServer> {
-  const calls = { total: 0 };
+  if ("Deno" in globalThis) {
+    const { startChildServer } = await import("./server-proxy.ts");
+    return startChildServer(o);
+  }
+  return startLocalServer(o);
+}
+
+/** Starts a test server in this process. */
+export async function startLocalServer(o: TestServerOptions = {}): Promise<TestServer> {
+  const stats = o.onStats ?? ((): void => {});
+  const calls = {
+    _total: 0,
+    get total() {
+      return this._total;
+    },
+    set total(v: number) {
+      this._total = v;
+      stats();
+    },
+  };
   let heldResolvers: (() => void)[] = [];
   let heldWaiters: { n: number; resolve: () => void }[] = [];
   const holdCall = (signal: AbortSignal): Promise<void> =>
     new Promise<void>((resolve) => {
       heldResolvers.push(resolve);
+      stats();
       signal.addEventListener("abort", () => resolve(), { once: true });
       heldWaiters = heldWaiters.filter((w) => {
         if (heldResolvers.length >= w.n) {
@@ -117,6 +145,7 @@ export async function startServer(o: TestServerOptions = {}): Promise<TestServer
   const server = http2.createServer((req, res) => {
     if (o.refuseEcho === true && req.url.startsWith("/kratoskube.echo.v1.Echo/")) {
       refused.count++;
+      stats();
       req.stream.close(http2.constants.NGHTTP2_REFUSED_STREAM);
       return;
     }
@@ -146,6 +175,7 @@ export async function startServer(o: TestServerOptions = {}): Promise<TestServer
   const release = (): void => {
     const rs = heldResolvers;
     heldResolvers = [];
+    stats();
     for (const r of rs) r();
   };
   return {
