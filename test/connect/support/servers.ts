@@ -45,21 +45,12 @@ export interface TestServerOptions {
   slowMs?: number;
   /** Answer RST_STREAM(REFUSED_STREAM) to every Echo call (health still answers). */
   refuseEcho?: boolean;
-  /** Called whenever calls, held or refused change (used by the child-process server). */
+  /** Called whenever calls, held or refused change. */
   onStats?: () => void;
 }
 
-/**
- * Starts a test server: in this process, except on Deno, whose node:http2
- * server ends responses early when its sessions close gracefully (calls fail
- * with "Premature close" during a rolling restart); there the server runs in
- * a child Node process (support/server-child.ts) and this returns a proxy.
- */
-export async function startServer(o: TestServerOptions = {}): Promise<TestServer> {
-  if ("Deno" in globalThis) {
-    const { startChildServer } = await import("./server-proxy.ts");
-    return startChildServer(o);
-  }
+/** Starts a test server in this process (node:http2 server; works on Node, Bun and Deno). */
+export function startServer(o: TestServerOptions = {}): Promise<TestServer> {
   return startLocalServer(o);
 }
 
