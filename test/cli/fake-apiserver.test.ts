@@ -5,6 +5,7 @@ import { run } from "../../cli/fake-apiserver.ts";
 import { captureIo } from "../../cli/io.ts";
 import type { CliIo } from "../../cli/io.ts";
 import { KRATOS_LABEL_APP } from "../../src/kube/pod-record.ts";
+import { KubeConfig, createKubeClient } from "../../src/kube/index.ts";
 
 /** Runs the command until it prints its kubeconfig line, then hands back the output and a stop function. */
 async function start(argv: string[]): Promise<{ out: () => string; err: () => string; stop: () => Promise<number> }> {
@@ -81,5 +82,22 @@ describe("kratos-kube fake-apiserver", () => {
     assert.equal(await run(["--port", port], io), 1);
     assert.match(io.err(), /kratos-kube fake-apiserver: .*(EADDRINUSE|in use)/i);
     assert.equal(await s.stop(), 0);
+  });
+
+  it("writes a TLS + token kubeconfig the library's KubeConfig and client accept", async () => {
+    const s = await start(["--token", "lib-token", "--pods", "2", "--app", "cart"]);
+    const path = /^kubeconfig: (.+)$/m.exec(s.out())?.[1] ?? "";
+    try {
+      const config = await KubeConfig.fromKubeconfig(path);
+      assert.match(config.server, /^https:\/\/127\.0\.0\.1:\d+$/);
+      assert.equal(config.namespace, "default");
+      assert.ok(!String(config).includes("lib-token"), "the token stays out of toString()");
+      await using client = createKubeClient({ config });
+      const list = await client.listPods({ namespace: "default" });
+      assert.equal(list.items.length, 2);
+      assert.deepEqual(await client.selfSubjectAccessReview({ verb: "patch", resource: "pods", namespace: "shop" }), { allowed: true });
+    } finally {
+      assert.equal(await s.stop(), 0);
+    }
   });
 });
