@@ -4,13 +4,21 @@
  * speaks JSON lines on stdin/stdout.
  *
  * Arguments: `--pods=N` realistic pods (≈5 KB of JSON each, `makePod`) spread
- * over `--apps=K` kratos services in namespace `bench`; `--events=M` MODIFIED
- * events generated when the first watch *from a resourceVersion* arrives
- * (after the client's LIST), so they are replayed from history as fast as the
- * client reads — the client, not the generator, sets the pace;
- * `--bookmark-ms`, `--history`.
+ * over `--apps=K` kratos services in namespace `bench`.
  *
- * Commands: `{cmd:"requests"}` → counts of the request log;
+ * `--events=M` MODIFIED events are generated at startup, after the pods. With
+ * events, every first-page LIST is pinned to the resourceVersion before them
+ * (`resourceVersion=R0&resourceVersionMatch=Exact`), so each client lists the
+ * same pods and its watch from R0 replays the same M events from history as
+ * fast as it reads: the client, not the generator, sets the pace, and one
+ * server serves every client and run.
+ *
+ * `--scale=S` runs the server's clock S× faster than real time (watch
+ * timeouts, bookmarks) for compressed-time runs; `--bookmark-ms` sets the
+ * bookmark interval (default 60 s, the apiserver cacher's).
+ *
+ * Commands: `{cmd:"requests"}` → counts of the request log (also by client:
+ * User-Agent `kratos-kube/…` or other);
  * `{cmd:"update", n}` → n MODIFIED events now; `{cmd:"quit"}`.
  *
  * @module
@@ -19,14 +27,18 @@ import process from "node:process";
 import { createInterface } from "node:readline";
 import { FakeKubeApiServer, makePod, serve } from "../../src/testing/index.ts";
 import { arg, numArg } from "./proc.ts";
+import { scaledClock } from "./scaled-clock.ts";
 
 const pods = numArg("pods", 10_000);
 const apps = numArg("apps", 10);
 const events = numArg("events", 0);
 const bookmarkMs = numArg("bookmark-ms", 60_000);
 const ns = arg("namespace", "bench");
+const scale = numArg("scale", 1);
 
-const server = new FakeKubeApiServer({ historyLimit: Math.max(1000, pods + events + 100), rechunk: false, bookmarkIntervalMs: bookmarkMs });
+const server = new FakeKubeApiServer({ historyLimit: Math.max(1000, pods + events + 100), rechunk: false, bookmarkIntervalMs: bookmarkMs, ...(scale === 1 ? {} : { clock: scaledClock(scale) }) });
+/** Requests by client (User-Agent `kratos-kube/…` or other) and kind. */
+const byClient: Record<string, number> = {};
 const names: string[] = [];
 for (let i = 0; i < pods; i++) {
   const name = `svc-${i % apps}-${i.toString(36).padStart(5, "0")}`;
@@ -48,6 +60,12 @@ function update(n: number): void {
 const r0 = server.resourceVersion;
 update(events);
 const listening = await serve(async (req) => {
+  {
+    const q = new URL(req.url).searchParams;
+    const who = (req.headers.get("user-agent") ?? "").startsWith("kratos-kube") ? "kratos-kube" : "other";
+    const kind = q.get("watch") === "true" ? "watch" : /\/pods(\?|$)/.test(req.url) ? "list" : "other";
+    byClient[`${who} ${kind}`] = (byClient[`${who} ${kind}`] ?? 0) + 1;
+  }
   if (events > 0) {
     const url = new URL(req.url);
     const q = url.searchParams;
@@ -70,7 +88,7 @@ rl.on("line", (line) => {
       const k = `${r.method} ${r.watch ? "watch" : r.query["continue"] ? "list-page" : "list"}`;
       counts[k] = (counts[k] ?? 0) + 1;
     }
-    process.stdout.write(`${JSON.stringify({ counts, total: server.requests.length })}\n`);
+    process.stdout.write(`${JSON.stringify({ counts, byClient, total: server.requests.length })}\n`);
   } else if (msg.cmd === "update") {
     update(msg.n ?? 1);
     process.stdout.write(`${JSON.stringify({ resourceVersion: server.resourceVersion })}\n`);

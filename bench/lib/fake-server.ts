@@ -12,14 +12,15 @@ export interface FakeServerProcess {
   readonly resourceVersion: string;
   readonly proc: LineProcess;
   /** Request counts by kind (`GET list`, `GET list-page`, `GET watch`). */
-  requests(): Promise<{ counts: Record<string, number>; total: number }>;
+  requests(): Promise<{ counts: Record<string, number>; byClient: Record<string, number>; total: number }>;
   close(): Promise<void>;
 }
 
 /** Starts a fake API server process with `pods` pods over `apps` services; `events` MODIFIED events are pre-generated and every LIST is pinned before them (see the process file). */
-export async function startFakeServer(o: { pods: number; apps?: number; events?: number; bookmarkMs?: number }): Promise<FakeServerProcess> {
+export async function startFakeServer(o: { pods: number; apps?: number; events?: number; bookmarkMs?: number; scale?: number }): Promise<FakeServerProcess> {
   const args = [`--pods=${o.pods}`, `--apps=${o.apps ?? 10}`, `--events=${o.events ?? 0}`];
   if (o.bookmarkMs !== undefined) args.push(`--bookmark-ms=${o.bookmarkMs}`);
+  if (o.scale !== undefined) args.push(`--scale=${o.scale}`);
   const proc = startLineProcess("bench/lib/fake-server-process.ts", args);
   const first = await proc.next();
   return {
@@ -28,7 +29,7 @@ export async function startFakeServer(o: { pods: number; apps?: number; events?:
     proc,
     requests: async () => {
       proc.send({ cmd: "requests" });
-      return (await proc.next()) as { counts: Record<string, number>; total: number };
+      return (await proc.next()) as { counts: Record<string, number>; byClient: Record<string, number>; total: number };
     },
     close: () => proc.close(),
   };
