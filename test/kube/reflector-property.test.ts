@@ -98,8 +98,8 @@ describe("reflector property", () => {
   it("after random operations and faults, the cache converges to the server's pods (≥200 schedules)", async () => {
     const seed = Number(globalThis.process?.env?.["FC_SEED"] ?? 20261125);
     await fc.assert(
-      fc.asyncProperty(fc.array(fc.tuple(opArb, fc.boolean()), { minLength: 1, maxLength: 14 }), fc.array(opArb, { maxLength: 3 }), async (ops, before) => {
-        const r = rig({ server: { historyLimit: 6 } });
+      fc.asyncProperty(fc.array(fc.tuple(opArb, fc.boolean()), { minLength: 1, maxLength: 14 }), fc.array(opArb, { maxLength: 3 }), fc.boolean(), fc.integer({ min: 1, max: 3 }), async (ops, before, streamingList, pageSize) => {
+        const r = rig({ server: { historyLimit: 6 }, cache: { streamingList, pageSize } });
         try {
           for (const o of before) apply(r, o);
           r.cache.start();
@@ -127,7 +127,7 @@ describe("reflector property", () => {
         }
         assert.equal(r.clock.pending, 0, "no timer left");
       }),
-      { numRuns: 200, seed, endOnFailure: true },
+      { numRuns: Number(globalThis.process?.env?.["FC_RUNS"] ?? 200), seed, endOnFailure: true },
     );
   });
 });

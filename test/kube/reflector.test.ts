@@ -110,6 +110,25 @@ describe("reflector driver: lifecycle", () => {
     assert.equal(clock.pending, 0);
   });
 
+  it("a LIST that never answers times out after 2 min, is reported and retried", async () => {
+    const clock = new ManualClock();
+    const api = deafApi();
+    const errors: WatchError[] = [];
+    const r = createReflector({ api, sink: recorder(), clock, random: () => 0, onError: (e) => errors.push(e) });
+    r.start();
+    await settle();
+    await clock.advance(119_999);
+    assert.deepEqual(errors, []);
+    await clock.advance(1);
+    await until(() => errors.length === 1, "timeout reported");
+    assert.equal(errors[0]!.kind, "list");
+    assert.match(errors[0]!.message, /no answer within 120000 ms/);
+    await clock.advance(800);
+    await until(() => api.calls === 2, "retried after the backoff");
+    await r.close();
+    assert.equal(clock.pending, 0);
+  });
+
   it("an aborted signal option ends the loop like close()", async () => {
     const clock = new ManualClock();
     const ac = new AbortController();

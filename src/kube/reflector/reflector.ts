@@ -39,6 +39,13 @@ export const DEFAULT_IDLE_GRACE_MS = 5_000;
 /** Silence limit once bookmarks flow: 2× the cacher's 1 min bookmark interval (apiserver `defaultBookmarkFrequency`). */
 export const DEFAULT_BOOKMARK_SILENCE_MS = 120_000;
 
+/**
+ * Longest wait for one LIST page, 2 min: twice the apiserver's own limit for
+ * non-long-running requests (`--request-timeout`, default 60 s, apiserver
+ * `server/options/server_run_options.go`), so only a dead connection hits it.
+ */
+export const DEFAULT_LIST_TIMEOUT_MS = 120_000;
+
 /** Receives the reflector's store updates, in order. */
 export interface ReflectorSink {
   /** A relist starts; buffer until {@link ReflectorSink.relistDone}. */
@@ -71,8 +78,12 @@ export interface ReflectorOptions {
   pageSize?: number | undefined;
   /** Try streaming lists (`sendInitialEvents`) first; default false. */
   streamingList?: boolean | undefined;
+  /** Grace over `timeoutSeconds` before a silent watch is aborted; default 5 s. */
   idleGraceMs?: number | undefined;
+  /** Silence limit once the watch has delivered a bookmark; default 2 min. */
   bookmarkSilenceMs?: number | undefined;
+  /** Longest wait for one LIST page; default {@link DEFAULT_LIST_TIMEOUT_MS}. */
+  listTimeoutMs?: number | undefined;
   /** Longest accepted watch line, default 16 MiB. */
   maxLineBytes?: number | undefined;
   backoff?: Omit<BackoffOptions, "clock" | "random"> | undefined;
@@ -226,6 +237,17 @@ export class Reflector implements AsyncDisposable {
         return this.#feed({ i: "wake" });
       case "list": {
         const { request } = command;
+        // A LIST has no byte-level watchdog (the client returns parsed pages), so a
+        // half-open connection is bounded by an overall timeout instead.
+        const ctrl = new AbortController();
+        const onClose = (): void => ctrl.abort(signal.reason);
+        signal.addEventListener("abort", onClose, { once: true });
+        const timeoutMs = this.#o.listTimeoutMs ?? DEFAULT_LIST_TIMEOUT_MS;
+        let timedOut: WatchError | undefined;
+        const timer = this.#clock.setTimeout(() => {
+          timedOut = new WatchError("list", `LIST got no answer within ${timeoutMs} ms; retrying`);
+          ctrl.abort(timedOut);
+        }, timeoutMs);
         let list;
         try {
           list = await abortable(
@@ -236,13 +258,16 @@ export class Reflector implements AsyncDisposable {
               resourceVersion: request.resourceVersion,
               limit: request.limit,
               continue: request.continue,
-              signal,
+              signal: ctrl.signal,
             }),
-            signal,
+            ctrl.signal,
           );
         } catch (error) {
           if (this.closed) return undefined;
-          return this.#feed({ i: "list-failed", error });
+          return this.#feed({ i: "list-failed", error: timedOut ?? error });
+        } finally {
+          timer.cancel();
+          signal.removeEventListener("abort", onClose);
         }
         const items = Array.isArray(list?.items) ? list.items : [];
         const meta = list?.metadata;
