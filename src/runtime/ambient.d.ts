@@ -1,24 +1,25 @@
 /**
  * The small slice of the Deno and Bun globals that `src/runtime/` uses, declared
  * here (as Hono's `adapter/deno/deno.d.ts` does) instead of depending on the
- * full `@types/bun` or Deno's lib files. Both globals are `undefined` on other
- * runtimes, so every use is behind feature detection (`detect.ts`).
+ * full `@types/bun` or Deno's lib files. Imported with `import type`, and the
+ * globals are reached through `globalThis` casts behind feature detection
+ * (`detect.ts`), so type checking works the same under tsc and `deno check`.
  */
 
-/** `Deno.HttpClient` (Deno ≥ 1.x; stable without a flag since Deno 2.0). */
-interface KratosKubeDenoHttpClient {
+/** `Deno.HttpClient` (stable without a flag since Deno 2.0). */
+export interface DenoHttpClient {
   close(): void;
 }
 
 /** The parts of the `Deno` namespace kratos-kube uses. */
-interface KratosKubeDeno {
+export interface DenoNamespace {
   readonly version: { readonly deno: string };
-  createHttpClient(options: { caCerts?: string[]; cert?: string; key?: string }): KratosKubeDenoHttpClient;
+  createHttpClient(options: { caCerts?: string[]; cert?: string; key?: string }): DenoHttpClient;
   env: { toObject(): Record<string, string> };
 }
 
 /** The `tls` option of Bun's `fetch`. */
-interface KratosKubeBunTls {
+export interface BunFetchTls {
   ca?: string;
   cert?: string;
   key?: string;
@@ -27,11 +28,12 @@ interface KratosKubeBunTls {
 }
 
 /** The parts of the `Bun` global kratos-kube uses. */
-interface KratosKubeBun {
+export interface BunNamespace {
   readonly version: string;
 }
 
-// eslint-disable-next-line no-var
-declare var Deno: KratosKubeDeno | undefined;
-// eslint-disable-next-line no-var
-declare var Bun: KratosKubeBun | undefined;
+/** `globalThis` as seen on any of the runtimes. */
+export interface RuntimeGlobals {
+  Deno?: DenoNamespace;
+  Bun?: BunNamespace;
+}

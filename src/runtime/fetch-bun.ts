@@ -5,12 +5,13 @@
  *
  * @module
  */
+import type { BunFetchTls } from "./ambient.d.ts";
 import type { RuntimeFetch, RuntimeTlsOptions } from "./fetch.ts";
 import { hasTlsOptions } from "./fetch.ts";
 
 /** A fetch for Bun. */
 export function createBunFetch(tls: RuntimeTlsOptions): RuntimeFetch {
-  const option: KratosKubeBunTls = {};
+  const option: BunFetchTls = {};
   if (tls.caPem !== undefined) option.ca = tls.caPem;
   if (tls.certPem !== undefined) option.cert = tls.certPem;
   if (tls.keyPem !== undefined) option.key = tls.keyPem;

@@ -10,6 +10,7 @@
  *
  * @module
  */
+import type { DenoHttpClient, RuntimeGlobals } from "./ambient.d.ts";
 import type { RuntimeFetch, RuntimeTlsOptions } from "./fetch.ts";
 import { hasTlsOptions } from "./fetch.ts";
 import { createNodeHttpFetch } from "./fetch-node-http.ts";
@@ -17,7 +18,7 @@ import { createNodeHttpFetch } from "./fetch-node-http.ts";
 /** A fetch for Deno. */
 export function createDenoFetch(tls: RuntimeTlsOptions): RuntimeFetch {
   if (tls.insecureSkipTlsVerify === true || tls.serverName !== undefined) return createNodeHttpFetch(tls);
-  let client: KratosKubeDenoHttpClient | undefined;
+  let client: DenoHttpClient | undefined;
   let closed = false;
   const fetch = (req: Request): Promise<Response> => {
     if (closed) return Promise.reject(new Error("the HTTP client is closed"));
@@ -27,7 +28,9 @@ export function createDenoFetch(tls: RuntimeTlsOptions): RuntimeFetch {
       if (tls.caPem !== undefined) options.caCerts = [tls.caPem];
       if (tls.certPem !== undefined) options.cert = tls.certPem;
       if (tls.keyPem !== undefined) options.key = tls.keyPem;
-      client = Deno!.createHttpClient(options);
+      const deno = (globalThis as RuntimeGlobals).Deno;
+      if (deno === undefined) return Promise.reject(new Error("Deno.createHttpClient is not available"));
+      client = deno.createHttpClient(options);
     }
     return globalThis.fetch(req, { client } as RequestInit);
   };

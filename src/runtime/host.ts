@@ -10,6 +10,8 @@
  * @module
  */
 
+import type { RuntimeGlobals } from "./ambient.d.ts";
+
 /** What an exec plugin run produced. */
 export interface ExecResult {
   /** Exit code; `null` when a signal ended the process. */
@@ -54,7 +56,7 @@ export interface Host {
 const isWindows = (): boolean => globalThis.process?.platform === "win32";
 
 function env(): Record<string, string | undefined> {
-  const deno = (globalThis as { Deno?: KratosKubeDeno }).Deno;
+  const deno = (globalThis as RuntimeGlobals).Deno;
   if (deno !== undefined) {
     try {
       return deno.env.toObject();
