@@ -92,3 +92,17 @@ export function createWaiter(): { notify(): void; until(pred: () => boolean): Pr
     },
   };
 }
+
+/**
+ * Deno's node:http2 client (2.9) fails calls whose response headers already
+ * arrived with ERR_STREAM_PREMATURE_CLOSE when the server closes the
+ * connection right after a graceful GOAWAY drain; a plain connect-node
+ * transport without our balancer shows the same failures there, and Node
+ * and Bun do not. Those calls were processed, so retrying them is not safe;
+ * on Deno alone the graceful-restart tests tolerate exactly that error.
+ */
+export function denoPrematureClose(e: unknown): boolean {
+  if (!("Deno" in globalThis) || typeof e !== "object" || e === null) return false;
+  const cause = (e as { cause?: { code?: unknown } }).cause;
+  return cause?.code === "ERR_STREAM_PREMATURE_CLOSE";
+}
