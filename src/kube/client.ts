@@ -131,6 +131,7 @@ export function createKubeClient(options: KubeClientOptions): KubeClient {
   const plainRemote = serverUrl.protocol === "http:" && !isLoopbackHost(serverUrl.hostname);
   const userAgent = `kratos-kube/${KRATOS_KUBE_VERSION} (${runtimeLabel()})`;
   let owned: RuntimeFetch | undefined;
+  let ownedCert: string | undefined;
   let closed = false;
   // Aborted by close(): ends every in-flight request and open watch on every
   // runtime (Bun's and Deno's pooled fetch cannot be closed from outside).
@@ -139,7 +140,16 @@ export function createKubeClient(options: KubeClientOptions): KubeClient {
   const doFetch: FetchLike =
     options.fetch ??
     ((req) => {
-      owned ??= createRuntimeFetch(secret.tls);
+      // An exec plugin may hand out a client certificate; a new one means new
+      // connections (client-go's connrotation closes the old ones likewise).
+      const cert = tokens.clientCertificate?.();
+      const key = cert?.certPem;
+      if (owned !== undefined && key !== ownedCert) {
+        void owned.close();
+        owned = undefined;
+      }
+      owned ??= createRuntimeFetch(cert === undefined ? secret.tls : { ...secret.tls, ...cert });
+      ownedCert = key;
       return owned.fetch(req);
     });
 
@@ -160,6 +170,10 @@ export function createKubeClient(options: KubeClientOptions): KubeClient {
         throw new KubeConfigError(
           `refusing to send a bearer token over plain http to ${serverUrl.host}; use https (plain http is allowed only to loopback)`,
         );
+      }
+      // Headers.set would throw a TypeError quoting the whole value (the token) for a line break or NUL.
+      if (/[^\t\x20-\x7e\x80-\xff]/.test(token)) {
+        throw new KubeConfigError("the bearer token contains a line break or another character not allowed in an HTTP header (check the token file or credential plugin output; the token is not shown)");
       }
       headers.set("Authorization", `Bearer ${token}`);
     }

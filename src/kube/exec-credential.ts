@@ -34,9 +34,13 @@ export interface ExecPluginConfig {
   cluster?: Record<string, unknown> | undefined;
 }
 
-/** A credential an exec plugin returned. */
+/** A credential an exec plugin returned: a bearer token, a client certificate, or both. */
 export interface ExecCredentialResult {
-  token: string;
+  token: string | undefined;
+  /** `status.clientCertificateData` (PEM), with {@link keyPem}. */
+  certPem: string | undefined;
+  /** `status.clientKeyData` (PEM). */
+  keyPem: string | undefined;
   /** Wall-clock expiry (ms since the epoch), or undefined for "until a 401". */
   expiresAt: number | undefined;
 }
@@ -107,14 +111,18 @@ export async function runExecPlugin(
     );
   }
   const status = c.status;
-  const token = status?.["token"];
-  if (typeof token !== "string" || token === "") {
-    const hasCert = typeof status?.["clientCertificateData"] === "string";
-    throw new KubeConfigError(
-      hasCert
-        ? `${name} returned a client certificate; kratos-kube supports only token credentials from exec plugins`
-        : `${name} returned an ExecCredential without status.token`,
-    );
+  const str = (key: string): string | undefined => {
+    const v = status?.[key];
+    return typeof v === "string" && v !== "" ? v : undefined;
+  };
+  const token = str("token");
+  const certPem = str("clientCertificateData");
+  const keyPem = str("clientKeyData");
+  if ((certPem === undefined) !== (keyPem === undefined)) {
+    throw new KubeConfigError(`${name} returned only one of status.clientCertificateData and status.clientKeyData`);
+  }
+  if (token === undefined && certPem === undefined) {
+    throw new KubeConfigError(`${name} returned an ExecCredential with neither status.token nor a client certificate`);
   }
   const exp = status?.["expirationTimestamp"];
   let expiresAt: number | undefined;
@@ -124,5 +132,5 @@ export async function runExecPlugin(
       throw new KubeConfigError(`${name} returned an invalid status.expirationTimestamp ${JSON.stringify(exp)}`);
     }
   }
-  return { token, expiresAt };
+  return { token, certPem, keyPem, expiresAt };
 }

@@ -41,6 +41,11 @@ export interface TokenSource {
   invalidate(): void;
   /** Whether `invalidate()` can produce a different token (file or exec). */
   readonly refreshable: boolean;
+  /**
+   * The client certificate of the last credential (exec plugins may return
+   * one instead of, or with, a token). Read after `token()`.
+   */
+  clientCertificate?(): { certPem: string; keyPem: string } | undefined;
 }
 
 /** Builds the token source of `auth`. */
@@ -91,11 +96,12 @@ function fileTokenSource(path: string, initial: string | undefined, o: { clock: 
 }
 
 function execTokenSource(exec: ExecPluginConfig, o: { clock: Clock; host: Host }): TokenSource {
-  let cached: { token: string; validUntil: number } | undefined;
+  let cached: { token: string | undefined; validUntil: number } | undefined;
+  let cert: { certPem: string; keyPem: string } | undefined;
   let inflight: Promise<ExecCredentialResult> | undefined;
   return {
     refreshable: true,
-    async token(signal?: AbortSignal): Promise<string> {
+    async token(signal?: AbortSignal): Promise<string | undefined> {
       if (cached !== undefined && o.clock.now() < cached.validUntil) return cached.token;
       inflight ??= runExecPlugin(exec, o.host, signal).finally(() => (inflight = undefined));
       const r = await inflight;
@@ -103,8 +109,10 @@ function execTokenSource(exec: ExecPluginConfig, o: { clock: Clock; host: Host }
       const validUntil =
         r.expiresAt === undefined ? Infinity : o.clock.now() + (r.expiresAt - Date.now()) - EXEC_EXPIRY_MARGIN_MS;
       cached = { token: r.token, validUntil };
+      cert = r.certPem !== undefined && r.keyPem !== undefined ? { certPem: r.certPem, keyPem: r.keyPem } : undefined;
       return r.token;
     },
+    clientCertificate: () => cert,
     invalidate(): void {
       cached = undefined;
     },

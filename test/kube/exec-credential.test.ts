@@ -1,6 +1,8 @@
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { createServer } from "node:https";
+import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Clock } from "../../src/kube/clock.ts";
@@ -181,5 +183,53 @@ env: [{name: API, value: client.authentication.k8s.io/v1}]`),
     const client = createKubeClient({ config: await KubeConfig.fromKubeconfig(file), fetch, clock: manualClock() });
     await assert.rejects(client.listPods({}), (e: unknown) => e instanceof KubeApiError && e.isUnauthorized());
     assert.equal(n, 2);
+  });
+
+  it("uses a client certificate an exec plugin returns (real TLS, certificate required)", async () => {
+    const fixture = (name: string): string => readFileSync(new URL(`../fixtures/kube/${name}`, import.meta.url), "utf8");
+    writeFileSync(join(root, "client.pem"), fixture("client.pem"));
+    writeFileSync(join(root, "client-key.pem"), fixture("client-key.pem"));
+    writeFileSync(
+      join(root, "cert-plugin.sh"),
+      `#!/bin/sh
+cert=$(awk '{printf "%s\\\\n", $0}' "${join(root, "client.pem")}")
+key=$(awk '{printf "%s\\\\n", $0}' "${join(root, "client-key.pem")}")
+printf '{"apiVersion":"client.authentication.k8s.io/v1","kind":"ExecCredential","status":{"clientCertificateData":"%s","clientKeyData":"%s"}}' "$cert" "$key"
+`,
+    );
+    chmodSync(join(root, "cert-plugin.sh"), 0o755);
+    const server = createServer(
+      { cert: fixture("server.pem"), key: fixture("server-key.pem"), ca: fixture("ca.pem"), requestCert: true, rejectUnauthorized: true },
+      (_req, res) => {
+        res.writeHead(200, { "content-type": "application/json" });
+        res.end(JSON.stringify({ kind: "PodList", apiVersion: "v1", metadata: { resourceVersion: "9" }, items: [] }));
+      },
+    );
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    try {
+      const port = (server.address() as AddressInfo).port;
+      const file = write(
+        "cert.yaml",
+        `apiVersion: v1
+clusters:
+- name: c
+  cluster: {server: 'https://127.0.0.1:${port}', certificate-authority-data: ${btoa(fixture("ca.pem"))}}
+users:
+- name: teleport
+  user:
+    exec: {apiVersion: client.authentication.k8s.io/v1, command: ${join(root, "cert-plugin.sh")}, interactiveMode: Never}
+contexts:
+- name: x
+  context: {cluster: c, user: teleport}
+current-context: x
+`,
+      );
+      await using client = createKubeClient({ config: await KubeConfig.fromKubeconfig(file) });
+      const list = await client.listPods({ namespace: "default" });
+      assert.equal(list.metadata.resourceVersion, "9");
+    } finally {
+      server.closeAllConnections?.();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
   });
 });
