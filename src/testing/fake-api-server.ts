@@ -4,42 +4,23 @@
  *
  * @module
  */
-import { stringify as toYaml } from "yaml";
 import type { Clock, TimerHandle } from "../kube/clock.ts";
 import { systemClock } from "../kube/clock.ts";
 import type { Pod } from "../kube/wire.ts";
-import { authenticate, authorize, verbOf, type TokenGrant } from "./auth.ts";
+import { authenticate, authorize, type TokenGrant } from "./auth.ts";
 import { maybeGzip } from "./compression.ts";
 import { FailRule, type FailSpec } from "./faults.ts";
-import { listPods } from "./list.ts";
-import { parseListQuery } from "./list-options.ts";
+import { buildKubeconfig } from "./kubeconfig.ts";
 import { serve, type Listening } from "./listen.ts";
 import { metaRoute } from "./meta-routes.ts";
-import {
-  createFromRequest,
-  deleteFromRequest,
-  patchFromRequest,
-  prepareCreate,
-  updateFromRequest,
-  type WriteContext,
-  type WriteResult,
-} from "./pod-writes.ts";
+import { POD_PATH, routePods, type PodRouteContext } from "./pod-routes.ts";
+import { prepareCreate, type WriteContext } from "./pod-writes.ts";
 import { setPodReady } from "./pods.ts";
 import { readSelfSubjectAccessReview, selfSubjectAccessReviewResponse } from "./ssar.ts";
 import { copyPod, podKey, PodStore } from "./store.ts";
-import {
-  badRequest,
-  forbidden,
-  internalError,
-  jsonResponse,
-  methodNotSupported,
-  notFound,
-  pathNotFound,
-  statusResponse,
-  unauthorized,
-} from "./status.ts";
+import { badRequest, internalError, jsonResponse, pathNotFound, statusResponse, unauthorized } from "./status.ts";
 import { generateTlsMaterial } from "./tls.ts";
-import { openWatch, withKind, type WatchContext, type WatchSession } from "./watch.ts";
+import { withKind, type WatchContext, type WatchSession } from "./watch.ts";
 import { seededRandom } from "./watch-stream.ts";
 
 /** Options of {@link FakeKubeApiServer}. */
@@ -83,7 +64,6 @@ export interface FakeFaults {
   delay(ms: number): void;
 }
 
-const POD_PATH = /^\/api\/v1\/(?:(watch)\/)?(?:namespaces\/([^/]+)\/)?pods(?:\/([^/]+)(?:\/([^/]+))?)?$/;
 const SSAR_PATH = "/apis/authorization.k8s.io/v1/selfsubjectaccessreviews";
 
 /** Whether a request is a watch (a GET with `watch=true|1|…` or on a legacy `/api/v1/watch/` path). */
@@ -120,6 +100,7 @@ export class FakeKubeApiServer implements AsyncDisposable {
   readonly #finishTimers = new Map<string, TimerHandle>();
   readonly #writeCtx: WriteContext;
   readonly #watchCtx: WatchContext;
+  readonly #routeCtx: PodRouteContext;
   #delayMs = 0;
   #bookmarkShape: 0 | 1 = 0;
   #listening: Listening | undefined;
@@ -168,6 +149,7 @@ export class FakeKubeApiServer implements AsyncDisposable {
       return s;
     },
   };
+    this.#routeCtx = { store: this.#store, clock: this.#clock, writes: this.#writeCtx, watches: this.#watchCtx };
     this.fetch = async (req) => {
       const url = new URL(req.url);
       let res: Response;
@@ -223,14 +205,10 @@ export class FakeKubeApiServer implements AsyncDisposable {
     return this.#caPem;
   }
 
-  get #ctx(): WriteContext {
-    return this.#writeCtx;
-  }
-
   /** Stores a pod as given (status included); uid and timestamp filled when missing. Throws when it exists. */
   createPod(pod: Pod): Pod {
     const ns = pod.metadata?.namespace || "default";
-    const p = prepareCreate(this.#ctx, ns, pod, true);
+    const p = prepareCreate(this.#writeCtx, ns, pod, true);
     if ("code" in p) throw new Error(`createPod: ${p.message ?? p.reason ?? "rejected"}`);
     return withKind(copyPod(this.#store.add(podKey(ns, p.metadata.name!), p)));
   }
@@ -331,20 +309,8 @@ export class FakeKubeApiServer implements AsyncDisposable {
   kubeconfig(o: { token?: string; namespace?: string; context?: string } = {}): string {
     const url = this.url;
     if (url === undefined) throw new Error("FakeKubeApiServer.kubeconfig: call listen() first");
-    const name = o.context ?? "fake";
     const token = o.token ?? (this.#tokens ? Object.keys(this.#tokens)[0] : undefined);
-    const cluster: Record<string, string> = { server: url };
-    if (this.#caPem !== undefined) cluster["certificate-authority-data"] = btoa(this.#caPem);
-    const doc = {
-      apiVersion: "v1",
-      kind: "Config",
-      clusters: [{ name, cluster }],
-      users: [{ name, user: token !== undefined ? { token } : {} }],
-      contexts: [{ name, context: { cluster: name, user: name, namespace: o.namespace ?? "default" } }],
-      "current-context": name,
-      preferences: {},
-    };
-    return toYaml(doc);
+    return buildKubeconfig({ server: url, caPem: this.#caPem, token, namespace: o.namespace, context: o.context });
   }
 
   /** Ends every watch, cancels timers, closes the listening socket. Idempotent. */
@@ -382,7 +348,7 @@ export class FakeKubeApiServer implements AsyncDisposable {
     const who = authenticate(this.#tokens, req.headers.get("authorization"));
     if (who === undefined) return statusResponse(unauthorized());
     const user = who.grant ? who.user : this.#user;
-    if (m !== null) return this.#pods(req, url, m, who.grant, user, watch);
+    if (m !== null) return routePods(this.#routeCtx, req, url, m, { grant: who.grant, user }, watch);
     if (url.pathname === SSAR_PATH && method === "POST") {
       let a;
       try {
@@ -397,65 +363,5 @@ export class FakeKubeApiServer implements AsyncDisposable {
     if (meta) return meta;
     if (url.pathname.startsWith("/api/") || url.pathname.startsWith("/apis/")) return statusResponse(pathNotFound());
     return new Response("404 page not found\n", { status: 404, headers: { "content-type": "text/plain; charset=utf-8" } });
-  }
-
-  async #pods(
-    req: Request,
-    url: URL,
-    m: RegExpExecArray,
-    grant: TokenGrant | undefined,
-    user: string,
-    watch: boolean,
-  ): Promise<Response> {
-    const method = req.method.toUpperCase();
-    const ns = m[2] !== undefined ? decodeURIComponent(m[2]) : undefined;
-    const name = m[3] !== undefined ? decodeURIComponent(m[3]) : undefined;
-    const sub = m[4];
-    if (sub !== undefined && sub !== "status") return statusResponse(pathNotFound());
-    if (m[1] === "watch" && name !== undefined) return statusResponse(pathNotFound());
-    const verb = verbOf(method, name !== undefined, watch);
-    if (!authorize(grant, { verb, namespace: ns })) {
-      return statusResponse(
-        forbidden({
-          user,
-          verb,
-          resource: "pods",
-          ...(sub !== undefined ? { subresource: sub } : {}),
-          ...(ns !== undefined ? { namespace: ns } : {}),
-          ...(name !== undefined ? { name } : {}),
-        }),
-      );
-    }
-    const ctx = this.#ctx;
-    const send = (r: WriteResult): Response => jsonResponse(r.status, r.body);
-    if (name === undefined) {
-      if (method === "GET") {
-        const q = parseListQuery(url, m[1] === "watch");
-        if ("code" in q) return statusResponse(q);
-        if (q.watch) {
-          return openWatch(this.#watchCtx, ns, q);
-        }
-        const out = await listPods(this.#store, this.#clock, ns, q, req.signal);
-        return "code" in out ? statusResponse(out) : jsonResponse(200, out);
-      }
-      if (method === "POST" && ns !== undefined) return send(await createFromRequest(ctx, req, url, ns));
-      return statusResponse(methodNotSupported("pods", method));
-    }
-    if (ns === undefined) return statusResponse(pathNotFound());
-    switch (method) {
-      case "GET": {
-        const p = this.#store.get(podKey(ns, name));
-        return p ? jsonResponse(200, withKind(p)) : statusResponse(notFound("pods", name));
-      }
-      case "PUT":
-        return send(await updateFromRequest(ctx, req, url, ns, name, sub === "status"));
-      case "PATCH":
-        return send(await patchFromRequest(ctx, req, url, ns, name, sub === "status"));
-      case "DELETE":
-        if (sub !== undefined) return statusResponse(methodNotSupported("pods/status", method));
-        return send(await deleteFromRequest(ctx, req, url, ns, name));
-      default:
-        return statusResponse(methodNotSupported("pods", method));
-    }
   }
 }

@@ -1,7 +1,7 @@
 import { describe, it, after } from "node:test";
 import assert from "node:assert/strict";
 import { createManualClock, FakeKubeApiServer, makePod, type ManualClock } from "../../src/testing/index.ts";
-import { getJson, watch } from "./helpers.ts";
+import { EventReader, getJson, watch } from "./helpers.ts";
 
 const servers: FakeKubeApiServer[] = [];
 function setup(n = 0, o: ConstructorParameters<typeof FakeKubeApiServer>[0] = {}): { s: FakeKubeApiServer; clock: ManualClock } {
@@ -293,6 +293,15 @@ describe("WATCH", () => {
     }
     await reader.cancel();
     assert.ok(splitInside, `chunks ${body.join(",")} all ended on a line boundary`);
+  });
+
+  it("serves the legacy /api/v1/watch/namespaces/NS/pods path as a watch", async () => {
+    const { s } = setup(1);
+    const res = await s.fetch(new Request("http://x/api/v1/watch/namespaces/default/pods"));
+    const events = new EventReader(res.body);
+    assert.equal((await events.take(1))[0]!.type, "ADDED");
+    await events.cancel();
+    assert.equal(s.requests.at(-1)!.watch, true);
   });
 
   it("the watch ends when the reader cancels (openWatches drops)", async () => {

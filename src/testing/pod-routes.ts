@@ -1,0 +1,100 @@
+/**
+ * Routing of the pod endpoints (`/api/v1/[watch/][namespaces/NS/]pods[/NAME[/status]]`):
+ * authorization per verb, then LIST/WATCH, GET and the writes.
+ *
+ * @module
+ */
+import type { Clock } from "../kube/clock.ts";
+import { authorize, verbOf, type TokenGrant } from "./auth.ts";
+import { listPods } from "./list.ts";
+import { parseListQuery } from "./list-options.ts";
+import {
+  createFromRequest,
+  deleteFromRequest,
+  patchFromRequest,
+  updateFromRequest,
+  type WriteContext,
+  type WriteResult,
+} from "./pod-writes.ts";
+import { podKey, type PodStore } from "./store.ts";
+import { forbidden, jsonResponse, methodNotSupported, notFound, pathNotFound, statusResponse } from "./status.ts";
+import { openWatch, withKind, type WatchContext } from "./watch.ts";
+
+/** The pod paths: 1 legacy `watch/` prefix, 2 namespace, 3 name, 4 subresource. */
+export const POD_PATH: RegExp = /^\/api\/v1\/(?:(watch)\/)?(?:namespaces\/([^/]+)\/)?pods(?:\/([^/]+)(?:\/([^/]+))?)?$/;
+
+/** What pod routing needs from the server. */
+export interface PodRouteContext {
+  readonly store: PodStore;
+  readonly clock: Clock;
+  readonly writes: WriteContext;
+  readonly watches: WatchContext;
+}
+
+/** Who is asking. */
+export interface Caller {
+  /** The token's grant; undefined when the server does not authenticate. */
+  grant: TokenGrant | undefined;
+  user: string;
+}
+
+/** Serves one request on a path matched by {@link POD_PATH}. */
+export async function routePods(
+  ctx: PodRouteContext,
+  req: Request,
+  url: URL,
+  m: RegExpExecArray,
+  caller: Caller,
+  watch: boolean,
+): Promise<Response> {
+  const method = req.method.toUpperCase();
+  const ns = m[2] !== undefined ? decodeURIComponent(m[2]) : undefined;
+  const name = m[3] !== undefined ? decodeURIComponent(m[3]) : undefined;
+  const sub = m[4];
+  if (sub !== undefined && sub !== "status") return statusResponse(pathNotFound());
+  if (m[1] === "watch" && name !== undefined) return statusResponse(pathNotFound());
+  const verb = verbOf(method, name !== undefined, watch);
+  if (!authorize(caller.grant, { verb, namespace: ns })) {
+    return statusResponse(
+      forbidden({
+        user: caller.user,
+        verb,
+        resource: "pods",
+        ...(sub !== undefined ? { subresource: sub } : {}),
+        ...(ns !== undefined ? { namespace: ns } : {}),
+        ...(name !== undefined ? { name } : {}),
+      }),
+    );
+  }
+  const writes = ctx.writes;
+  const send = (r: WriteResult): Response => jsonResponse(r.status, r.body);
+  if (name === undefined) {
+    if (method === "GET") {
+      const q = parseListQuery(url, m[1] === "watch");
+      if ("code" in q) return statusResponse(q);
+      if (q.watch) {
+        return openWatch(ctx.watches, ns, q);
+      }
+      const out = await listPods(ctx.store, ctx.clock, ns, q, req.signal);
+      return "code" in out ? statusResponse(out) : jsonResponse(200, out);
+    }
+    if (method === "POST" && ns !== undefined) return send(await createFromRequest(writes, req, url, ns));
+    return statusResponse(methodNotSupported("pods", method));
+  }
+  if (ns === undefined) return statusResponse(pathNotFound());
+  switch (method) {
+    case "GET": {
+      const p = ctx.store.get(podKey(ns, name));
+      return p ? jsonResponse(200, withKind(p)) : statusResponse(notFound("pods", name));
+    }
+    case "PUT":
+      return send(await updateFromRequest(writes, req, url, ns, name, sub === "status"));
+    case "PATCH":
+      return send(await patchFromRequest(writes, req, url, ns, name, sub === "status"));
+    case "DELETE":
+      if (sub !== undefined) return statusResponse(methodNotSupported("pods/status", method));
+      return send(await deleteFromRequest(writes, req, url, ns, name));
+    default:
+      return statusResponse(methodNotSupported("pods", method));
+  }
+}
