@@ -66,7 +66,8 @@ async function readMerged(pathOrText: string | undefined, env: Record<string, st
     try {
       return parseYaml(text);
     } catch (err) {
-      throw new KubeConfigError(`${where}: invalid YAML: ${(err as Error).message.split("\n")[0]}`, { cause: err });
+      // No `cause`: the parser's error quotes the offending source line, which may hold a token or a key.
+      throw new KubeConfigError(`${where}: invalid YAML: ${(err as Error).message.split("\n")[0]}`);
     }
   };
   if (pathOrText !== undefined && looksLikeText(pathOrText)) {
