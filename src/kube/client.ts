@@ -222,12 +222,23 @@ export function createKubeClient(options: KubeClientOptions): KubeClient {
     return res;
   }
 
-  async function json<T>(res: Response, what: string, check: (v: unknown) => boolean): Promise<T> {
+  async function json<T>(res: Response, what: string, check: (v: unknown) => boolean, signal: AbortSignal | undefined): Promise<T> {
+    let text: string;
+    try {
+      text = await res.text();
+    } catch (err) {
+      if (signal?.aborted) throw signal.reason;
+      if (lifetime.signal.aborted) throw closedError();
+      if (isAbort(err, undefined)) throw err;
+      throw new KubeConnectionError(serverUrl.origin, `${what}: the answer from ${serverUrl.origin} broke off: ${describeCause(err)}`, {
+        cause: err,
+      });
+    }
     let value: unknown;
     try {
-      value = await res.json();
-    } catch (err) {
-      throw new KubeApiError({ status: res.status, reason: "InvalidBody", message: `${what}: the answer is not JSON`, body: undefined });
+      value = JSON.parse(text);
+    } catch {
+      throw new KubeApiError({ status: res.status, reason: "InvalidBody", message: `${what}: the answer is not JSON` });
     }
     if (!check(value)) {
       throw new KubeApiError({ status: res.status, reason: "InvalidBody", message: `${what}: the answer has not the expected shape` });
@@ -255,7 +266,7 @@ export function createKubeClient(options: KubeClientOptions): KubeClient {
         },
         signal: o.signal,
       });
-      return json<PodList>(res, "LIST pods", isPodList);
+      return json<PodList>(res, "LIST pods", isPodList, o.signal);
     },
 
     async watchPods(o: WatchPodsOptions): Promise<ReadableStream<Uint8Array>> {
@@ -277,7 +288,7 @@ export function createKubeClient(options: KubeClientOptions): KubeClient {
 
     async getPod(namespace: string, name: string, o?: { signal?: AbortSignal | undefined }): Promise<Pod> {
       const res = await request("GET", podsPath(namespace, name), { signal: o?.signal });
-      return json<Pod>(res, `GET pod ${namespace}/${name}`, isPod);
+      return json<Pod>(res, `GET pod ${namespace}/${name}`, isPod, o?.signal);
     },
 
     async patchPod(namespace, name, patch, o): Promise<Pod> {
@@ -289,7 +300,7 @@ export function createKubeClient(options: KubeClientOptions): KubeClient {
         contentType,
         signal: o.signal,
       });
-      return json<Pod>(res, `PATCH pod ${namespace}/${name}`, isPod);
+      return json<Pod>(res, `PATCH pod ${namespace}/${name}`, isPod, o.signal);
     },
 
     async selfSubjectAccessReview(a, o): Promise<{ allowed: boolean; reason?: string }> {
@@ -304,6 +315,7 @@ export function createKubeClient(options: KubeClientOptions): KubeClient {
         res,
         "SelfSubjectAccessReview",
         (v) => typeof v === "object" && v !== null,
+        o?.signal,
       );
       const out: { allowed: boolean; reason?: string } = { allowed: review.status?.allowed === true };
       if (typeof review.status?.reason === "string" && review.status.reason !== "") out.reason = review.status.reason;
