@@ -12,6 +12,8 @@ import { setTimeout as delay } from "node:timers/promises";
 import * as k8s from "@kubernetes/client-node";
 import { arg, numArg } from "../lib/proc.ts";
 
+// Keep the process alive until stdin closes.
+process.stdin.resume();
 const scale = numArg("scale", 1);
 const kc = new k8s.KubeConfig();
 kc.loadFromOptions({
@@ -22,7 +24,9 @@ kc.loadFromOptions({
 });
 const api = kc.makeApiClient(k8s.CoreV1Api);
 const watch = new k8s.Watch(kc);
-watch.requestTimeoutMs = watch.requestTimeoutMs / scale;
+// `requestTimeoutMs` is private in the typings but a plain field at run time (client-node watch.js).
+const timeouts = watch as unknown as { requestTimeoutMs: number };
+timeouts.requestTimeoutMs = timeouts.requestTimeoutMs / scale;
 const selector = "kratos-service-app";
 const informer = new k8s.ListWatch(
   "/api/v1/namespaces/bench/pods",
@@ -36,7 +40,6 @@ const informer = new k8s.ListWatch(
 informer.on("error", (e: unknown) => process.stderr.write(`informer: ${String(e)}\n`));
 await informer.start();
 process.stdout.write(`${JSON.stringify({ synced: informer.list().length })}\n`);
-process.stdin.resume();
 process.stdin.on("end", () => {
   void informer.stop().then(() => process.exit(0));
 });
