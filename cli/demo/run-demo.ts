@@ -16,7 +16,7 @@ import { createLiveScreen } from "../live-view.ts";
 import { describeChange } from "../watch.ts";
 import { DemoFleet, SERVICE } from "./fleet.ts";
 import { describeStep, planScenario } from "./scenario.ts";
-import { startTraffic } from "./traffic.ts";
+import { startTraffic, type Traffic, type TrafficStats } from "./traffic.ts";
 import { progressLine, renderFrame, renderSummary, verdict, type DemoState } from "./view.ts";
 
 /** Demo settings. */
@@ -102,7 +102,8 @@ export async function runDemo(o: DemoOptions, io: CliIo): Promise<number> {
     return 0;
   };
   const fleet = new DemoFleet({ fake, config, workMs: o.workMs ?? 20, preStopMs: 150, waitForDiscovery, clientInflight, log });
-  const traffic = startTraffic({ transport, rate: o.rate, timeoutMs: CALL_TIMEOUT_MS, onFailure: (m) => log(`call failed: ${m}`) });
+  let traffic: Traffic | undefined;
+  const idle: TrafficStats = { sent: 0, ok: 0, failed: 0, inFlight: 0, byPod: new Map(), byCode: new Map(), lastErrors: [] };
 
   const state = (): DemoState => ({
     elapsedMs: elapsed(),
@@ -114,7 +115,7 @@ export async function runDemo(o: DemoOptions, io: CliIo): Promise<number> {
     discovered,
     clientInflight,
     watchEvents,
-    stats: traffic.stats,
+    stats: traffic?.stats ?? idle,
   });
   let lastProgress = 0;
   const ticker = setInterval(() => {
@@ -130,6 +131,10 @@ export async function runDemo(o: DemoOptions, io: CliIo): Promise<number> {
     phase = `scale up to ${o.replicas}`;
     log(`starting ${o.replicas} sayhello pods; micro-forge calls ${o.rate}/s through the ${o.balancer} balancer`);
     await Promise.all(Array.from({ length: o.replicas }, () => fleet.start()));
+    // micro-forge starts once its first endpoints are connected, as a client
+    // would after its resolver's first update (Kratos waits for it up to 10 s).
+    await transport.ready({ count: o.replicas, signal: AbortSignal.timeout(DISCOVERY_WAIT_MS * 2) }).catch(() => log("the client connected to fewer endpoints than expected; calling anyway"));
+    traffic = startTraffic({ transport, rate: o.rate, timeoutMs: CALL_TIMEOUT_MS, onFailure: (m) => log(`call failed: ${m}`) });
     for (const step of planScenario({ durationMs: o.durationMs, replicas: o.replicas })) {
       const wait = step.at - elapsed();
       if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
@@ -164,7 +169,7 @@ export async function runDemo(o: DemoOptions, io: CliIo): Promise<number> {
     failure = error;
   } finally {
     phase = "finishing";
-    await traffic.stop();
+    await traffic?.stop();
     clearInterval(ticker);
     if (screen.live) screen.render(renderFrame(state()));
     unsubscribe();
@@ -183,5 +188,5 @@ export async function runDemo(o: DemoOptions, io: CliIo): Promise<number> {
     return 1;
   }
   io.stdout.write(`${renderSummary(state()).join("\n")}\n`);
-  return verdict(traffic.stats, fleet.pods).held ? 0 : 1;
+  return verdict(traffic?.stats ?? idle, fleet.pods).held ? 0 : 1;
 }
