@@ -238,6 +238,34 @@ describe("createKubeClient errors", () => {
     assert.ok(!JSON.stringify({ ...err, message: err.message, stack: err.stack }).includes("t0p-secret"));
   });
 
+  it("reports a body that breaks off as a connection error", async () => {
+    const fetch = async (): Promise<Response> =>
+      new Response(
+        new ReadableStream<Uint8Array>({
+          start(c) {
+            c.enqueue(new TextEncoder().encode('{"kind":"PodList","items":['));
+            c.error(new TypeError("terminated"));
+          },
+        }),
+      );
+    await assert.rejects(createKubeClient({ config, fetch }).listPods({}), (e: unknown) => {
+      assert.ok(e instanceof KubeConnectionError, String(e));
+      assert.match(e.message, /LIST pods: the answer from https:\/\/kube\.example:6443 broke off: terminated/);
+      return true;
+    });
+  });
+
+  it("refuses a token with a line break without showing it", async () => {
+    const bad = KubeConfig.fromOptions({ server: "https://k", token: "line-one\nline-two" });
+    const r = recorder();
+    await assert.rejects(createKubeClient({ config: bad, fetch: r.fetch }).listPods({}), (e: unknown) => {
+      assert.ok(e instanceof KubeConfigError, String(e));
+      assert.ok(!e.message.includes("line-one") && !String(e.stack).includes("line-one"), e.message);
+      return true;
+    });
+    assert.equal(r.seen.length, 0);
+  });
+
   it("close() rejects requests in flight", async () => {
     let started: () => void = () => {};
     const inFlight = new Promise<void>((resolve) => (started = resolve));

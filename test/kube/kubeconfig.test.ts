@@ -143,6 +143,16 @@ current-context: x
     assert.match(c.source, /\.kube\/config context "dev"/);
   });
 
+  it("never quotes the offending line of invalid YAML (it may hold a token)", async () => {
+    const text = "apiVersion: v1\nusers:\n- name: u\n  user: {token: s3cr3t-t0ken, : [\n";
+    await assert.rejects(KubeConfig.fromKubeconfig(text), (e: unknown) => {
+      assert.ok(e instanceof KubeConfigError);
+      assert.match(e.message, /invalid YAML/);
+      assert.ok(!JSON.stringify({ m: e.message, s: e.stack, c: String(e.cause) }).includes("s3cr3t"), e.message);
+      return true;
+    });
+  });
+
   it("skips malformed entries instead of failing the whole file", async () => {
     const c = await KubeConfig.fromKubeconfig(`clusters:
 - cluster: {server: 'https://nameless'}
