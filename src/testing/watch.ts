@@ -12,7 +12,7 @@ import type { Pod, Status } from "../kube/wire.ts";
 import { INITIAL_EVENTS_END_ANNOTATION } from "../kube/wire.ts";
 import type { ListQuery } from "./list-options.ts";
 import type { PodStore, StoreEvent } from "./store.ts";
-import { failure, tooLargeResourceVersion, watchTooOld } from "./status.ts";
+import { tooLargeResourceVersion, watchTooOld } from "./status.ts";
 import { WatchOutput } from "./watch-stream.ts";
 
 /** What the watch handler needs from the server. */
@@ -138,7 +138,7 @@ export function openWatch(ctx: WatchContext, namespace: string | undefined, q: L
   session.timer(() => out.end(), timeoutMs);
 
   let lastRv = store.rv;
-  /** Live phase: forwards changes newer than `from`; 0 = not live yet. */
+  /** Live phase: forwards changes newer than this RV; undefined = not live yet. */
   let liveFrom: number | undefined;
   const sendBookmark = (): void => {
     if (out.state === "open" && liveFrom !== undefined) {
@@ -210,9 +210,4 @@ export function openWatch(ctx: WatchContext, namespace: string | undefined, q: L
     status: 200,
     headers: { "content-type": "application/json", "cache-control": "no-cache, private" },
   });
-}
-
-/** A Status for an unexpected error inside a watch (apiserver: non-Status errors become 500 InternalError). */
-export function watchInternalError(message: string): Status {
-  return failure(500, "InternalError", message);
 }
