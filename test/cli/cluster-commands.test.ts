@@ -117,6 +117,38 @@ describe("kratos-kube instances / doctor / watch", () => {
     assert.match(reach?.fix ?? "", /bind 0\.0\.0\.0|not reachable from here/);
   });
 
+  it("a wrong --context or an unreachable API server is one line with the fix", async () => {
+    const io = captureIo();
+    assert.equal(await instances([APP, "--kubeconfig", kubeconfig, "--context", "nope"], io), 1);
+    assert.match(io.err(), /^kratos-kube instances: .*nope.*\(fix: pass --kubeconfig FILE and --context NAME/);
+    assert.equal(io.err().trim().split("\n").length, 1);
+    const closed = new FakeKubeApiServer();
+    await closed.listen();
+    const dead = writeKubeconfig("dead.yaml", closed.kubeconfig());
+    await closed.close();
+    const io2 = captureIo();
+    assert.equal(await doctor([APP, "--kubeconfig", dead], io2), 1);
+    assert.match(io2.out(), /^FAIL  config\s+.*\(fix: is the API server at .* running and reachable from here/m);
+  });
+
+  it("watch -o json prints one JSON object per line: the synced set, then changes", async () => {
+    const stop = new AbortController();
+    const io = captureIo({ signal: stop.signal });
+    const done = watch([APP, "--kubeconfig", kubeconfig, "-o", "json"], io);
+    await io.waitForOut(/"type":"synced"/);
+    fake.updatePod("default", "sayhello-b", (p) => {
+      p.metadata.labels = { ...p.metadata.labels, "kratos-service-version": "v2" };
+    });
+    await io.waitForOut(/"type":"modified"/);
+    stop.abort();
+    assert.equal(await done, 0);
+    const lines = io.out().trim().split("\n").map((l) => JSON.parse(l) as { type: string; instances?: unknown[]; instance?: { pod: string; version: string } });
+    assert.equal(lines[0]?.type, "synced");
+    assert.equal(lines[0]?.instances?.length, 2);
+    const modified = lines.find((l) => l.type === "modified");
+    assert.deepEqual([modified?.instance?.pod, modified?.instance?.version], ["sayhello-b", "v2"]);
+  });
+
   it("watch prints the table, then each change, until interrupted", async () => {
     const stop = new AbortController();
     const io = captureIo({ signal: stop.signal });
