@@ -118,7 +118,7 @@ describe("reflector driver: lifecycle", () => {
     r.start();
     await settle();
     await clock.advance(119_999);
-    assert.deepEqual(errors, []);
+    assert.equal(errors.length, 0);
     await clock.advance(1);
     await until(() => errors.length === 1, "timeout reported");
     assert.equal(errors[0]!.kind, "list");
