@@ -18,7 +18,7 @@ import { prepareCreate, type WriteContext } from "./pod-writes.ts";
 import { setPodReady } from "./pods.ts";
 import { readSelfSubjectAccessReview, selfSubjectAccessReviewResponse } from "./ssar.ts";
 import { copyPod, podKey, PodStore } from "./store.ts";
-import { badRequest, internalError, jsonResponse, pathNotFound, statusResponse, unauthorized } from "./status.ts";
+import { badRequest, cacheNotReady, internalError, jsonResponse, pathNotFound, statusResponse, unauthorized } from "./status.ts";
 import { generateTlsMaterial } from "./tls.ts";
 import { withKind, type WatchContext, type WatchSession } from "./watch.ts";
 import { seededRandom } from "./watch-stream.ts";
@@ -62,6 +62,12 @@ export interface FakeFaults {
   failNext(n: number, f: FailSpec): void;
   /** Delays each response by `ms` on the server's clock (0 = off). */
   delay(ms: number): void;
+  /**
+   * Makes the watch cache "not ready" (as after an apiserver restart) for LISTs and
+   * WATCHes: 429 TooManyRequests with Retry-After = clamp(e^(0.06·downtimeSeconds), 1, 30)
+   * (apiserver `storage/cacher/util.go`). `false` makes it ready again.
+   */
+  cacheNotReady(downtimeSeconds: number | false): void;
 }
 
 const SSAR_PATH = "/apis/authorization.k8s.io/v1/selfsubjectaccessreviews";
@@ -102,6 +108,7 @@ export class FakeKubeApiServer implements AsyncDisposable {
   readonly #watchCtx: WatchContext;
   readonly #routeCtx: PodRouteContext;
   #delayMs = 0;
+  #notReadyFor: number | false = false;
   #bookmarkShape: 0 | 1 = 0;
   #listening: Listening | undefined;
   #caPem: string | undefined;
@@ -174,6 +181,9 @@ export class FakeKubeApiServer implements AsyncDisposable {
       },
       delay: (ms) => {
         this.#delayMs = Math.max(0, ms);
+      },
+      cacheNotReady: (downtime) => {
+        this.#notReadyFor = downtime === false ? false : Math.max(0, downtime);
       },
     };
   }
@@ -348,6 +358,9 @@ export class FakeKubeApiServer implements AsyncDisposable {
     const who = authenticate(this.#tokens, req.headers.get("authorization"));
     if (who === undefined) return statusResponse(unauthorized());
     const user = who.grant ? who.user : this.#user;
+    if (m !== null && this.#notReadyFor !== false && method === "GET" && m[3] === undefined) {
+      return statusResponse(cacheNotReady(this.#notReadyFor));
+    }
     if (m !== null) return routePods(this.#routeCtx, req, url, m, { grant: who.grant, user }, watch);
     if (url.pathname === SSAR_PATH && method === "POST") {
       let a;

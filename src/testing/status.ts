@@ -146,6 +146,18 @@ export function tooLargeResourceVersion(requested: number, current: number): Sta
   });
 }
 
+/**
+ * 429 while the watch cache (re)initializes (apiserver `storage/cacher/util.go`
+ * `calculateRetryAfterForUnreadyCache`: clamp(e^(0.06·downtime), 1, 30) seconds;
+ * apimachinery `NewTooManyRequests`).
+ */
+export function cacheNotReady(downtimeSeconds: number): Status {
+  const retry = Math.min(30, Math.max(1, Math.floor(Math.exp(0.06 * downtimeSeconds))));
+  return failure(429, "TooManyRequests", "Too many requests: storage is (re)initializing", {
+    retryAfterSeconds: retry,
+  });
+}
+
 /** 401 Unauthorized (apiserver `endpoints/filters/authentication.go`). */
 export function unauthorized(): Status {
   return failure(401, "Unauthorized", "Unauthorized");

@@ -108,6 +108,29 @@ describe("faults", () => {
     assert.equal((await call(s, "GET", "/api/v1/pods")).status, 200);
   });
 
+  it("cacheNotReady answers LIST and WATCH with 429 and Retry-After clamp(e^(0.06·downtime), 1, 30)", async () => {
+    const { s } = setup();
+    s.faults.cacheNotReady(0);
+    const list = await call(s, "GET", "/api/v1/pods");
+    assert.equal(list.status, 429);
+    assert.equal(list.headers.get("retry-after"), "1");
+    const body = (await list.json()) as any;
+    assert.equal(body.reason, "TooManyRequests");
+    assert.equal(body.message, "Too many requests: storage is (re)initializing");
+    s.faults.cacheNotReady(40); // e^2.4 ≈ 11
+    const w = await call(s, "GET", "/api/v1/namespaces/default/pods?watch=true");
+    assert.equal(w.status, 429);
+    assert.equal(w.headers.get("retry-after"), "11");
+    await w.text();
+    s.faults.cacheNotReady(600);
+    const capped = await call(s, "GET", "/api/v1/pods");
+    assert.equal(capped.headers.get("retry-after"), "30");
+    await capped.text();
+    assert.equal((await call(s, "GET", "/api/v1/namespaces/default/pods/a")).status, 200, "GET of one object is not served from the cache");
+    s.faults.cacheNotReady(false);
+    assert.equal((await call(s, "GET", "/api/v1/pods")).status, 200);
+  });
+
   it("logs every request (method, path, query, watch)", async () => {
     const { s } = setup();
     await getJson(s, "/api/v1/namespaces/default/pods?limit=5&labelSelector=app%3Dx");
