@@ -4,7 +4,7 @@
  * Clients, each in its own process: kratos-kube's `createDiscoveryTransport`
  * (round_robin, p2c) vs 3 direct connect-node transports vs @grpc/grpc-js
  * round_robin over static addresses, at concurrency 1, 32 and 128 on Node 20;
- * at 32 on Bun and Deno. Plus picker ns per pick and a --cpu-prof summary of
+ * at 32 on Node 24, Bun and Deno. Plus picker ns per pick and a --cpu-prof summary of
  * our path.
  *
  *     node --import tsx bench/transport.ts        (or npm run bench:transport)
@@ -36,7 +36,7 @@ const MODES = [
 interface Cell { readonly rt: RuntimeName; readonly mode: (typeof MODES)[number]; readonly levels: readonly number[] }
 const cells: Cell[] = [];
 if (wantRuntime("node20")) for (const m of MODES) cells.push({ rt: "node20", mode: m, levels: LEVELS });
-for (const rt of ["bun", "deno"] as const) {
+for (const rt of ["node24", "bun", "deno"] as const) {
   if (!wantRuntime(rt)) continue;
   for (const m of MODES) if (m.mode !== "discovery-p2c") cells.push({ rt, mode: m, levels: [QUICK ? 4 : 32] });
 }
@@ -85,7 +85,7 @@ try {
 }
 
 // Picker micro-benchmark, on each runtime.
-const pickRuntimes = (["node20", "bun", "deno"] as const).filter((rt) => wantRuntime(rt));
+const pickRuntimes = (["node20", "node24", "bun", "deno"] as const).filter((rt) => wantRuntime(rt));
 const picks = new Map<string, Record<string, number>>();
 for (const rt of pickRuntimes) {
   const runs: Record<string, number>[] = [];
@@ -136,8 +136,8 @@ const tpVerdict = rrCell && dCell
   : "";
 
 const md = [
-  sectionHeader("4. Transport: unary calls over 3 servers", "npm run bench:transport", ["node20", "bun", "deno"], `; servers: 3 × ${greeters.kind} Greeter processes on loopback (h2c)`),
-  `Each client process runs every concurrency level in turn: ${QUICK ? "short" : "300 ms warm-up, then a 1 s"} window; calls/s and the client process's user+system CPU per call over that window. ${RUNS} runs (fresh processes, interleaved), median (min–max). \`direct\` alternates calls over 3 connect-node gRPC transports by hand; grpc-js gets the same @bufbuild/protobuf (de)serialisation. Bun and Deno run at concurrency 32 only (p2c is the same code path as round_robin there).`,
+  sectionHeader("4. Transport: unary calls over 3 servers", "npm run bench:transport", ["node20", "node24", "bun", "deno"], `; servers: 3 × ${greeters.kind} Greeter processes on loopback (h2c)`),
+  `Each client process runs every concurrency level in turn: ${QUICK ? "short" : "300 ms warm-up, then a 1 s"} window; calls/s and the client process's user+system CPU per call over that window. ${RUNS} runs (fresh processes, interleaved), median (min–max). \`direct\` alternates calls over 3 connect-node gRPC transports by hand; grpc-js gets the same @bufbuild/protobuf (de)serialisation. Node 24, Bun and Deno run at concurrency 32 only (p2c is the same code path as round_robin there).`,
   "",
   table(["Client", "Runtime", "Concurrency", "Calls/s", "vs direct", "Client CPU µs/call", "CPU vs direct"], rows),
   "",
