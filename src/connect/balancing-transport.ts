@@ -422,16 +422,16 @@ class DiscoveryTransportImpl implements DiscoveryTransport {
     }
   }
 
-  /** Resolves on the next endpoint or discovery change, after `ms`, or on abort. */
+  /** Resolves on the next endpoint or discovery change, after `ms` (may be infinite), or on abort. */
   #changedOrTimeout(ms: number, signal: AbortSignal | undefined): Promise<void> {
     return new Promise((resolve) => {
       const done = (): void => {
         this.#waiters.delete(done);
-        timer.cancel();
+        timer?.cancel();
         signal?.removeEventListener("abort", done);
         resolve();
       };
-      const timer = this.#clock.setTimeout(done, ms);
+      const timer = Number.isFinite(ms) ? this.#clock.setTimeout(done, ms) : undefined;
       signal?.addEventListener("abort", done, { once: true });
       this.#waiters.add(done);
     });
@@ -538,7 +538,7 @@ class DiscoveryTransportImpl implements DiscoveryTransport {
       if (this.#closed) throw new ConnectError(`transport for "${this.service}" is closed`, Code.Unavailable);
       if (o.signal?.aborted === true) throw ConnectError.from(o.signal.reason);
       if (this.#picker.nodes.length >= count) return;
-      await this.#changedOrTimeout(2 ** 31 - 1, o.signal);
+      await this.#changedOrTimeout(Number.POSITIVE_INFINITY, o.signal);
     }
   }
 

@@ -229,7 +229,7 @@ describe("silent peer (accepts TCP, never answers)", () => {
 
 describe("p2c", () => {
   it("moves traffic away from a slow endpoint", async () => {
-    const [f1, f2, slow] = await Promise.all([startServer(), startServer(), startServer({ slowMs: 60 })]);
+    const [f1, f2, slow] = await Promise.all([startServer(), startServer(), startServer({ slowMs: 250 })]);
     const t = setup({ balancer: "p2c", random: seededRandom(42) });
     try {
       t.set([f1.address, f2.address, slow.address]);

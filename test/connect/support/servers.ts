@@ -45,6 +45,8 @@ export interface TestServerOptions {
   slowMs?: number;
   /** Answer RST_STREAM(REFUSED_STREAM) to every Echo call (health still answers). */
   refuseEcho?: boolean;
+  /** Serve TLS (h2) with this certificate instead of h2c. */
+  tls?: { certPem: string; keyPem: string };
   /** Called whenever calls, held or refused change. */
   onStats?: () => void;
 }
@@ -133,7 +135,7 @@ export async function startLocalServer(o: TestServerOptions = {}): Promise<TestS
   };
   const handler = connectNodeAdapter({ routes });
   const refused = { count: 0 };
-  const server = http2.createServer((req, res) => {
+  const onRequest = (req: http2.Http2ServerRequest, res: http2.Http2ServerResponse): void => {
     if (o.refuseEcho === true && req.url.startsWith("/kratoskube.echo.v1.Echo/")) {
       refused.count++;
       stats();
@@ -141,10 +143,13 @@ export async function startLocalServer(o: TestServerOptions = {}): Promise<TestS
       return;
     }
     handler(req, res);
-  });
+  };
+  const server = o.tls === undefined
+    ? http2.createServer(onRequest)
+    : http2.createSecureServer({ cert: o.tls.certPem, key: o.tls.keyPem }, onRequest);
   const sockets = new Set<net.Socket>();
   const sessions = new Set<http2.ServerHttp2Session>();
-  server.on("connection", (s: net.Socket) => {
+  server.on(o.tls === undefined ? "connection" : "secureConnection", (s: net.Socket) => {
     sockets.add(s);
     s.on("close", () => sockets.delete(s));
   });
