@@ -177,7 +177,9 @@ export function createKubeClient(options: KubeClientOptions): KubeClient {
       }
       headers.set("Authorization", `Bearer ${token}`);
     }
-    const init: RequestInit = { method, headers };
+    // Never follow redirects: the apiserver does not send them, and following one
+    // would carry the bearer token wherever a proxy points.
+    const init: RequestInit = { method, headers, redirect: "manual" };
     if (body !== undefined) init.body = body;
     if (o.signal?.aborted) throw o.signal.reason;
     if (lifetime.signal.aborted) throw closedError();
@@ -216,6 +218,17 @@ export function createKubeClient(options: KubeClientOptions): KubeClient {
       res = await send(method, target, o, body, token);
     }
     if (!(res instanceof Response)) res = toGlobalResponse(res);
+    if (res.type === "opaqueredirect" || (res.status >= 300 && res.status <= 399)) {
+      await res.body?.cancel().catch(() => {});
+      const location = res.headers.get("location");
+      throw new KubeApiError({
+        status: res.status,
+        reason: "Redirect",
+        message: `${res.status || "3xx"} Redirect: the server answered ${method} ${target.slice(config.server.length)} with a redirect${location ? ` to ${location.split("?")[0]}` : ""}; kratos-kube does not follow redirects (is ${config.server} the API server?)`,
+        method,
+        url: target.slice(config.server.length),
+      });
+    }
     if (res.status < 200 || res.status > 299) {
       throw await KubeApiError.fromResponse(res, { method, url: target.slice(config.server.length) });
     }

@@ -293,8 +293,20 @@ describe("createKubeClient over the runtime fetch (plain http on loopback)", () 
   let url = "";
   const auth: string[] = [];
   let watchClosed: () => void = () => {};
+  let redirected = 0;
   before(async () => {
     server = createServer((req, res) => {
+      if (req.url?.startsWith("/elsewhere")) {
+        redirected++;
+        res.writeHead(200, { "content-type": "application/json" });
+        res.end("{}");
+        return;
+      }
+      if (req.url?.startsWith("/api/v1/namespaces/moved/")) {
+        res.writeHead(302, { location: "/elsewhere/api/v1/pods?x=1" });
+        res.end();
+        return;
+      }
       if (req.url?.includes("watch=true")) {
         res.writeHead(200, { "content-type": "application/json" });
         res.write('{"type":"BOOKMARK","object":{"kind":"Pod","metadata":{"resourceVersion":"5"}}}\n');
@@ -331,5 +343,16 @@ describe("createKubeClient over the runtime fetch (plain http on loopback)", () 
     ac.abort();
     await assert.rejects(reader.read());
     await closed;
+  });
+
+  it("does not follow redirects (the token would go along)", async () => {
+    await using client = createKubeClient({ config: KubeConfig.fromOptions({ server: url, token: "loop" }) });
+    await assert.rejects(client.listPods({ namespace: "moved" }), (e: unknown) => {
+      assert.ok(e instanceof KubeApiError, String(e));
+      assert.equal(e.reason, "Redirect");
+      assert.match(e.message, /does not follow redirects/);
+      return true;
+    });
+    assert.equal(redirected, 0);
   });
 });
