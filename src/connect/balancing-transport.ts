@@ -101,7 +101,7 @@ export interface DiscoveryTransportOptions {
   readonly backoff?: BackoffPolicy;
   readonly clock?: TransportClock;
   readonly random?: () => number;
-  /** Discovery errors (the watch is retried every second). */
+  /** Discovery errors (the watch is restarted after a second). */
   readonly onError?: (error: Error) => void;
   /** Endpoint state changes. */
   readonly onEvent?: (event: EndpointEvent) => void;
@@ -127,8 +127,8 @@ const DEFAULT_CONNECT_TIMEOUT_MS = 5_000;
 /**
  * Creates a balancing transport for `target`.
  *
- * Recovery: discovery errors go to `onError` and the watch is retried each
- * second; an empty update is refused and the previous endpoints are kept (as
+ * Recovery: discovery errors go to `onError` and the watch is started again
+ * after a second (Kratos's resolver pauses 1 s too); an empty update is refused and the previous endpoints are kept (as
  * Kratos does). Endpoints that fail to connect are ejected and re-probed with
  * backoff. A call is retried on another endpoint only when it provably was
  * not sent, within its remaining deadline.
@@ -231,9 +231,17 @@ class DiscoveryTransportImpl implements DiscoveryTransport {
           list = await watcher.next();
         } catch (e) {
           if (this.#closed) return;
+          // A watcher that failed may be dead (stopped, closed registry):
+          // start a fresh watch after the pause; the endpoints stay meanwhile.
           this.#report(e, "next");
+          this.#watcher = undefined;
+          try {
+            await watcher.stop();
+          } catch {
+            // best effort
+          }
           await this.#sleep(WATCH_RETRY_MS);
-          continue;
+          break;
         }
         if (this.#closed) return;
         this.#discoveryError = undefined;

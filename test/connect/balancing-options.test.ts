@@ -97,12 +97,13 @@ describe("options", () => {
     }
   });
 
-  it("reports discovery errors to onError and retries every second", async () => {
+  it("reports discovery errors to onError and watches again after a second", async () => {
     const a = await startServer();
     const clock = createFakeClock();
     const errors: Error[] = [];
     let watches = 0;
     let nexts = 0;
+    let stops = 0;
     const discovery: EndpointSource = {
       async watch() {
         if (++watches === 1) throw new Error("apiserver unreachable");
@@ -112,7 +113,9 @@ describe("options", () => {
             if (nexts === 2) return [instance(a.address)];
             return new Promise(() => {}); // no further changes
           },
-          stop() {},
+          stop() {
+            stops++;
+          },
         };
       },
     };
@@ -126,6 +129,8 @@ describe("options", () => {
       assert.equal(errors.length, 2);
       assert.match(errors[0]!.message, /discovery watch for service "echo\.service" failed: apiserver unreachable/);
       assert.match(errors[1]!.message, /watch stream broke/);
+      assert.equal(watches, 3, "a failed watcher is replaced by a new watch");
+      assert.equal(stops, 1);
       assert.equal((await createClient(Echo, transport).say({ text: "ok" })).server, a.address);
     } finally {
       await transport.close();
