@@ -27,7 +27,11 @@ import { seededRandom } from "./watch-stream.ts";
 export interface FakeKubeApiServerOptions {
   /** Drives watch timeouts, bookmarks, graceful-deletion timers, waits and delays. Default {@link systemClock}. */
   clock?: Clock;
-  /** Watch history window in events (default 1000); older resourceVersions get 410 Expired. */
+  /**
+   * Watch history window in events (default 1000); older resourceVersions get 410 Expired.
+   * The real watch cache keeps at least 75 s of history (apiserver `DefaultEventFreshDuration`)
+   * and etcd compacts every 5 min; a count makes tests deterministic.
+   */
   historyLimit?: number;
   /** Accepted bearer tokens; undefined = no authentication (everything allowed). */
   tokens?: Record<string, TokenGrant>;

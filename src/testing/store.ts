@@ -42,6 +42,7 @@ export class PodStore {
   readonly #listeners = new Set<(e: StoreEvent) => void>();
   readonly #historyLimit: number;
 
+  /** `initialRv` is arbitrary (a fresh cluster's revision is in the hundreds); only equality and order matter. */
   constructor(historyLimit: number, initialRv = 1000) {
     this.#historyLimit = Math.max(1, historyLimit);
     this.#rv = initialRv;
