@@ -6,7 +6,7 @@
  * @module
  */
 import { createKubeClient, KubeApiError, KubeConfig, KubeConfigError, KubeConnectionError, type KubeClient } from "../src/kube/index.ts";
-import type { Pod } from "../src/kube/wire.ts";
+import type { Pod } from "../src/kube/index.ts";
 import { stringOption, type ParsedArgs } from "./args.ts";
 import type { CliIo } from "./io.ts";
 

@@ -7,8 +7,8 @@
  * @module
  */
 import type { KubeClient, KubeConfig } from "../src/kube/index.ts";
-import { KRATOS_ANNOTATION_PROTOCOLS, KRATOS_LABEL_APP, projectPod, type PodRecord } from "../src/kube/pod-record.ts";
-import { instanceFromRecord, parseStringMapAnnotation } from "../src/registry/kratos-codec.ts";
+import { KRATOS_ANNOTATION_PROTOCOLS, KRATOS_LABEL_APP, projectPod, type PodRecord } from "../src/kube/index.ts";
+import { instanceFromRecord, parseStringMapAnnotation } from "../src/index.ts";
 import { explainError, listAllPods, rbacFix } from "./cluster.ts";
 import { instanceRows } from "./instance-rows.ts";
 import type { ProbeResult } from "./probe.ts";
@@ -239,7 +239,7 @@ export async function runDoctor(input: DoctorInput): Promise<Check[]> {
   }
 }
 
-function project(pods: readonly import("../src/kube/wire.ts").Pod[]): PodRecord[] {
+function project(pods: readonly import("../src/kube/index.ts").Pod[]): PodRecord[] {
   const out: PodRecord[] = [];
   for (const p of pods) {
     const r = projectPod(p);

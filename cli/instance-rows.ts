@@ -5,8 +5,8 @@
  *
  * @module
  */
-import { KRATOS_LABEL_APP, KRATOS_LABEL_VERSION, type PodRecord } from "../src/kube/pod-record.ts";
-import { instanceFromRecord, type Selection } from "../src/registry/kratos-codec.ts";
+import { KRATOS_LABEL_APP, KRATOS_LABEL_VERSION, type PodRecord } from "../src/kube/index.ts";
+import { instanceFromRecord, type Selection } from "../src/index.ts";
 import { renderTable, type Column } from "./table.ts";
 
 /** One pod as discovery sees it. */

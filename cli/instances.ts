@@ -5,8 +5,8 @@
  *
  * @module
  */
-import { KRATOS_LABEL_APP, projectPod, type PodRecord } from "../src/kube/pod-record.ts";
-import type { Selection } from "../src/registry/kratos-codec.ts";
+import { KRATOS_LABEL_APP, projectPod, type PodRecord } from "../src/kube/index.ts";
+import type { Selection } from "../src/index.ts";
 import { clusterOptions, helpText, parseCommandArgs, stringOption, UsageError, type CommandSpec, type ParsedArgs } from "./args.ts";
 import { explainError, listAllPods, openCluster } from "./cluster.ts";
 import { instanceRows, renderInstanceTable, summaryLine } from "./instance-rows.ts";

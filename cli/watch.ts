@@ -7,9 +7,9 @@
  *
  * @module
  */
-import { createPodCache, type PodChange } from "../src/kube/pod-cache.ts";
-import { KRATOS_LABEL_APP, type PodRecord } from "../src/kube/pod-record.ts";
-import type { Selection } from "../src/registry/kratos-codec.ts";
+import { createPodCache, type PodChange } from "../src/kube/index.ts";
+import { KRATOS_LABEL_APP, type PodRecord } from "../src/kube/index.ts";
+import type { Selection } from "../src/index.ts";
 import { stringOption, type CommandSpec } from "./args.ts";
 import { explainError, openCluster } from "./cluster.ts";
 import { instanceRow, instanceRows, renderInstanceTable, summaryLine, type InstanceRow } from "./instance-rows.ts";

@@ -6,9 +6,8 @@
  *
  * @module
  */
-import { createDiscoveryTransport } from "../../src/connect/balancing-transport.ts";
-import { createKubeClient, KubeConfig } from "../../src/kube/index.ts";
-import { createPodCache } from "../../src/kube/pod-cache.ts";
+import { createDiscoveryTransport } from "../../src/connect/index.ts";
+import { createKubeClient, createPodCache, KubeConfig } from "../../src/kube/index.ts";
 import { KubernetesRegistry } from "../../src/index.ts";
 import { FakeKubeApiServer } from "../../src/testing/index.ts";
 import type { CliIo } from "../io.ts";
