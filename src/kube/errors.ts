@@ -19,7 +19,12 @@ function branded(value: unknown, brand: symbol): boolean {
 /** Longest excerpt of a non-JSON error body kept in a message. */
 const MAX_EXCERPT = 200;
 
-/** Reason phrases for statuses whose body is not a Status (RFC 9110). */
+/**
+ * The `reason` given to an answer whose body is not a Status: the apiserver's
+ * own `metav1.StatusReason` for that code (apimachinery
+ * `pkg/apis/meta/v1/types.go`, `pkg/api/errors/errors.go` `NewGenericServerResponse`),
+ * and RFC 9110 phrases for codes the apiserver never uses itself (502).
+ */
 const REASONS: Readonly<Record<number, string>> = {
   400: "BadRequest",
   401: "Unauthorized",
