@@ -52,6 +52,7 @@ describe("listen()", () => {
     const res = await fetch(`${url}/api/v1/namespaces/default/pods?watch=true&resourceVersion=${s.resourceVersion}`);
     assert.equal(res.status, 200);
     assert.equal(res.headers.get("content-type"), "application/json");
+    assert.equal(res.headers.get("content-length"), null, "a watch is streamed (chunked), no Content-Length");
     const events = new EventReader(res.body);
     s.createPod(makePod({ name: "b" }));
     const [e] = await events.take(1);
