@@ -85,6 +85,11 @@ export async function runDoctor(input: DoctorInput): Promise<Check[]> {
       return skipRest(later, "the API server is not usable");
     }
 
+    // Who are we? SelfSubjectReview (authentication.k8s.io/v1, GA since
+    // Kubernetes 1.28, KEP-3325) names the identity the server sees; older
+    // servers (and the fake) answer 404, then the kubeconfig user's name is shown.
+    const identity = (await whoAmI(client, input.signal)) ?? config.user;
+
     // 2. RBAC via SelfSubjectAccessReview
     const denied: string[] = [];
     let rbacUnknown = false;
@@ -97,7 +102,7 @@ export async function runDoctor(input: DoctorInput): Promise<Check[]> {
           add({
             name: `rbac ${verb}`,
             verdict: "FAIL",
-            detail: `cannot ${verb} pods in namespace ${namespace}${config.user ? ` as ${config.user}` : ""}: ${VERB_PURPOSE[verb]}${r.reason ? ` (${r.reason})` : ""}`,
+            detail: `cannot ${verb} pods in namespace ${namespace}${identity ? ` as ${identity}` : ""}: ${VERB_PURPOSE[verb]}${r.reason ? ` (${r.reason})` : ""}`,
             fix: rbacFix([verb], namespace),
           });
         }
@@ -236,6 +241,21 @@ export async function runDoctor(input: DoctorInput): Promise<Check[]> {
     return checks;
   } finally {
     await client.close().catch(() => {});
+  }
+}
+
+/** The username the API server sees (SelfSubjectReview), or undefined when it cannot say. */
+async function whoAmI(client: KubeClient, signal: AbortSignal | undefined): Promise<string | undefined> {
+  try {
+    const res = await client.request("POST", "/apis/authentication.k8s.io/v1/selfsubjectreviews", {
+      body: { apiVersion: "authentication.k8s.io/v1", kind: "SelfSubjectReview" },
+      signal,
+    });
+    const doc = (await res.json()) as { status?: { userInfo?: { username?: unknown } } };
+    const name = doc.status?.userInfo?.username;
+    return typeof name === "string" && name !== "" ? name : undefined;
+  } catch {
+    return undefined;
   }
 }
 
