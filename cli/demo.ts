@@ -21,6 +21,7 @@ const spec: CommandSpec = {
     replicas: { type: "string", value: "N", help: "sayhello replicas (the scenario scales to N+2 and back)", default: "3" },
     balancer: { type: "string", value: "NAME", help: "load balancer of the client", default: "round_robin", choices: ["round_robin", "p2c", "wrr", "random"] },
     rate: { type: "string", value: "N", help: "calls per second", default: "50" },
+    output: { type: "string", short: "o", value: "FORMAT", help: "summary format (json: the log goes to stderr)", default: "table", choices: ["table", "json"] },
   },
   details: [
     "Expected result: no failed call except calls in flight on the killed server.",
@@ -40,6 +41,7 @@ export async function run(argv: string[], io: CliIo = defaultIo()): Promise<numb
       replicas: Math.round(numberOption(args, "replicas", 3, { min: 1, max: 50 }, "demo")),
       rate: numberOption(args, "rate", 50, { min: 1, max: 5000 }, "demo"),
       balancer: (stringOption(args, "balancer") ?? "round_robin") as DemoOptions["balancer"],
+      json: args.values.output === "json",
     };
   } catch (error) {
     if (!(error instanceof UsageError)) throw error;

@@ -16,7 +16,7 @@ import { describeChange } from "../watch.ts";
 import { DemoFleet, SERVICE } from "./fleet.ts";
 import { describeStep, planScenario } from "./scenario.ts";
 import { startTraffic, type Traffic, type TrafficStats } from "./traffic.ts";
-import { progressLine, renderFrame, renderSummary, verdict, type DemoState } from "./view.ts";
+import { progressLine, renderFrame, renderSummary, summaryJson, verdict, type DemoState } from "./view.ts";
 
 /** Demo settings. */
 export interface DemoOptions {
@@ -29,6 +29,8 @@ export interface DemoOptions {
   readonly workMs?: number;
   /** Force the live (ANSI) view on or off; default: stdout is a terminal. */
   readonly live?: boolean;
+  /** Print the summary as JSON on stdout (the log goes to stderr as plain lines). */
+  readonly json?: boolean;
 }
 
 /** Kratos clients' default per-call timeout (go-kratos transport/grpc client: 2 s). */
@@ -40,7 +42,7 @@ const DISCOVERY_WAIT_MS = 5000;
 export async function runDemo(o: DemoOptions, io: CliIo): Promise<number> {
   const started = performance.now();
   const elapsed = (): number => performance.now() - started;
-  const screen = createLiveScreen(io.stdout, o.live !== undefined ? { live: o.live } : {});
+  const screen = o.json ? createLiveScreen(io.stderr, { live: false }) : createLiveScreen(io.stdout, o.live !== undefined ? { live: o.live } : {});
   const log = (line: string): void => screen.log(`[${(elapsed() / 1000).toFixed(2)}s] ${line}`);
   let phase = "starting";
 
@@ -186,6 +188,7 @@ export async function runDemo(o: DemoOptions, io: CliIo): Promise<number> {
     io.stderr.write(`kratos-kube demo: the scenario failed: ${failure instanceof Error ? failure.message : String(failure)}\n`);
     return 1;
   }
-  io.stdout.write(`${renderSummary(state()).join("\n")}\n`);
+  if (o.json) io.stdout.write(`${JSON.stringify(summaryJson(state()), null, 2)}\n`);
+  else io.stdout.write(`${renderSummary(state()).join("\n")}\n`);
   return verdict(traffic?.stats ?? idle, fleet.pods).held ? 0 : 1;
 }

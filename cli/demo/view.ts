@@ -99,3 +99,27 @@ export function renderSummary(s: DemoState): string[] {
     ...(v.held ? [] : s.stats.lastErrors.map((e) => `  last error: ${e}`)),
   ];
 }
+
+/** The summary as data (`demo -o json`). */
+export function summaryJson(s: DemoState): {
+  elapsedMs: number;
+  balancer: string;
+  rate: number;
+  pods: { name: string; version: string; fate: string; calls: number; lostAtKill: number }[];
+  calls: { sent: number; ok: number; failed: number; byCode: Record<string, number> };
+  expected: string;
+  allowedFailures: number;
+  held: boolean;
+} {
+  const v = verdict(s.stats, s.pods);
+  return {
+    elapsedMs: Math.round(s.elapsedMs),
+    balancer: s.balancer,
+    rate: s.rate,
+    pods: s.pods.map((p) => ({ name: p.name, version: p.version, fate: p.fate, calls: s.stats.byPod.get(p.name) ?? 0, lostAtKill: p.lostAtKill })),
+    calls: { sent: s.stats.sent, ok: s.stats.ok, failed: s.stats.failed, byCode: Object.fromEntries(s.stats.byCode) },
+    expected: "no failed call except calls in flight on the killed server",
+    allowedFailures: v.allowed,
+    held: v.held,
+  };
+}

@@ -49,6 +49,18 @@ describe("kratos-kube demo", () => {
     assert.match(out, /result: HELD/);
   });
 
+  it("-o json prints the summary as data on stdout and the log on stderr", async () => {
+    const io = captureIo();
+    const code = await run(["--duration", "1", "--replicas", "1", "--rate", "20", "-o", "json"], io);
+    assert.equal(code, 0, io.err());
+    const doc = JSON.parse(io.out()) as { held: boolean; calls: { sent: number; ok: number; failed: number }; allowedFailures: number; pods: { fate: string }[] };
+    assert.equal(doc.held, true);
+    assert.equal(doc.calls.ok + doc.calls.failed, doc.calls.sent);
+    assert.ok(doc.calls.failed <= doc.allowedFailures);
+    assert.ok(doc.pods.some((p) => p.fate === "killed"));
+    assert.match(io.err(), /── rolling restart/);
+  });
+
   it("rejects bad flags in one line with exit code 2", async () => {
     const io = captureIo();
     assert.equal(await run(["--balancer", "fastest"], io), 2);
