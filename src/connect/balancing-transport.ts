@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { Code, ConnectError, type Interceptor, type Transport } from "@connectrpc/connect";
+import { Code, ConnectError } from "@connectrpc/connect";
 import type { ContextValues, StreamResponse, UnaryResponse } from "@connectrpc/connect";
 import type { DescMessage, DescMethodStreaming, DescMethodUnary, MessageInitShape } from "@bufbuild/protobuf";
 import {
@@ -14,113 +14,32 @@ import {
   transportFactoryWith,
   EndpointChannel,
   type ChannelEvent,
-  type ChannelState,
-  type EndpointProtocol,
   type EndpointTransportFactory,
   type Http2ConnectOptions,
 } from "./endpoint-channel.ts";
-import { parseTarget, resolveEndpoints, type EndpointInstance, type EndpointSource, type InstanceWatcher, type ResolvedEndpoint } from "./endpoint-source.ts";
-import { createNodeStats, p2c, randomPicker, roundRobin, weightedRoundRobin, type Picker, type PickerNode, type PickerPolicy } from "./picker.ts";
-import { DEFAULT_SUBSET_SIZE, subset, subsetMemberKey } from "./subset.ts";
-import { DEFAULT_BACKOFF, realClock, type BackoffPolicy, type TransportClock } from "./transport-clock.ts";
+import { parseTarget, resolveEndpoints, type EndpointInstance, type ResolvedEndpoint } from "./endpoint-source.ts";
+import { createNodeStats, type Picker, type PickerNode, type PickerPolicy } from "./picker.ts";
 import { shieldInput } from "./shield-input.ts";
+import { DEFAULT_SUBSET_SIZE, subset, subsetMemberKey } from "./subset.ts";
+import { DEFAULT_BACKOFF, realClock, type TransportClock } from "./transport-clock.ts";
+import {
+  http2OptionsFor,
+  policyOf,
+  type DiscoveryTransport,
+  type DiscoveryTransportOptions,
+  type EndpointStatus,
+} from "./transport-options.ts";
+import { runWatchLoop } from "./watch-loop.ts";
 
-/** TLS settings for `grpcs` endpoints. */
-export interface TlsOptions {
-  /** PEM CA bundle to trust (default: the runtime's roots). */
-  readonly ca?: string;
-  /** PEM client certificate, for mutual TLS. */
-  readonly cert?: string;
-  /** PEM client key, for mutual TLS. */
-  readonly key?: string;
-  /** Server name to verify instead of the Pod IP (SNI). */
-  readonly serverName?: string;
-  /** `false` skips verification (tests only). */
-  readonly rejectUnauthorized?: boolean;
-}
+export type {
+  BalancerOption,
+  DiscoveryTransport,
+  DiscoveryTransportOptions,
+  EndpointEvent,
+  EndpointStatus,
+  TlsOptions,
+} from "./transport-options.ts";
 
-/** A balancer by name, or a custom picker policy. */
-export type BalancerOption = "round_robin" | "p2c" | "wrr" | "random" | PickerPolicy;
-
-/** One endpoint's state, for diagnostics and observability. */
-export interface EndpointStatus {
-  readonly address: string;
-  readonly state: ChannelState;
-  /** Calls and streams not finished. */
-  readonly inflight: number;
-  /** Consecutive connect or probe failures. */
-  readonly failures: number;
-  /** The last connect or probe error, as text. */
-  readonly lastError?: string;
-}
-
-/** An endpoint state change, reported to `onEvent`. */
-export interface EndpointEvent {
-  readonly address: string;
-  readonly state: ChannelState;
-  readonly error?: unknown;
-}
-
-/** Options of {@link createDiscoveryTransport}. */
-export interface DiscoveryTransportOptions {
-  /** Any Discovery, e.g. `KubernetesRegistry`. */
-  readonly discovery: EndpointSource;
-  /** `discovery:///<service-name>`. */
-  readonly target: string;
-  /** Wire protocol: `"grpc"` (default, what Go Kratos servers speak), `"connect"` or `"grpc-web"`. */
-  readonly protocol?: EndpointProtocol;
-  /** `"round_robin"` (default), `"p2c"`, `"wrr"`, `"random"`, or a custom {@link PickerPolicy}. */
-  readonly balancer?: BalancerOption;
-  /** Use `grpcs` (`https` for Connect/gRPC-web) endpoints, optionally with TLS settings. Default `false`. */
-  readonly secure?: boolean | TlsOptions;
-  /** Only instances of this version (Kratos `filter.Version`). */
-  readonly version?: string;
-  /** Only instances this returns `true` for. */
-  readonly filter?: (instance: EndpointInstance) => boolean;
-  /** Kratos subset size (default 25; 0 = every instance). */
-  readonly subset?: number;
-  /** The client's subset key (default: a random UUID per transport, as Kratos). */
-  readonly subsetKey?: string;
-  /** How long a call waits for a first ready endpoint (default 10 000 ms, Kratos resolver `WithTimeout`). */
-  readonly resolveTimeoutMs?: number;
-  /** Deadline of calls that set none (default: none). */
-  readonly defaultTimeoutMs?: number;
-  /** Connect (and probe) timeout per endpoint (default 5 000 ms). */
-  readonly connectTimeoutMs?: number;
-  /** Probe endpoints with grpc.health.v1 Check (default `true`, service `""`); `false` = plain connect. */
-  readonly healthCheck?: boolean | { readonly service: string };
-  /** Interceptors run on each attempt (each endpoint's transport). */
-  readonly interceptors?: Interceptor[];
-  /** Extra `node:http2` connect options. */
-  readonly http2Options?: Http2ConnectOptions;
-  /** Builds the transport of one endpoint (default: connect-node's, for `protocol`). */
-  readonly transportFactory?: EndpointTransportFactory;
-  /** Attempts per call when earlier ones were provably not sent (default 3). */
-  readonly maxAttempts?: number;
-  /** Reconnect backoff (default 1 s ×1.6 ±20 %, max 120 s). */
-  readonly backoff?: BackoffPolicy;
-  readonly clock?: TransportClock;
-  readonly random?: () => number;
-  /** Discovery errors (the watch is restarted after a second). */
-  readonly onError?: (error: Error) => void;
-  /** Endpoint state changes. */
-  readonly onEvent?: (event: EndpointEvent) => void;
-}
-
-/** The transport {@link createDiscoveryTransport} returns. */
-export interface DiscoveryTransport extends Transport, AsyncDisposable {
-  /** The service name from the target. */
-  readonly service: string;
-  /** A snapshot of every endpoint (including draining ones). */
-  endpoints(): EndpointStatus[];
-  /** Resolves once at least `count` (default 1) endpoints are ready; rejects on abort or close. */
-  ready(o?: { count?: number; signal?: AbortSignal }): Promise<void>;
-  /** Stops the watch and closes every session; in-flight calls fail. Idempotent. */
-  close(): Promise<void>;
-}
-
-/** Discovery retry delay after an error (go-kratos resolver: `time.Sleep(time.Second)`). */
-const WATCH_RETRY_MS = 1000;
 const DEFAULT_RESOLVE_TIMEOUT_MS = 10_000;
 const DEFAULT_CONNECT_TIMEOUT_MS = 5_000;
 
@@ -147,15 +66,6 @@ interface Entry {
   node: PickerNode<EndpointChannel>;
 }
 
-function policyOf(b: BalancerOption | undefined, clock: TransportClock, random: () => number): PickerPolicy {
-  if (b === undefined || b === "round_robin") return roundRobin();
-  if (b === "p2c") return p2c({ clock, random });
-  if (b === "wrr") return weightedRoundRobin();
-  if (b === "random") return randomPicker({ random });
-  if (typeof b === "object" && typeof b.build === "function") return b;
-  throw new ConnectError(`unknown balancer ${JSON.stringify(b)}`, Code.InvalidArgument);
-}
-
 function describeError(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
 }
@@ -173,7 +83,6 @@ class DiscoveryTransportImpl implements DiscoveryTransport {
   #waiters = new Set<() => void>();
   #closed = false;
   #ac = new AbortController();
-  #watcher: InstanceWatcher | undefined;
   #discovered = false;
   #seen = "";
   #discoveryError: unknown;
@@ -190,90 +99,35 @@ class DiscoveryTransportImpl implements DiscoveryTransport {
     this.#policy = policyOf(o.balancer, this.#clock, this.#random);
     this.#picker = this.#policy.build([]);
     this.#secure = o.secure !== undefined && o.secure !== false;
-    const tls = typeof o.secure === "object" ? o.secure : undefined;
-    this.#http2Options = tls === undefined ? o.http2Options : {
-      ...o.http2Options,
-      ...(tls.ca !== undefined ? { ca: tls.ca } : {}),
-      ...(tls.cert !== undefined ? { cert: tls.cert } : {}),
-      ...(tls.key !== undefined ? { key: tls.key } : {}),
-      ...(tls.serverName !== undefined ? { servername: tls.serverName } : {}),
-      ...(tls.rejectUnauthorized !== undefined ? { rejectUnauthorized: tls.rejectUnauthorized } : {}),
-    } as Http2ConnectOptions;
+    this.#http2Options = http2OptionsFor(o.secure, o.http2Options);
     const interceptors = o.interceptors;
     this.#factory = o.transportFactory ??
       (interceptors === undefined || interceptors.length === 0 ? defaultTransportFactory : transportFactoryWith(interceptors));
     this.#subsetKey = o.subsetKey ?? globalThis.crypto.randomUUID();
-    void this.#run();
+    void runWatchLoop({
+      source: o.discovery,
+      service: this.service,
+      signal: this.#ac.signal,
+      clock: this.#clock,
+      onList: (list) => {
+        this.#discoveryError = undefined;
+        this.#apply(list);
+      },
+      onError: (e, during) => this.#report(e, during),
+    });
   }
 
   // ---- discovery ---------------------------------------------------------
 
-  async #run(): Promise<void> {
-    const signal = this.#ac.signal;
-    while (!this.#closed) {
-      let watcher: InstanceWatcher;
-      try {
-        watcher = await this.#o.discovery.watch(this.service, { signal });
-      } catch (e) {
-        if (this.#closed) return;
-        this.#report(e, "watch");
-        await this.#sleep(WATCH_RETRY_MS);
-        continue;
-      }
-      if (this.#closed) {
-        watcher.stop();
-        return;
-      }
-      this.#watcher = watcher;
-      while (!this.#closed) {
-        let list: readonly EndpointInstance[];
-        try {
-          list = await watcher.next();
-        } catch (e) {
-          if (this.#closed) return;
-          // A watcher that failed may be dead (stopped, closed registry):
-          // start a fresh watch after the pause; the endpoints stay meanwhile.
-          this.#report(e, "next");
-          this.#watcher = undefined;
-          try {
-            await watcher.stop();
-          } catch {
-            // best effort
-          }
-          await this.#sleep(WATCH_RETRY_MS);
-          break;
-        }
-        if (this.#closed) return;
-        this.#discoveryError = undefined;
-        this.#apply(list);
-      }
-    }
-  }
-
-  #report(e: unknown, what: string): void {
+  #report(e: unknown, during: "watch" | "next"): void {
     this.#discoveryError = e;
     const err = e instanceof Error ? e : new Error(String(e));
     try {
-      this.#o.onError?.(new Error(`discovery ${what} for service "${this.service}" failed: ${err.message}`, { cause: err }));
+      this.#o.onError?.(new Error(`discovery ${during} for service "${this.service}" failed: ${err.message}`, { cause: err }));
     } catch {
       // a throwing hook must not stop the watch
     }
     this.#notify();
-  }
-
-  #sleep(ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      const signal = this.#ac.signal;
-      const t = this.#clock.setTimeout(() => {
-        signal.removeEventListener("abort", onAbort);
-        resolve();
-      }, ms);
-      const onAbort = (): void => {
-        t.cancel();
-        resolve();
-      };
-      signal.addEventListener("abort", onAbort, { once: true });
-    });
   }
 
   #apply(list: readonly EndpointInstance[]): void {
@@ -554,11 +408,6 @@ class DiscoveryTransportImpl implements DiscoveryTransport {
     if (this.#closed) return;
     this.#closed = true;
     this.#ac.abort(new ConnectError(`transport for "${this.service}" closed`, Code.Canceled));
-    try {
-      this.#watcher?.stop();
-    } catch {
-      // stopping is best effort
-    }
     for (const e of this.#entries.values()) e.channel.close();
     for (const c of this.#draining) c.close();
     this.#entries.clear();

@@ -52,6 +52,33 @@ describe("churn", () => {
     }
   });
 
+  it("a removed endpoint finishes its open stream before its session closes", async () => {
+    const [a, b] = await Promise.all([startServer(), startServer()]);
+    const t = setup();
+    try {
+      t.set([a.address]);
+      await t.transport.ready();
+      const got: string[] = [];
+      const reading = (async () => {
+        for await (const r of t.client.repeat({ text: "hold", count: 3 })) got.push(r.text);
+      })();
+      await a.waitHeld(1);
+      t.set([b.address]); // a leaves discovery while its stream is open
+      await t.until(() => t.state(b.address) === "ready");
+      assert.equal(t.state(a.address), "draining");
+      assert.equal(t.transport.endpoints().find((e) => e.address === a.address)?.inflight, 1);
+      const res = await t.client.say({ text: "new" });
+      assert.equal(res.server, b.address, "a draining endpoint is not picked");
+      a.release();
+      await reading;
+      assert.deepEqual(got, ["hold-0", "hold-1", "hold-2"]);
+      await t.until(() => t.state(a.address) === undefined); // closed once the stream ended
+    } finally {
+      await t.transport.close();
+      await Promise.all([a.close(), b.close()]);
+    }
+  });
+
   it("a server killed abruptly fails only its in-flight calls", async () => {
     const [a, b, c] = await Promise.all([startServer(), startServer(), startServer()]);
     const t = setup();

@@ -1,0 +1,131 @@
+/**
+ * The options and public shape of the balancing transport, and how options
+ * turn into pickers and `node:http2` settings.
+ *
+ * @module
+ */
+import { Code, ConnectError, type Interceptor, type Transport } from "@connectrpc/connect";
+import type { ChannelState, EndpointProtocol, EndpointTransportFactory, Http2ConnectOptions } from "./endpoint-channel.ts";
+import type { EndpointInstance, EndpointSource } from "./endpoint-source.ts";
+import { p2c, randomPicker, roundRobin, weightedRoundRobin, type PickerPolicy } from "./picker.ts";
+import type { BackoffPolicy, TransportClock } from "./transport-clock.ts";
+
+/** TLS settings for `grpcs` endpoints. */
+export interface TlsOptions {
+  /** PEM CA bundle to trust (default: the runtime's roots). */
+  readonly ca?: string;
+  /** PEM client certificate, for mutual TLS. */
+  readonly cert?: string;
+  /** PEM client key, for mutual TLS. */
+  readonly key?: string;
+  /** Server name to verify instead of the Pod IP (SNI). */
+  readonly serverName?: string;
+  /** `false` skips verification (tests only). */
+  readonly rejectUnauthorized?: boolean;
+}
+
+/** A balancer by name, or a custom picker policy. */
+export type BalancerOption = "round_robin" | "p2c" | "wrr" | "random" | PickerPolicy;
+
+/** One endpoint's state, for diagnostics and observability. */
+export interface EndpointStatus {
+  readonly address: string;
+  readonly state: ChannelState;
+  /** Calls and streams not finished. */
+  readonly inflight: number;
+  /** Consecutive connect or probe failures. */
+  readonly failures: number;
+  /** The last connect or probe error, as text. */
+  readonly lastError?: string;
+}
+
+/** An endpoint state change, reported to `onEvent`. */
+export interface EndpointEvent {
+  readonly address: string;
+  readonly state: ChannelState;
+  readonly error?: unknown;
+}
+
+/** Options of {@link createDiscoveryTransport}. */
+export interface DiscoveryTransportOptions {
+  /** Any Discovery, e.g. `KubernetesRegistry`. */
+  readonly discovery: EndpointSource;
+  /** `discovery:///<service-name>`. */
+  readonly target: string;
+  /** Wire protocol: `"grpc"` (default, what Go Kratos servers speak), `"connect"` or `"grpc-web"`. */
+  readonly protocol?: EndpointProtocol;
+  /** `"round_robin"` (default), `"p2c"`, `"wrr"`, `"random"`, or a custom {@link PickerPolicy}. */
+  readonly balancer?: BalancerOption;
+  /** Use `grpcs` (`https` for Connect/gRPC-web) endpoints, optionally with TLS settings. Default `false`. */
+  readonly secure?: boolean | TlsOptions;
+  /** Only instances of this version (Kratos `filter.Version`). */
+  readonly version?: string;
+  /** Only instances this returns `true` for. */
+  readonly filter?: (instance: EndpointInstance) => boolean;
+  /** Kratos subset size (default 25; 0 = every instance). */
+  readonly subset?: number;
+  /** The client's subset key (default: a random UUID per transport, as Kratos). */
+  readonly subsetKey?: string;
+  /** How long a call waits for a first ready endpoint (default 10 000 ms, Kratos resolver `WithTimeout`). */
+  readonly resolveTimeoutMs?: number;
+  /** Deadline of calls that set none (default: none). */
+  readonly defaultTimeoutMs?: number;
+  /** Connect (and probe) timeout per endpoint (default 5 000 ms). */
+  readonly connectTimeoutMs?: number;
+  /** Probe endpoints with grpc.health.v1 Check (default `true`, service `""`); `false` = plain connect. */
+  readonly healthCheck?: boolean | { readonly service: string };
+  /** Interceptors run on each attempt (each endpoint's transport). */
+  readonly interceptors?: Interceptor[];
+  /** Extra `node:http2` connect options. */
+  readonly http2Options?: Http2ConnectOptions;
+  /** Builds the transport of one endpoint (default: connect-node's, for `protocol`). */
+  readonly transportFactory?: EndpointTransportFactory;
+  /** Attempts per call when earlier ones were provably not sent (default 3). */
+  readonly maxAttempts?: number;
+  /** Reconnect backoff (default 1 s ×1.6 ±20 %, max 120 s). */
+  readonly backoff?: BackoffPolicy;
+  readonly clock?: TransportClock;
+  readonly random?: () => number;
+  /** Discovery errors (the watch is restarted after a second). */
+  readonly onError?: (error: Error) => void;
+  /** Endpoint state changes. */
+  readonly onEvent?: (event: EndpointEvent) => void;
+}
+
+/** The transport {@link createDiscoveryTransport} returns. */
+export interface DiscoveryTransport extends Transport, AsyncDisposable {
+  /** The service name from the target. */
+  readonly service: string;
+  /** A snapshot of every endpoint (including draining ones). */
+  endpoints(): EndpointStatus[];
+  /** Resolves once at least `count` (default 1) endpoints are ready; rejects on abort or close. */
+  ready(o?: { count?: number; signal?: AbortSignal }): Promise<void>;
+  /** Stops the watch and closes every session; in-flight calls fail. Idempotent. */
+  close(): Promise<void>;
+}
+
+/** The picker policy for a `balancer` option. */
+export function policyOf(b: BalancerOption | undefined, clock: TransportClock, random: () => number): PickerPolicy {
+  if (b === undefined || b === "round_robin") return roundRobin();
+  if (b === "p2c") return p2c({ clock, random });
+  if (b === "wrr") return weightedRoundRobin();
+  if (b === "random") return randomPicker({ random });
+  if (typeof b === "object" && typeof b.build === "function") return b;
+  throw new ConnectError(`unknown balancer ${JSON.stringify(b)}`, Code.InvalidArgument);
+}
+
+/** `node:http2` connect options for `secure`, merged over `http2Options`. */
+export function http2OptionsFor(
+  secure: boolean | TlsOptions | undefined,
+  http2Options: Http2ConnectOptions | undefined,
+): Http2ConnectOptions | undefined {
+  if (typeof secure !== "object") return http2Options;
+  return {
+    ...http2Options,
+    ...(secure.ca !== undefined ? { ca: secure.ca } : {}),
+    ...(secure.cert !== undefined ? { cert: secure.cert } : {}),
+    ...(secure.key !== undefined ? { key: secure.key } : {}),
+    ...(secure.serverName !== undefined ? { servername: secure.serverName } : {}),
+    ...(secure.rejectUnauthorized !== undefined ? { rejectUnauthorized: secure.rejectUnauthorized } : {}),
+  } as Http2ConnectOptions;
+}
