@@ -52,6 +52,28 @@ describe("churn", () => {
     }
   });
 
+  it("scales from 1 to 12 endpoints and back to 1 without leaving endpoints behind", async () => {
+    const servers = await Promise.all(Array.from({ length: 12 }, () => startServer()));
+    const t = setup();
+    try {
+      t.set([servers[0]!.address]);
+      await t.transport.ready();
+      const load = startLoad(() => t.client.say({ text: "x" }), 4);
+      t.set(servers.map((s) => s.address));
+      await t.transport.ready({ count: 12 });
+      await load.completed(60);
+      t.set([servers[11]!.address]);
+      await t.until(() => t.transport.endpoints().length === 1);
+      await load.completed(20);
+      await load.stop();
+      assert.deepEqual(load.errors, []);
+      assert.deepEqual(t.transport.endpoints().map((e) => [e.address, e.state]), [[servers[11]!.address, "ready"]]);
+    } finally {
+      await t.transport.close();
+      await Promise.all(servers.map((s) => s.close()));
+    }
+  });
+
   it("a removed endpoint finishes its open stream before its session closes", async () => {
     const [a, b] = await Promise.all([startServer(), startServer()]);
     const t = setup();

@@ -46,6 +46,20 @@ describe("options", () => {
     }
   });
 
+  it("protocol connect: calls the http endpoints with the Connect protocol", async () => {
+    const a = await startServer();
+    const discovery = createManualDiscovery({ "echo.service": [instance(a.address)] }); // has http:// and grpc://
+    const transport = createDiscoveryTransport({ discovery, target: "discovery:///echo.service", protocol: "connect" });
+    try {
+      const res = await createClient(Echo, transport).say({ text: "connect" });
+      assert.equal(res.server, a.address);
+      assert.equal(res.text, "connect");
+    } finally {
+      await transport.close();
+      await a.close();
+    }
+  });
+
   it("wrr: follows the weight metadata exactly", async () => {
     const [a, b] = await Promise.all([startServer(), startServer()]);
     const discovery = createManualDiscovery({
