@@ -15,7 +15,7 @@ import { createLiveScreen } from "../live-view.ts";
 import { describeChange } from "../watch.ts";
 import { DemoFleet, SERVICE } from "./fleet.ts";
 import { describeStep, planScenario } from "./scenario.ts";
-import { startTraffic, type Traffic, type TrafficStats } from "./traffic.ts";
+import { createAttemptTracker, emptyStats, startTraffic, type Traffic, type TrafficStats } from "./traffic.ts";
 import { progressLine, renderFrame, renderSummary, summaryJson, verdict, type DemoState } from "./view.ts";
 
 /** Demo settings. */
@@ -92,8 +92,10 @@ export async function runDemo(o: DemoOptions, io: CliIo): Promise<number> {
   });
   events.start();
 
+  const tracker = createAttemptTracker();
   const transport = createDiscoveryTransport({
     discovery,
+    interceptors: [tracker.interceptor],
     target: `discovery:///${SERVICE}`,
     balancer: o.balancer,
     onError: (e) => log(`transport discovery error: ${e.message}`),
@@ -104,7 +106,7 @@ export async function runDemo(o: DemoOptions, io: CliIo): Promise<number> {
   };
   const fleet = new DemoFleet({ fake, config, workMs: o.workMs ?? 20, preStopMs: 150, waitForDiscovery, clientInflight, log });
   let traffic: Traffic | undefined;
-  const idle: TrafficStats = { sent: 0, ok: 0, failed: 0, inFlight: 0, byPod: new Map(), byCode: new Map(), lastErrors: [] };
+  const idle: TrafficStats = emptyStats();
 
   const state = (): DemoState => ({
     elapsedMs: elapsed(),
@@ -135,7 +137,7 @@ export async function runDemo(o: DemoOptions, io: CliIo): Promise<number> {
     // micro-forge starts once its first endpoints are connected, as a client
     // would after its resolver's first update (Kratos waits for it up to 10 s).
     await transport.ready({ count: o.replicas, signal: AbortSignal.timeout(DISCOVERY_WAIT_MS * 2) }).catch(() => log("the client connected to fewer endpoints than expected; calling anyway"));
-    traffic = startTraffic({ transport, rate: o.rate, timeoutMs: CALL_TIMEOUT_MS, onFailure: (m) => log(`call failed: ${m}`) });
+    traffic = startTraffic({ transport, tracker, rate: o.rate, timeoutMs: CALL_TIMEOUT_MS, onFailure: (m) => log(`call failed: ${m}`) });
     for (const step of planScenario({ durationMs: o.durationMs, replicas: o.replicas })) {
       const wait = step.at - elapsed();
       if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));

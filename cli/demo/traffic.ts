@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { Code, ConnectError, createClient, type Transport } from "@connectrpc/connect";
+import { Code, ConnectError, createClient, type Interceptor, type Transport } from "@connectrpc/connect";
 import { Greeter } from "../../proto/gen/helloworld_pb.ts";
 
 /** Counters of the calls made so far. */
@@ -20,6 +20,37 @@ export interface TrafficStats {
   readonly byCode: Map<string, number>;
   /** The last few failure messages, newest last. */
   readonly lastErrors: string[];
+  /** Failed calls per endpoint address (`127.0.0.1:port`) of their last attempt; `none` when no attempt was made. */
+  readonly failedOn: Map<string, number>;
+}
+
+/** The request header that tags each call with an id, so the attempt interceptor can attribute it. */
+const CALL_HEADER = "x-demo-call";
+
+/**
+ * Remembers which endpoint each call's latest attempt went to. Its
+ * interceptor goes into the transport's `interceptors` (they run on every
+ * attempt, in the endpoint's own transport, so `req.url` names the endpoint).
+ */
+export interface AttemptTracker {
+  readonly interceptor: Interceptor;
+  /** The address of the latest attempt of call `id`, if any. */
+  endpointOf(id: string): string | undefined;
+  forget(id: string): void;
+}
+
+/** Creates an {@link AttemptTracker}. */
+export function createAttemptTracker(): AttemptTracker {
+  const last = new Map<string, string>();
+  return {
+    interceptor: (next) => (req) => {
+      const id = req.header.get(CALL_HEADER);
+      if (id !== null) last.set(id, new URL(req.url).host);
+      return next(req);
+    },
+    endpointOf: (id) => last.get(id),
+    forget: (id) => void last.delete(id),
+  };
 }
 
 /** A running caller. */
@@ -30,15 +61,17 @@ export interface Traffic {
 }
 
 /** Starts calling `transport` `rate` times a second, each call with a `timeoutMs` deadline (Kratos clients default to 2 s). */
-export function startTraffic(o: { transport: Transport; rate: number; timeoutMs: number; onFailure?: (message: string) => void }): Traffic {
+export function startTraffic(o: { transport: Transport; tracker: AttemptTracker; rate: number; timeoutMs: number; onFailure?: (message: string) => void }): Traffic {
   const client = createClient(Greeter, o.transport);
-  const stats: TrafficStats = { sent: 0, ok: 0, failed: 0, inFlight: 0, byPod: new Map(), byCode: new Map(), lastErrors: [] };
+  const stats: TrafficStats = emptyStats();
+  let seq = 0;
   const pending = new Set<Promise<void>>();
   const call = (): void => {
     stats.sent++;
     stats.inFlight++;
+    const id = String(++seq);
     const p = client
-      .sayHello({ name: "micro-forge" }, { timeoutMs: o.timeoutMs })
+      .sayHello({ name: "micro-forge" }, { timeoutMs: o.timeoutMs, headers: { [CALL_HEADER]: id } })
       .then(
         (reply) => {
           stats.ok++;
@@ -50,12 +83,15 @@ export function startTraffic(o: { transport: Transport; rate: number; timeoutMs:
           const e = ConnectError.from(error);
           const code = Code[e.code] ?? String(e.code);
           stats.byCode.set(code, (stats.byCode.get(code) ?? 0) + 1);
-          stats.lastErrors.push(e.message);
+          const on = o.tracker.endpointOf(id) ?? "none";
+          stats.failedOn.set(on, (stats.failedOn.get(on) ?? 0) + 1);
+          stats.lastErrors.push(`${e.message} (last attempt: ${on})`);
           if (stats.lastErrors.length > 5) stats.lastErrors.shift();
-          o.onFailure?.(e.message);
+          o.onFailure?.(`${e.message} (last attempt: ${on})`);
         },
       )
       .finally(() => {
+        o.tracker.forget(id);
         stats.inFlight--;
         pending.delete(p);
       });
@@ -82,4 +118,9 @@ export function startTraffic(o: { transport: Transport; rate: number; timeoutMs:
       while (pending.size > 0) await Promise.allSettled([...pending]);
     },
   };
+}
+
+/** Zeroed counters. */
+export function emptyStats(): TrafficStats {
+  return { sent: 0, ok: 0, failed: 0, inFlight: 0, byPod: new Map(), byCode: new Map(), lastErrors: [], failedOn: new Map() };
 }

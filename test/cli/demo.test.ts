@@ -7,11 +7,11 @@ import assert from "node:assert/strict";
 import { captureIo } from "../../cli/io.ts";
 import { run } from "../../cli/demo.ts";
 
-function summaryNumbers(out: string): { sent: number; ok: number; failed: number; allowed: number } {
+function summaryNumbers(out: string): { sent: number; ok: number; failed: number; onKilled: number; elsewhere: number } {
   const calls = /^calls: (\d+) sent, (\d+) ok, (\d+) failed/m.exec(out);
-  const allowed = /^in flight on the killed server \([^)]*\): (\d+)$/m.exec(out);
-  assert.ok(calls && allowed, `no summary in:\n${out}`);
-  return { sent: Number(calls[1]), ok: Number(calls[2]), failed: Number(calls[3]), allowed: Number(allowed[1]) };
+  const result = /^result: \w+(?: \w+)? \((\d+) failed: (\d+) on the killed server, (\d+) elsewhere\)$/m.exec(out);
+  assert.ok(calls && result, `no summary in:\n${out}`);
+  return { sent: Number(calls[1]), ok: Number(calls[2]), failed: Number(calls[3]), onKilled: Number(result[2]), elsewhere: Number(result[3]) };
 }
 
 describe("kratos-kube demo", () => {
@@ -33,7 +33,9 @@ describe("kratos-kube demo", () => {
     const n = summaryNumbers(out);
     assert.ok(n.sent >= 40, `calls were made: ${n.sent}`);
     assert.equal(n.ok + n.failed, n.sent, "every call settled");
-    assert.ok(n.failed <= n.allowed, `failed ${n.failed} ≤ in flight on the killed server ${n.allowed}`);
+    assert.equal(n.elsewhere, 0, "no failure except on the killed server");
+    assert.equal(n.onKilled, n.failed);
+    assert.match(out, /^killed: sayhello-v2-\w+, \d+ call\(s\) in flight at the kill; \d+ failed call\(s\) were on it$/m);
     assert.match(out, /^result: HELD/m);
   });
 
@@ -53,10 +55,10 @@ describe("kratos-kube demo", () => {
     const io = captureIo();
     const code = await run(["--duration", "1", "--replicas", "1", "--rate", "20", "-o", "json"], io);
     assert.equal(code, 0, io.err());
-    const doc = JSON.parse(io.out()) as { held: boolean; calls: { sent: number; ok: number; failed: number }; allowedFailures: number; pods: { fate: string }[] };
+    const doc = JSON.parse(io.out()) as { held: boolean; calls: { sent: number; ok: number; failed: number }; failedOnKilled: number; pods: { fate: string }[] };
     assert.equal(doc.held, true);
     assert.equal(doc.calls.ok + doc.calls.failed, doc.calls.sent);
-    assert.ok(doc.calls.failed <= doc.allowedFailures);
+    assert.equal(doc.calls.failed, doc.failedOnKilled);
     assert.ok(doc.pods.some((p) => p.fate === "killed"));
     assert.match(io.err(), /── rolling restart/);
   });
