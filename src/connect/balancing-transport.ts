@@ -248,9 +248,15 @@ class DiscoveryTransportImpl implements DiscoveryTransport {
     const picker = this.#picker;
     const first = picker.pick();
     if (tried === undefined || first === undefined || !tried.includes(first.value)) return first;
+    // p2c counts a pick as in flight: give back the picks not used.
     for (let i = 1; i < picker.nodes.length; i++) {
       const n = picker.pick();
-      if (n !== undefined && !tried.includes(n.value)) return n;
+      if (n === undefined) break;
+      if (!tried.includes(n.value)) {
+        picker.release(first);
+        return n;
+      }
+      picker.release(n);
     }
     return first;
   }

@@ -245,9 +245,9 @@ export function p2c(o: { clock: PickerClock; random?: () => number }): PickerPol
             if (b >= a) b++;
             const na = list[a]!;
             const nb = list[b]!;
-            let upc: PickerNode<T>;
-            if (p2cWeight(nb.stats) > p2cWeight(na.stats)) [pc, upc] = [nb, na];
-            else [pc, upc] = [na, nb];
+            const bWins = p2cWeight(nb.stats) > p2cWeight(na.stats);
+            pc = bWins ? nb : na;
+            const upc = bWins ? na : nb;
             if (now - upc.stats.lastPick > P2C_FORCE_PICK_MS) pc = upc;
           }
           pc.stats.lastPick = now;
