@@ -4,7 +4,8 @@
  * Discovers sayhello.service by watching Pods (KubernetesRegistry) and calls
  * SayHello RATE times a second through createDiscoveryTransport (BALANCER:
  * round_robin, p2c, wrr or random), logging a count per answering pod every
- * 10 s. Serves grpc.health.v1 on GRPC_PORT for its readiness probe.
+ * 10 s. Serves grpc.health.v1 on GRPC_PORT for its readiness probe and
+ * registers its own Pod as micro-forge.service.
  *
  * Uses only the public package API (`kratos-kube`, `kratos-kube/connect`)
  * plus connect.
@@ -42,6 +43,9 @@ await new Promise<void>((resolve) => health.listen(port, "0.0.0.0", resolve));
 
 const registry = new KubernetesRegistry({ onError: (e) => console.error(`registry: ${e.message}`) });
 await registry.start();
+// micro-forge is a Kratos service too: register it (its Deployment also sets the labels statically).
+const self = { id: podName, name: "micro-forge.service", version: process.env.VERSION ?? "v1.0.0", metadata: {}, endpoints: [`grpc://0.0.0.0:${port}`] };
+await registry.register(self);
 const transport = createDiscoveryTransport({ discovery: registry, target, balancer });
 const client = createClient(Greeter, transport);
 
@@ -72,6 +76,7 @@ process.once("SIGTERM", () => {
     clearInterval(tick);
     clearInterval(report);
     stop.abort();
+    await registry.deregister(self).catch((e: unknown) => console.error(`deregister: ${String(e)}`));
     await transport.close();
     await registry.close();
     await new Promise<void>((resolve) => health.close(() => resolve()));

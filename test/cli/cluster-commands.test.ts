@@ -111,6 +111,9 @@ describe("kratos-kube instances / doctor / watch", () => {
     assert.equal(await doctor(["api.service", "--kubeconfig", kubeconfig, "-n", "tools", "--timeout", "500", "-o", "json"], io2), 1);
     const doc = JSON.parse(io2.out()) as { ok: boolean; checks: { name: string; verdict: string; detail: string; fix?: string }[] };
     assert.equal(doc.ok, false);
+    const all = captureIo();
+    assert.equal(await instances(["api.service", "--kubeconfig", kubeconfig, "-A"], all), 0, all.err());
+    assert.match(all.out(), /^api-1\s+127\.0\.0\.1\s+grpc:\/\/127\.0\.0\.1:9\s/m, "-A finds pods outside the context's namespace");
     const reach = doc.checks.find((c) => c.name === "reachable");
     assert.equal(reach?.verdict, "FAIL");
     assert.match(reach?.detail ?? "", /grpc:\/\/127\.0\.0\.1:9: (connection refused|no TCP answer)/);
