@@ -174,6 +174,7 @@ class DiscoveryTransportImpl implements DiscoveryTransport {
       protocol: o.protocol ?? "grpc",
       transportFactory: this.#factory,
       http2Options: this.#http2Options,
+      sessionOptions: o.keepalive,
       connectTimeoutMs: o.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS,
       healthService: o.healthCheck === false ? false : typeof o.healthCheck === "object" ? o.healthCheck.service : "",
       backoff: o.backoff ?? DEFAULT_BACKOFF,

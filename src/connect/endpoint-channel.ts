@@ -22,6 +22,7 @@ import {
   createGrpcWebTransport,
   Http2SessionManager,
   type GrpcTransportOptions,
+  type Http2SessionOptions,
 } from "@connectrpc/connect-node";
 import { Health, HealthCheckResponse_ServingStatus } from "./gen/health_pb.ts";
 import { backoffDelay, type BackoffPolicy, type TransportClock, type TransportTimer } from "./transport-clock.ts";
@@ -81,6 +82,8 @@ export interface EndpointChannelOptions {
   readonly protocol: EndpointProtocol;
   readonly transportFactory: EndpointTransportFactory;
   readonly http2Options: Http2ConnectOptions | undefined;
+  /** connect-node keepalive settings (PING interval and timeout, idle timeout). */
+  readonly sessionOptions: Http2SessionOptions | undefined;
   readonly connectTimeoutMs: number;
   /** Probe with grpc.health.v1 Check (`service` = this); `false` = bare connect. */
   readonly healthService: string | false;
@@ -143,7 +146,7 @@ export class EndpointChannel {
     this.#o = o;
     this.address = o.address;
     const baseUrl = `${o.secure ? "https" : "http"}://${o.address}`;
-    this.#inner = new Http2SessionManager(baseUrl, {}, o.http2Options);
+    this.#inner = new Http2SessionManager(baseUrl, o.sessionOptions ?? {}, o.http2Options);
     const inner = this.#inner;
     this.sessionManager = {
       authority: inner.authority,

@@ -5,6 +5,7 @@
  * @module
  */
 import { Code, ConnectError, type Interceptor, type Transport } from "@connectrpc/connect";
+import type { Http2SessionOptions } from "@connectrpc/connect-node";
 import type { ChannelState, EndpointProtocol, EndpointTransportFactory, Http2ConnectOptions } from "./endpoint-channel.ts";
 import type { EndpointInstance, EndpointSource } from "./endpoint-source.ts";
 import { p2c, randomPicker, roundRobin, weightedRoundRobin, type PickerPolicy } from "./picker.ts";
@@ -76,6 +77,14 @@ export interface DiscoveryTransportOptions {
   readonly healthCheck?: boolean | { readonly service: string };
   /** Interceptors run on each attempt (each endpoint's transport). */
   readonly interceptors?: Interceptor[];
+  /**
+   * Keepalive of each endpoint's HTTP/2 connection (connect-node
+   * `Http2SessionOptions`: `pingIntervalMs`, `pingTimeoutMs`,
+   * `pingIdleConnection`, `idleConnectionTimeoutMs`). Default: no PINGs, as
+   * connect-node and grpc-go clients; a dead peer is then found by deadlines.
+   * grpc-go servers reject PINGs more often than every 5 min by default.
+   */
+  readonly keepalive?: Http2SessionOptions;
   /** Extra `node:http2` connect options. */
   readonly http2Options?: Http2ConnectOptions;
   /** Builds the transport of one endpoint (default: connect-node's, for `protocol`). */
