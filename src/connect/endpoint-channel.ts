@@ -79,16 +79,23 @@ export interface EndpointChannelOptions {
   readonly address: string;
   /** TLS (`https`) instead of h2c. */
   readonly secure: boolean;
+  /** Wire protocol of the endpoint transport. */
   readonly protocol: EndpointProtocol;
+  /** Builds the endpoint transport over our session manager. */
   readonly transportFactory: EndpointTransportFactory;
+  /** `node:http2` connect options (TLS settings). */
   readonly http2Options: Http2ConnectOptions | undefined;
   /** connect-node keepalive settings (PING interval and timeout, idle timeout). */
   readonly sessionOptions: Http2SessionOptions | undefined;
+  /** Bound on dialing and on each probe. */
   readonly connectTimeoutMs: number;
   /** Probe with grpc.health.v1 Check (`service` = this); `false` = bare connect. */
   readonly healthService: string | false;
+  /** Delay before re-probing after failures. */
   readonly backoff: BackoffPolicy;
+  /** Timers and time. */
   readonly clock: TransportClock;
+  /** Backoff jitter. */
   readonly random: () => number;
   /** Called on every state change. */
   readonly onChange: (channel: EndpointChannel, event: ChannelEvent) => void;

@@ -30,7 +30,9 @@ export type BalancerOption = "round_robin" | "p2c" | "wrr" | "random" | PickerPo
 
 /** One endpoint's state, for diagnostics and observability. */
 export interface EndpointStatus {
+  /** `host:port`. */
   readonly address: string;
+  /** `connecting`, `ready`, `backoff`, `draining` (removed, calls still running) or `closed`. */
   readonly state: ChannelState;
   /** Calls and streams not finished. */
   readonly inflight: number;
@@ -42,8 +44,11 @@ export interface EndpointStatus {
 
 /** An endpoint state change, reported to `onEvent`. */
 export interface EndpointEvent {
+  /** `host:port`. */
   readonly address: string;
+  /** The state entered. */
   readonly state: ChannelState;
+  /** Why it left `ready` or failed a probe, when known. */
   readonly error?: unknown;
 }
 
@@ -93,7 +98,9 @@ export interface DiscoveryTransportOptions {
   readonly maxAttempts?: number;
   /** Reconnect backoff (default 1 s ×1.6 ±20 %, max 120 s). */
   readonly backoff?: BackoffPolicy;
+  /** Time for waits, backoff, connect timeouts and p2c (default: `performance.now()` and unref'd timers). */
   readonly clock?: TransportClock;
+  /** Randomness for p2c, random, backoff jitter (default `Math.random`). */
   readonly random?: () => number;
   /** Discovery errors (the watch is restarted after a second). */
   readonly onError?: (error: Error) => void;
