@@ -38,6 +38,20 @@ const CALL_TIMEOUT_MS = 2000;
 /** How long waiting for discovery to reflect a change may take before the demo moves on. */
 const DISCOVERY_WAIT_MS = 5000;
 
+/** Waits `ms`, or less when `signal` aborts (Ctrl-C ends the scenario early but still prints the summary). */
+function pause(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal.aborted) return resolve();
+    const done = (): void => {
+      clearTimeout(timer);
+      signal.removeEventListener("abort", done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal.addEventListener("abort", done, { once: true });
+  });
+}
+
 /** Runs the demo; resolves to the exit code (0 when the expected result held). */
 export async function runDemo(o: DemoOptions, io: CliIo): Promise<number> {
   const started = performance.now();
@@ -140,7 +154,7 @@ export async function runDemo(o: DemoOptions, io: CliIo): Promise<number> {
     traffic = startTraffic({ transport, tracker, rate: o.rate, timeoutMs: CALL_TIMEOUT_MS, onFailure: (m) => log(`call failed: ${m}`) });
     for (const step of planScenario({ durationMs: o.durationMs, replicas: o.replicas })) {
       const wait = step.at - elapsed();
-      if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+      if (wait > 0) await pause(wait, io.signal);
       if (io.signal.aborted) break;
       phase = describeStep(step);
       log(`── ${phase}`);
@@ -152,7 +166,8 @@ export async function runDemo(o: DemoOptions, io: CliIo): Promise<number> {
           const fresh = await fleet.start();
           log(`${fresh.name} ready; terminating ${old.name}`);
           await fleet.terminate(old, "replaced");
-          if (step.spacingMs > 0) await new Promise((resolve) => setTimeout(resolve, step.spacingMs));
+          if (step.spacingMs > 0) await pause(step.spacingMs, io.signal);
+          if (io.signal.aborted) break;
         }
       } else if (step.kind === "kill") {
         // The pod with the most calls in flight, so the kill shows what it costs.
@@ -192,5 +207,9 @@ export async function runDemo(o: DemoOptions, io: CliIo): Promise<number> {
   }
   if (o.json) io.stdout.write(`${JSON.stringify(summaryJson(state()), null, 2)}\n`);
   else io.stdout.write(`${renderSummary(state()).join("\n")}\n`);
+  if (io.signal.aborted) {
+    io.stderr.write("kratos-kube demo: interrupted before the scenario finished\n");
+    return 130;
+  }
   return verdict(traffic?.stats ?? idle, fleet.pods).held ? 0 : 1;
 }
