@@ -1,0 +1,31 @@
+/**
+ * A {@link Clock} running `factor` times faster than real time: backoffs,
+ * Retry-After waits, watch timeouts and bookmark intervals of a chaos run
+ * take a fraction of their real length, in the same proportions. Timers are
+ * unref'd like the system clock's.
+ */
+import type { Clock } from "../../../src/kube/clock.ts";
+
+export function createFastClock(factor: number): Clock {
+  const origin = performance.now();
+  return {
+    now: () => (performance.now() - origin) * factor,
+    setTimeout(fn, ms) {
+      const t = setTimeout(fn, Math.max(0, ms / factor)) as unknown as { unref?: () => void };
+      if (typeof t === "object" && t !== null && typeof t.unref === "function") t.unref();
+      return { cancel: () => clearTimeout(t as unknown as number) };
+    },
+  };
+}
+
+/** mulberry32: a small seeded PRNG, so a chaos schedule can be replayed from its seed. */
+export function seededRandom(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
