@@ -78,7 +78,7 @@ export async function runDoctor(input: DoctorInput): Promise<Check[]> {
       add({
         name: "config",
         verdict: "PASS",
-        detail: `${config.source}: ${config.server}${version.gitVersion ? ` (Kubernetes ${version.gitVersion})` : ""}, namespace ${namespace}, auth ${config.auth}${config.user ? ` as ${config.user}` : ""}`,
+        detail: `${config.source}: ${config.server}${version.gitVersion ? ` (Kubernetes ${version.gitVersion})` : ""}, namespace ${namespace}, auth ${config.auth}${config.user ? ` (user ${config.user})` : ""}`,
       });
     } catch (error) {
       add({ name: "config", verdict: "FAIL", detail: explainError(error, config, `reach the API server ${config.server}`) });

@@ -21,7 +21,12 @@ const spec: CommandSpec = {
     ...clusterOptions,
     timeout: { type: "string", value: "MS", help: "deadline of each endpoint probe (TCP connect, then grpc.health.v1 Check)", default: "1000" },
   },
-  details: "Exit code 0 when every check passes, 1 when one fails or is skipped, 2 on a usage error.",
+  details: [
+    "The checks follow the design document's troubleshooting list. Run doctor where the client runs",
+    "(inside the cluster network) so the endpoint probes reach Pod IPs. There is no informer to start:",
+    "kratos-kube's discovery starts its pod watch on the first getService()/watch().",
+    "Exit code 0 when every check passes, 1 when one fails or is skipped, 2 on a usage error.",
+  ].join("\n"),
 };
 
 /** Runs `kratos-kube doctor`; resolves to the exit code. */

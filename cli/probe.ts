@@ -77,7 +77,10 @@ export async function probeEndpoint(endpoint: string, timeoutMs = 1000): Promise
     return { endpoint, ok: false, stage: "health", detail: `health status ${name}`, fix: "the server reports it is not serving (starting or shutting down); check its logs" };
   } catch (error) {
     const e = ConnectError.from(error);
-    const fix = e.code === Code.Unimplemented
+    const httpOnly = /^HTTP \d+/.test(e.rawMessage);
+    const fix = httpOnly
+      ? `something answers HTTP on ${host}:${port} but not as a gRPC server (${e.rawMessage}): check the port, or a proxy between here and the pod network (run doctor from inside the cluster)`
+      : e.code === Code.Unimplemented
       ? "the server does not serve grpc.health.v1.Health: register the health service (Go Kratos servers do by default)"
       : e.code === Code.DeadlineExceeded
         ? "the port accepts TCP but does not answer gRPC: is it the gRPC port, speaking h2c (not TLS or HTTP/1.1)?"
