@@ -342,6 +342,7 @@ class DiscoveryTransportImpl implements DiscoveryTransport {
           continue;
         }
         if (err.code === Code.DeadlineExceeded && !att.responded && !callerGone) ch.suspect();
+        if (att.notSent) unsent.add(err);
         throw err;
       } finally {
         ch.settle(att);
@@ -381,6 +382,7 @@ class DiscoveryTransportImpl implements DiscoveryTransport {
           continue;
         }
         if (err.code === Code.DeadlineExceeded && !att.responded && !callerGone) ch.suspect();
+        if (att.notSent) unsent.add(err);
         throw err;
       } finally {
         ch.settle(att);
@@ -426,6 +428,18 @@ class DiscoveryTransportImpl implements DiscoveryTransport {
   async [Symbol.asyncDispose](): Promise<void> {
     await this.close();
   }
+}
+
+const unsent = new WeakSet<object>();
+
+/**
+ * True for an error of a call that provably never reached a server (refused
+ * connection, REFUSED_STREAM, GOAWAY before the stream, …) after the
+ * transport ran out of attempts or deadline: safe to retry even for a
+ * non-idempotent method.
+ */
+export function isUnsentError(error: unknown): boolean {
+  return typeof error === "object" && error !== null && unsent.has(error);
 }
 
 /** Time left before `deadline`, as connect's `timeoutMs` (undefined = none). */

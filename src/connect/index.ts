@@ -22,7 +22,7 @@
  */
 
 // End-user API
-export { createDiscoveryTransport } from "./balancing-transport.ts";
+export { createDiscoveryTransport, isUnsentError } from "./balancing-transport.ts";
 export type {
   BalancerOption,
   DiscoveryTransport,

@@ -6,7 +6,7 @@
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { Code, ConnectError, createClient } from "@connectrpc/connect";
-import { createDiscoveryTransport, createManualDiscovery, type DiscoveryTransport } from "../../src/connect/index.ts";
+import { createDiscoveryTransport, createManualDiscovery, isUnsentError, type DiscoveryTransport } from "../../src/connect/index.ts";
 import { Echo } from "../../proto/gen/echo_pb.ts";
 import { Greeter } from "../../proto/gen/helloworld_pb.ts";
 import { instance, startServer, type TestServer } from "./support/servers.ts";
@@ -70,6 +70,7 @@ describe("createDiscoveryTransport with three servers", () => {
     const err = await createClient(Echo, transport).say({ text: "fail" }).catch((e: unknown) => e);
     assert.ok(err instanceof ConnectError);
     assert.equal(err.code, Code.FailedPrecondition);
+    assert.equal(isUnsentError(err), false);
     assert.equal(servers.reduce((n, s) => n + s.calls.total, 0), before + 1);
   });
 

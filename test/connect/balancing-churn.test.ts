@@ -8,7 +8,7 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { Code, ConnectError, createClient } from "@connectrpc/connect";
-import { createDiscoveryTransport, createManualDiscovery, type DiscoveryTransportOptions } from "../../src/connect/index.ts";
+import { createDiscoveryTransport, createManualDiscovery, isUnsentError, type DiscoveryTransportOptions } from "../../src/connect/index.ts";
 import { Echo } from "../../proto/gen/echo_pb.ts";
 import { closedPort, instance, silentPeer, startServer, type TestServer } from "./support/servers.ts";
 import { createWaiter, denoPrematureClose, seededRandom, startLoad } from "./support/load.ts";
@@ -221,6 +221,22 @@ describe("churn", () => {
     } finally {
       await t.transport.close();
       await Promise.all([refuser.close(), good.close()]);
+    }
+  });
+
+  it("marks the error of a refused call that ran out of attempts as unsent", async () => {
+    const refuser = await startServer({ refuseEcho: true });
+    const t = setup({ maxAttempts: 1 });
+    try {
+      t.set([refuser.address]);
+      await t.transport.ready();
+      const err = await t.client.say({ text: "x" }).catch((e: unknown) => e);
+      assert.ok(err instanceof ConnectError, String(err));
+      assert.equal(isUnsentError(err), true);
+      assert.equal(isUnsentError(new Error("x")), false);
+    } finally {
+      await t.transport.close();
+      await refuser.close();
     }
   });
 });
