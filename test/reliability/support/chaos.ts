@@ -51,6 +51,8 @@ export interface ChaosOptions {
   rate?: number;
   replicas?: number;
   faultEveryMs?: number;
+  /** Pause between churn steps (default 0: back to back). */
+  churnEveryMs?: number;
   clockFactor?: number;
   /** Called about once a second with the elapsed ms. */
   onTick?: (elapsedMs: number) => void;
@@ -81,6 +83,8 @@ export interface ChaosResult {
   /** Mismatch description when the views did not converge (undefined = converged). */
   divergence: string | undefined;
   elapsedMs: number;
+  /** Requests the fake API server logged (its log is the one thing a run keeps). */
+  apiRequests: number;
 }
 
 /** Retriable Connect codes (gRPC retry guidance): the call may succeed when repeated. */
@@ -252,6 +256,7 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
         await retire(old);
         replaced++;
       }
+      if ((o.churnEveryMs ?? 0) > 0) await new Promise((r) => setTimeout(r, o.churnEveryMs));
       log(`churn step done at ${(performance.now() - started).toFixed(0)} ms: ${replaced} replaced, ${flaps} flaps, faults ${JSON.stringify(faults)}`);
     }
   };
@@ -317,5 +322,6 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
     convergeMs,
     divergence,
     elapsedMs: performance.now() - started,
+    apiRequests: fake.requests.length,
   };
 }
