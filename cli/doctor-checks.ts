@@ -7,24 +7,14 @@
  * @module
  */
 import type { KubeClient, KubeConfig } from "../src/kube/index.ts";
-import { KRATOS_ANNOTATION_PROTOCOLS, KRATOS_LABEL_APP, projectPod, type PodRecord } from "../src/kube/index.ts";
-import { instanceFromRecord, parseStringMapAnnotation } from "../src/index.ts";
+import { KRATOS_LABEL_APP, projectPod, type PodRecord } from "../src/kube/index.ts";
 import { explainError, listAllPods, rbacFix } from "./cluster.ts";
+import type { Check } from "./doctor-pod-checks.ts";
+import { protocolsCheck, readyCheck } from "./doctor-pod-checks.ts";
 import { instanceRows } from "./instance-rows.ts";
 import type { ProbeResult } from "./probe.ts";
 
-/** The verdict of one check. */
-export type Verdict = "PASS" | "FAIL" | "SKIP";
-
-/** One check's outcome. */
-export interface Check {
-  readonly name: string;
-  readonly verdict: Verdict;
-  /** What was found. */
-  readonly detail: string;
-  /** What to do (FAIL and SKIP only). */
-  readonly fix?: string | undefined;
-}
+export type { Check, Verdict } from "./doctor-pod-checks.ts";
 
 /** What the checks need. */
 export interface DoctorInput {
@@ -176,56 +166,12 @@ export async function runDoctor(input: DoctorInput): Promise<Check[]> {
     }
     add({ name: "labels", verdict: "PASS", detail: `${here.length} pod${here.length === 1 ? " carries" : "s carry"} ${selector}: ${here.slice(0, 5).map((p) => p.name).join(", ")}${here.length > 5 ? ", …" : ""}` });
 
-    // 5. phase and Ready
+    // 5. phase and Ready; 6. a protocols annotation with a grpc port
     const rows = instanceRows(here, input.service);
-    const routable = rows.filter((r) => r.included);
-    const selectionIssues = rows.filter((r) => !r.included).map((r) => `${r.pod}: ${r.excluded}`);
-    if (routable.length === 0) {
-      add({
-        name: "ready",
-        verdict: "FAIL",
-        detail: `none of ${rows.length} pods is routable: ${selectionIssues.join("; ")}`,
-        fix: "discovery uses only Running, Ready pods that are not terminating: check `kubectl describe pod` for failing readiness probes or crash loops",
-      });
-    } else {
-      add({
-        name: "ready",
-        verdict: "PASS",
-        detail: `${routable.length} of ${rows.length} pods Running and Ready${selectionIssues.length ? `; left out: ${selectionIssues.join("; ")}` : ""}`,
-      });
-    }
-
-    // 6. protocols annotation with a grpc port
-    const protocolIssues: string[] = [];
-    const grpcEndpoints: string[] = [];
-    for (const p of here) {
-      const inst = instanceFromRecord(p);
-      const parsed = parseStringMapAnnotation(p.protocols);
-      if (!inst.ok) {
-        if (inst.code !== "no-ip") protocolIssues.push(`${p.name}: ${inst.reason}`);
-        continue;
-      }
-      const grpc = inst.instance.endpoints.filter((e) => e.startsWith("grpc://") || e.startsWith("grpcs://"));
-      if (grpc.length === 0) {
-        const has = typeof parsed !== "string" && Object.keys(parsed).length > 0;
-        protocolIssues.push(
-          `${p.name}: no grpc endpoint (${inst.instance.endpoints.join(", ") || "no container ports"}${has ? `; annotation ${KRATOS_ANNOTATION_PROTOCOLS} is ${p.protocols}` : `; no ${KRATOS_ANNOTATION_PROTOCOLS} annotation`})`,
-        );
-      } else if (rows.find((r) => r.pod === p.name && r.namespace === p.namespace)?.included) {
-        grpcEndpoints.push(...grpc);
-      }
-    }
-    if (protocolIssues.length > 0) {
-      const port = here[0]?.ports[0]?.port ?? 9000;
-      add({
-        name: "protocols",
-        verdict: "FAIL",
-        detail: protocolIssues.join("; "),
-        fix: `the gRPC resolver uses only grpc:// (or grpcs://) endpoints: annotate the pod ${KRATOS_ANNOTATION_PROTOCOLS}: '{"${port}":"grpc"}' (register() writes it from endpoints like grpc://0.0.0.0:${port}), or name the container port "grpc"`,
-      });
-    } else {
-      add({ name: "protocols", verdict: "PASS", detail: `every pod has a grpc endpoint${grpcEndpoints.length ? `: ${grpcEndpoints.slice(0, 4).join(", ")}${grpcEndpoints.length > 4 ? ", …" : ""}` : ""}` });
-    }
+    add(readyCheck(rows));
+    const protocols = protocolsCheck(here, rows);
+    add(protocols.check);
+    const grpcEndpoints = protocols.grpcEndpoints;
 
     // 7. each endpoint reachable
     if (grpcEndpoints.length === 0) {

@@ -2,6 +2,7 @@ import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import type { PodRecord } from "../../src/kube/pod-record.ts";
 import { instanceRows, renderInstanceTable, summaryLine } from "../../cli/instance-rows.ts";
+import { protocolsCheck, readyCheck } from "../../cli/doctor-pod-checks.ts";
 
 function rec(name: string, o: Partial<PodRecord> = {}): PodRecord {
   return {
@@ -58,5 +59,26 @@ describe("cli/instance-rows", () => {
     assert.match(one[2] ?? "", /False\s+not Ready/);
     const two = renderInstanceTable(instanceRows([rec("a"), rec("b", { namespace: "shop" })], "sayhello.service"));
     assert.match(two[0] ?? "", /^NAMESPACE\s+POD/);
+  });
+});
+
+describe("cli/doctor-pod-checks", () => {
+  it("ready fails only when no pod is routable, naming each pod left out", () => {
+    const rows = instanceRows([rec("a", { ready: false }), rec("b", { terminating: true })], "sayhello.service");
+    const c = readyCheck(rows);
+    assert.equal(c.verdict, "FAIL");
+    assert.match(c.detail, /^none of 2 pods is routable: a: not Ready.*; b: terminating/);
+    assert.equal(readyCheck(instanceRows([rec("a"), rec("b", { ready: false })], "sayhello.service")).verdict, "PASS");
+  });
+
+  it("protocols needs a grpc endpoint per pod and returns the routable ones to probe", () => {
+    const pods = [rec("a"), rec("b", { ready: false }), rec("n", { protocols: undefined, ports: [{ name: "grpc-api", port: 9000, protocol: "TCP" }] })];
+    const ok = protocolsCheck(pods, instanceRows(pods, "sayhello.service"));
+    assert.equal(ok.check.verdict, "PASS", "a port named grpc-… counts without the annotation");
+    assert.deepEqual(ok.grpcEndpoints, ["grpc://10.0.0.1:9000", "grpc://10.0.0.1:9000"]);
+    const bad = [rec("h", { protocols: '{"9000":"http"}' })];
+    const c = protocolsCheck(bad, instanceRows(bad, "sayhello.service")).check;
+    assert.equal(c.verdict, "FAIL");
+    assert.match(c.detail, /^h: no grpc endpoint \(http:\/\/10\.0\.0\.1:9000; annotation kratos-service-protocols is \{"9000":"http"\}\)$/);
   });
 });
