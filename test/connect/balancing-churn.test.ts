@@ -13,6 +13,12 @@ import { Echo } from "../../proto/gen/echo_pb.ts";
 import { closedPort, instance, silentPeer, startServer, type TestServer } from "./support/servers.ts";
 import { createWaiter, denoPrematureClose, seededRandom, startLoad } from "./support/load.ts";
 
+const realTimeout = (fn: () => void, ms: number): { cancel(): void } => {
+  const h = setTimeout(fn, ms);
+  (h as { unref?: () => void }).unref?.();
+  return { cancel: () => clearTimeout(h) };
+};
+
 function setup(o: Partial<DiscoveryTransportOptions> = {}) {
   const discovery = createManualDiscovery();
   const waiter = createWaiter();
@@ -218,6 +224,34 @@ describe("churn", () => {
       const res = await Promise.all(Array.from({ length: 20 }, () => t.client.say({ text: "x" })));
       assert.ok(res.every((r) => r.server === good.address));
       assert.ok(refuser.refused.count >= 5, `refused ${refuser.refused.count}`);
+    } finally {
+      await t.transport.close();
+      await Promise.all([refuser.close(), good.close()]);
+    }
+  });
+
+  it("a retry gets only the remaining deadline", async () => {
+    const [refuser, good] = await Promise.all([startServer({ refuseEcho: true }), startServer()]);
+    let t0 = 0;
+    // time advances 50 ms whenever the transport looks at it
+    const clock = { now: () => (t0 += 50), setTimeout: realTimeout };
+    const timeouts: string[] = [];
+    const t = setup({
+      clock,
+      interceptors: [(next) => async (req) => {
+        timeouts.push(req.header.get("grpc-timeout") ?? "none");
+        return next(req);
+      }],
+    });
+    try {
+      t.set([refuser.address, good.address]);
+      await t.transport.ready({ count: 2 });
+      timeouts.length = 0;
+      const res = await t.client.say({ text: "x" }, { timeoutMs: 1000 });
+      assert.equal(res.server, good.address);
+      assert.equal(timeouts.length, 2);
+      const [first, second] = timeouts.map((x) => Number(/^(\d+)m$/.exec(x)?.[1]));
+      assert.ok(first! <= 1000 && second! < first!, `grpc-timeout per attempt: ${timeouts.join(", ")}`);
     } finally {
       await t.transport.close();
       await Promise.all([refuser.close(), good.close()]);
