@@ -146,6 +146,21 @@ describe("waiting for discovery", () => {
     }
   });
 
+  it("a caller's abort ends the wait with Canceled", async () => {
+    const discovery = createManualDiscovery();
+    const transport = createDiscoveryTransport({ discovery, target: "discovery:///echo.service" });
+    try {
+      const ac = new AbortController();
+      const p = createClient(Echo, transport).say({ text: "x" }, { signal: ac.signal }).catch((e: unknown) => e);
+      ac.abort();
+      const err = await p;
+      assert.ok(err instanceof ConnectError);
+      assert.equal(err.code, Code.Canceled);
+    } finally {
+      await transport.close();
+    }
+  });
+
   it("applies the version filter and rejects a bad target", async () => {
     const [v1, v2] = await Promise.all([startServer(), startServer()]);
     const discovery = createManualDiscovery({
