@@ -10,6 +10,7 @@ import { captureIo } from "../../cli/io.ts";
 import { run as instances } from "../../cli/instances.ts";
 import { run as doctor } from "../../cli/doctor.ts";
 import { run as watch } from "../../cli/watch.ts";
+import { run as runFakeApiserver } from "../../cli/fake-apiserver.ts";
 import { startGreeter, type GreeterServer } from "../../cli/demo/greeter-server.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "kratos-kube-cli-"));
@@ -195,5 +196,32 @@ describe("kratos-kube doctor with restricted credentials", () => {
     assert.match(out, /^FAIL  rbac watch\s+cannot watch pods in namespace default as fake: discovery watches pods to see changes/m);
     assert.match(out, /fix: grant it with a Role and RoleBinding in default \(deploy\/role\.yaml.*kubectl create role kratos-kube --verb=watch --resource=pods -n default/);
     assert.ok(!out.includes("no-watch-token"), "the token never appears in the output");
+  });
+});
+
+describe("against `kratos-kube fake-apiserver` (TLS and a token)", () => {
+  it("instances and doctor work with the kubeconfig it writes", async () => {
+    const home = mkdtempSync(join(tmpdir(), "kratos-kube-fake-cmd-"));
+    const path = join(home, "fake.kubeconfig");
+    const stop = new AbortController();
+    const server = captureIo({ signal: stop.signal });
+    const serving = runFakeApiserver(["--kubeconfig", path, "--token", "s3cret-token", "--pods", "2", "--app", "shop.service"], server);
+    try {
+      await server.waitForOut(/^kubeconfig: /m);
+      const io = captureIo();
+      assert.equal(await instances(["shop.service", "--kubeconfig", path], io), 0, io.err());
+      assert.match(io.out(), /2 of 2 pods of shop\.service are routable/);
+      const doc = captureIo();
+      await doctor(["shop.service", "--kubeconfig", path, "--timeout", "200", "-o", "json"], doc);
+      const report = JSON.parse(doc.out()) as { checks: { name: string; verdict: string; detail: string }[] };
+      const verdicts = Object.fromEntries(report.checks.filter((c) => c.name !== "reachable").map((c) => [c.name, c.verdict]));
+      assert.deepEqual(verdicts, { config: "PASS", "rbac get": "PASS", "rbac list": "PASS", "rbac watch": "PASS", "rbac patch": "PASS", namespace: "PASS", labels: "PASS", ready: "PASS", protocols: "PASS" });
+      assert.match(report.checks[0]?.detail ?? "", /https:\/\/127\.0\.0\.1:\d+/);
+      assert.ok(!doc.out().includes("s3cret-token") && !io.out().includes("s3cret-token"));
+    } finally {
+      stop.abort();
+      assert.equal(await serving, 0);
+      rmSync(home, { recursive: true, force: true });
+    }
   });
 });
