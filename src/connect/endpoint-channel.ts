@@ -373,6 +373,12 @@ export class EndpointChannel {
     if (session !== undefined) this.#lastSession = session;
     if (session === undefined || this.#sessions.has(session)) return;
     this.#sessions.add(session);
+    // connect-node destroys a session with an error when the peer sends GOAWAY
+    // with no open streams, after its own listeners are gone; without a
+    // listener of ours that 'error' event would crash the host process.
+    session.on("error", (error: unknown) => {
+      this.lastError = error;
+    });
     session.once("goaway", (_code: number, lastStreamID: number) => {
       this.#goaway.set(session, lastStreamID);
       this.#lost(new ConnectError(`endpoint ${this.address} sent GOAWAY`, Code.Unavailable));

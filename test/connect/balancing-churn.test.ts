@@ -36,6 +36,29 @@ function setup(o: Partial<DiscoveryTransportOptions> = {}) {
 }
 
 describe("churn", () => {
+  it("survives a GOAWAY on an idle connection and keeps serving through a new one", {
+    // Deno 2.9's node:http2 client segfaults (exit 139) on a GOAWAY received on
+    // an idle connection, with a plain connect-node transport as well: reproduced
+    // 3 times out of 4 with the server in a separate Node process.
+    skip: "Deno" in globalThis ? "Deno's node:http2 client crashes (SIGSEGV) on a GOAWAY on an idle connection" : false,
+  }, async () => {
+    const a = await startServer();
+    const t = setup();
+    try {
+      t.set([a.address]);
+      assert.equal((await t.client.say({ text: "before" })).text, "before");
+      // No stream is open: connect-node turns this GOAWAY into a session
+      // 'error' event, which would crash the process without a listener.
+      a.dropSessions();
+      await t.until(() => t.state(a.address) !== "ready");
+      await t.until(() => t.state(a.address) === "ready");
+      assert.equal((await t.client.say({ text: "after" })).text, "after");
+    } finally {
+      await t.transport.close();
+      await a.close();
+    }
+  });
+
   it("follows endpoints added and removed while calls run (no errors, removed never picked again)", async () => {
     const [a, b, c] = await Promise.all([startServer(), startServer(), startServer()]);
     const t = setup();

@@ -33,6 +33,8 @@ export interface TestServer {
   gracefulStop(): Promise<void>;
   /** Destroy every connection at once (like a killed process). */
   kill(): Promise<void>;
+  /** Destroy every HTTP/2 session (GOAWAY, then close) but keep listening. */
+  dropSessions(): void;
   close(): Promise<void>;
 }
 
@@ -205,6 +207,9 @@ export async function startLocalServer(o: TestServerOptions = {}): Promise<TestS
       for (const s of sessions) s.destroy();
       release();
       await done;
+    },
+    dropSessions() {
+      for (const s of sessions) s.destroy();
     },
     async close() {
       release();
