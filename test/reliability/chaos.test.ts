@@ -31,9 +31,13 @@ describe("chaos under load", () => {
   it(`converges, fails no call while an endpoint is ready, leaks nothing (${SECONDS} s, seed ${SEED})`, async () => {
     // The heap after warm-up (a quarter of the run) against the heap at the end, both after a forced GC.
     let heapBefore = 0;
+    // 100 RPC/s and paced churn: CI machines are small (2 cores) and run two test files at once; under heavy
+    // CPU starvation the transport's probes time out and healthy endpoints go to backoff (see issue 8's report).
     const r = await runChaos({
       seconds: SECONDS,
       seed: SEED,
+      rate: 100,
+      churnEveryMs: 25,
       onTick: (ms) => {
         if (heapBefore === 0 && ms >= (SECONDS * 1000) / 4) heapBefore = heapAfterGc();
       },

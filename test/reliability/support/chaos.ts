@@ -33,10 +33,10 @@ import { createFastClock, seededRandom } from "./fast-clock.ts";
 import { createWaiter, startRateLoad, type Failure } from "./load.ts";
 
 /** Rejects when `p` takes longer than `ms` (a stuck run fails clearly instead of hanging). */
-function within<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+function within<T>(p: Promise<T>, ms: number, what: string, state: () => string = () => ""): Promise<T> {
   let t: ReturnType<typeof setTimeout> | undefined;
   const timeout = new Promise<never>((_, reject) => {
-    t = setTimeout(() => reject(new Error(`chaos: ${what} did not happen within ${ms} ms`)), ms);
+    t = setTimeout(() => reject(new Error(`chaos: ${what} did not happen within ${ms} ms; ${state()}`)), ms);
   });
   return Promise.race([p, timeout]).finally(() => clearTimeout(t));
 }
@@ -92,6 +92,7 @@ export const RETRIABLE: ReadonlySet<Code> = new Set([Code.Unavailable, Code.Dead
 
 export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
   const rnd = seededRandom(o.seed);
+  let pendingRule: { from: number; n: number; watch: boolean } | undefined;
   const started = performance.now();
   const log = o.log ?? (() => {});
   const clock = createFastClock(o.clockFactor ?? 20);
@@ -103,7 +104,18 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
     writeFileSync(tokenFile, token);
     fake.setTokens({ [token]: { user: "system:serviceaccount:default:chaos" } });
   };
-  const fake = new FakeKubeApiServer({ clock, rechunk: o.seed, tokens: {} });
+  // A short watch history (50 events of ~5 KB pods), so the fake's own memory hardly moves the heap measurements.
+  const fake = new FakeKubeApiServer({ clock, rechunk: o.seed, tokens: {}, historyLimit: 50 });
+  /** The fake logs every request for counting tests; a long run trims that log (keeping the count) so only kratos-kube's memory is measured. */
+  let trimmedRequests = 0;
+  const trimRequestLog = (): void => {
+    const log = fake.requests as unknown[];
+    if (log.length < 2000) return;
+    const drop = log.length - 200;
+    log.splice(0, drop);
+    trimmedRequests += drop;
+    if (pendingRule !== undefined) pendingRule.from = Math.max(0, pendingRule.from - drop);
+  };
   rotate();
   const config = KubeConfig.fromOptions({ server: "http://127.0.0.1:6443", tokenFile, namespace: NS });
   const waiter = createWaiter();
@@ -125,6 +137,8 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
     syncTimeoutMs: 600_000,
     onError: (e) => {
       registryErrors++;
+      recentErrors.push(`${(performance.now() - started).toFixed(0)}: ${e.message.slice(0, 160)}`);
+      if (recentErrors.length > 6) recentErrors.shift();
       log(`registry error at ${(performance.now() - started).toFixed(0)} ms: ${e.message}`);
       const kind = `${e.name}:${String((e as { code?: unknown }).code ?? "")}/${String((e as { kind?: unknown }).kind ?? (e as { cause?: { kind?: unknown } }).cause?.kind ?? "")}`;
       errorKinds[kind] = (errorKinds[kind] ?? 0) + 1;
@@ -140,6 +154,14 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
   const readyCount = (): number => transport.endpoints().filter((e) => e.state === "ready").length;
   const stateOf = (r: Replica): string | undefined => transport.endpoints().find((e) => e.address === r.address)?.state;
   let serial = 0;
+  const recentErrors: string[] = [];
+  const dump = (): string => {
+    const eps = transport.endpoints().map((e) => `${e.address}:${e.state}/${e.inflight}`).join(" ");
+    const reqs = fake.requests.slice(-8).map((r) => `${r.method}${r.watch ? " watch" : ""} rv=${r.query["resourceVersion"] ?? ""}`).join(", ");
+    const pods = fake.listPods(NS).map((p) => `${p.metadata.name}${p.metadata.deletionTimestamp ? "(term)" : ""}@${p.metadata.resourceVersion}`).join(" ");
+    const cached = [...observer.values()].map((p) => `${p.name}${p.terminating ? "(term)" : ""}@${p.resourceVersion}`).join(" ");
+    return `transport [${eps}]; server [${pods}] rv ${fake.resourceVersion}; observer [${cached}]; open watches ${fake.openWatches}; last requests [${reqs}]; last errors [${recentErrors.join(" | ")}]`;
+  };
   const faults: Record<string, number> = {};
   let replaced = 0;
   let flaps = 0;
@@ -152,18 +174,19 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
     replicas.set(name, r);
     fake.createPod(makePod({ name, namespace: NS, app: APP, ip: "127.0.0.1", ports: [{ name: "grpc", containerPort: r.port }], ready: false }));
     fake.setReady(NS, name, true);
-    await within(waiter.until(() => stateOf(r) === "ready"), 30_000, `${name} ready in the transport`);
+    await within(waiter.until(() => stateOf(r) === "ready"), 30_000, `${name} ready in the transport`, dump);
     return r;
   };
   const retire = async (old: Replica): Promise<void> => {
     fake.deletePod(NS, old.name, { gracePeriodSeconds: 30 });
-    await within(waiter.until(() => stateOf(old) === undefined), 30_000, `${old.name} dropped by the client`); // the preStop hook's job
+    await within(waiter.until(() => stateOf(old) === undefined), 30_000, `${old.name} dropped by the client`, dump); // the preStop hook's job
     await old.stop();
     fake.finishDeletion(NS, old.name);
     replicas.delete(old.name);
   };
 
   const ticker = setInterval(() => {
+    trimRequestLog();
     waiter.notify();
     o.onTick?.(performance.now() - started);
   }, 1000);
@@ -187,7 +210,6 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
     faults[k] = (faults[k] ?? 0) + 1;
     log(`fault at ${(performance.now() - started).toFixed(0)} ms: ${k}`);
   };
-  let pendingRule: { from: number; n: number; watch: boolean } | undefined;
   const failuresConsumed = (): boolean => {
     if (pendingRule === undefined) return true;
     const { from, n, watch } = pendingRule;
@@ -246,9 +268,9 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
         const r = live[Math.floor(rnd() * live.length)]!;
         // A Ready flap: the client drops it, then takes it back; the server keeps serving.
         fake.setReady(NS, r.name, false);
-        await within(waiter.until(() => stateOf(r) === undefined), 30_000, `${r.name} dropped after Ready=False`);
+        await within(waiter.until(() => stateOf(r) === undefined), 30_000, `${r.name} dropped after Ready=False`, dump);
         fake.setReady(NS, r.name, true);
-        await within(waiter.until(() => stateOf(r) === "ready"), 30_000, `${r.name} back after Ready=True`);
+        await within(waiter.until(() => stateOf(r) === "ready"), 30_000, `${r.name} back after Ready=True`, dump);
         flaps++;
       } else {
         const old = live[0]!;
@@ -261,7 +283,11 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
     }
   };
 
-  const churn = churnLoop();
+  let stuck: string | undefined;
+  const churn = churnLoop().catch((e: unknown) => {
+    stuck = e instanceof Error ? e.message : String(e);
+    log(stuck);
+  });
   const faulting = faultLoop();
   await new Promise((r) => setTimeout(r, o.seconds * 1000));
   stopping = true;
@@ -290,10 +316,10 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
     if (endpoints !== expected) return `transport ${endpoints} != ${expected}`;
     return undefined;
   };
-  let divergence = await describe();
+  let divergence = stuck ?? (await describe());
   log(`faults stopped: ${divergence ?? "already converged"}`);
   const convergeDeadline = performance.now() + 20_000;
-  while (divergence !== undefined && performance.now() < convergeDeadline) {
+  while (stuck === undefined && divergence !== undefined && performance.now() < convergeDeadline) {
     await new Promise((resolve) => setTimeout(resolve, 50)); // polls the views; no step depends on this pace
     const d = await describe();
     if (d !== divergence) log(`converging: ${d ?? "done"}`);
@@ -322,6 +348,6 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
     convergeMs,
     divergence,
     elapsedMs: performance.now() - started,
-    apiRequests: fake.requests.length,
+    apiRequests: trimmedRequests + fake.requests.length,
   };
 }
