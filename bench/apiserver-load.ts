@@ -22,8 +22,8 @@ import { QUICK, RUNS, wantRuntime } from "./lib/options.ts";
 import { sectionHeader, table, writeSection } from "./lib/results.ts";
 import { fmt, fmtSummary, summarize } from "./lib/stats.ts";
 
-const SCALE = QUICK ? 60 : 480;
-const WINDOW_MS = QUICK ? 1_000 : 15_000;
+const SCALE = QUICK ? 60 : 120;
+const WINDOW_MS = QUICK ? 1_000 : 20_000;
 const simHours = (WINDOW_MS * SCALE) / 3_600_000;
 
 const t0 = performance.now();

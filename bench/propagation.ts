@@ -9,8 +9,10 @@
  * holds 100 or 10,000 pods. A last case puts all 10,000 pods in the service
  * (registry only: a transport would dial 10,000 endpoints).
  *
- * In-process on Node 20: the server is `FakeKubeApiServer.fetch`, injected
- * as the client's fetch, so no socket time is counted.
+ * The fake API server runs in its own process (so its heap and GC do not
+ * colour the client's tail); the client (registry, transport) runs in this
+ * Node 20 process over loopback HTTP, with Node's fetch and a pass-through
+ * on watch bodies that stamps each chunk's arrival.
  *
  *     node --import tsx bench/propagation.ts        (or npm run bench:propagation)
  *
@@ -20,7 +22,7 @@ import process from "node:process";
 import { KubernetesRegistry } from "../src/index.ts";
 import { createDiscoveryTransport } from "../src/connect/index.ts";
 import { KubeConfig } from "../src/kube/index.ts";
-import { FakeKubeApiServer, makePod, setPodReady } from "../src/testing/index.ts";
+import { startFakeServer } from "./lib/fake-server.ts";
 import { QUICK, RUNS, size } from "./lib/options.ts";
 import { sectionHeader, table, writeSection } from "./lib/results.ts";
 import { fmt, fmtSummary, percentile, summarize } from "./lib/stats.ts";
@@ -39,17 +41,10 @@ const CASES: Case[] = QUICK
     ];
 
 async function once(c: Case): Promise<{ yieldMs: number[]; pickerMs: number[] }> {
-  const fake = new FakeKubeApiServer({ rechunk: false, historyLimit: c.cached + ITER + 100 });
-  for (let i = 0; i < c.cached; i++) {
-    const inSvc = i < c.inService;
-    fake.createPod(makePod({
-      name: `p-${i}`, namespace: NS, app: inSvc ? SVC : `other-${i % 50}`,
-      ip: `127.${1 + (i >> 16)}.${(i >> 8) & 255}.${i & 255}`, protocols: '{"9000":"grpc"}',
-    }));
-  }
+  const server = await startFakeServer({ pods: c.cached, apps: 50, inService: c.inService });
   let arrival = 0;
   const fetch = async (req: Request): Promise<Response> => {
-    const res = await fake.fetch(req);
+    const res = await globalThis.fetch(req);
     if (!new URL(req.url).searchParams.has("watch") || res.body === null) return res;
     const body = res.body.pipeThrough(new TransformStream<Uint8Array, Uint8Array>({
       transform(chunk, ctl) {
@@ -60,7 +55,7 @@ async function once(c: Case): Promise<{ yieldMs: number[]; pickerMs: number[] }>
     return new Response(body, { status: res.status, headers: res.headers });
   };
   const registry = new KubernetesRegistry({
-    config: KubeConfig.fromOptions({ server: "http://127.0.0.1:1", namespace: NS }),
+    config: KubeConfig.fromOptions({ server: server.url, namespace: NS }),
     fetch, namespace: NS, podName: "bench-client", podNamespace: NS,
   });
   const yieldMs: number[] = [];
@@ -102,8 +97,8 @@ async function once(c: Case): Promise<{ yieldMs: number[]; pickerMs: number[] }>
       const p = transport ? new Promise<void>((r) => (waitPicker = { address: `${ip}:9000`, resolve: r })) : Promise.resolve();
       const beforeY = yieldMs.length;
       const beforeP = pickerMs.length;
-      fake.updatePod(NS, `p-${idx}`, (pod) => setPodReady(pod, i % 2 === 1));
-      await Promise.all([y, p]);
+      server.proc.send({ cmd: "ready", name: `p-${idx}`, ready: i % 2 === 1 });
+      await Promise.all([y, p, server.proc.next()]);
       if (i < 20) {
         // warm-up iterations are dropped
         yieldMs.length = beforeY;
@@ -114,7 +109,7 @@ async function once(c: Case): Promise<{ yieldMs: number[]; pickerMs: number[] }>
     await watcher.stop();
     await transport?.close();
     await registry.close();
-    await fake.close();
+    await server.close();
   }
   return { yieldMs, pickerMs };
 }

@@ -17,7 +17,11 @@
  * timeouts, bookmarks) for compressed-time runs; `--bookmark-ms` sets the
  * bookmark interval (default 60 s, the apiserver cacher's).
  *
- * Commands: `{cmd:"requests"}` → counts of the request log (also by client:
+ * `--in-service=K` makes pods p-0…p-(K-1) the service `bench.svc` with
+ * loopback IPs (for the propagation benchmark).
+ *
+ * Commands: `{cmd:"ready", name, ready}` flips a pod's readiness;
+ * `{cmd:"requests"}` → counts of the request log (also by client:
  * User-Agent `kratos-kube/…` or other);
  * `{cmd:"update", n}` → n MODIFIED events now; `{cmd:"quit"}`.
  *
@@ -25,7 +29,7 @@
  */
 import process from "node:process";
 import { createInterface } from "node:readline";
-import { FakeKubeApiServer, makePod, serve } from "../../src/testing/index.ts";
+import { FakeKubeApiServer, makePod, serve, setPodReady } from "../../src/testing/index.ts";
 import { arg, numArg } from "./proc.ts";
 import { scaledClock } from "./scaled-clock.ts";
 
@@ -39,8 +43,16 @@ const scale = numArg("scale", 1);
 const server = new FakeKubeApiServer({ historyLimit: Math.max(1000, pods + events + 100), rechunk: false, bookmarkIntervalMs: bookmarkMs, ...(scale === 1 ? {} : { clock: scaledClock(scale) }) });
 /** Requests by client (User-Agent `kratos-kube/…` or other) and kind. */
 const byClient: Record<string, number> = {};
+/** `--in-service=K`: pods p-0…p-(K-1) form service `bench.svc` with loopback IPs 127.x.y.z (closed port: dials fail fast). */
+const inService = numArg("in-service", 0);
 const names: string[] = [];
 for (let i = 0; i < pods; i++) {
+  if (i < inService) {
+    const name = `p-${i}`;
+    names.push(name);
+    server.createPod(makePod({ name, namespace: ns, app: "bench.svc", ip: `127.${1 + (i >> 16)}.${(i >> 8) & 255}.${i & 255}`, protocols: '{"9000":"grpc"}' }));
+    continue;
+  }
   const name = `svc-${i % apps}-${i.toString(36).padStart(5, "0")}`;
   names.push(name);
   server.createPod(makePod({ name, namespace: ns, app: `svc-${i % apps}`, protocols: '{"9000":"grpc"}' }));
@@ -91,6 +103,10 @@ rl.on("line", (line) => {
     process.stdout.write(`${JSON.stringify({ counts, byClient, total: server.requests.length })}\n`);
   } else if (msg.cmd === "update") {
     update(msg.n ?? 1);
+    process.stdout.write(`${JSON.stringify({ resourceVersion: server.resourceVersion })}\n`);
+  } else if (msg.cmd === "ready") {
+    const m = msg as unknown as { name: string; ready: boolean };
+    server.updatePod(ns, m.name, (p) => setPodReady(p, m.ready));
     process.stdout.write(`${JSON.stringify({ resourceVersion: server.resourceVersion })}\n`);
   } else if (msg.cmd === "quit") rl.close();
 });

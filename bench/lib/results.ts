@@ -7,6 +7,7 @@
  * @module
  */
 import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
+import { loadavg } from "node:os";
 import { join } from "node:path";
 import { machine, ROOT, runtimeVersion, type RuntimeName } from "./runtimes.ts";
 
@@ -21,7 +22,7 @@ export function sectionHeader(title: string, cmd: string, runtimes: readonly Run
   return [
     `## ${title}`,
     "",
-    `Command: \`${cmd}\` · run ${new Date().toISOString().replace(/\.\d+Z$/, "Z")} · ${runtimes.map(runtimeVersion).join(", ")} · ${m.cores} × ${m.cpu}, ${m.memoryGiB} GiB RAM, ${m.os}${extra}`,
+    `Command: \`${cmd}\` · run ${new Date().toISOString().replace(/\.\d+Z$/, "Z")} · ${runtimes.map(runtimeVersion).join(", ")} · ${m.cores} × ${m.cpu}, ${m.memoryGiB} GiB RAM, ${m.os}${extra} · load average at the end ${loadavg().map((x) => x.toFixed(1)).join(" / ")} (1/5/15 min; other work shared the machine)`,
     "",
   ].join("\n");
 }
