@@ -135,7 +135,12 @@ export function openWatch(ctx: WatchContext, namespace: string | undefined, q: L
     q.timeoutSeconds !== undefined && q.timeoutSeconds > 0
       ? q.timeoutSeconds * 1000
       : Math.floor((MIN_REQUEST_TIMEOUT_S + ctx.random() * MIN_REQUEST_TIMEOUT_S) * 1000);
-  session.timer(() => out.end(), timeoutMs);
+  // A hung watch simulates a half-open connection: no byte reaches the client,
+  // not even the end of the stream at the deadline, so it stays open until
+  // dropWatches()/close() or the client gives up (its idle watchdog).
+  session.timer(() => {
+    if (out.state !== "hung") out.end();
+  }, timeoutMs);
 
   let lastRv = store.rv;
   /** Live phase: forwards changes newer than this RV; undefined = not live yet. */

@@ -119,6 +119,25 @@ describe("reflector faults", () => {
     await close();
   });
 
+  it("the fake's own hangWatches() (half-open: no byte, no end at timeoutSeconds): the idle watchdog aborts after timeoutSeconds + 5 s and resumes from the last RV", async () => {
+    const r = await started({ server: { bookmarkIntervalMs: 3_600_000 } }, ["a"]);
+    const [l, w] = [lists(r.server).length, watches(r.server).length];
+    const rv = r.server.resourceVersion;
+    r.server.faults.hangWatches();
+    r.server.createPod(makePod({ name: "d", app: "app" }));
+    await r.clock.advance(454_999); // past the server's 450 s timeout, just under the watchdog's 455 s
+    assert.equal(r.cache.get("default", "d"), undefined, "not delivered while hung");
+    assert.deepEqual(r.errors, []);
+    assert.equal(r.server.openWatches, 1, "the hung watch is still open");
+    assert.equal(watches(r.server).length, w, "no re-watch yet");
+    await r.clock.advance(2);
+    await until(() => r.cache.get("default", "d") !== undefined, "delivered after the watchdog");
+    assert.deepEqual(kinds(r), ["idle-timeout"]);
+    assert.equal(lists(r.server).length, l, "resumed without a LIST");
+    assert.equal(watches(r.server).at(w)?.query["resourceVersion"], rv, "re-watch from the last RV");
+    await until(() => r.server.openWatches === 1, "the aborted hung watch was released, one live watch remains");
+  });
+
   it("once bookmarks flow, a silence of 2 bookmark intervals is enough to reconnect", async () => {
     const r = await started();
     await r.clock.advance(61_000); // one bookmark arrives (interval 60 s)

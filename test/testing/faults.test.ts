@@ -40,6 +40,34 @@ describe("faults", () => {
     assert.deepEqual(events.chunks, []);
   });
 
+  it("hung watches outlive their timeoutSeconds and send no bookmark; only dropWatches/close/abort end them", async () => {
+    const { s, clock } = setup();
+    const a = await watch(s, `resourceVersion=${s.resourceVersion}&allowWatchBookmarks=true&timeoutSeconds=10`);
+    const b = await watch(s, `resourceVersion=${s.resourceVersion}&allowWatchBookmarks=true&timeoutSeconds=10`);
+    const c = await watch(s, `resourceVersion=${s.resourceVersion}&timeoutSeconds=10`);
+    s.faults.hangWatches();
+    s.createPod(makePod({ name: "b" }));
+    await clock.advance(600_000); // far past the 10 s timeout and several bookmark periods
+    assert.equal(s.openWatches, 3, "a half-open connection does not end at the server's timeout");
+    s.faults.dropWatches();
+    assert.ok((await a.events.error()) instanceof Error);
+    assert.ok((await b.events.error()) instanceof Error);
+    assert.ok((await c.events.error()) instanceof Error);
+    assert.equal(s.openWatches, 0);
+    assert.deepEqual(a.events.chunks, [], "not one byte after the hang");
+    // close() ends a hung watch too, and a client abort (cancel) releases it.
+    const d = await watch(s, `resourceVersion=${s.resourceVersion}&timeoutSeconds=10`);
+    const e = await watch(s, `resourceVersion=${s.resourceVersion}&timeoutSeconds=10`);
+    s.faults.hangWatches();
+    await clock.advance(60_000);
+    await e.events.cancel();
+    assert.equal(s.openWatches, 1);
+    await s.close();
+    assert.deepEqual(await d.events.rest(), []);
+    assert.equal(s.openWatches, 0);
+    assert.equal(clock.pending, 0, "no timer left behind");
+  });
+
   it("compact makes every older RV expire", async () => {
     const { s } = setup();
     const rv = s.resourceVersion;
