@@ -9,7 +9,7 @@ import { backoffDelay, createDiscoveryTransport, createManualDiscovery, DEFAULT_
 import { Echo } from "../../proto/gen/echo_pb.ts";
 import { closedPort, instance, startServer, type TestServer } from "./support/servers.ts";
 import { createFakeClock } from "./support/fake-clock.ts";
-import { createWaiter } from "./support/load.ts";
+import { createWaiter, watchdog } from "./support/load.ts";
 
 describe("backoff", () => {
   it("follows gRPC's connection backoff: 1 s ×1.6 ±20 %, at most 120 s", () => {
@@ -22,7 +22,7 @@ describe("backoff", () => {
     assert.equal(backoffDelay(DEFAULT_BACKOFF, 1, () => 1), 1200);
   });
 
-  it("re-probes an ejected endpoint on schedule and picks it again once it recovers", async () => {
+  it("re-probes an ejected endpoint on schedule and picks it again once it recovers", watchdog, async () => {
     const port = await closedPort();
     const address = `127.0.0.1:${port}`;
     const clock = createFakeClock();

@@ -11,6 +11,7 @@ import { Echo } from "../../proto/gen/echo_pb.ts";
 import { Greeter } from "../../proto/gen/helloworld_pb.ts";
 import { instance, startServer, type TestServer } from "./support/servers.ts";
 import { createFakeClock } from "./support/fake-clock.ts";
+import { watchdog } from "./support/load.ts";
 
 async function* items<T>(xs: T[]): AsyncIterable<T> {
   for (const x of xs) yield x;
@@ -32,7 +33,7 @@ describe("createDiscoveryTransport with three servers", () => {
     await Promise.all(servers.map((s) => s.close()));
   });
 
-  it("round robin is exactly even over 3 endpoints", async () => {
+  it("round robin is exactly even over 3 endpoints", watchdog, async () => {
     const client = createClient(Echo, transport);
     const counts = new Map<string, number>();
     for (let i = 0; i < 300; i++) {
@@ -43,7 +44,7 @@ describe("createDiscoveryTransport with three servers", () => {
     assert.deepEqual(new Set(counts.keys()), new Set(servers.map((s) => s.address)));
   });
 
-  it("is exactly even under concurrency too", async () => {
+  it("is exactly even under concurrency too", watchdog, async () => {
     const client = createClient(Echo, transport);
     const res = await Promise.all(Array.from({ length: 90 }, (_, i) => client.say({ text: `c${i}` })));
     const counts = new Map<string, number>();
@@ -51,7 +52,7 @@ describe("createDiscoveryTransport with three servers", () => {
     assert.deepEqual([...counts.values()], [30, 30, 30]);
   });
 
-  it("serves server-, client- and bidi-streaming calls", async () => {
+  it("serves server-, client- and bidi-streaming calls", watchdog, async () => {
     const client = createClient(Echo, transport);
     const got: string[] = [];
     for await (const r of client.repeat({ text: "r", count: 3 })) got.push(r.text);
@@ -65,7 +66,7 @@ describe("createDiscoveryTransport with three servers", () => {
     assert.equal(g.message, "Hello kratos");
   });
 
-  it("passes server errors through unchanged, without retrying them", async () => {
+  it("passes server errors through unchanged, without retrying them", watchdog, async () => {
     const before = servers.reduce((n, s) => n + s.calls.total, 0);
     const err = await createClient(Echo, transport).say({ text: "fail" }).catch((e: unknown) => e);
     assert.ok(err instanceof ConnectError);
@@ -74,7 +75,7 @@ describe("createDiscoveryTransport with three servers", () => {
     assert.equal(servers.reduce((n, s) => n + s.calls.total, 0), before + 1);
   });
 
-  it("propagates the caller's abort", async () => {
+  it("propagates the caller's abort", watchdog, async () => {
     const ac = new AbortController();
     const client = createClient(Echo, transport);
     const p = client.say({ text: "hold" }, { signal: ac.signal });
@@ -93,7 +94,7 @@ describe("createDiscoveryTransport with three servers", () => {
 });
 
 describe("waiting for discovery", () => {
-  it("a call waits until an endpoint appears", async () => {
+  it("a call waits until an endpoint appears", watchdog, async () => {
     const server = await startServer();
     const discovery = createManualDiscovery();
     const transport = createDiscoveryTransport({ discovery, target: "discovery:///echo.service" });
@@ -108,7 +109,7 @@ describe("waiting for discovery", () => {
     }
   });
 
-  it("fails with Unavailable naming the service and what discovery saw after resolveTimeoutMs", async () => {
+  it("fails with Unavailable naming the service and what discovery saw after resolveTimeoutMs", watchdog, async () => {
     const clock = createFakeClock();
     const discovery = createManualDiscovery({
       "echo.service": [{ id: "a", name: "echo.service", version: "v1", metadata: {}, endpoints: ["http://10.0.0.1:8000"] }],
@@ -129,7 +130,7 @@ describe("waiting for discovery", () => {
     }
   });
 
-  it("ends the wait with DeadlineExceeded when the call's deadline comes first", async () => {
+  it("ends the wait with DeadlineExceeded when the call's deadline comes first", watchdog, async () => {
     const clock = createFakeClock();
     const discovery = createManualDiscovery();
     const transport = createDiscoveryTransport({ discovery, target: "discovery:///echo.service", clock });
@@ -146,7 +147,7 @@ describe("waiting for discovery", () => {
     }
   });
 
-  it("a caller's abort ends the wait with Canceled", async () => {
+  it("a caller's abort ends the wait with Canceled", watchdog, async () => {
     const discovery = createManualDiscovery();
     const transport = createDiscoveryTransport({ discovery, target: "discovery:///echo.service" });
     try {
@@ -161,7 +162,7 @@ describe("waiting for discovery", () => {
     }
   });
 
-  it("applies the version filter and rejects a bad target", async () => {
+  it("applies the version filter and rejects a bad target", watchdog, async () => {
     const [v1, v2] = await Promise.all([startServer(), startServer()]);
     const discovery = createManualDiscovery({
       "echo.service": [instance(v1.address, { version: "v1" }), instance(v2.address, { version: "v2" })],
@@ -177,7 +178,7 @@ describe("waiting for discovery", () => {
     }
   });
 
-  it("close() fails waiting calls and later calls with Unavailable", async () => {
+  it("close() fails waiting calls and later calls with Unavailable", watchdog, async () => {
     const discovery = createManualDiscovery();
     const transport = createDiscoveryTransport({ discovery, target: "discovery:///echo.service" });
     const p = createClient(Echo, transport).say({ text: "x" }).catch((e: unknown) => e);

@@ -17,6 +17,7 @@ import { generateTlsMaterial } from "../../src/testing/index.ts";
 import { Echo } from "../../proto/gen/echo_pb.ts";
 import { instance, startServer } from "./support/servers.ts";
 import { createFakeClock } from "./support/fake-clock.ts";
+import { watchdog } from "./support/load.ts";
 
 const tally = (xs: string[]): Map<string, number> => {
   const m = new Map<string, number>();
@@ -25,7 +26,7 @@ const tally = (xs: string[]): Map<string, number> => {
 };
 
 describe("options", () => {
-  it("secure: calls grpcs endpoints over TLS with the given CA", async () => {
+  it("secure: calls grpcs endpoints over TLS with the given CA", watchdog, async () => {
     const tls = await generateTlsMaterial();
     const [a, b] = await Promise.all([startServer({ tls }), startServer({ tls })]);
     const discovery = createManualDiscovery({
@@ -46,7 +47,7 @@ describe("options", () => {
     }
   });
 
-  it("protocol connect: calls the http endpoints with the Connect protocol", async () => {
+  it("protocol connect: calls the http endpoints with the Connect protocol", watchdog, async () => {
     const a = await startServer();
     const discovery = createManualDiscovery({ "echo.service": [instance(a.address)] }); // has http:// and grpc://
     const transport = createDiscoveryTransport({ discovery, target: "discovery:///echo.service", protocol: "connect" });
@@ -60,7 +61,7 @@ describe("options", () => {
     }
   });
 
-  it("wrr: follows the weight metadata exactly", async () => {
+  it("wrr: follows the weight metadata exactly", watchdog, async () => {
     const [a, b] = await Promise.all([startServer(), startServer()]);
     const discovery = createManualDiscovery({
       "echo.service": [instance(a.address, { metadata: { weight: "300" } }), instance(b.address)],
@@ -78,7 +79,7 @@ describe("options", () => {
     }
   });
 
-  it("subset: connects only to the Kratos subset for its key", async () => {
+  it("subset: connects only to the Kratos subset for its key", watchdog, async () => {
     const servers = await Promise.all([0, 1, 2, 3, 4].map(() => startServer()));
     const instances = servers.map((s, i) => instance(s.address, { id: `pod-${i}` }));
     const discovery = createManualDiscovery({ "echo.service": instances });
@@ -95,7 +96,7 @@ describe("options", () => {
     }
   });
 
-  it("keeps the last endpoints when discovery sends an empty update (as Kratos)", async () => {
+  it("keeps the last endpoints when discovery sends an empty update (as Kratos)", watchdog, async () => {
     const a = await startServer();
     const discovery = createManualDiscovery({ "echo.service": [instance(a.address)] });
     const transport = createDiscoveryTransport({ discovery, target: "discovery:///echo.service" });
@@ -111,7 +112,7 @@ describe("options", () => {
     }
   });
 
-  it("reports discovery errors to onError and watches again after a second", async () => {
+  it("reports discovery errors to onError and watches again after a second", watchdog, async () => {
     const a = await startServer();
     const clock = createFakeClock();
     const errors: Error[] = [];
@@ -152,7 +153,7 @@ describe("options", () => {
     }
   });
 
-  it("runs interceptors on each attempt", async () => {
+  it("runs interceptors on each attempt", watchdog, async () => {
     const a = await startServer();
     const seen: string[] = [];
     const tag: Interceptor = (next) => async (req) => {

@@ -10,7 +10,7 @@ import { createClient } from "@connectrpc/connect";
 import { createDiscoveryTransport, createManualDiscovery } from "../../src/connect/index.ts";
 import { Greeter } from "../../proto/gen/helloworld_pb.ts";
 import { buildPeer, goMissing, startPeer, type GoPeer } from "../peers/grpc-go/peer.ts";
-import { createWaiter, denoPrematureClose, startLoad } from "./support/load.ts";
+import { createWaiter, denoPrematureClose, startLoad, WAIT_LIMIT_MS, watchdog, within, type Load } from "./support/load.ts";
 
 const missing = goMissing();
 
@@ -20,12 +20,25 @@ function greeterInstance(address: string) {
 
 function setup() {
   const discovery = createManualDiscovery();
-  const waiter = createWaiter();
+  const dump = (): string => `endpoints: ${JSON.stringify(transport.endpoints())}`;
+  const waiter = createWaiter(dump);
   const transport = createDiscoveryTransport({ discovery, target: "discovery:///helloworld", onEvent: () => waiter.notify() });
   const client = createClient(Greeter, transport);
+  const loads: Load[] = [];
   return {
     transport,
     client,
+    ready: (count: number): Promise<void> => within(transport.ready({ count }), WAIT_LIMIT_MS, () => `${count} ready endpoint(s) (${dump()})`),
+    load: (call: () => Promise<unknown>, concurrency: number): Load => {
+      const l = startLoad(call, concurrency);
+      loads.push(l);
+      return l;
+    },
+    /** Stops every load (a failed test may not have), then closes the transport. */
+    close: async (): Promise<void> => {
+      for (const l of loads) l.halt();
+      await transport.close();
+    },
     set: (addresses: string[]) => discovery.set("helloworld", addresses.map(greeterInstance)),
     state: (a: string) => transport.endpoints().find((e) => e.address === a)?.state,
     until: (pred: () => boolean) => waiter.until(pred),
@@ -46,12 +59,12 @@ describe("grpc-go peers", { skip: missing }, () => {
     await Promise.all(peers.map((p) => p.kill()));
   });
 
-  it("round robin is exactly even over 3 grpc-go servers", async () => {
+  it("round robin is exactly even over 3 grpc-go servers", watchdog, async () => {
     const ps = await Promise.all([start(), start(), start()]);
     const t = setup();
     try {
       t.set(ps.map((p) => p.address));
-      await t.transport.ready({ count: 3 });
+      await t.ready(3);
       const counts = new Map<string, number>();
       for (let i = 0; i < 150; i++) {
         const { message } = await t.client.sayHello({ name: "kratos" });
@@ -61,19 +74,19 @@ describe("grpc-go peers", { skip: missing }, () => {
       assert.deepEqual([...counts.values()], [50, 50, 50]);
       assert.deepEqual(new Set(counts.keys()), new Set(ps.map((p) => p.address)));
     } finally {
-      await t.transport.close();
+      await t.close();
       await Promise.all(ps.map((p) => p.kill()));
     }
   });
 
-  it("a graceful rolling restart (SIGTERM → GracefulStop) fails no call", async () => {
+  it("a graceful rolling restart (SIGTERM → GracefulStop) fails no call", watchdog, async () => {
     const olds = await Promise.all([start(), start(), start()]);
     const t = setup();
     const current = olds.map((p) => p.address);
     try {
       t.set(current);
-      await t.transport.ready({ count: 3 });
-      const load = startLoad(() => t.client.sayHello({ name: "x" }), 8);
+      await t.ready(3);
+      const load = t.load(() => t.client.sayHello({ name: "x" }), 8);
       await load.completed(30);
       for (const [i, old] of olds.entries()) {
         const fresh = await start();
@@ -99,18 +112,18 @@ describe("grpc-go peers", { skip: missing }, () => {
       assert.deepEqual(load.errors.filter((e) => !denoPrematureClose(e)), []);
       assert.ok(load.ok >= 200);
     } finally {
-      await t.transport.close();
+      await t.close();
     }
   });
 
-  it("SIGKILL fails at most the calls in flight on the killed server", async () => {
+  it("SIGKILL fails at most the calls in flight on the killed server", watchdog, async () => {
     const ps = await Promise.all([start(), start(), start()]);
     const t = setup();
     try {
       t.set(ps.map((p) => p.address));
-      await t.transport.ready({ count: 3 });
+      await t.ready(3);
       const concurrency = 8;
-      const load = startLoad(() => t.client.sayHello({ name: "x" }), concurrency);
+      const load = t.load(() => t.client.sayHello({ name: "x" }), concurrency);
       await load.completed(60);
       await ps[0]!.kill();
       await t.until(() => t.state(ps[0]!.address) === "backoff");
@@ -120,7 +133,7 @@ describe("grpc-go peers", { skip: missing }, () => {
       assert.ok(failedAtKill <= concurrency, `failed ${failedAtKill}`);
       assert.equal(load.failed, failedAtKill, "calls failed after the endpoint was ejected");
     } finally {
-      await t.transport.close();
+      await t.close();
       await Promise.all(ps.map((p) => p.kill()));
     }
   });

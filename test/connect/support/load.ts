@@ -1,3 +1,40 @@
+/**
+ * Watchdog bound of every network test in test/connect (node:test `timeout`,
+ * honoured by Node, Bun and Deno): a hung test fails with a message instead
+ * of hanging CI. Healthy runs take well under a second per test.
+ */
+export const TEST_TIMEOUT_MS = 30_000;
+
+/** The node:test options of a network test: `it(name, watchdog, fn)`. */
+export const watchdog: { timeout: number } = { timeout: TEST_TIMEOUT_MS };
+
+/**
+ * Bound on any single wait on an event in a test (`until`, `completed`),
+ * below {@link TEST_TIMEOUT_MS} so the wait rejects first, naming what it
+ * waited for, and the test's `finally` still closes servers and transports
+ * (a test stopped by the runner's timeout alone would leave them open and
+ * the process would not exit).
+ */
+export const WAIT_LIMIT_MS = 20_000;
+
+/** Rejects `p` after `ms` (an unref'd real timer: a failure bound, never a synchronisation). */
+export function within<T>(p: Promise<T>, ms: number, what: () => string): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const h = setTimeout(() => reject(new Error(`timed out after ${ms} ms waiting for ${what()}`)), ms);
+    (h as { unref?: () => void }).unref?.();
+    p.then(
+      (v) => {
+        clearTimeout(h);
+        resolve(v);
+      },
+      (e: unknown) => {
+        clearTimeout(h);
+        reject(e);
+      },
+    );
+  });
+}
+
 /** Runs calls continuously with fixed concurrency until stopped, counting outcomes. */
 export interface Load {
   readonly ok: number;
@@ -7,6 +44,8 @@ export interface Load {
   completed(n: number): Promise<void>;
   /** Stops starting calls and waits for the running ones. */
   stop(): Promise<void>;
+  /** Stops starting calls without waiting (for `finally`: a closed transport fails calls at once). */
+  halt(): void;
 }
 
 export function startLoad(call: (i: number) => Promise<unknown>, concurrency: number): Load {
@@ -49,10 +88,14 @@ export function startLoad(call: (i: number) => Promise<unknown>, concurrency: nu
     errors,
     completed(n) {
       const at = ok + failed + n;
-      return new Promise((resolve) => {
+      const p = new Promise<void>((resolve) => {
         waiters.push({ at, resolve });
         tick();
       });
+      return within(p, WAIT_LIMIT_MS, () => `${n} more calls (${ok} ok, ${failed} failed so far, target ${at})`);
+    },
+    halt() {
+      stopped = true;
     },
     async stop() {
       stopped = true;
@@ -73,8 +116,11 @@ export function seededRandom(seed: number): () => number {
   };
 }
 
-/** Resolves when `pred()` holds, re-checked whenever `subscribe`'s callback fires. */
-export function createWaiter(): { notify(): void; until(pred: () => boolean): Promise<void> } {
+/**
+ * Resolves when `pred()` holds, re-checked whenever `notify()` is called;
+ * rejects after {@link WAIT_LIMIT_MS} with `pred`'s source and `dump()`.
+ */
+export function createWaiter(dump: () => string = () => ""): { notify(): void; until(pred: () => boolean): Promise<void> } {
   let list: { pred: () => boolean; resolve: () => void }[] = [];
   return {
     notify() {
@@ -88,7 +134,8 @@ export function createWaiter(): { notify(): void; until(pred: () => boolean): Pr
     },
     until(pred) {
       if (pred()) return Promise.resolve();
-      return new Promise((resolve) => list.push({ pred, resolve }));
+      const p = new Promise<void>((resolve) => list.push({ pred, resolve }));
+      return within(p, WAIT_LIMIT_MS, () => `${pred.toString()} (${dump()})`);
     },
   };
 }
