@@ -140,7 +140,7 @@ for (const c of CASES) {
 
 const md = [
   sectionHeader("3. Propagation: watch event → watch() yields → picker updated", "npm run bench:propagation", ["node20"]),
-  `Each iteration flips one pod of the service between Ready and not Ready (${ITER} timed iterations after 20 warm-up ones, per run; ${RUNS} runs; cells are the median (min–max) over runs of each run's p50 / p99). Clock start: the watch chunk carrying the event reaching the client's response body. Target: p99 ≤ 1 ms.`,
+  `Each iteration flips one pod of the service between Ready and not Ready (${ITER} timed iterations after 20 warm-up ones, per run; ${RUNS} runs; cells are the median (min–max) over runs of each run's p50 / p99). Clock start: the watch chunk carrying the event reaching the client's response body. Target: p99 ≤ 1 ms. The fake API server runs in its own process; the client (`KubernetesRegistry`, and `createDiscoveryTransport` over it with `subset: 0`, no health check) runs on Node 20 over loopback HTTP. *Picker* is the transport's `onEvent` for the added or drained endpoint, fired when it rebuilds its picker. The service's pods have loopback IPs on a closed port, so the transport's dials fail fast and its channels sit in backoff. Tails track machine load (see the load average above): compare the best run (min) with the median.`,
   "",
   table(["Cache", "yield p50 ms", "yield p99 ms", "target", "picker p50 ms", "picker p99 ms", "target"], rows),
   "",
