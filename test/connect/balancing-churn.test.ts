@@ -366,18 +366,42 @@ describe("silent peer (accepts TCP, never answers)", () => {
 
 describe("p2c", () => {
   it("moves traffic away from a slow endpoint", watchdog, async () => {
-    const [f1, f2, slow] = await Promise.all([startServer(), startServer(), startServer({ slowMs: 250 })]);
-    const t = setup({ balancer: "p2c", random: seededRandom(42) });
+    // Latency is measured on a virtual clock that advances 1 ms per completed
+    // call, and the slow endpoint answers only once SLOW more calls completed
+    // elsewhere: the slow/fast latency ratio no longer depends on how loaded
+    // the machine is (with real time, a busy CI host slows the fast servers
+    // too). P2C_FORCE_PICK_MS (3000) is never reached within 400 calls.
+    const SLOW = 100;
+    let virtual = 0;
+    let gates: { at: number; open: () => void }[] = [];
+    let ending = false;
+    const tick = (): void => {
+      virtual++;
+      gates = gates.filter((g) => (virtual >= g.at ? (g.open(), false) : true));
+    };
+    const gate = (): Promise<void> =>
+      ending ? Promise.resolve() : new Promise((open) => gates.push({ at: virtual + SLOW, open }));
+    const [f1, f2, slow] = await Promise.all([startServer(), startServer(), startServer({ gate })]);
+    const t = setup({ balancer: "p2c", random: seededRandom(42), clock: { now: () => virtual, setTimeout: realTimeout } });
     try {
       t.set([f1.address, f2.address, slow.address]);
       await t.ready(3);
-      const load = t.load(() => t.client.say({ text: "x" }), 4);
+      const load = t.load(async () => {
+        const r = await t.client.say({ text: "x" });
+        if (r.server !== slow.address) tick();
+        return r;
+      }, 4);
       await load.completed(400);
+      ending = true;
+      for (const g of gates) g.open();
+      gates = [];
       await load.stop();
       assert.deepEqual(load.errors, []);
       const total = f1.calls.total + f2.calls.total + slow.calls.total;
       assert.ok(slow.calls.total / total < 0.1, `slow got ${slow.calls.total} of ${total}`);
     } finally {
+      ending = true;
+      for (const g of gates) g.open();
       await t.close();
       await Promise.all([f1.close(), f2.close(), slow.close()]);
     }

@@ -45,6 +45,8 @@ export interface TestServerOptions {
   port?: number;
   /** Delay every Echo.Say answer by this many ms (a slow endpoint). */
   slowMs?: number;
+  /** Every Echo.Say answer waits for this promise (a slow endpoint whose slowness the test controls). */
+  gate?: () => Promise<void>;
   /** Answer RST_STREAM(REFUSED_STREAM) to every Echo call (health still answers). */
   refuseEcho?: boolean;
   /** Serve TLS (h2) with this certificate instead of h2c. */
@@ -93,6 +95,7 @@ export async function startLocalServer(o: TestServerOptions = {}): Promise<TestS
       async say(req, ctx) {
         calls.total++;
         if (req.text === "hold") await holdCall(ctx.signal);
+        if (o.gate !== undefined) await o.gate();
         const delay = req.delayMs > 0 ? req.delayMs : (o.slowMs ?? 0);
         if (delay > 0) await new Promise((r) => setTimeout(r, delay));
         if (req.text === "fail") throw new ConnectError("asked to fail", Code.FailedPrecondition);
