@@ -10,6 +10,7 @@ import { parse as parseYaml } from "yaml";
 import type { Pod, Status } from "../kube/wire.ts";
 import { jsonPatch, mergePatch, PatchError, strategicMergePatch } from "./patch.ts";
 import { strictDecodingMessage, unknownPodFields } from "./pod-schema.ts";
+import { checkDryRun, dryRunQuery } from "./dry-run.ts";
 import { copyPod, podKey, type PodStore } from "./store.ts";
 import { alreadyExists, badRequest, conflict, failure, invalid, notFound, unsupportedPatchType } from "./status.ts";
 import { withKind } from "./watch.ts";
@@ -103,6 +104,8 @@ export function prepareCreate(ctx: WriteContext, namespace: string, pod: Pod, ke
 
 /** POST /api/v1/namespaces/NS/pods. */
 export async function createFromRequest(ctx: WriteContext, req: Request, url: URL, namespace: string): Promise<WriteResult> {
+  const dryRun = checkDryRun(dryRunQuery(url), "CreateOptions");
+  if (typeof dryRun !== "boolean") return fail(dryRun);
   const body = await readJson(req);
   if (isStatus(body)) return fail(body);
   if (!isPodShape(body)) return fail(badRequest("Object 'Kind' is missing in the request body"));
@@ -110,6 +113,11 @@ export async function createFromRequest(ctx: WriteContext, req: Request, url: UR
   if (strict) return fail(strict);
   const p = prepareCreate(ctx, namespace, body, false);
   if (isStatus(p)) return fail(p);
+  if (dryRun) {
+    // Answered as created, with no resourceVersion: nothing was written (apiserver `dryrun.go` `Create`).
+    delete p.metadata.resourceVersion;
+    return { status: 201, body: withKind(p) };
+  }
   const stored = ctx.store.add(podKey(namespace, p.metadata.name!), p);
   return { status: 201, body: withKind(stored) };
 }
@@ -119,7 +127,7 @@ export async function createFromRequest(ctx: WriteContext, req: Request, url: UR
  * fields are kept, a set resourceVersion must match (409 otherwise), and only
  * the part the endpoint owns changes (status for `pods/status`, the rest otherwise).
  */
-function commitUpdate(ctx: WriteContext, current: Pod, next: Pod, name: string, statusOnly: boolean): WriteResult {
+function commitUpdate(ctx: WriteContext, current: Pod, next: Pod, name: string, statusOnly: boolean, dryRun: boolean): WriteResult {
   const namespace = current.metadata.namespace!;
   if (next.metadata?.name !== undefined && next.metadata.name !== name) {
     return fail(badRequest(`the name of the object (${String(next.metadata.name)}) does not match the name on the URL (${name})`));
@@ -151,6 +159,11 @@ function commitUpdate(ctx: WriteContext, current: Pod, next: Pod, name: string, 
       return fail(invalid("Pod", "", name, [{ type: "FieldValueRequired", field: "spec.containers", detail: "" }]));
     }
   }
+  if (dryRun) {
+    // The would-be object, still at the current resourceVersion (apiserver `dryrun.go` `GuaranteedUpdate`).
+    result.metadata.resourceVersion = current.metadata.resourceVersion!;
+    return { status: 200, body: withKind(result) };
+  }
   const stored = ctx.store.replace(podKey(namespace, name), result);
   return { status: 200, body: withKind(stored) };
 }
@@ -164,6 +177,8 @@ export async function updateFromRequest(
   name: string,
   statusOnly: boolean,
 ): Promise<WriteResult> {
+  const dryRun = checkDryRun(dryRunQuery(url), "UpdateOptions");
+  if (typeof dryRun !== "boolean") return fail(dryRun);
   const body = await readJson(req);
   if (isStatus(body)) return fail(body);
   if (!isPodShape(body)) return fail(badRequest("Object 'Kind' is missing in the request body"));
@@ -171,7 +186,7 @@ export async function updateFromRequest(
   if (strict) return fail(strict);
   const current = ctx.store.get(podKey(namespace, name));
   if (current === undefined) return fail(notFound("pods", name));
-  return commitUpdate(ctx, current, body, name, statusOnly);
+  return commitUpdate(ctx, current, body, name, statusOnly, dryRun);
 }
 
 /** The media types of PATCH bodies, in the apiserver's 415 message order. */
@@ -191,6 +206,8 @@ export async function patchFromRequest(
   name: string,
   statusOnly: boolean,
 ): Promise<WriteResult> {
+  const dryRun = checkDryRun(dryRunQuery(url), "PatchOptions");
+  if (typeof dryRun !== "boolean") return fail(dryRun);
   const type = (req.headers.get("content-type") ?? "").split(";")[0]!.trim().toLowerCase();
   const kind = (PATCH_TYPES as Record<string, (typeof PATCH_TYPES)[keyof typeof PATCH_TYPES]>)[type];
   if (kind === undefined) return fail(unsupportedPatchType(ACCEPTED_PATCH_TYPES));
@@ -224,7 +241,7 @@ export async function patchFromRequest(
   if (!isPodShape(next)) return fail(badRequest("the patched object is not a Pod"));
   const strict = strictCheck(url, next);
   if (strict) return fail(strict);
-  return commitUpdate(ctx, current, next, name, statusOnly);
+  return commitUpdate(ctx, current, next, name, statusOnly, dryRun);
 }
 
 /** Whether a pod is deleted at once regardless of the grace period (pod strategy `CheckGracefulDelete`). */
@@ -236,7 +253,7 @@ function deletesImmediately(pod: Pod): boolean {
 /** DELETE /api/v1/namespaces/NS/pods/NAME, with an optional DeleteOptions body. */
 export async function deleteFromRequest(ctx: WriteContext, req: Request, url: URL, namespace: string, name: string): Promise<WriteResult> {
   const text = await req.text();
-  let opts: { gracePeriodSeconds?: unknown; preconditions?: { uid?: unknown; resourceVersion?: unknown } } = {};
+  let opts: { gracePeriodSeconds?: unknown; dryRun?: unknown; preconditions?: { uid?: unknown; resourceVersion?: unknown } } = {};
   if (text.trim() !== "") {
     try {
       opts = JSON.parse(text) as typeof opts;
@@ -244,6 +261,10 @@ export async function deleteFromRequest(ctx: WriteContext, req: Request, url: UR
       return fail(badRequest(`couldn't get version/kind; json parse error: ${(e as Error).message}`));
     }
   }
+  // DeleteOptions.dryRun comes in the body (kubectl) or the query.
+  const bodyDryRun = Array.isArray(opts.dryRun) ? opts.dryRun.map(String) : [];
+  const dryRun = checkDryRun([...bodyDryRun, ...dryRunQuery(url)], "DeleteOptions");
+  if (typeof dryRun !== "boolean") return fail(dryRun);
   const key = podKey(namespace, name);
   const current = ctx.store.get(key);
   if (current === undefined) return fail(notFound("pods", name));
@@ -261,6 +282,8 @@ export async function deleteFromRequest(ctx: WriteContext, req: Request, url: UR
   if (!Number.isFinite(grace) || grace < 0) grace = 0;
   const existing = current.metadata.deletionGracePeriodSeconds;
   if (grace === 0 || deletesImmediately(current)) {
+    // A dry run answers with the object as it is; nothing is removed (apiserver `dryrun.go` `Delete`).
+    if (dryRun) return { status: 200, body: withKind(current) };
     const gone = ctx.store.remove(key)!;
     return { status: 200, body: withKind(gone) };
   }
@@ -271,6 +294,7 @@ export async function deleteFromRequest(ctx: WriteContext, req: Request, url: UR
   const next = copyPod(current);
   next.metadata.deletionTimestamp = ctx.timestamp(grace);
   next.metadata.deletionGracePeriodSeconds = grace;
+  if (dryRun) return { status: 200, body: withKind(next) };
   const stored = ctx.store.replace(key, next);
   ctx.scheduleFinish(namespace, name, grace);
   return { status: 200, body: withKind(stored) };

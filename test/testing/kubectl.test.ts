@@ -142,6 +142,17 @@ describe("kubectl against the fake API server (http, anonymous)", { skip: kubect
     assert.equal(server.getPod("default", "created-bad"), undefined);
   });
 
+  it("--dry-run=server (create, label, delete) answers like a write but changes nothing", async () => {
+    const rv = server.resourceVersion;
+    assert.match(ok(await kubectl(kubeconfig, ["create", "--dry-run=server", "-f", "-"], manifest("dry-1")), "create dry"), /pod\/dry-1 created \(server dry run\)/);
+    assert.match(ok(await kubectl(kubeconfig, ["label", "--dry-run=server", "pod", "alpha", "dry=yes"]), "label dry"), /pod\/alpha labeled \(server dry run\)/);
+    assert.match(ok(await kubectl(kubeconfig, ["delete", "--dry-run=server", "pod", "alpha"]), "delete dry"), /pod "alpha" deleted \(server dry run\)/);
+    assert.equal(server.getPod("default", "dry-1"), undefined);
+    assert.equal(server.getPod("default", "alpha")?.metadata.labels?.["dry"], undefined);
+    assert.equal(server.getPod("default", "alpha")?.metadata.deletionTimestamp, undefined);
+    assert.equal(server.resourceVersion, rv, "no resourceVersion used");
+  });
+
   it("label and annotate patch the pod", async () => {
     ok(await kubectl(kubeconfig, ["label", "pod", "alpha", "tier=backend"]), "label");
     ok(await kubectl(kubeconfig, ["annotate", "pod", "alpha", "example.com/owner=team-a"]), "annotate");
