@@ -15,7 +15,7 @@ import { serve, type Listening } from "./listen.ts";
 import { metaRoute } from "./meta-routes.ts";
 import { POD_PATH, routePods, type PodRouteContext } from "./pod-routes.ts";
 import { prepareCreate, type WriteContext } from "./pod-writes.ts";
-import { setPodReady } from "./pods.ts";
+import { restampDefault, rfc3339, setPodReady } from "./pods.ts";
 import { readSelfSubjectAccessReview, selfSubjectAccessReviewResponse } from "./ssar.ts";
 import { copyPod, podKey, PodStore } from "./store.ts";
 import { badRequest, cacheNotReady, internalError, jsonResponse, pathNotFound, statusResponse, unauthorized } from "./status.ts";
@@ -41,6 +41,12 @@ export interface FakeKubeApiServerOptions {
   rechunk?: boolean | number;
   /** The user name when `tokens` is undefined; default `kubernetes-admin`. */
   user?: string;
+  /**
+   * The wall time at construction (default `Date.now()`); server timestamps
+   * (creation, deletion, conditions) are this plus the clock's elapsed time,
+   * so a manual clock and a fixed `wallTime` give deterministic timestamps.
+   */
+  wallTime?: Date | number;
 }
 
 export type { TokenGrant } from "./auth.ts";
@@ -58,7 +64,11 @@ export interface LoggedRequest {
 export interface FakeFaults {
   /** Ends every open watch abruptly (the reader gets an error; a served socket is reset). */
   dropWatches(): void;
-  /** Stops sending on open watches but keeps them open, until `dropWatches()` or `close()`. */
+  /**
+   * Simulates a half-open connection on every open watch: no more bytes (no
+   * events, no bookmarks, not even the end of the stream at `timeoutSeconds`),
+   * until `dropWatches()`, `close()` or the client aborts (its idle watchdog).
+   */
   hangWatches(): void;
   /** Forgets all history: any older resourceVersion gets 410 Expired; continue tokens expire. */
   compact(): void;
@@ -81,10 +91,6 @@ function isWatch(method: string, url: URL): boolean {
   if (method.toUpperCase() !== "GET") return false;
   const w = url.searchParams.get("watch");
   return url.pathname.startsWith("/api/v1/watch/") || (w !== null && ["1", "t", "T", "TRUE", "true", "True"].includes(w));
-}
-
-function rfc3339(ms: number): string {
-  return new Date(ms).toISOString().replace(/\.\d{3}Z$/, "Z");
 }
 
 /**
@@ -121,7 +127,7 @@ export class FakeKubeApiServer implements AsyncDisposable {
   constructor(options: FakeKubeApiServerOptions = {}) {
     this.#clock = options.clock ?? systemClock;
     this.#store = new PodStore(options.historyLimit ?? 1000);
-    this.#wallBase = Date.now() - this.#clock.now();
+    this.#wallBase = (options.wallTime === undefined ? Date.now() : new Date(options.wallTime).getTime()) - this.#clock.now();
     this.#tokens = options.tokens === undefined ? undefined : { ...options.tokens };
     this.#user = options.user ?? "kubernetes-admin";
     this.#bookmarkIntervalMs = options.bookmarkIntervalMs ?? 60_000;
@@ -219,10 +225,15 @@ export class FakeKubeApiServer implements AsyncDisposable {
     return this.#caPem;
   }
 
-  /** Stores a pod as given (status included); uid and timestamp filled when missing. Throws when it exists. */
+  /**
+   * Stores a pod as given (status included); uid and timestamp filled when
+   * missing. A pod from `makePod` without an explicit `creationTimestamp` is
+   * stamped with the server's clock (wall time at construction + clock time).
+   * Throws when it exists.
+   */
   createPod(pod: Pod): Pod {
     const ns = pod.metadata?.namespace || "default";
-    const p = prepareCreate(this.#writeCtx, ns, pod, true);
+    const p = prepareCreate(this.#writeCtx, ns, restampDefault(pod, this.#writeCtx.timestamp()), true);
     if ("code" in p) throw new Error(`createPod: ${p.message ?? p.reason ?? "rejected"}`);
     return withKind(copyPod(this.#store.add(podKey(ns, p.metadata.name!), p)));
   }
@@ -263,7 +274,7 @@ export class FakeKubeApiServer implements AsyncDisposable {
 
   /** Flips the `Ready` (and `ContainersReady`) condition. */
   setReady(ns: string, name: string, ready: boolean): Pod {
-    return this.updatePod(ns, name, (p) => setPodReady(p, ready));
+    return this.updatePod(ns, name, (p) => setPodReady(p, ready, this.#writeCtx.timestamp()));
   }
 
   /**

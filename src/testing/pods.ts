@@ -44,6 +44,13 @@ export interface MakePodOptions {
   labels?: Record<string, string>;
   /** Extra annotations. */
   annotations?: Record<string, string>;
+  /**
+   * The pod's creation time, also used for its start, condition and
+   * managedFields times. Explicit values always win. Without it the pod is
+   * stamped with a fixed date (deterministic), and `FakeKubeApiServer.createPod`
+   * re-stamps such a pod with the server's clock when it stores it.
+   */
+  creationTimestamp?: string | Date;
 }
 
 function hash(s: string): number {
@@ -57,13 +64,23 @@ function uuidFrom(seed: string): string {
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-4${hex.slice(13, 16)}-a${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
 }
 
-const T0 = "2026-07-01T12:00:00Z";
+/** The fixed default stamp of {@link makePod} (deterministic output for equal options). */
+const DEFAULT_T0 = "2026-07-01T12:00:00Z";
+
+/** Pods built by makePod with the default stamp (so the server may re-stamp them). */
+const defaultStamped = new WeakSet<Pod>();
+
+/** RFC 3339 with seconds precision, as metav1.Time serialises. */
+export function rfc3339(t: Date | number): string {
+  return new Date(t).toISOString().replace(/\.\d{3}Z$/, "Z");
+}
 
 /**
  * Builds a full Pod. Deterministic for the same options; uid, resourceVersion
  * and creationTimestamp are replaced by the server when it stores the pod.
  */
 export function makePod(o: MakePodOptions): Pod {
+  const T0 = o.creationTimestamp === undefined ? DEFAULT_T0 : typeof o.creationTimestamp === "string" ? o.creationTimestamp : rfc3339(o.creationTimestamp);
   const namespace = o.namespace ?? "default";
   const h = hash(`${namespace}/${o.name}`);
   const app = o.app;
@@ -94,7 +111,7 @@ export function makePod(o: MakePodOptions): Pod {
   const image = `registry.example.com/${app ?? "app"}:${o.version ?? "v1.0.0"}`;
   const node = `node-${(h % 3) + 1}`;
   const readyStatus = ready ? "True" : "False";
-  return {
+  const pod: Pod = {
     metadata: {
       name: o.name,
       generateName: `${rs}-`,
@@ -231,16 +248,35 @@ export function makePod(o: MakePodOptions): Pod {
       qosClass: "Burstable",
     },
   };
+  if (o.creationTimestamp === undefined) defaultStamped.add(pod);
+  return pod;
 }
 
-/** Sets the `Ready` and `ContainersReady` conditions of `pod` in place. */
-export function setPodReady(pod: Pod, ready: boolean): void {
+/**
+ * If `pod` came from {@link makePod} without an explicit `creationTimestamp`,
+ * returns a copy with every default stamp (creation, start, conditions,
+ * managedFields, restartedAt) replaced by `at`; otherwise `pod` itself.
+ */
+export function restampDefault(pod: Pod, at: string): Pod {
+  if (!defaultStamped.has(pod)) return pod;
+  return JSON.parse(JSON.stringify(pod).split(`"${DEFAULT_T0}"`).join(JSON.stringify(at))) as Pod;
+}
+
+/**
+ * Sets the `Ready` and `ContainersReady` conditions of `pod` in place; a
+ * condition whose status changes gets `lastTransitionTime` = `at` (default
+ * now on the wall clock), as the kubelet's status manager does.
+ */
+export function setPodReady(pod: Pod, ready: boolean, at: string = rfc3339(Date.now())): void {
   pod.status ??= {};
   const conditions = Array.isArray(pod.status.conditions) ? pod.status.conditions : [];
   pod.status.conditions = conditions;
   for (const type of ["Ready", "ContainersReady"]) {
     const c = conditions.find((x) => x.type === type);
-    if (c) c.status = ready ? "True" : "False";
-    else conditions.push({ type, status: ready ? "True" : "False", lastTransitionTime: T0 });
+    const status = ready ? "True" : "False";
+    if (c) {
+      if (c.status !== status) c.lastTransitionTime = at;
+      c.status = status;
+    } else conditions.push({ type, status, lastTransitionTime: at });
   }
 }

@@ -1,9 +1,9 @@
-import { describe, it } from "node:test";
+import { after, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { projectPod } from "../../src/kube/pod-record.ts";
 import { unknownPodFields } from "../../src/testing/pod-schema.ts";
-import { FakeKubeApiServer, makePod, setPodReady } from "../../src/testing/index.ts";
+import { createManualClock, FakeKubeApiServer, makePod, setPodReady } from "../../src/testing/index.ts";
 
 describe("makePod", () => {
   it("builds a realistic pod of about 5 KB with managedFields, ownerReferences, volumes and conditions", () => {
@@ -49,6 +49,38 @@ describe("makePod", () => {
     setPodReady(p, false);
     assert.equal(p.status!.conditions!.find((c) => c.type === "Ready")!.status, "False");
     assert.equal(p.status!.conditions!.find((c) => c.type === "ContainersReady")!.status, "False");
+  });
+});
+
+describe("makePod timestamps", () => {
+  const WALL = Date.parse("2030-03-04T05:06:07Z");
+  it("an explicit creationTimestamp (string or Date) stamps creation, start, conditions and managedFields", () => {
+    const p = makePod({ name: "a", creationTimestamp: new Date(WALL) });
+    assert.equal(p.metadata.creationTimestamp, "2030-03-04T05:06:07Z");
+    assert.equal(p.status!.startTime, "2030-03-04T05:06:07Z");
+    assert.ok(p.status!.conditions!.every((c) => c.lastTransitionTime === "2030-03-04T05:06:07Z"));
+    assert.ok((p.metadata["managedFields"] as { time: string }[]).every((f) => f.time === "2030-03-04T05:06:07Z"));
+    assert.deepEqual(makePod({ name: "a", creationTimestamp: "2030-03-04T05:06:07Z" }), p);
+  });
+
+  it("createPod stamps a default makePod pod with the server's clock; an explicit stamp wins", async () => {
+    const clock = createManualClock();
+    const s = new FakeKubeApiServer({ clock, wallTime: WALL });
+    after(() => s.close());
+    await clock.advance(90_000);
+    const a = s.createPod(makePod({ name: "a" }));
+    assert.equal(a.metadata.creationTimestamp, "2030-03-04T05:07:37Z");
+    assert.equal(a.status!.startTime, "2030-03-04T05:07:37Z");
+    const b = s.createPod(makePod({ name: "b", creationTimestamp: "2020-01-01T00:00:00Z" }));
+    assert.equal(b.metadata.creationTimestamp, "2020-01-01T00:00:00Z");
+    assert.equal(makePod({ name: "c" }).metadata.creationTimestamp, makePod({ name: "c" }).metadata.creationTimestamp, "makePod alone stays deterministic");
+    await clock.advance(10_000);
+    const flipped = s.setReady("default", "a", false);
+    const ready = flipped.status!.conditions!.find((c) => c.type === "Ready")!;
+    assert.equal(ready.status, "False");
+    assert.equal(ready.lastTransitionTime, "2030-03-04T05:07:47Z", "a flip moves lastTransitionTime to the server's now");
+    const scheduled = flipped.status!.conditions!.find((c) => c.type === "PodScheduled")!;
+    assert.equal(scheduled.lastTransitionTime, "2030-03-04T05:07:37Z", "unchanged conditions keep theirs");
   });
 });
 
