@@ -96,16 +96,20 @@ export function parseListQuery(url: URL, forceWatch: boolean): ListQuery | Statu
   if (errors.length > 0) return invalid("ListOptions", "meta.k8s.io", "", errors);
   if (resourceVersion !== "") {
     if (!/^\d+$/.test(resourceVersion)) {
-      // apiserver `storage/api_object_versioner.go` ParseResourceVersion → InvalidError,
-      // interpreted by `storage/errors` as 422 for the resource.
-      return invalid("pods", "", "", [
-        {
-          type: "FieldValueInvalid",
-          field: "resourceVersion",
-          value: resourceVersion,
-          detail: `strconv.ParseUint: parsing ${JSON.stringify(resourceVersion)}: invalid syntax`,
-        },
-      ]);
+      // apiserver `storage/api_object_versioner.go` ParseResourceVersion → InvalidError.
+      const err: FieldError = {
+        type: "FieldValueInvalid",
+        field: "resourceVersion",
+        value: resourceVersion,
+        detail: `strconv.ParseUint: parsing ${JSON.stringify(resourceVersion)}: invalid syntax`,
+      };
+      // WATCH: the cacher's InvalidError goes through `registry/generic/registry/storage_factory`
+      // InterpretWatchError → 422 Invalid for the resource.
+      if (out.watch) return invalid("pods", "", "", [err]);
+      // LIST: `CacheDelegator.GetList` runs `storage.ValidateListOptions` first, which
+      // answers 400 "invalid resource version: …" (after its continue checks, left to list.ts).
+      if (out.continue === "") return badRequest(`invalid resource version: ${err.field}: Invalid value: ${JSON.stringify(resourceVersion)}: ${err.detail}`);
+      return out;
     }
     out.rv = Number(resourceVersion);
   }

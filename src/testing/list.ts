@@ -55,14 +55,15 @@ export async function listPods(
   let expired: Status | undefined;
 
   if (q.continue !== "") {
-    if (q.resourceVersion !== "" && q.resourceVersion !== "0") {
-      return badRequest("specifying resource version is not allowed when using continue");
-    }
+    // Order of apiserver `storage.ValidateListOptions`: the token first, then the RV.
     let tok;
     try {
       tok = decodeContinue(q.continue);
     } catch (e) {
       return badRequest(`invalid continue token: ${(e as Error).message}`);
+    }
+    if (q.resourceVersion !== "" && q.resourceVersion !== "0") {
+      return badRequest("specifying resource version is not allowed when using continue");
     }
     start = tok.start;
     if (tok.rv === -1) {

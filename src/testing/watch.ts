@@ -197,7 +197,9 @@ export function openWatch(ctx: WatchContext, namespace: string | undefined, q: L
       }, BLOCK_TIMEOUT_MS);
     } else sendInitial();
   } else {
-    const from = q.rv ?? store.rv;
+    // RV ""/"0" with sendInitialEvents=false: "start watching from any
+    // resourceVersion", i.e. from now (apiserver `watch_cache.go` `getAllEventsSinceLocked`).
+    const from = q.rv === undefined || q.rv === 0 ? store.rv : q.rv;
     const events = store.since(Math.min(from, store.rv));
     if (events === undefined) {
       session.error(watchTooOld(from, store.historyStart));

@@ -191,11 +191,32 @@ describe("LIST", () => {
     }
   });
 
-  it("rejects a non-numeric resourceVersion with 422 naming the value", async () => {
+  it("a non-numeric resourceVersion: LIST is 400 'invalid resource version' (storage.ValidateListOptions), WATCH 422 for pods", async () => {
     const s = server();
     const { status, body } = await getJson(s, `${PODS}?resourceVersion=abc`);
-    assert.equal(status, 422);
-    assert.match(body.message, /resourceVersion: Invalid value: "abc"/);
+    assert.equal(status, 400);
+    assert.equal(body.reason, "BadRequest");
+    assert.equal(body.message, 'invalid resource version: resourceVersion: Invalid value: "abc": strconv.ParseUint: parsing "abc": invalid syntax');
+    const limited = await getJson(s, `${PODS}?resourceVersion=abc&limit=2`);
+    assert.equal(limited.status, 400, "the exact (etcd) path answers the same");
+    const w = await getJson(s, `${PODS}?watch=true&resourceVersion=abc`);
+    assert.equal(w.status, 422);
+    assert.equal(w.body.reason, "Invalid");
+    assert.equal(w.body.message, 'pods "" is invalid: resourceVersion: Invalid value: "abc": strconv.ParseUint: parsing "abc": invalid syntax');
+  });
+
+  it("with continue, a bad token is reported before the resourceVersion, then the RV is refused", async () => {
+    const s = server(3);
+    const bad = await getJson(s, `${PODS}?continue=%%%&resourceVersion=abc`);
+    assert.equal(bad.status, 400);
+    assert.match(bad.body.message, /^invalid continue token: /);
+    const page = await getJson(s, `${PODS}?limit=1`);
+    const tok = encodeURIComponent(page.body.metadata.continue);
+    for (const rv of ["abc", "5"]) {
+      const r = await getJson(s, `${PODS}?continue=${tok}&resourceVersion=${rv}`);
+      assert.equal(r.status, 400);
+      assert.equal(r.body.message, "specifying resource version is not allowed when using continue");
+    }
   });
 
   it("filters by label and field selector; a bad selector is 400 BadRequest", async () => {

@@ -245,6 +245,19 @@ describe("WATCH", () => {
       assert.deepEqual(await events.rest(), []);
     });
 
+    for (const rv of ["0", ""]) {
+      it(`sendInitialEvents=false with RV=${JSON.stringify(rv)} starts from now: no initial events, no 410 (watch_cache getAllEventsSinceLocked)`, async () => {
+        const { s } = setup(2, { historyLimit: 1 });
+        s.createPod(makePod({ name: "old" })); // history no longer reaches back to the start
+        const { events } = await watch(s, `sendInitialEvents=false&resourceVersionMatch=NotOlderThan&resourceVersion=${rv}`);
+        s.createPod(makePod({ name: "new" }));
+        const [e] = await events.take(1);
+        assert.equal(e!.type, "ADDED");
+        assert.equal(e!.object.metadata.name, "new");
+        await events.cancel();
+      });
+    }
+
     it("with a future RV waits 3 s, then sends ERROR 504 ResourceVersionTooLarge", async () => {
       const { s, clock } = setup(1);
       const future = Number(s.resourceVersion) + 10;
