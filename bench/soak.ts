@@ -78,6 +78,7 @@ async function main(): Promise<number> {
     seed: args.seed,
     rate: args.rate,
     churnEveryMs: 250,
+    distinctIps: true,
     faultEveryMs: 400,
     onTick: (ms) => {
       if (ms < nextSample) return;
@@ -114,7 +115,7 @@ async function main(): Promise<number> {
     "",
     "## What ran",
     "",
-    `- RPCs: ${r.sent} sent, ${r.ok} ok, ${r.failures.length} failed${r.failures.length > 0 ? ` (${JSON.stringify(codes)})` : ""}.`,
+    `- RPCs: ${r.sent} sent, ${r.ok} ok, ${r.failures.length} failed${r.failures.length > 0 ? ` (${JSON.stringify(codes)})` : ""}, ${r.shed} not issued because 128 were in flight.`,
     `- Churn: ${r.replaced} replicas replaced with graceful termination, ${r.flaps} Ready flaps.`,
     `- Faults: ${Object.entries(r.faults).map(([k, v]) => `${k} ×${v}`).join(", ")}.`,
     `- The registry reported ${r.registryErrors} watch errors (all retried): ${Object.entries(r.errorKinds).map(([k, v]) => `${k} ×${v}`).join(", ")}.`,

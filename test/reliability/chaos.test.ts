@@ -45,7 +45,7 @@ describe("chaos under load", () => {
     const heapAfter = heapAfterGc();
     const faults = Object.values(r.faults).reduce((a, b) => a + b, 0);
     console.log(
-      `# chaos: ${r.sent} calls, ${r.failures.length} failed; ${faults} faults ${JSON.stringify(r.faults)}; ${r.replaced} replaced, ${r.flaps} flaps; ` +
+      `# chaos: ${r.sent} calls, ${r.failures.length} failed, ${r.shed} shed; ${faults} faults ${JSON.stringify(r.faults)}; ${r.replaced} replaced, ${r.flaps} flaps; ` +
         `${r.registryErrors} watch errors reported; converged in ${r.convergeMs.toFixed(0)} ms; heap ${((heapAfter - heapBefore) / 2 ** 20).toFixed(1)} MiB`,
     );
     assert.equal(r.divergence, undefined, `did not converge: ${r.divergence}`);

@@ -51,6 +51,8 @@ export interface ChaosOptions {
   rate?: number;
   replicas?: number;
   faultEveryMs?: number;
+  /** Give each replica its own loopback IP and one shared port (Linux); default false (127.0.0.1, ephemeral ports). */
+  distinctIps?: boolean;
   /** Pause between churn steps (default 0: back to back). */
   churnEveryMs?: number;
   clockFactor?: number;
@@ -85,6 +87,8 @@ export interface ChaosResult {
   elapsedMs: number;
   /** Requests the fake API server logged (its log is the one thing a run keeps). */
   apiRequests: number;
+  /** Calls the load did not issue because 128 were in flight (the machine could not keep up). */
+  shed: number;
 }
 
 /** Retriable Connect codes (gRPC retry guidance): the call may succeed when repeated. */
@@ -168,11 +172,25 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
   const failures: ChaosFailure[] = [];
   let stopping = false;
 
+  // Like real pods: every replica its own IP (127.1.x.y, all loopback on Linux) and the same container port,
+  // so pod records differ only where real ones do. Elsewhere (no 127/8 aliases) 127.0.0.1 and ephemeral ports.
+  let sharedPort: number | undefined;
+  let aliases = o.distinctIps ?? false;
   const launch = async (): Promise<Replica> => {
-    const name = `chaos-${serial++}`;
-    const r = await startReplica(name, { workMs: 1 });
+    const n = serial++;
+    const name = `chaos-${n}`;
+    const host = aliases ? `127.1.${Math.floor(n / 250) % 250}.${(n % 250) + 1}` : "127.0.0.1";
+    let r: Replica;
+    try {
+      r = await startReplica(name, { workMs: 1, host, ...(sharedPort !== undefined ? { port: sharedPort } : {}) });
+      if (aliases) sharedPort ??= r.port;
+    } catch {
+      aliases = false;
+      r = await startReplica(name, { workMs: 1 });
+    }
     replicas.set(name, r);
-    fake.createPod(makePod({ name, namespace: NS, app: APP, ip: "127.0.0.1", ports: [{ name: "grpc", containerPort: r.port }], ready: false }));
+    const ip = r.address.slice(0, r.address.lastIndexOf(":"));
+    fake.createPod(makePod({ name, namespace: NS, app: APP, ip, ports: [{ name: "grpc", containerPort: r.port }], ready: false }));
     fake.setReady(NS, name, true);
     await within(waiter.until(() => stateOf(r) === "ready"), 30_000, `${name} ready in the transport`, dump);
     return r;
@@ -349,5 +367,6 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
     divergence,
     elapsedMs: performance.now() - started,
     apiRequests: trimmedRequests + fake.requests.length,
+    shed: load.shed,
   };
 }

@@ -38,8 +38,11 @@ export interface Replica {
   kill(): void;
 }
 
-/** Starts a replica whose SayHello waits `workMs` on a real timer (simulated work; no test waits on it). */
-export async function startReplica(name: string, o: { workMs?: number } = {}): Promise<Replica> {
+/**
+ * Starts a replica whose SayHello waits `workMs` on a real timer (simulated work; no test waits on it).
+ * `host`/`port` default to 127.0.0.1 and an ephemeral port; when `port` is taken, an ephemeral one is used.
+ */
+export async function startReplica(name: string, o: { workMs?: number; host?: string; port?: number } = {}): Promise<Replica> {
   const workMs = o.workMs ?? 2;
   let served = 0;
   let refused = 0;
@@ -104,7 +107,16 @@ export async function startReplica(name: string, o: { workMs?: number } = {}): P
     s.on("close", () => sockets.delete(s));
     s.on("error", () => {});
   });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const host = o.host ?? "127.0.0.1";
+  const listen = (p: number): Promise<void> =>
+    new Promise<void>((resolve, reject) => {
+      server.once("error", reject);
+      server.listen(p, host, () => {
+        server.off("error", reject);
+        resolve();
+      });
+    });
+  await listen(o.port ?? 0).catch(() => listen(0));
   const port = (server.address() as net.AddressInfo).port;
   let closed: Promise<void> | undefined;
   const closeServer = (): Promise<void> => (closed ??= new Promise((resolve) => server.close(() => resolve())));
@@ -112,7 +124,7 @@ export async function startReplica(name: string, o: { workMs?: number } = {}): P
   return {
     name,
     port,
-    address: `127.0.0.1:${port}`,
+    address: `${host}:${port}`,
     get served() {
       return served;
     },

@@ -18,6 +18,8 @@ export interface RateLoad {
   readonly ok: number;
   readonly failures: readonly Failure[];
   readonly inflight: number;
+  /** Calls not issued because `maxInflight` calls were already running (the machine could not keep up). */
+  readonly shed: number;
   /** ms since start (until stop). */
   readonly elapsedMs: number;
   /** Resolves once `n` more calls completed (ok or failed) than now. */
@@ -26,7 +28,13 @@ export interface RateLoad {
   stop(): Promise<void>;
 }
 
-export function startRateLoad(o: { call: () => Promise<unknown>; rate: number; onFailure?: (f: Failure) => void }): RateLoad {
+/**
+ * Starts the load. At most `maxInflight` (default 128) calls run at once: on a starved machine an open-loop
+ * load would pile up calls without bound and turn a slow test into a collapse; the excess is counted as `shed`.
+ */
+export function startRateLoad(o: { call: () => Promise<unknown>; rate: number; maxInflight?: number; onFailure?: (f: Failure) => void }): RateLoad {
+  const maxInflight = o.maxInflight ?? 128;
+  let shed = 0;
   let sent = 0;
   let ok = 0;
   let inflight = 0;
@@ -68,7 +76,8 @@ export function startRateLoad(o: { call: () => Promise<unknown>; rate: number; o
     const due = Math.floor((performance.now() - started) / period);
     while (issued < due) {
       issued++;
-      fire();
+      if (inflight >= maxInflight) shed++;
+      else fire();
     }
   }, Math.max(1, Math.min(period, 10)));
   return {
@@ -81,6 +90,9 @@ export function startRateLoad(o: { call: () => Promise<unknown>; rate: number; o
     failures,
     get inflight() {
       return inflight;
+    },
+    get shed() {
+      return shed;
     },
     get elapsedMs() {
       return (stoppedAt ?? performance.now()) - started;
