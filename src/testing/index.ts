@@ -9,9 +9,11 @@
  * in-stream `ERROR` 410), bookmarks in both real shapes, `sendInitialEvents`,
  * label and field selectors with ADDED/DELETED transitions, and output
  * re-chunked at random byte boundaries; strategic merge, merge and JSON patch;
- * graceful deletion; the `status` subresource; bearer tokens with per-token
- * verbs and namespaces; and fault injection (dropped or hung watches,
- * compaction, failing requests, delays, token rotation).
+ * graceful deletion; the `status` subresource; server-side dry run
+ * (`dryRun=All`: validated and answered, nothing stored); bearer tokens with
+ * per-token verbs and namespaces; and fault injection (dropped watches, hung
+ * half-open watches that only the client's idle watchdog can end, compaction,
+ * failing requests, delays, token rotation).
  *
  * Use `server.fetch` as an injected `fetch`, or `await server.listen()` for real
  * HTTP(S) on loopback (kubectl works against `server.kubeconfig()`).
