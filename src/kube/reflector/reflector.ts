@@ -19,6 +19,11 @@
  * twice the cacher's bookmark interval, apiserver `cacher.go`
  * `defaultBookmarkFrequency` = 1 min).
  *
+ * During a streaming list's initial events two more bounds apply: no event
+ * for `initialEventsSilenceMs` (60 s), or no `k8s.io/initial-events-end`
+ * bookmark within `initialEventsTimeoutMs` (3 min), aborts the watch, reports
+ * an `idle-timeout` {@link WatchError} and falls back to a paged LIST.
+ *
  * @module
  */
 import type { Clock, TimerHandle } from "../clock.ts";
@@ -45,6 +50,21 @@ export const DEFAULT_BOOKMARK_SILENCE_MS = 120_000;
  * `server/options/server_run_options.go`), so only a dead connection hits it.
  */
 export const DEFAULT_LIST_TIMEOUT_MS = 120_000;
+
+/**
+ * Streaming list: longest gap between two initial events, 60 s (the
+ * apiserver's `--request-timeout` default, `server_run_options.go`). The
+ * watch cache sends its initial events back to back, so a minute without one
+ * means a stalled connection or a server that accepted `sendInitialEvents`
+ * without honouring it; either way the loop falls back to a paged LIST.
+ */
+export const DEFAULT_INITIAL_EVENTS_SILENCE_MS = 60_000;
+/**
+ * Streaming list: longest wait for the `k8s.io/initial-events-end` bookmark
+ * while events keep flowing, 3 min (1.5× {@link DEFAULT_LIST_TIMEOUT_MS}),
+ * far under the 5–10 min watch timeout that bounded it before.
+ */
+export const DEFAULT_INITIAL_EVENTS_TIMEOUT_MS = 180_000;
 
 /** Receives the reflector's store updates, in order. */
 export interface ReflectorSink {
@@ -82,6 +102,10 @@ export interface ReflectorOptions {
   idleGraceMs?: number | undefined;
   /** Silence limit once the watch has delivered a bookmark; default 2 min. */
   bookmarkSilenceMs?: number | undefined;
+  /** Streaming list: longest gap between initial events; default {@link DEFAULT_INITIAL_EVENTS_SILENCE_MS}. */
+  initialEventsSilenceMs?: number | undefined;
+  /** Streaming list: longest wait for the initial-events-end bookmark; default {@link DEFAULT_INITIAL_EVENTS_TIMEOUT_MS}. */
+  initialEventsTimeoutMs?: number | undefined;
   /** Longest wait for one LIST page; default {@link DEFAULT_LIST_TIMEOUT_MS}. */
   listTimeoutMs?: number | undefined;
   /** Longest accepted watch line, default 16 MiB. */
@@ -289,24 +313,42 @@ export class Reflector implements AsyncDisposable {
     const started = clock.now();
     let lastByte = started;
     let bookmarks = false;
+    let lastEvent = started;
     let idle: WatchError | undefined;
+    let stalled: WatchError | undefined;
     let timer: TimerHandle | undefined;
     let reader: ReadableStreamDefaultReader<Uint8Array> | undefined;
     const limit = (): number => (bookmarks ? Math.min(bookmarkSilenceMs, timeoutSeconds * 1000 + graceMs) : timeoutSeconds * 1000 + graceMs);
+    const initialSilenceMs = this.#o.initialEventsSilenceMs ?? DEFAULT_INITIAL_EVENTS_SILENCE_MS;
+    const initialTimeoutMs = this.#o.initialEventsTimeoutMs ?? DEFAULT_INITIAL_EVENTS_TIMEOUT_MS;
+    // Deadline of the initial events; Infinity once the stream is a plain watch.
+    const initialDeadline = (): number =>
+      request.sendInitialEvents && this.#state.t === "watch-listing" ? Math.min(lastEvent + initialSilenceMs, started + initialTimeoutMs) : Infinity;
+    const stop = (e: WatchError): void => {
+      ctrl.abort(e);
+      reader?.cancel(e).catch(() => {});
+    };
     const check = (): void => {
-      const silent = clock.now() - lastByte;
+      const now = clock.now();
+      if (now >= initialDeadline()) {
+        stalled =
+          now - lastEvent >= initialSilenceMs
+            ? new WatchError("idle-timeout", `the streaming list received no initial event for ${Math.round(now - lastEvent)} ms and no initial-events-end bookmark`)
+            : new WatchError("idle-timeout", `the streaming list did not reach its initial-events-end bookmark within ${Math.round(now - started)} ms`);
+        return stop(stalled);
+      }
+      const silent = now - lastByte;
       if (silent >= limit()) {
         idle = new WatchError("idle-timeout", `the watch received no bytes for ${Math.round(silent)} ms; reconnecting`);
-        ctrl.abort(idle);
-        reader?.cancel(idle).catch(() => {});
-      } else {
-        timer = clock.setTimeout(check, limit() - silent);
+        return stop(idle);
       }
+      timer = clock.setTimeout(check, Math.min(limit() - silent, initialDeadline() - now));
     };
-    timer = clock.setTimeout(check, limit());
+    timer = clock.setTimeout(check, Math.min(limit(), initialDeadline() - started));
     const elapsed = (): number => clock.now() - started;
     const failed = (error: unknown): Command | undefined => {
       if (this.closed) return undefined;
+      if (stalled) return this.#feed({ i: "initial-events-timeout", error: stalled });
       if (idle) return this.#feed({ i: "stream-failed", kind: "idle-timeout", error: idle, elapsedMs: elapsed() });
       return this.#feed({ i: "stream-failed", kind: "stream", error, elapsedMs: elapsed() });
     };
@@ -329,7 +371,7 @@ export class Reflector implements AsyncDisposable {
         );
       } catch (error) {
         if (this.closed) return undefined;
-        if (idle) return failed(idle);
+        if (idle || stalled) return failed(error);
         return this.#feed({ i: "watch-failed", error });
       }
       lastByte = clock.now();
@@ -343,7 +385,7 @@ export class Reflector implements AsyncDisposable {
           return failed(error);
         }
         if (this.closed) return undefined;
-        if (idle) return failed(idle);
+        if (idle || stalled) return failed(idle ?? stalled);
         lastByte = clock.now();
         const results = chunk.done ? decoder.end() : decoder.push(chunk.value);
         for (const r of results) {
@@ -351,11 +393,12 @@ export class Reflector implements AsyncDisposable {
           if (r instanceof WatchDecodeError) {
             next = this.#feed({ i: "stream-failed", kind: "decode", error: r, elapsedMs: elapsed() });
           } else {
+            lastEvent = lastByte;
             if (r.type === "BOOKMARK" && !bookmarks) {
               // Bookmarks flow: the shorter silence limit applies from now on.
               bookmarks = true;
               timer?.cancel();
-              timer = clock.setTimeout(check, Math.max(0, limit() - (clock.now() - lastByte)));
+              timer = clock.setTimeout(check, Math.max(0, Math.min(limit() - (clock.now() - lastByte), initialDeadline() - clock.now())));
             }
             next = this.#feed({ i: "watch-event", event: r });
           }

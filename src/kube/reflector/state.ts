@@ -29,7 +29,10 @@
  *   the `k8s.io/initial-events-end` bookmark, keeping the same stream. Any
  *   failure before that bookmark falls back to a LIST at once; a 400/422, a
  *   plain bookmark before the end bookmark or a stream that ends without it
- *   (a server that ignores the parameter) turns streaming off for good.
+ *   (a server that ignores the parameter) turns streaming off for good, and
+ *   so does an `initial-events-timeout` (the driver's bound on initial events
+ *   that stall or never end), so a sync can never wait out the 5–10 min watch
+ *   timeout silently.
  *
  * ## Errors
  * Every failure yields an `error` effect (a {@link WatchErrorKind} and the
@@ -99,6 +102,12 @@ export type ReflectorInput =
   | { readonly i: "watch-ended"; readonly elapsedMs: number }
   /** The stream broke: a reset, an undecodable line or the idle watchdog. */
   | { readonly i: "stream-failed"; readonly kind: "stream" | "decode" | "idle-timeout"; readonly error: unknown; readonly elapsedMs: number }
+  /**
+   * Streaming list only: the initial events stalled or did not reach their
+   * end bookmark in time (the driver's bound); the server is treated as not
+   * supporting streaming lists.
+   */
+  | { readonly i: "initial-events-timeout"; readonly error: unknown }
   | { readonly i: "wake" };
 
 /** What the loop remembers across states. */
@@ -390,6 +399,8 @@ export function step(state: ReflectorState, input: ReflectorInput): StepResult {
           return watchListFailed(state, "stream", undefined, "the streaming list ended before its initial-events-end bookmark; falling back to LIST", true);
         case "stream-failed":
           return watchListFailed(state, input.kind, input.error, `streaming list stream failed: ${messageOf(input.error)}; falling back to LIST`, false);
+        case "initial-events-timeout":
+          return watchListFailed(state, "idle-timeout", input.error, `${messageOf(input.error)}; falling back to LIST`, true);
         default:
           break;
       }
