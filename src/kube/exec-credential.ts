@@ -10,6 +10,7 @@
  */
 import type { Host } from "../runtime/host.ts";
 import { KubeConfigError } from "./errors.ts";
+import { parseExecCredential } from "./kubeconfig-schema.ts";
 
 /** The API versions of ExecCredential kratos-kube speaks. */
 export const EXEC_API_VERSIONS: readonly string[] = [
@@ -101,32 +102,16 @@ export async function runExecPlugin(
   } catch {
     throw new KubeConfigError(`${name} printed something that is not JSON (expected an ExecCredential)`);
   }
-  const c = cred as { kind?: unknown; apiVersion?: unknown; status?: Record<string, unknown> } | null;
-  if (c === null || typeof c !== "object" || c.kind !== "ExecCredential") {
-    throw new KubeConfigError(`${name} printed JSON that is not an ExecCredential`);
-  }
-  if (c.apiVersion !== config.apiVersion) {
-    throw new KubeConfigError(
-      `${name} answered with apiVersion ${JSON.stringify(c.apiVersion)}, but ${config.apiVersion} was asked for`,
-    );
-  }
-  const status = c.status;
-  const str = (key: string): string | undefined => {
-    const v = status?.[key];
-    return typeof v === "string" && v !== "" ? v : undefined;
-  };
-  const token = str("token");
-  const certPem = str("clientCertificateData");
-  const keyPem = str("clientKeyData");
+  const status = parseExecCredential(cred, name, config.apiVersion);
+  const { token, clientCertificateData: certPem, clientKeyData: keyPem, expirationTimestamp: exp } = status;
   if ((certPem === undefined) !== (keyPem === undefined)) {
     throw new KubeConfigError(`${name} returned only one of status.clientCertificateData and status.clientKeyData`);
   }
   if (token === undefined && certPem === undefined) {
     throw new KubeConfigError(`${name} returned an ExecCredential with neither status.token nor a client certificate`);
   }
-  const exp = status?.["expirationTimestamp"];
   let expiresAt: number | undefined;
-  if (typeof exp === "string" && exp !== "") {
+  if (exp !== undefined) {
     expiresAt = Date.parse(exp);
     if (Number.isNaN(expiresAt)) {
       throw new KubeConfigError(`${name} returned an invalid status.expirationTimestamp ${JSON.stringify(exp)}`);

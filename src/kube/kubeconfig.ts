@@ -11,14 +11,20 @@ import type { Host } from "../runtime/host.ts";
 import type { ConfigParts, FromKubeconfigOptions } from "./config.ts";
 import { KubeConfigError } from "./errors.ts";
 import type { ExecPluginConfig } from "./exec-credential.ts";
+import type { KubeconfigExec } from "./kubeconfig-schema.ts";
+import { entryName, parseCluster, parseContext, parseKubeconfigDocument, parseUser } from "./kubeconfig-schema.ts";
 import type { AuthSpec } from "./token-source.ts";
 
 type Obj = Record<string, unknown>;
 
 interface Named {
-  value: Obj;
+  /** The entry's `cluster`/`user`/`context` value, checked only when selected. */
+  value: unknown;
   /** Directory of the file that defined it, for relative paths. */
   dir: string | undefined;
+  /** The document (`kubeconfig <file>` or `kubeconfig text`) and the entry's path in it, for messages. */
+  where: string;
+  path: string;
 }
 
 interface Merged {
@@ -29,33 +35,27 @@ interface Merged {
   files: string[];
 }
 
-const isObj = (v: unknown): v is Obj => typeof v === "object" && v !== null && !Array.isArray(v);
-
 function looksLikeText(s: string): boolean {
   return s.includes("\n") || /^\s*(?:\{|apiVersion\s*:|kind\s*:|clusters\s*:)/.test(s);
 }
 
-function mergeInto(m: Merged, doc: unknown, where: string, dir: string | undefined): void {
-  if (doc === null || doc === undefined) return; // an empty file
-  if (!isObj(doc)) throw new KubeConfigError(`${where}: not a kubeconfig (expected a YAML mapping)`);
+function mergeInto(m: Merged, raw: unknown, where: string, dir: string | undefined): void {
+  const doc = parseKubeconfigDocument(raw, where);
+  const label = where === "kubeconfig text" ? where : `kubeconfig ${where}`;
   for (const [key, field, target] of [
     ["clusters", "cluster", m.clusters],
     ["users", "user", m.users],
     ["contexts", "context", m.contexts],
   ] as const) {
-    const list = doc[key];
-    if (list === undefined || list === null) continue;
-    if (!Array.isArray(list)) throw new KubeConfigError(`${where}: "${key}" must be a list`);
-    for (const entry of list) {
+    doc[key].forEach((entry, i) => {
       // A malformed entry cannot be selected by name; skip it rather than let it
       // hide the healthy ones (the chosen context still fails if it needs it).
-      if (!isObj(entry) || typeof entry["name"] !== "string" || entry["name"] === "") continue;
-      const value = entry[field];
-      if (!target.has(entry["name"])) target.set(entry["name"], { value: isObj(value) ? value : {}, dir });
-    }
+      const name = entryName(entry);
+      if (name === undefined || target.has(name)) return;
+      target.set(name, { value: (entry as Obj)[field], dir, where: label, path: `${key}[${i}].${field}` });
+    });
   }
-  const cc = doc["current-context"];
-  if (m.currentContext === undefined && typeof cc === "string" && cc !== "") m.currentContext = cc;
+  if (m.currentContext === undefined) m.currentContext = doc.currentContext;
 }
 
 async function readMerged(pathOrText: string | undefined, env: Record<string, string | undefined>, host: Host): Promise<Merged> {
@@ -120,13 +120,6 @@ async function read(host: Host, path: string): Promise<string> {
   }
 }
 
-function str(o: Obj, key: string, where: string): string | undefined {
-  const v = o[key];
-  if (v === undefined || v === null || v === "") return undefined;
-  if (typeof v !== "string") throw new KubeConfigError(`${where}: "${key}" must be a string`);
-  return v;
-}
-
 function decodeBase64(data: string, what: string): string {
   try {
     const bin = atob(data.replace(/\s+/g, ""));
@@ -137,10 +130,15 @@ function decodeBase64(data: string, what: string): string {
 }
 
 /** Reads `<key>-data` (base64) or `<key>` (a file relative to the kubeconfig). */
-async function pem(o: Obj, key: string, n: Named, where: string, host: Host): Promise<string | undefined> {
-  const data = str(o, `${key}-data`, where);
+async function pem(
+  data: string | undefined,
+  file: string | undefined,
+  key: string,
+  n: Named,
+  where: string,
+  host: Host,
+): Promise<string | undefined> {
   if (data !== undefined) return decodeBase64(data, `${where}: ${key}-data`);
-  const file = str(o, key, where);
   if (file === undefined) return undefined;
   const p = n.dir !== undefined ? host.resolvePath(n.dir, file) : file;
   try {
@@ -150,29 +148,16 @@ async function pem(o: Obj, key: string, n: Named, where: string, host: Host): Pr
   }
 }
 
-function execConfig(o: Obj, where: string, userName: string, dir: string | undefined, cluster: Obj): ExecPluginConfig {
-  const command = str(o, "command", where);
-  if (command === undefined) throw new KubeConfigError(`${where}: exec has no command`);
-  const args = o["args"] ?? [];
-  if (!Array.isArray(args) || !args.every((a) => typeof a === "string")) {
-    throw new KubeConfigError(`${where}: exec.args must be a list of strings`);
-  }
-  const envList = o["env"] ?? [];
-  if (!Array.isArray(envList)) throw new KubeConfigError(`${where}: exec.env must be a list`);
-  const env = envList.map((e, i) => {
-    if (!isObj(e) || typeof e["name"] !== "string" || typeof e["value"] !== "string") {
-      throw new KubeConfigError(`${where}: exec.env[${i}] needs a string name and value`);
-    }
-    return { name: e["name"], value: e["value"] };
-  });
+function execConfig(e: KubeconfigExec, where: string, userName: string, dir: string | undefined, cluster: Obj): ExecPluginConfig {
+  if (e.command === undefined) throw new KubeConfigError(`${where} has no command`);
   return {
-    apiVersion: str(o, "apiVersion", where) ?? "",
-    command,
-    args: args as string[],
-    env,
-    installHint: str(o, "installHint", where),
-    interactiveMode: str(o, "interactiveMode", where),
-    provideClusterInfo: o["provideClusterInfo"] === true,
+    apiVersion: e.apiVersion ?? "",
+    command: e.command,
+    args: e.args ?? [],
+    env: (e.env ?? []).map(({ name, value }) => ({ name, value })),
+    installHint: e.installHint,
+    interactiveMode: e.interactiveMode,
+    provideClusterInfo: e.provideClusterInfo === true,
     baseDir: dir,
     userName,
     cluster,
@@ -196,50 +181,56 @@ export async function loadKubeconfig(pathOrText: string | undefined, o: FromKube
       `kubeconfig ${files}: context "${contextName}" not found${known.length ? ` (known: ${known.join(", ")})` : ""}`,
     );
   }
-  const clusterName = str(ctx.value, "cluster", `context "${contextName}"`);
+  const cxw = `context "${contextName}"`;
+  const cx = parseContext(ctx.value, { where: ctx.where, entry: cxw, path: ctx.path });
+  const clusterName = cx.cluster;
   const cluster = clusterName === undefined ? undefined : m.clusters.get(clusterName);
   if (cluster === undefined) {
-    throw new KubeConfigError(`kubeconfig ${files}: context "${contextName}" names cluster "${clusterName ?? ""}", which is not defined`);
+    throw new KubeConfigError(`kubeconfig ${files}: ${cxw} names cluster "${clusterName ?? ""}", which is not defined`);
   }
   const cw = `cluster "${clusterName}"`;
-  const server = str(cluster.value, "server", cw);
+  const c = parseCluster(cluster.value, { where: cluster.where, entry: cw, path: cluster.path });
+  const server = c.server;
   if (server === undefined) throw new KubeConfigError(`kubeconfig ${files}: ${cw} has no server`);
-  const caPem = await pem(cluster.value, "certificate-authority", cluster, cw, host);
-  const insecure = cluster.value["insecure-skip-tls-verify"] === true;
+  const caPem = await pem(c["certificate-authority-data"], c["certificate-authority"], "certificate-authority", cluster, cw, host);
+  const insecure = c["insecure-skip-tls-verify"] === true;
   if (insecure && caPem !== undefined) {
     // client-go rest.Config validation refuses this combination too.
     throw new KubeConfigError(`kubeconfig ${files}: ${cw} sets both a certificate authority and insecure-skip-tls-verify`);
   }
-  if (str(cluster.value, "proxy-url", cw) !== undefined) {
+  if (c["proxy-url"] !== undefined) {
     throw new KubeConfigError(`kubeconfig ${files}: ${cw} sets proxy-url, which kratos-kube does not support`);
   }
 
-  const userName = str(ctx.value, "user", `context "${contextName}"`);
+  const userName = cx.user;
   const user = userName === undefined ? undefined : m.users.get(userName);
   if (userName !== undefined && user === undefined) {
-    throw new KubeConfigError(`kubeconfig ${files}: context "${contextName}" names user "${userName}", which is not defined`);
+    throw new KubeConfigError(`kubeconfig ${files}: ${cxw} names user "${userName}", which is not defined`);
   }
   let auth: AuthSpec = { type: "none" };
   let certPem: string | undefined;
   let keyPem: string | undefined;
-  if (user !== undefined) {
+  if (user !== undefined && userName !== undefined) {
     const uw = `user "${userName}"`;
-    const u = user.value;
+    const u = parseUser(user.value, { where: user.where, entry: uw, path: user.path });
     for (const unsupported of ["auth-provider", "username", "password", "as"] as const) {
       if (u[unsupported] !== undefined) {
         throw new KubeConfigError(`kubeconfig ${files}: ${uw} uses "${unsupported}", which kratos-kube does not support`);
       }
     }
-    certPem = await pem(u, "client-certificate", user, uw, host);
-    keyPem = await pem(u, "client-key", user, uw, host);
-    const token = str(u, "token", uw);
-    const tokenFile = str(u, "tokenFile", uw);
-    if (isObj(u["exec"])) {
+    certPem = await pem(u["client-certificate-data"], u["client-certificate"], "client-certificate", user, uw, host);
+    keyPem = await pem(u["client-key-data"], u["client-key"], "client-key", user, uw, host);
+    const token = u.token;
+    const tokenFile = u.tokenFile;
+    if (u.exec !== undefined && u.exec !== null) {
       const clusterInfo: Obj = { server, "insecure-skip-tls-verify": insecure };
       if (caPem !== undefined) clusterInfo["certificate-authority-data"] = btoa(caPem);
-      const tlsName = str(cluster.value, "tls-server-name", cw);
+      const tlsName = c["tls-server-name"];
       if (tlsName !== undefined) clusterInfo["tls-server-name"] = tlsName;
-      auth = { type: "exec", exec: execConfig(u["exec"], `${uw} exec`, userName!, user.dir, clusterInfo) };
+      auth = {
+        type: "exec",
+        exec: execConfig(u.exec, `${user.where}: ${uw}: ${user.path}.exec`, userName, user.dir, clusterInfo),
+      };
     } else if (tokenFile !== undefined) {
       const path = user.dir !== undefined ? host.resolvePath(user.dir, tokenFile) : tokenFile;
       auth = { type: "file", path, initial: token };
@@ -247,11 +238,11 @@ export async function loadKubeconfig(pathOrText: string | undefined, o: FromKube
       auth = { type: "token", token };
     }
   }
-  const namespace = str(ctx.value, "namespace", `context "${contextName}"`) ?? "default";
+  const namespace = cx.namespace ?? "default";
   return {
     fields: { server, namespace, user: userName },
     secret: {
-      tls: { caPem, certPem, keyPem, insecureSkipTlsVerify: insecure || undefined, serverName: str(cluster.value, "tls-server-name", cw) },
+      tls: { caPem, certPem, keyPem, insecureSkipTlsVerify: insecure || undefined, serverName: c["tls-server-name"] },
       auth,
       host,
       source: `kubeconfig ${files} context "${contextName}"`,
