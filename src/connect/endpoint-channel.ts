@@ -147,6 +147,10 @@ export class EndpointChannel {
   #timer: TransportTimer | undefined;
   #probing = false;
   #lastSession: H2Session | undefined;
+  /** Per session, the finishers of its streams that have not closed yet. */
+  #open = new WeakMap<object, Set<() => void>>();
+  /** The attempt of each open stream's finisher (to fail it when its session dies under it). */
+  #orphanGuard = new WeakMap<() => void, Attempt>();
 
   /** Creates the channel and starts its first probe (eager connect). */
   constructor(o: EndpointChannelOptions) {
@@ -298,7 +302,10 @@ export class EndpointChannel {
     stream.once("response", () => {
       if (att !== undefined) att.responded = true;
     });
-    stream.once("close", () => {
+    let open = session === undefined ? undefined : this.#open.get(session);
+    if (session !== undefined && open === undefined) this.#open.set(session, (open = new Set()));
+    const finish = (): void => {
+      if (!open?.delete(finish) && open !== undefined) return; // already finished
       if (att !== undefined) {
         if (!att.responded && this.#refused(stream, session)) {
           att.notSent = true;
@@ -309,7 +316,10 @@ export class EndpointChannel {
         this.#release(att);
       }
       this.#unlease();
-    });
+    };
+    open?.add(finish);
+    stream.once("close", finish);
+    if (att !== undefined) this.#orphanGuard.set(finish, att);
     return stream;
   }
 
@@ -383,7 +393,31 @@ export class EndpointChannel {
       this.#goaway.set(session, lastStreamID);
       this.#lost(new ConnectError(`endpoint ${this.address} sent GOAWAY`, Code.Unavailable));
     });
-    session.once("close", () => this.#lost(new ConnectError(`connection to ${this.address} closed`, Code.Unavailable)));
+    session.once("close", () => {
+      this.#orphaned(session);
+      this.#lost(new ConnectError(`connection to ${this.address} closed`, Code.Unavailable));
+    });
+  }
+
+  /**
+   * Fails the calls whose streams are still open after their session closed.
+   * Node closes every stream before its session, so this finds none there;
+   * Deno 2.9's node:http2 client sometimes closes the session of a peer that
+   * died (SIGKILL: the socket is reset) without ever closing or erroring its
+   * open streams, which left those calls pending forever and their endpoint
+   * draining forever.
+   */
+  #orphaned(session: H2Session): void {
+    const open = this.#open.get(session);
+    if (open === undefined) return;
+    this.#open.delete(session);
+    for (const finish of open) {
+      const att = this.#orphanGuard.get(finish);
+      att?.controller.abort(
+        new ConnectError(`connection to ${this.address} closed with the call in flight`, Code.Aborted),
+      );
+      finish();
+    }
   }
 
   /** The connection went away: verify the endpoint before picking it again. */
