@@ -379,8 +379,15 @@ describe("p2c", () => {
       virtual++;
       gates = gates.filter((g) => (virtual >= g.at ? (g.open(), false) : true));
     };
-    const gate = (): Promise<void> =>
-      ending ? Promise.resolve() : new Promise((open) => gates.push({ at: virtual + SLOW, open }));
+    const CONCURRENCY = 4;
+    const gate = (): Promise<void> => {
+      if (ending) return Promise.resolve();
+      const p = new Promise<void>((open) => gates.push({ at: virtual + SLOW, open }));
+      // Every worker waits on the slow endpoint: nothing else can complete, so
+      // open the oldest gate (else the test deadlocks; seen once on Deno).
+      if (gates.length >= CONCURRENCY) gates.shift()!.open();
+      return p;
+    };
     const [f1, f2, slow] = await Promise.all([startServer(), startServer(), startServer({ gate })]);
     const t = setup({ balancer: "p2c", random: seededRandom(42), clock: { now: () => virtual, setTimeout: realTimeout } });
     try {
@@ -390,7 +397,7 @@ describe("p2c", () => {
         const r = await t.client.say({ text: "x" });
         if (r.server !== slow.address) tick();
         return r;
-      }, 4);
+      }, CONCURRENCY);
       await load.completed(400);
       ending = true;
       for (const g of gates) g.open();
