@@ -53,12 +53,12 @@ const runtimes = {
   node20: (files) => {
     const major = Number(process.versions.node.split(".")[0]);
     const exe = major === 20 ? process.execPath : "node";
-    return [exe, ["--import", "tsx", "--test", "--test-reporter=spec", "--test-concurrency=2", ...files]];
+    return [exe, ["--import", "tsx", "--test", "--test-reporter=spec", "--test-concurrency=1", ...files]];
   },
   node24: (files) => {
     const exe = node24();
     if (!exe) return undefined;
-    return [exe, ["--test", "--test-reporter=spec", "--test-concurrency=2", ...files]];
+    return [exe, ["--test", "--test-reporter=spec", "--test-concurrency=1", ...files]];
   },
   bun: (files) => [bin("bun"), ["test", "--timeout=120000", ...files.map((f) => `./${f}`)]],
   deno: (files) => [bin("deno"), ["test", "-A", "--no-check", "--quiet", ...files]],
