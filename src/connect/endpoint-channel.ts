@@ -407,7 +407,7 @@ export class EndpointChannel {
    * open streams, which left those calls pending forever and their endpoint
    * draining forever.
    */
-  #orphaned(session: H2Session): void {
+  #orphaned(session: object): void {
     const open = this.#open.get(session);
     if (open === undefined) return;
     this.#open.delete(session);
