@@ -323,7 +323,8 @@ describe("silent peer (accepts TCP, never answers)", () => {
       assert.ok(err instanceof ConnectError);
       assert.equal(err.code, Code.DeadlineExceeded);
       await t.until(() => t.state(peer.address) === "backoff");
-      assert.ok(peer.connections >= 1);
+      // on a loaded host the client's timers can run before this process accepts the connection
+      await within(peer.waitConnections(1), WAIT_LIMIT_MS, () => "the silent peer to accept a connection");
       const ep = t.transport.endpoints()[0]!;
       assert.equal(ep.failures, 1);
     } finally {
@@ -366,49 +367,18 @@ describe("silent peer (accepts TCP, never answers)", () => {
 
 describe("p2c", () => {
   it("moves traffic away from a slow endpoint", watchdog, async () => {
-    // Latency is measured on a virtual clock that advances 1 ms per completed
-    // call, and the slow endpoint answers only once SLOW more calls completed
-    // elsewhere: the slow/fast latency ratio no longer depends on how loaded
-    // the machine is (with real time, a busy CI host slows the fast servers
-    // too). P2C_FORCE_PICK_MS (3000) is never reached within 400 calls.
-    const SLOW = 100;
-    let virtual = 0;
-    let gates: { at: number; open: () => void }[] = [];
-    let ending = false;
-    const tick = (): void => {
-      virtual++;
-      gates = gates.filter((g) => (virtual >= g.at ? (g.open(), false) : true));
-    };
-    const CONCURRENCY = 4;
-    const gate = (): Promise<void> => {
-      if (ending) return Promise.resolve();
-      const p = new Promise<void>((open) => gates.push({ at: virtual + SLOW, open }));
-      // Every worker waits on the slow endpoint: nothing else can complete, so
-      // open the oldest gate (else the test deadlocks; seen once on Deno).
-      if (gates.length >= CONCURRENCY) gates.shift()!.open();
-      return p;
-    };
-    const [f1, f2, slow] = await Promise.all([startServer(), startServer(), startServer({ gate })]);
-    const t = setup({ balancer: "p2c", random: seededRandom(42), clock: { now: () => virtual, setTimeout: realTimeout } });
+    const [f1, f2, slow] = await Promise.all([startServer(), startServer(), startServer({ slowMs: 250 })]);
+    const t = setup({ balancer: "p2c", random: seededRandom(42) });
     try {
       t.set([f1.address, f2.address, slow.address]);
       await t.ready(3);
-      const load = t.load(async () => {
-        const r = await t.client.say({ text: "x" });
-        if (r.server !== slow.address) tick();
-        return r;
-      }, CONCURRENCY);
+      const load = t.load(() => t.client.say({ text: "x" }), 4);
       await load.completed(400);
-      ending = true;
-      for (const g of gates) g.open();
-      gates = [];
       await load.stop();
       assert.deepEqual(load.errors, []);
       const total = f1.calls.total + f2.calls.total + slow.calls.total;
       assert.ok(slow.calls.total / total < 0.1, `slow got ${slow.calls.total} of ${total}`);
     } finally {
-      ending = true;
-      for (const g of gates) g.open();
       await t.close();
       await Promise.all([f1.close(), f2.close(), slow.close()]);
     }

@@ -234,11 +234,13 @@ export async function closedPort(): Promise<number> {
 }
 
 /** A peer that accepts TCP connections and never sends a byte. */
-export async function silentPeer(): Promise<{ address: string; connections: number; close(): Promise<void> }> {
+export async function silentPeer(): Promise<{ address: string; connections: number; waitConnections(n: number): Promise<void>; close(): Promise<void> }> {
   const sockets = new Set<net.Socket>();
   let connections = 0;
+  let waiters: { n: number; resolve: () => void }[] = [];
   const srv = net.createServer((s) => {
     connections++;
+    waiters = waiters.filter((w) => (connections >= w.n ? (w.resolve(), false) : true));
     sockets.add(s);
     s.on("error", () => {});
     s.on("close", () => sockets.delete(s));
@@ -250,6 +252,8 @@ export async function silentPeer(): Promise<{ address: string; connections: numb
     get connections() {
       return connections;
     },
+    /** Resolves once `n` connections were accepted (the client may time out before this process runs the accept). */
+    waitConnections: (n: number) => (connections >= n ? Promise.resolve() : new Promise<void>((resolve) => waiters.push({ n, resolve }))),
     close: () =>
       new Promise<void>((resolve) => {
         for (const s of sockets) s.destroy();
