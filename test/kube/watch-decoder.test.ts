@@ -2,6 +2,7 @@ import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { createWatchDecoder, decodeWatchLine, WatchDecodeError } from "../../src/kube/watch-decoder.ts";
 import type { DecodedWatchEvent, WatchDecodeResult } from "../../src/kube/watch-decoder.ts";
+import { seededRandom as prng } from "../../src/testing/watch-stream.ts";
 
 const enc = new TextEncoder();
 
@@ -23,17 +24,6 @@ function summary(results: WatchDecodeResult[]): string[] {
 }
 const expected = ["ADDED:10", "MODIFIED:11", "BOOKMARK:3845:false", "BOOKMARK:964:true", "ERROR:410:Expired"];
 
-/** Deterministic PRNG (mulberry32) for chunk boundaries. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 describe("watch decoder", () => {
   it("decodes many events from one chunk", () => {

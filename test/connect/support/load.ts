@@ -105,17 +105,8 @@ export function startLoad(call: (i: number) => Promise<unknown>, concurrency: nu
   };
 }
 
-/** mulberry32: a small seeded PRNG for deterministic pickers. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** mulberry32, the same seeded PRNG the fake API server re-chunks watch output with. */
+export { seededRandom } from "../../../src/testing/watch-stream.ts";
 
 /**
  * Resolves when `pred()` holds, re-checked whenever `notify()` is called;
