@@ -9,7 +9,6 @@ import { Code, ConnectError } from "@connectrpc/connect";
 import type { ContextValues, StreamResponse, UnaryResponse } from "@connectrpc/connect";
 import type { DescMessage, DescMethodStreaming, DescMethodUnary, MessageInitShape } from "@bufbuild/protobuf";
 import {
-  ATTEMPT_HEADER,
   defaultTransportFactory,
   transportFactoryWith,
   EndpointChannel,
@@ -90,6 +89,7 @@ class DiscoveryTransportImpl implements DiscoveryTransport {
   #http2Options: Http2ConnectOptions | undefined;
   #factory: EndpointTransportFactory;
   #subsetKey: string;
+  #tagAttempts: boolean;
 
   constructor(o: DiscoveryTransportOptions) {
     this.#o = o;
@@ -104,6 +104,9 @@ class DiscoveryTransportImpl implements DiscoveryTransport {
     this.#factory = o.transportFactory ??
       (interceptors === undefined || interceptors.length === 0 ? defaultTransportFactory : transportFactoryWith(interceptors));
     this.#subsetKey = o.subsetKey ?? globalThis.crypto.randomUUID();
+    // Interceptors (and custom transports) may open the stream after the call
+    // returned: tie streams to attempts by a header then.
+    this.#tagAttempts = o.transportFactory !== undefined || (interceptors !== undefined && interceptors.length > 0);
     void runWatchLoop({
       source: o.discovery,
       service: this.service,
@@ -181,6 +184,7 @@ class DiscoveryTransportImpl implements DiscoveryTransport {
       clock: this.#clock,
       random: this.#random,
       onChange: (ch, ev) => this.#changed(ch, ev),
+      tagAttempts: this.#tagAttempts,
     });
     const node: PickerNode<EndpointChannel> = { key: r.address, value: channel, weight: r.weight, stats: createNodeStats(this.#clock.now()) };
     this.#entries.set(r.address, { channel, node });
@@ -325,12 +329,10 @@ class DiscoveryTransportImpl implements DiscoveryTransport {
     for (let attempt = 1; ; attempt++) {
       const node = this.#pick(tried) ?? (await this.#wait(signal, deadline, start, tried));
       const ch = node.value;
-      const att = ch.begin(signal);
+      const att = ch.begin();
       const startedAt = clock.now();
-      const h = new Headers(header);
-      h.set(ATTEMPT_HEADER, String(att.id));
       try {
-        const res = await ch.transport.unary(method, att.controller.signal, remainingMs(deadline, startedAt), h, input, contextValues);
+        const res = await ch.unary(att, method, signal, remainingMs(deadline, startedAt), header, input, contextValues);
         this.#picker.done(node, startedAt, false);
         return res;
       } catch (e) {
@@ -369,11 +371,9 @@ class DiscoveryTransportImpl implements DiscoveryTransport {
       const node = this.#pick(tried) ?? (await this.#wait(signal, deadline, start, tried));
       const ch = node.value;
       const picker = this.#picker;
-      const att = ch.begin(signal, () => picker.release(node));
-      const h = new Headers(header);
-      h.set(ATTEMPT_HEADER, String(att.id));
+      const att = ch.begin(() => picker.release(node));
       try {
-        return await ch.transport.stream(method, att.controller.signal, remainingMs(deadline, clock.now()), h, shielded.iterable, contextValues);
+        return await ch.stream(att, method, signal, remainingMs(deadline, clock.now()), header, shielded.iterable, contextValues);
       } catch (e) {
         const err = ConnectError.from(e);
         const callerGone = signal?.aborted === true;

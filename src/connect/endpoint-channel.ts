@@ -15,7 +15,8 @@
  *
  * @module
  */
-import { Code, ConnectError, type Interceptor, type Transport } from "@connectrpc/connect";
+import { Code, ConnectError, type ContextValues, type Interceptor, type StreamResponse, type Transport, type UnaryResponse } from "@connectrpc/connect";
+import type { DescMessage, DescMethodStreaming, DescMethodUnary, MessageInitShape } from "@bufbuild/protobuf";
 import {
   createConnectTransport,
   createGrpcTransport,
@@ -56,7 +57,11 @@ export function transportFactoryWith(interceptors: Interceptor[]): EndpointTrans
 /** The default factory: connect-node's transport for the protocol, no interceptors. */
 export const defaultTransportFactory: EndpointTransportFactory = transportFactoryWith([]);
 
-/** The request header that ties an HTTP/2 stream to its attempt; removed before sending. */
+/**
+ * The request header that ties an HTTP/2 stream to its attempt when
+ * interceptors (or a custom transport) may open the stream later than the
+ * call; removed before sending.
+ */
 export const ATTEMPT_HEADER = "x-kratos-kube-attempt";
 
 /** HTTP/2 REFUSED_STREAM (RFC 9113 §8.7: the request was not processed). */
@@ -99,20 +104,24 @@ export interface EndpointChannelOptions {
   readonly random: () => number;
   /** Called on every state change. */
   readonly onChange: (channel: EndpointChannel, event: ChannelEvent) => void;
+  /**
+   * Tie streams to attempts with {@link ATTEMPT_HEADER} instead of by the
+   * synchronous call: needed when interceptors (or a custom transport) may
+   * open the HTTP/2 stream after the call returned. Default false.
+   */
+  readonly tagAttempts?: boolean;
 }
 
 let nextAttemptId = 1;
 
 /**
  * One try of a call on one channel. The transport creates it with
- * {@link EndpointChannel.begin} and passes `id` in {@link ATTEMPT_HEADER} and
- * `signal` to the endpoint transport; the session-manager wrapper fills in
- * what happened on the wire.
+ * {@link EndpointChannel.begin} and runs the call through
+ * {@link EndpointChannel.unary} or {@link EndpointChannel.stream}; the
+ * session-manager wrapper fills in what happened on the wire.
  */
 export interface Attempt {
   readonly id: number;
-  /** Aborted by the caller's signal, or by us to unblock a reset stream. */
-  readonly controller: AbortController;
   /** Response headers arrived: the server saw the request. */
   responded: boolean;
   /** Provably never processed: safe to retry elsewhere. */
@@ -147,14 +156,16 @@ export class EndpointChannel {
   #timer: TransportTimer | undefined;
   #probing = false;
   #lastSession: H2Session | undefined;
-  /** Per session, the finishers of its streams that have not closed yet. */
-  #open = new WeakMap<object, Set<() => void>>();
-  /** The attempt of each open stream's finisher (to fail it when its session dies under it). */
-  #orphanGuard = new WeakMap<() => void, Attempt>();
+  /** Per session, the finishers of its streams that have not closed yet, with their streams. */
+  #open = new WeakMap<object, Map<() => void, H2Stream>>();
+  /** The attempt whose call is running synchronously (it opens its stream before returning). */
+  #current: Attempt | undefined;
+  #tag: boolean;
 
   /** Creates the channel and starts its first probe (eager connect). */
   constructor(o: EndpointChannelOptions) {
     this.#o = o;
+    this.#tag = o.tagAttempts === true;
     this.address = o.address;
     const baseUrl = `${o.secure ? "https" : "http"}://${o.address}`;
     this.#inner = new Http2SessionManager(baseUrl, o.sessionOptions ?? {}, o.http2Options);
@@ -179,34 +190,65 @@ export class EndpointChannel {
   }
 
   /**
-   * Starts an attempt linked to the caller's `signal`; pair with
-   * {@link settle}. `onFinal` runs once the call settled and its HTTP/2
-   * stream (if one was opened) closed.
+   * Starts an attempt; run its call with {@link unary} or {@link stream},
+   * then pair with {@link settle}. `onFinal` runs once the call settled and
+   * its HTTP/2 stream (if one was opened) closed.
    */
-  begin(signal: AbortSignal | undefined, onFinal?: () => void): Attempt {
-    const controller = new AbortController();
-    const att: Attempt = { id: nextAttemptId++, controller, responded: false, notSent: false, settled: false, holds: 1, onFinal };
-    if (signal !== undefined) {
-      if (signal.aborted) controller.abort(signal.reason);
-      else {
-        const onAbort = (): void => controller.abort(signal.reason);
-        signal.addEventListener("abort", onAbort, { once: true });
-        att.onFinal = () => {
-          signal.removeEventListener("abort", onAbort);
-          onFinal?.();
-        };
-      }
-    }
-    this.#attempts.set(att.id, att);
+  begin(onFinal?: () => void): Attempt {
+    const att: Attempt = { id: nextAttemptId++, responded: false, notSent: false, settled: false, holds: 1, onFinal };
+    if (this.#tag) this.#attempts.set(att.id, att);
     this.#leases++;
     return att;
+  }
+
+  /**
+   * Runs a unary call of `att` on this endpoint's transport. The caller's
+   * `signal` goes to connect as it is (no linked controller of ours).
+   */
+  unary<I extends DescMessage, O extends DescMessage>(
+    att: Attempt,
+    method: DescMethodUnary<I, O>,
+    signal: AbortSignal | undefined,
+    timeoutMs: number | undefined,
+    header: HeadersInit | undefined,
+    input: MessageInitShape<I>,
+    contextValues?: ContextValues,
+  ): Promise<UnaryResponse<I, O>> {
+    const h = this.#tag ? tagged(header, att.id) : header;
+    // connect-node opens the HTTP/2 stream synchronously inside unary() when
+    // no interceptor runs first: #request picks the attempt up from here.
+    this.#current = att;
+    try {
+      return this.transport.unary(method, signal, timeoutMs, h, input, contextValues);
+    } finally {
+      this.#current = undefined;
+    }
+  }
+
+  /** Runs a streaming call of `att` on this endpoint's transport (see {@link unary}). */
+  stream<I extends DescMessage, O extends DescMessage>(
+    att: Attempt,
+    method: DescMethodStreaming<I, O>,
+    signal: AbortSignal | undefined,
+    timeoutMs: number | undefined,
+    header: HeadersInit | undefined,
+    input: AsyncIterable<MessageInitShape<I>>,
+    contextValues?: ContextValues,
+  ): Promise<StreamResponse<I, O>> {
+    const h = this.#tag ? tagged(header, att.id) : header;
+    this.#current = att;
+    try {
+      return this.transport.stream(method, signal, timeoutMs, h, input, contextValues);
+    } finally {
+      this.#current = undefined;
+    }
   }
 
   /** Marks the attempt's call settled (its promise resolved or rejected). */
   settle(att: Attempt): void {
     if (att.settled) return;
     att.settled = true;
-    this.#attempts.delete(att.id);
+    if (this.#tag) this.#attempts.delete(att.id);
     this.#release(att);
     this.#unlease();
   }
@@ -271,9 +313,15 @@ export class EndpointChannel {
     headers: Parameters<SessionManager["request"]>[2],
     options: Parameters<SessionManager["request"]>[3],
   ): Promise<H2Stream> {
-    const raw = headers[ATTEMPT_HEADER];
-    if (raw !== undefined) delete headers[ATTEMPT_HEADER];
-    const att = typeof raw === "string" ? this.#attempts.get(Number(raw)) : undefined;
+    let att = this.#current;
+    this.#current = undefined;
+    if (this.#tag) {
+      const raw = headers[ATTEMPT_HEADER];
+      if (raw !== undefined) {
+        delete headers[ATTEMPT_HEADER];
+        att = typeof raw === "string" ? this.#attempts.get(Number(raw)) : undefined;
+      }
+    }
     if (this.#state === "closed") {
       if (att !== undefined) att.notSent = true;
       throw new ConnectError(`endpoint ${this.address} is closed`, Code.Unavailable);
@@ -299,11 +347,14 @@ export class EndpointChannel {
     // Captured now: runtimes clear `stream.session` once the stream is destroyed.
     const session = stream.session as H2Session | undefined;
     this.#watchSession(session);
-    stream.once("response", () => {
-      if (att !== undefined) att.responded = true;
-    });
+    if (att !== undefined) {
+      const a = att;
+      stream.on("response", () => {
+        a.responded = true;
+      });
+    }
     let open = session === undefined ? undefined : this.#open.get(session);
-    if (session !== undefined && open === undefined) this.#open.set(session, (open = new Set()));
+    if (session !== undefined && open === undefined) this.#open.set(session, (open = new Map()));
     const finish = (): void => {
       if (!open?.delete(finish) && open !== undefined) return; // already finished
       if (att !== undefined) {
@@ -311,15 +362,14 @@ export class EndpointChannel {
           att.notSent = true;
           // connect-node 2.1.2 leaves a call pending after a NO_ERROR reset
           // before headers (connect-es PR #1747): unblock it.
-          att.controller.abort(new ConnectError(`endpoint ${this.address} refused the stream`, Code.Unavailable));
+          failStream(stream, new ConnectError(`endpoint ${this.address} refused the stream`, Code.Unavailable));
         }
         this.#release(att);
       }
       this.#unlease();
     };
-    open?.add(finish);
-    stream.once("close", finish);
-    if (att !== undefined) this.#orphanGuard.set(finish, att);
+    open?.set(finish, stream);
+    stream.on("close", finish);
     return stream;
   }
 
@@ -411,11 +461,8 @@ export class EndpointChannel {
     const open = this.#open.get(session);
     if (open === undefined) return;
     this.#open.delete(session);
-    for (const finish of open) {
-      const att = this.#orphanGuard.get(finish);
-      att?.controller.abort(
-        new ConnectError(`connection to ${this.address} closed with the call in flight`, Code.Aborted),
-      );
+    for (const [finish, stream] of open) {
+      failStream(stream, new ConnectError(`connection to ${this.address} closed with the call in flight`, Code.Aborted));
       finish();
     }
   }
@@ -470,15 +517,9 @@ export class EndpointChannel {
         failure = new ConnectError(`${this.address} did not answer an HTTP/2 PING within ${connectTimeoutMs} ms`, Code.Unavailable);
       }
     } else {
-      const att = this.begin(undefined);
+      const att = this.begin();
       try {
-        const res = await this.transport.unary(
-          Health.method.check,
-          att.controller.signal,
-          connectTimeoutMs,
-          { [ATTEMPT_HEADER]: String(att.id) },
-          { service: healthService },
-        );
+        const res = await this.unary(att, Health.method.check, undefined, connectTimeoutMs, undefined, { service: healthService });
         if (res.message.status === HealthCheckResponse_ServingStatus.NOT_SERVING) {
           failure = new ConnectError(`endpoint ${this.address} reports NOT_SERVING`, Code.Unavailable);
         }
@@ -503,4 +544,21 @@ export class EndpointChannel {
     if (timedOut) this.#inner.abort(ConnectError.from(failure));
     this.#eject(failure);
   }
+}
+
+/** `header` plus {@link ATTEMPT_HEADER}. */
+function tagged(header: HeadersInit | undefined, id: number): Headers {
+  const h = new Headers(header);
+  h.set(ATTEMPT_HEADER, String(id));
+  return h;
+}
+
+/**
+ * Fails the call that owns `stream` with `error`: connect-node rejects a
+ * call when its stream emits `error`. Used where connect-node would wait
+ * forever (a NO_ERROR reset before headers; a stream whose session closed
+ * under it without closing it).
+ */
+function failStream(stream: { listenerCount(event: string): number; emit(event: string, error: unknown): boolean }, error: ConnectError): void {
+  if (stream.listenerCount("error") > 0) stream.emit("error", error);
 }

@@ -268,6 +268,38 @@ describe("churn", () => {
     }
   });
 
+  for (const protocol of ["connect", "grpc-web"] as const) {
+    it(`retries a refused stream with protocol ${protocol} too (the stream is tied to its attempt)`, watchdog, async () => {
+      const [refuser, good] = await Promise.all([startServer({ refuseEcho: true }), startServer()]);
+      const t = setup({ protocol });
+      try {
+        t.set([refuser.address, good.address]);
+        await t.ready(2);
+        const res = await Promise.all(Array.from({ length: 12 }, () => t.client.say({ text: "x" })));
+        assert.ok(res.every((r) => r.server === good.address));
+        assert.ok(refuser.refused.count >= 3, `refused ${refuser.refused.count}`);
+      } finally {
+        await t.close();
+        await Promise.all([refuser.close(), good.close()]);
+      }
+    });
+  }
+
+  it("retries a stream reset with NO_ERROR before its headers (connect-node alone would leave the call pending)", watchdog, async () => {
+    const [resetter, good] = await Promise.all([startServer({ refuseEcho: 0 }), startServer()]);
+    const t = setup();
+    try {
+      t.set([resetter.address, good.address]);
+      await t.ready(2);
+      const res = await Promise.all(Array.from({ length: 12 }, () => t.client.say({ text: "x" }, { timeoutMs: 20_000 })));
+      assert.ok(res.every((r) => r.server === good.address));
+      assert.ok(resetter.refused.count >= 3, `reset ${resetter.refused.count}`);
+    } finally {
+      await t.close();
+      await Promise.all([resetter.close(), good.close()]);
+    }
+  });
+
   it("a retry gets only the remaining deadline", watchdog, async () => {
     const [refuser, good] = await Promise.all([startServer({ refuseEcho: true }), startServer()]);
     let t0 = 0;

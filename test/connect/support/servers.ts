@@ -47,8 +47,12 @@ export interface TestServerOptions {
   slowMs?: number;
   /** Every Echo.Say answer waits for this promise (a slow endpoint whose slowness the test controls). */
   gate?: () => Promise<void>;
-  /** Answer RST_STREAM(REFUSED_STREAM) to every Echo call (health still answers). */
-  refuseEcho?: boolean;
+  /**
+   * Reset every Echo call before its headers (health still answers):
+   * `true` with RST_STREAM(REFUSED_STREAM), a number with that error code
+   * (0 = NO_ERROR, as graceful proxies do).
+   */
+  refuseEcho?: boolean | number;
   /** Serve TLS (h2) with this certificate instead of h2c. */
   tls?: { certPem: string; keyPem: string };
   /** Called whenever calls, held or refused change. */
@@ -141,10 +145,10 @@ export async function startLocalServer(o: TestServerOptions = {}): Promise<TestS
   const handler = connectNodeAdapter({ routes });
   const refused = { count: 0 };
   const onRequest = (req: http2.Http2ServerRequest, res: http2.Http2ServerResponse): void => {
-    if (o.refuseEcho === true && req.url.startsWith("/kratoskube.echo.v1.Echo/")) {
+    if (o.refuseEcho !== undefined && o.refuseEcho !== false && req.url.startsWith("/kratoskube.echo.v1.Echo/")) {
       refused.count++;
       stats();
-      req.stream.close(http2.constants.NGHTTP2_REFUSED_STREAM);
+      req.stream.close(o.refuseEcho === true ? http2.constants.NGHTTP2_REFUSED_STREAM : o.refuseEcho);
       return;
     }
     handler(req, res);
