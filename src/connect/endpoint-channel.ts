@@ -161,6 +161,8 @@ export class EndpointChannel {
   /** The attempt whose call is running synchronously (it opens its stream before returning). */
   #current: Attempt | undefined;
   #tag: boolean;
+  /** Counts response headers and body chunks read on any stream: proof the peer is alive. */
+  #activity = 0;
 
   /** Creates the channel and starts its first probe (eager connect). */
   constructor(o: EndpointChannelOptions) {
@@ -173,7 +175,10 @@ export class EndpointChannel {
     this.sessionManager = {
       authority: inner.authority,
       request: (method, path, headers, options) => this.#request(method, path, headers, options),
-      notifyResponseByteRead: (stream) => inner.notifyResponseByteRead(stream),
+      notifyResponseByteRead: (stream) => {
+        this.#activity++;
+        inner.notifyResponseByteRead(stream);
+      },
     };
     this.transport = o.transportFactory({ baseUrl, sessionManager: this.sessionManager, protocol: o.protocol });
     void this.#probe();
@@ -347,12 +352,11 @@ export class EndpointChannel {
     // Captured now: runtimes clear `stream.session` once the stream is destroyed.
     const session = stream.session as H2Session | undefined;
     this.#watchSession(session);
-    if (att !== undefined) {
-      const a = att;
-      stream.on("response", () => {
-        a.responded = true;
-      });
-    }
+    const a = att;
+    stream.on("response", () => {
+      this.#activity++;
+      if (a !== undefined) a.responded = true;
+    });
     let open = session === undefined ? undefined : this.#open.get(session);
     if (session !== undefined && open === undefined) this.#open.set(session, (open = new Map()));
     const finish = (): void => {
@@ -499,6 +503,7 @@ export class EndpointChannel {
     let failure: unknown;
     let timedOut = false;
     const { healthService, connectTimeoutMs } = this.#o;
+    const activity = this.#activity;
     if (healthService === false) {
       let timer: TransportTimer | undefined;
       const outcome = await Promise.race([
@@ -518,8 +523,13 @@ export class EndpointChannel {
       }
     } else {
       const att = this.begin();
+      // The probe's deadline runs on the injected clock (like the connect timeout).
+      const ac = new AbortController();
+      const timer = this.#o.clock.setTimeout(() => {
+        ac.abort(new ConnectError(`health check of ${this.address} timed out after ${connectTimeoutMs} ms`, Code.DeadlineExceeded));
+      }, connectTimeoutMs);
       try {
-        const res = await this.unary(att, Health.method.check, undefined, connectTimeoutMs, undefined, { service: healthService });
+        const res = await this.unary(att, Health.method.check, ac.signal, undefined, undefined, { service: healthService });
         if (res.message.status === HealthCheckResponse_ServingStatus.NOT_SERVING) {
           failure = new ConnectError(`endpoint ${this.address} reports NOT_SERVING`, Code.Unavailable);
         }
@@ -530,11 +540,20 @@ export class EndpointChannel {
           timedOut = ConnectError.from(e).code === Code.DeadlineExceeded || !att.notSent;
         }
       } finally {
+        timer.cancel();
         this.settle(att);
       }
     }
     this.#probing = false;
     if (this.#gone()) return;
+    if (failure !== undefined && timedOut && this.#activity !== activity) {
+      // The probe timed out, but other streams of this connection received
+      // data meanwhile: the peer is alive, only slow (or this process is
+      // starved of CPU). Aborting the connection would fail every call in
+      // flight on it, and ejecting it would pile the load on the others.
+      this.lastError = failure;
+      failure = undefined;
+    }
     if (failure === undefined) {
       this.failures = 0;
       this.#set("ready");

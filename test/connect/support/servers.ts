@@ -27,6 +27,8 @@ export interface TestServer {
   waitHeld(n: number): Promise<void>;
   /** Releases every held call. */
   release(): void;
+  /** Releases the oldest held call. */
+  releaseOne(): void;
   /** grpc.health.v1 status. */
   serving: boolean;
   /** Stop accepting, send GOAWAY, let open calls finish, then close. */
@@ -57,6 +59,8 @@ export interface TestServerOptions {
   tls?: { certPem: string; keyPem: string };
   /** Called whenever calls, held or refused change. */
   onStats?: () => void;
+  /** Every grpc.health.v1 Check waits for this promise (a probe the test holds). */
+  healthGate?: () => Promise<void>;
 }
 
 /** Starts a test server in this process (node:http2 server; works on Node, Bun and Deno). */
@@ -131,7 +135,8 @@ export async function startLocalServer(o: TestServerOptions = {}): Promise<TestS
     });
     if (o.health !== false) {
       router.service(Health, {
-        check() {
+        async check() {
+          if (o.healthGate !== undefined) await o.healthGate();
           return create(HealthCheckResponseSchema, {
             status: state.serving ? HealthCheckResponse_ServingStatus.SERVING : HealthCheckResponse_ServingStatus.NOT_SERVING,
           });
@@ -183,11 +188,17 @@ export async function startLocalServer(o: TestServerOptions = {}): Promise<TestS
     stats();
     for (const r of rs) r();
   };
+  const releaseOne = (): void => {
+    const r = heldResolvers.shift();
+    stats();
+    r?.();
+  };
   return {
     address,
     port,
     calls,
     refused,
+    releaseOne,
     get held() {
       return heldResolvers.length;
     },
