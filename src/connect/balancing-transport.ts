@@ -163,7 +163,7 @@ class DiscoveryTransportImpl implements DiscoveryTransport {
       if (keep.has(address)) continue;
       this.#entries.delete(address);
       this.#draining.add(e.channel);
-      e.channel.drain();
+      e.channel.drain(this.#o.drainTimeoutMs);
     }
     this.#order = chosen.map((r) => r.address);
     this.#rebuild();

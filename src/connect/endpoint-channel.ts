@@ -157,7 +157,7 @@ export class EndpointChannel {
   #probing = false;
   #lastSession: H2Session | undefined;
   /** Per session, the finishers of its streams that have not closed yet, with their streams. */
-  #open = new WeakMap<object, Map<() => void, H2Stream>>();
+  #open = new Map<object, Map<() => void, H2Stream>>(); // a session leaves it when it closes
   /** The attempt whose call is running synchronously (it opens its stream before returning). */
   #current: Attempt | undefined;
   #tag: boolean;
@@ -267,23 +267,41 @@ export class EndpointChannel {
     if (this.#state === "ready") void this.#probe();
   }
 
-  /** Stops picking this endpoint; closes it once its in-flight streams end. */
-  drain(): void {
+  /**
+   * Stops picking this endpoint; closes it once its in-flight streams end,
+   * or after `timeoutMs` (if given), failing the calls still running with
+   * `Code.Unavailable`.
+   */
+  drain(timeoutMs?: number): void {
     if (this.#state === "closed" || this.#state === "draining") return;
     this.#timer?.cancel();
     this.#timer = undefined;
     this.#set("draining");
-    if (this.#leases === 0) this.close();
+    if (this.#leases === 0) {
+      this.close();
+      return;
+    }
+    if (timeoutMs !== undefined && Number.isFinite(timeoutMs)) {
+      this.#timer = this.#o.clock.setTimeout(() => {
+        this.#timer = undefined;
+        this.close(new ConnectError(`endpoint ${this.address} left discovery and its calls did not end within ${timeoutMs} ms`, Code.Unavailable));
+      }, Math.max(0, timeoutMs));
+    }
   }
 
-  /** Closes the session now (open streams fail) and cancels every timer. */
-  close(): void {
+  /** Closes the session now (open streams fail with `reason`, default `Canceled`) and cancels every timer. */
+  close(reason?: ConnectError): void {
     if (this.#state === "closed") return;
     this.#timer?.cancel();
     this.#timer = undefined;
     this.#set("closed");
     this.#lastSession = undefined;
-    this.#inner.abort(new ConnectError(`endpoint ${this.address} closed`, Code.Canceled));
+    if (reason !== undefined) {
+      // Every runtime then reports the same error (aborting the session alone
+      // surfaces as a reset, whose code differs between runtimes).
+      for (const open of this.#open.values()) for (const stream of open.values()) failStream(stream, reason);
+    }
+    this.#inner.abort(reason ?? new ConnectError(`endpoint ${this.address} closed`, Code.Canceled));
   }
 
   /** Same as {@link close}. */

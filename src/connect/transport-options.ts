@@ -76,6 +76,14 @@ export interface DiscoveryTransportOptions {
   readonly resolveTimeoutMs?: number;
   /** Deadline of calls that set none (default: none). */
   readonly defaultTimeoutMs?: number;
+  /**
+   * How long calls and streams may keep running on an endpoint that left
+   * discovery before its connection is closed and they fail with
+   * `Code.Unavailable` (default: no limit; the endpoint closes when its last
+   * call ends, as grpc-go's graceful close). Set it when long-lived streams
+   * should move to the remaining endpoints.
+   */
+  readonly drainTimeoutMs?: number;
   /** Connect (and probe) timeout per endpoint (default 5 000 ms). */
   readonly connectTimeoutMs?: number;
   /** Probe endpoints with grpc.health.v1 Check (default `true`, service `""`); `false` = plain connect. */
