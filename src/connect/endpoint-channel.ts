@@ -66,6 +66,10 @@ export const ATTEMPT_HEADER = "x-kratos-kube-attempt";
 
 /** HTTP/2 REFUSED_STREAM (RFC 9113 §8.7: the request was not processed). */
 const REFUSED_STREAM = 7;
+/** HTTP/2 CANCEL (RFC 9113 §7). */
+const CANCEL = 8;
+/** How long a call may stay pending after its stream closed with its connection (see `#watchStranded`). */
+const STRANDED_GRACE_MS = 1000;
 
 /** Channel lifecycle states. */
 export type ChannelState = "connecting" | "ready" | "backoff" | "draining" | "closed";
@@ -161,6 +165,8 @@ export class EndpointChannel {
   /** The attempt whose call is running synchronously (it opens its stream before returning). */
   #current: Attempt | undefined;
   #tag: boolean;
+  /** Pending checks of {@link #watchStranded}. */
+  #stranded = new Map<TransportTimer, () => void>();
   /** Counts response headers and body chunks read on any stream: proof the peer is alive. */
   #activity = 0;
 
@@ -296,6 +302,11 @@ export class EndpointChannel {
     this.#timer = undefined;
     this.#set("closed");
     this.#lastSession = undefined;
+    // Closing: stranded calls fail now instead of after their grace period.
+    for (const [timer, check] of [...this.#stranded]) {
+      timer.cancel();
+      check();
+    }
     if (reason !== undefined) {
       // Every runtime then reports the same error (aborting the session alone
       // surfaces as a reset, whose code differs between runtimes).
@@ -350,7 +361,9 @@ export class EndpointChannel {
       throw new ConnectError(`endpoint ${this.address} is closed`, Code.Unavailable);
     }
     const s = this.#inner.state();
-    const dialing = s === "closed" || s === "error" || s === "connecting";
+    const last = this.#lastSession;
+    // "ready" over a connection that already died also dials (connect-node reconnects).
+    const dialing = s === "closed" || s === "error" || s === "connecting" || (last !== undefined && (last.destroyed || last.closed));
     let stream: H2Stream;
     try {
       const p = this.#inner.request(method, path, headers, options);
@@ -385,6 +398,8 @@ export class EndpointChannel {
           // connect-node 2.1.2 leaves a call pending after a NO_ERROR reset
           // before headers (connect-es PR #1747): unblock it.
           failStream(stream, new ConnectError(`endpoint ${this.address} refused the stream`, Code.Unavailable));
+        } else if (!att.settled && session !== undefined && (session.destroyed || session.closed)) {
+          this.#watchStranded(att, stream);
         }
         this.#release(att);
       }
@@ -407,13 +422,21 @@ export class EndpointChannel {
   #withConnectTimeout(p: Promise<H2Stream>): Promise<H2Stream> {
     const ms = this.#o.connectTimeoutMs;
     return new Promise<H2Stream>((resolve, reject) => {
+      let timedOut = false;
       const timer = this.#o.clock.setTimeout(() => {
-        this.#inner.abort(new ConnectError(`connecting to ${this.address} timed out after ${ms} ms`, Code.Unavailable));
+        timedOut = true;
+        const err = new ConnectError(`connecting to ${this.address} timed out after ${ms} ms`, Code.Unavailable);
+        this.#inner.abort(err);
+        // Not only through the abort: a runtime whose dial never settles
+        // (seen on Deno 2.9 after the peer was killed) must not strand the call.
+        reject(err);
       }, ms);
       p.then(
         (v) => {
           timer.cancel();
-          resolve(v);
+          // A stream that arrives after the call gave up is closed unused.
+          if (timedOut) v.close(CANCEL);
+          else resolve(v);
         },
         (e: unknown) => {
           timer.cancel();
@@ -484,9 +507,27 @@ export class EndpointChannel {
     if (open === undefined) return;
     this.#open.delete(session);
     for (const [finish, stream] of open) {
-      failStream(stream, new ConnectError(`connection to ${this.address} closed with the call in flight`, Code.Aborted));
+      failStream(stream, new ConnectError(`connection to ${this.address} closed with the call in flight`, Code.Unavailable));
       finish();
     }
+  }
+
+  /**
+   * A stream closed because its connection died while its call had not
+   * settled. A call whose response was complete settles within microtasks;
+   * one still pending after {@link STRANDED_GRACE_MS} never will: Deno 2.9's
+   * node:http2 client closes the streams of a SIGKILLed peer with NO_ERROR
+   * and without an `error` event, on which connect-node waits forever.
+   */
+  #watchStranded(att: Attempt, stream: H2Stream): void {
+    const check = (): void => {
+      this.#stranded.delete(timer);
+      if (!att.settled) {
+        failStream(stream, new ConnectError(`connection to ${this.address} closed with the call in flight`, Code.Unavailable));
+      }
+    };
+    const timer = this.#o.clock.setTimeout(check, STRANDED_GRACE_MS);
+    this.#stranded.set(timer, check);
   }
 
   /** The connection went away: verify the endpoint before picking it again. */
