@@ -18,6 +18,7 @@ import { writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import process from "node:process";
 import { fileURLToPath } from "node:url";
+import { parseArgs } from "node:util";
 import { Code } from "@connectrpc/connect";
 import { RETRIABLE, runChaos } from "../test/reliability/support/chaos.ts";
 import { canForceGc, heapAfterGc } from "../test/reliability/support/heap.ts";
@@ -30,27 +31,32 @@ interface Args {
   out: string;
 }
 
-function parseArgs(argv: string[]): Args {
-  const a: Args = { duration: 600, seed: 1, rate: 150, sample: 10, out: join(dirname(fileURLToPath(import.meta.url)), "SOAK.md") };
-  for (let i = 0; i < argv.length; i++) {
-    const flag = argv[i]!;
-    const value = argv[i + 1];
-    const num = (): number => {
-      const n = Number(value);
-      if (value === undefined || !Number.isFinite(n) || n <= 0) throw new Error(`soak: ${flag} needs a positive number, got ${value ?? "nothing"}`);
-      i++;
-      return n;
-    };
-    if (flag === "--duration") a.duration = num();
-    else if (flag === "--seed") a.seed = num();
-    else if (flag === "--rate") a.rate = num();
-    else if (flag === "--sample") a.sample = num();
-    else if (flag === "--out" && value !== undefined) {
-      a.out = value;
-      i++;
-    } else throw new Error(`soak: unknown option ${flag} (--duration s, --seed n, --rate rps, --sample s, --out file)`);
+function readArgs(argv: string[]): Args {
+  const usage = "(--duration s, --seed n, --rate rps, --sample s, --out file)";
+  let values: Record<string, string | undefined>;
+  try {
+    values = parseArgs({
+      args: argv,
+      options: { duration: { type: "string" }, seed: { type: "string" }, rate: { type: "string" }, sample: { type: "string" }, out: { type: "string" } },
+      strict: true,
+    }).values;
+  } catch (e) {
+    throw new Error(`soak: ${e instanceof Error ? e.message : String(e)} ${usage}`);
   }
-  return a;
+  const num = (name: string, dflt: number): number => {
+    const value = values[name];
+    if (value === undefined) return dflt;
+    const n = Number(value);
+    if (!Number.isFinite(n) || n <= 0) throw new Error(`soak: --${name} needs a positive number, got ${JSON.stringify(value)}`);
+    return n;
+  };
+  return {
+    duration: num("duration", 600),
+    seed: num("seed", 1),
+    rate: num("rate", 150),
+    sample: num("sample", 10),
+    out: values["out"] ?? join(dirname(fileURLToPath(import.meta.url)), "SOAK.md"),
+  };
 }
 
 const median = (xs: number[]): number => {
@@ -67,7 +73,7 @@ function runtimeName(): string {
 }
 
 async function main(): Promise<number> {
-  const args = parseArgs(process.argv.slice(2));
+  const args = readArgs(process.argv.slice(2));
   if (!canForceGc) console.error("soak: cannot force a GC on this runtime; heap samples will be noisy");
   const samples: { s: number; heap: number }[] = [];
   let nextSample = args.sample * 1000;

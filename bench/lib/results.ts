@@ -22,7 +22,7 @@ export function sectionHeader(title: string, cmd: string, runtimes: readonly Run
   return [
     `## ${title}`,
     "",
-    `Command: \`${cmd}\` · run ${new Date().toISOString().replace(/\.\d+Z$/, "Z")} · ${runtimes.map(runtimeVersion).join(", ")} · ${m.cores} × ${m.cpu}, ${m.memoryGiB} GiB RAM, ${m.os}${extra} · load average at the end ${loadavg().map((x) => x.toFixed(1)).join(" / ")} (1/5/15 min; other work shared the machine)`,
+    `Command: \`${cmd}\` · run ${new Date().toISOString().replace(/\.\d+Z$/, "Z")} · ${runtimes.map(runtimeVersion).join(", ")} · ${m.cores} × ${m.cpu}, ${m.memoryGiB} GiB RAM, ${m.os}${extra} · load average at the end ${loadavg().map((x) => x.toFixed(1)).join(" / ")} (1/5/15 min, the benchmark's own processes included)`,
     "",
   ].join("\n");
 }
