@@ -392,6 +392,8 @@ export class EndpointChannel {
     if (session !== undefined && open === undefined) this.#open.set(session, (open = new Map()));
     const finish = (): void => {
       if (!open?.delete(finish) && open !== undefined) return; // already finished
+      // A session that closed before its 'close' listener was added never leaves #open otherwise.
+      if (open !== undefined && open.size === 0 && session!.destroyed) this.#open.delete(session!);
       if (att !== undefined) {
         if (!att.responded && this.#refused(stream, session)) {
           att.notSent = true;
