@@ -47,6 +47,12 @@ export interface FakeKubeApiServerOptions {
    * so a manual clock and a fixed `wallTime` give deterministic timestamps.
    */
   wallTime?: Date | number;
+  /**
+   * How many requests {@link FakeKubeApiServer.requests} keeps (default
+   * 100 000); past it the oldest tenth is dropped, so a long-running server
+   * stays bounded. {@link FakeKubeApiServer.requestCount} counts them all.
+   */
+  requestLogLimit?: number;
 }
 
 export type { TokenGrant } from "./auth.ts";
@@ -112,6 +118,8 @@ export class FakeKubeApiServer implements AsyncDisposable {
   readonly #random: () => number;
   readonly #watches = new Set<WatchSession>();
   readonly #requests: LoggedRequest[] = [];
+  readonly #requestLogLimit: number;
+  #requestCount = 0;
   readonly #rules: FailRule[] = [];
   readonly #finishTimers = new Map<string, TimerHandle>();
   readonly #writeCtx: WriteContext;
@@ -127,6 +135,7 @@ export class FakeKubeApiServer implements AsyncDisposable {
   constructor(options: FakeKubeApiServerOptions = {}) {
     this.#clock = options.clock ?? systemClock;
     this.#store = new PodStore(options.historyLimit ?? 1000);
+    this.#requestLogLimit = Math.max(1, options.requestLogLimit ?? 100_000);
     this.#wallBase = (options.wallTime === undefined ? Date.now() : new Date(options.wallTime).getTime()) - this.#clock.now();
     this.#tokens = options.tokens === undefined ? undefined : { ...options.tokens };
     this.#user = options.user ?? "kubernetes-admin";
@@ -205,9 +214,14 @@ export class FakeKubeApiServer implements AsyncDisposable {
     return String(this.#store.rv);
   }
 
-  /** The request log (method, path, query, watch), for counting tests. */
+  /** The request log (method, path, query, watch), for counting tests; the latest `requestLogLimit` requests. */
   get requests(): ReadonlyArray<LoggedRequest> {
     return this.#requests;
+  }
+
+  /** Every request served since construction, including those the bounded log dropped. */
+  get requestCount(): number {
+    return this.#requestCount;
   }
 
   /** The number of watch streams open now. */
@@ -361,6 +375,8 @@ export class FakeKubeApiServer implements AsyncDisposable {
     });
     const m = POD_PATH.exec(url.pathname);
     const watch = isWatch(method, url);
+    this.#requestCount++;
+    if (this.#requests.length >= this.#requestLogLimit) this.#requests.splice(0, Math.max(1, Math.floor(this.#requestLogLimit / 10)));
     this.#requests.push({ method, path: url.pathname, query, watch });
     if (this.#closed) return statusResponse({ ...badRequest("the server is shutting down"), code: 503, reason: "ServiceUnavailable" });
     if (this.#delayMs > 0) await new Promise<void>((r) => this.#clock.setTimeout(r, this.#delayMs));

@@ -170,6 +170,16 @@ describe("faults", () => {
     ]);
   });
 
+  it("keeps the request log bounded (requestLogLimit) and counts every request", async () => {
+    const s = new FakeKubeApiServer({ requestLogLimit: 20 });
+    after(() => s.close());
+    for (let i = 0; i < 45; i++) await getJson(s, `/api/v1/namespaces/default/pods?limit=${i + 1}`);
+    assert.equal(s.requestCount, 45);
+    assert.ok(s.requests.length <= 20, `kept ${s.requests.length}`);
+    assert.equal(s.requests.at(-1)?.query["limit"], "45", "the newest request is kept");
+    assert.equal(s.requests[0]?.query["limit"], String(45 - s.requests.length + 1), "the oldest ones were dropped, in order");
+  });
+
   it("close() ends open watches cleanly and leaves no timers", async () => {
     const { s, clock } = setup();
     const { events } = await watch(s, "allowWatchBookmarks=true");
