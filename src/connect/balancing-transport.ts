@@ -12,6 +12,7 @@ import {
   defaultTransportFactory,
   transportFactoryWith,
   EndpointChannel,
+  type Attempt,
   type ChannelEvent,
   type EndpointTransportFactory,
   type Http2ConnectOptions,
@@ -312,7 +313,7 @@ class DiscoveryTransportImpl implements DiscoveryTransport {
 
   // ---- Transport ----------------------------------------------------------
 
-  async unary<I extends DescMessage, O extends DescMessage>(
+  unary<I extends DescMessage, O extends DescMessage>(
     method: DescMethodUnary<I, O>,
     signal: AbortSignal | undefined,
     timeoutMs: number | undefined,
@@ -320,13 +321,43 @@ class DiscoveryTransportImpl implements DiscoveryTransport {
     input: MessageInitShape<I>,
     contextValues?: ContextValues,
   ): Promise<UnaryResponse<I, O>> {
-    const clock = this.#clock;
-    const start = clock.now();
+    const start = this.#clock.now();
     const t = timeoutMs ?? this.#o.defaultTimeoutMs;
     const deadline = t !== undefined && t > 0 ? start + t : Number.POSITIVE_INFINITY;
-    const maxAttempts = this.#o.maxAttempts ?? 3;
-    let tried: EndpointChannel[] | undefined;
-    for (let attempt = 1; ; attempt++) {
+    const node = this.#pick(undefined);
+    if (node === undefined) return this.#unaryAttempts(method, signal, header, input, contextValues, start, deadline, 1, undefined);
+    // The first attempt without an async frame: the common case costs one promise hop.
+    const ch = node.value;
+    const att = ch.begin();
+    return ch.unary(att, method, signal, remainingMs(deadline, start), header, input, contextValues).then(
+      (res) => {
+        this.#picker.done(node, start, false);
+        ch.settle(att);
+        return res;
+      },
+      (e: unknown) => {
+        ch.settle(att);
+        const err = this.#attemptFailed(e, node, att, start, signal);
+        if (!this.#mayRetry(att, signal, 1, deadline)) throw this.#finalError(err, ch, att, signal);
+        return this.#unaryAttempts(method, signal, header, input, contextValues, start, deadline, 2, [ch]);
+      },
+    );
+  }
+
+  /** Attempts `first`, `first + 1`, … of a unary call (after no endpoint was ready, or a retry). */
+  async #unaryAttempts<I extends DescMessage, O extends DescMessage>(
+    method: DescMethodUnary<I, O>,
+    signal: AbortSignal | undefined,
+    header: HeadersInit | undefined,
+    input: MessageInitShape<I>,
+    contextValues: ContextValues | undefined,
+    start: number,
+    deadline: number,
+    first: number,
+    tried: EndpointChannel[] | undefined,
+  ): Promise<UnaryResponse<I, O>> {
+    const clock = this.#clock;
+    for (let attempt = first; ; attempt++) {
       const node = this.#pick(tried) ?? (await this.#wait(signal, deadline, start, tried));
       const ch = node.value;
       const att = ch.begin();
@@ -336,20 +367,36 @@ class DiscoveryTransportImpl implements DiscoveryTransport {
         this.#picker.done(node, startedAt, false);
         return res;
       } catch (e) {
-        const err = ConnectError.from(e);
-        const callerGone = signal?.aborted === true;
-        this.#picker.done(node, startedAt, !callerGone && healthFailure(err, att.responded));
-        if (att.notSent && !callerGone && !this.#closed && attempt < maxAttempts && clock.now() < deadline) {
+        const err = this.#attemptFailed(e, node, att, startedAt, signal);
+        if (this.#mayRetry(att, signal, attempt, deadline)) {
           (tried ??= []).push(ch);
           continue;
         }
-        if (err.code === Code.DeadlineExceeded && !att.responded && !callerGone) ch.suspect();
-        if (att.notSent) unsent.add(err);
-        throw err;
+        throw this.#finalError(err, ch, att, signal);
       } finally {
         ch.settle(att);
       }
     }
+  }
+
+  /** Reports a failed unary attempt to the picker; returns the error as a ConnectError. */
+  #attemptFailed(e: unknown, node: PickerNode<EndpointChannel>, att: Attempt, startedAt: number, signal: AbortSignal | undefined): ConnectError {
+    const err = ConnectError.from(e);
+    const callerGone = signal?.aborted === true;
+    this.#picker.done(node, startedAt, !callerGone && healthFailure(err, att.responded));
+    return err;
+  }
+
+  /** A failed attempt is retried elsewhere only when it provably was not sent, within attempts and deadline. */
+  #mayRetry(att: Attempt, signal: AbortSignal | undefined, attempt: number, deadline: number): boolean {
+    return att.notSent && signal?.aborted !== true && !this.#closed && attempt < (this.#o.maxAttempts ?? 3) && this.#clock.now() < deadline;
+  }
+
+  /** The error a call ends with: re-probes a silent endpoint, marks unsent errors. */
+  #finalError(err: ConnectError, ch: EndpointChannel, att: Attempt, signal: AbortSignal | undefined): ConnectError {
+    if (err.code === Code.DeadlineExceeded && !att.responded && signal?.aborted !== true) ch.suspect();
+    if (att.notSent) unsent.add(err);
+    return err;
   }
 
   async stream<I extends DescMessage, O extends DescMessage>(
@@ -364,7 +411,6 @@ class DiscoveryTransportImpl implements DiscoveryTransport {
     const start = clock.now();
     const t = timeoutMs ?? this.#o.defaultTimeoutMs;
     const deadline = t !== undefined && t > 0 ? start + t : Number.POSITIVE_INFINITY;
-    const maxAttempts = this.#o.maxAttempts ?? 3;
     const shielded = shieldInput(input);
     let tried: EndpointChannel[] | undefined;
     for (let attempt = 1; ; attempt++) {
@@ -376,14 +422,11 @@ class DiscoveryTransportImpl implements DiscoveryTransport {
         return await ch.stream(att, method, signal, remainingMs(deadline, clock.now()), header, shielded.iterable, contextValues);
       } catch (e) {
         const err = ConnectError.from(e);
-        const callerGone = signal?.aborted === true;
-        if (att.notSent && !shielded.pulled() && !callerGone && !this.#closed && attempt < maxAttempts && clock.now() < deadline) {
+        if (!shielded.pulled() && this.#mayRetry(att, signal, attempt, deadline)) {
           (tried ??= []).push(ch);
           continue;
         }
-        if (err.code === Code.DeadlineExceeded && !att.responded && !callerGone) ch.suspect();
-        if (att.notSent) unsent.add(err);
-        throw err;
+        throw this.#finalError(err, ch, att, signal);
       } finally {
         ch.settle(att);
       }
