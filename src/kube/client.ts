@@ -108,15 +108,30 @@ function toGlobalResponse(res: Response): Response {
   return new Response(nullBody ? null : res.body, { status: res.status, statusText: res.statusText, headers: res.headers });
 }
 
-/** `AbortSignal.any` (Node ≥ 20.3, Bun, Deno), with a fallback for older runtimes. */
-function anySignal(a: AbortSignal, b: AbortSignal): AbortSignal {
-  if (typeof AbortSignal.any === "function") return AbortSignal.any([a, b]);
-  const c = new AbortController();
-  const onA = (): void => c.abort(a.reason);
-  const onB = (): void => c.abort(b.reason);
-  a.addEventListener("abort", onA, { once: true });
-  b.addEventListener("abort", onB, { once: true });
-  return c.signal;
+/**
+ * The signals of requests that came with a caller's signal, so `close()` can
+ * abort them too. Not `AbortSignal.any([caller, lifetime])`: Node 20 keeps a
+ * WeakRef per dependent signal in the long-lived signal forever (one per
+ * request, seen growing in the soak); here entries leave once collected.
+ */
+function createLinkedSignals(): { link(caller: AbortSignal): AbortSignal; abortAll(reason: unknown): void } {
+  const live = new Set<WeakRef<AbortController>>();
+  const registry = new FinalizationRegistry<WeakRef<AbortController>>((ref) => live.delete(ref));
+  return {
+    link(caller) {
+      const c = new AbortController();
+      const ref = new WeakRef(c);
+      live.add(ref);
+      registry.register(c, ref);
+      if (caller.aborted) c.abort(caller.reason);
+      else caller.addEventListener("abort", () => c.abort(caller.reason), { once: true });
+      return c.signal;
+    },
+    abortAll(reason) {
+      for (const ref of live) ref.deref()?.abort(reason);
+      live.clear();
+    },
+  };
 }
 
 const TLS_PATTERN = /certificate|cert_|self[ -]signed|issuer|tls|ssl|x509|verify|altname|handshake/i;
@@ -136,6 +151,7 @@ export function createKubeClient(options: KubeClientOptions): KubeClient {
   // Aborted by close(): ends every in-flight request and open watch on every
   // runtime (Bun's and Deno's pooled fetch cannot be closed from outside).
   const lifetime = new AbortController();
+  const linked = createLinkedSignals();
   const closedError = (): Error => new Error("the Kubernetes client is closed");
   const doFetch: FetchLike =
     options.fetch ??
@@ -183,7 +199,7 @@ export function createKubeClient(options: KubeClientOptions): KubeClient {
     if (body !== undefined) init.body = body;
     if (o.signal?.aborted) throw o.signal.reason;
     if (lifetime.signal.aborted) throw closedError();
-    init.signal = o.signal === undefined ? lifetime.signal : anySignal(o.signal, lifetime.signal);
+    init.signal = o.signal === undefined ? lifetime.signal : linked.link(o.signal);
     const req = new Request(target, init);
     try {
       return await doFetch(req);
@@ -337,7 +353,9 @@ export function createKubeClient(options: KubeClientOptions): KubeClient {
 
     async close(): Promise<void> {
       closed = true;
-      lifetime.abort(closedError());
+      const e = closedError();
+      lifetime.abort(e);
+      linked.abortAll(e);
       await owned?.close();
     },
 

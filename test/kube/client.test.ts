@@ -281,6 +281,27 @@ describe("createKubeClient errors", () => {
     await assert.rejects(p, /the Kubernetes client is closed/);
   });
 
+  it("close() also rejects requests in flight that came with a caller's signal; the caller's signal still aborts them alone", async () => {
+    const started: (() => void)[] = [];
+    const fetch = (req: Request): Promise<Response> =>
+      new Promise((_, reject) => {
+        started.shift()?.();
+        req.signal.addEventListener("abort", () => reject(req.signal.reason));
+      });
+    const client = createKubeClient({ config, fetch });
+    const first = new Promise<void>((r) => started.push(r));
+    const caller = new AbortController();
+    const aborted = client.watchPods({ signal: caller.signal });
+    await first;
+    caller.abort(new Error("caller gave up"));
+    await assert.rejects(aborted, /caller gave up/);
+    const second = new Promise<void>((r) => started.push(r));
+    const open = client.watchPods({ signal: new AbortController().signal });
+    await second;
+    await client.close();
+    await assert.rejects(open, /the Kubernetes client is closed/);
+  });
+
   it("refuses requests after close()", async () => {
     const client = createKubeClient({ config, fetch: recorder().fetch });
     await client.close();
