@@ -125,7 +125,7 @@ async function main(): Promise<number> {
     `- Churn: ${r.replaced} replicas replaced with graceful termination, ${r.flaps} Ready flaps.`,
     `- Faults: ${Object.entries(r.faults).map(([k, v]) => `${k} ×${v}`).join(", ")}.`,
     `- The registry reported ${r.registryErrors} watch errors (all retried): ${Object.entries(r.errorKinds).map(([k, v]) => `${k} ×${v}`).join(", ")}.`,
-    `- The fake API server logged ${r.apiRequests} requests (the harness trims its request log so it does not count as growth).`,
+    `- The fake API server logged ${r.apiRequests} requests (the harness bounds its request log to 500 entries so it does not count as growth).`,
     "",
     "## Heap after forced GC",
     "",

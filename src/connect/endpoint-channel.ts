@@ -394,10 +394,9 @@ export class EndpointChannel {
     // Captured now: runtimes clear `stream.session` once the stream is destroyed.
     const session = stream.session as H2Session | undefined;
     this.#watchSession(session);
-    const a = att;
     stream.on("response", () => {
       this.#activity++;
-      if (a !== undefined) a.responded = true;
+      if (att !== undefined) att.responded = true;
     });
     let open = session === undefined ? undefined : this.#open.get(session);
     if (session !== undefined && open === undefined) this.#open.set(session, (open = new Map()));
@@ -520,9 +519,14 @@ export class EndpointChannel {
     if (open === undefined) return;
     this.#open.delete(session);
     for (const [finish, stream] of open) {
-      failStream(stream, new ConnectError(`connection to ${this.address} closed with the call in flight`, Code.Unavailable));
+      this.#failInFlight(stream);
       finish();
     }
+  }
+
+  /** Fails the call of a stream whose connection died under it. */
+  #failInFlight(stream: H2Stream): void {
+    failStream(stream, new ConnectError(`connection to ${this.address} closed with the call in flight`, Code.Unavailable));
   }
 
   /**
@@ -535,9 +539,7 @@ export class EndpointChannel {
   #watchStranded(att: Attempt, stream: H2Stream): void {
     const check = (): void => {
       this.#stranded.delete(timer);
-      if (!att.settled) {
-        failStream(stream, new ConnectError(`connection to ${this.address} closed with the call in flight`, Code.Unavailable));
-      }
+      if (!att.settled) this.#failInFlight(stream);
     };
     const timer = this.#o.clock.setTimeout(check, STRANDED_GRACE_MS);
     this.#stranded.set(timer, check);

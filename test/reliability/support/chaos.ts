@@ -96,7 +96,7 @@ export const RETRIABLE: ReadonlySet<Code> = new Set([Code.Unavailable, Code.Dead
 
 export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
   const rnd = seededRandom(o.seed);
-  let pendingRule: { from: number; n: number; watch: boolean } | undefined;
+  let pendingRule: { from: number; n: number; watch: boolean } | undefined; // from: fake.requestCount when the rule was set
   const started = performance.now();
   const log = o.log ?? (() => {});
   const clock = createFastClock(o.clockFactor ?? 20);
@@ -108,20 +108,9 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
     writeFileSync(tokenFile, token);
     fake.setTokens({ [token]: { user: "system:serviceaccount:default:chaos" } });
   };
-  // A short watch history (50 events of ~5 KB pods), so the fake's own memory hardly moves the heap measurements.
-  const fake = new FakeKubeApiServer({ clock, rechunk: o.seed, tokens: {}, historyLimit: 50 });
-  /** The fake logs every request for counting tests; a long run trims that log (keeping the count) so only kratos-kube's memory is measured. */
-  let trimmedRequests = 0;
-  const trimRequestLog = (): void => {
-    const log = fake.requests as unknown[];
-    // Small bounds: each logged request keeps its whole URL alive (~0.5 KB), so a
-    // 200–2,000 sawtooth alone moved the soak's heap samples by ±0.9 MiB.
-    if (log.length < 250) return;
-    const drop = log.length - 50;
-    log.splice(0, drop);
-    trimmedRequests += drop;
-    if (pendingRule !== undefined) pendingRule.from = Math.max(0, pendingRule.from - drop);
-  };
+  // A short watch history (50 events of ~5 KB pods) and a short request log (each entry keeps its
+  // URL alive), so the fake's own memory hardly moves the heap measurements.
+  const fake = new FakeKubeApiServer({ clock, rechunk: o.seed, tokens: {}, historyLimit: 50, requestLogLimit: 500 });
   rotate();
   const config = KubeConfig.fromOptions({ server: "http://127.0.0.1:6443", tokenFile, namespace: NS });
   const waiter = createWaiter();
@@ -206,7 +195,6 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
   };
 
   const ticker = setInterval(() => {
-    trimRequestLog();
     waiter.notify();
     o.onTick?.(performance.now() - started);
   }, 1000);
@@ -234,8 +222,9 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
     if (pendingRule === undefined) return true;
     const { from, n, watch } = pendingRule;
     let met = 0;
-    for (let i = from; i < fake.requests.length; i++) {
-      const r = fake.requests[i]!;
+    const log = fake.requests;
+    for (let i = Math.max(0, log.length - (fake.requestCount - from)); i < log.length; i++) {
+      const r = log[i]!;
       if (r.method === "GET" && r.watch === watch && r.path.endsWith("/pods")) met++;
     }
     if (met < n) return false;
@@ -268,7 +257,7 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
       } else if (x < 0.75 && failuresConsumed()) {
         // One failNext rule at a time: rules queue up otherwise, and the clients would meet them long after the chaos.
         const n = 1 + Math.floor(rnd() * 2);
-        pendingRule = { from: fake.requests.length, n, watch };
+        pendingRule = { from: fake.requestCount, n, watch };
         fake.faults.failNext(n, { status, ...(status === 429 ? { retryAfter: 1 } : {}), match: { method: "GET", watch } });
         count(`${status} ${watch ? "watch" : "list"}`);
         fake.faults.dropWatches(); // re-watches (and, after a 410, relists) meet the failure now
@@ -368,7 +357,7 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
     convergeMs,
     divergence,
     elapsedMs: performance.now() - started,
-    apiRequests: trimmedRequests + fake.requests.length,
+    apiRequests: fake.requestCount,
     shed: load.shed,
   };
 }
