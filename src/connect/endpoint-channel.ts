@@ -26,6 +26,7 @@ import {
   type Http2SessionOptions,
 } from "@connectrpc/connect-node";
 import { Health, HealthCheckResponse_ServingStatus } from "./gen/health_pb.ts";
+import { OpenStreams } from "./open-streams.ts";
 import { backoffDelay, type BackoffPolicy, type TransportClock, type TransportTimer } from "./transport-clock.ts";
 
 /** connect-node's session-manager contract (not exported by name). */
@@ -161,7 +162,7 @@ export class EndpointChannel {
   #probing = false;
   #lastSession: H2Session | undefined;
   /** Per session, the finishers of its streams that have not closed yet, with their streams. */
-  #open = new Map<object, Map<() => void, H2Stream>>(); // a session leaves it when it closes
+  #open = new Map<object, OpenStreams<H2Stream>>(); // a session leaves it when it closes
   /** The attempt whose call is running synchronously (it opens its stream before returning). */
   #current: Attempt | undefined;
   #tag: boolean;
@@ -310,7 +311,7 @@ export class EndpointChannel {
     if (reason !== undefined) {
       // Every runtime then reports the same error (aborting the session alone
       // surfaces as a reset, whose code differs between runtimes).
-      for (const open of this.#open.values()) for (const stream of open.values()) failStream(stream, reason);
+      for (const open of this.#open.values()) for (const e of open.entries()) failStream(e.stream, reason);
     }
     this.#inner.abort(reason ?? new ConnectError(`endpoint ${this.address} closed`, Code.Canceled));
   }
@@ -399,9 +400,9 @@ export class EndpointChannel {
       if (att !== undefined) att.responded = true;
     });
     let open = session === undefined ? undefined : this.#open.get(session);
-    if (session !== undefined && open === undefined) this.#open.set(session, (open = new Map()));
+    if (session !== undefined && open === undefined) this.#open.set(session, (open = new OpenStreams()));
     const finish = (): void => {
-      if (!open?.delete(finish) && open !== undefined) return; // already finished
+      if (open !== undefined && !open.remove(entry!)) return; // already finished
       // A session that closed before its 'close' listener was added never leaves #open otherwise.
       if (open !== undefined && open.size === 0 && session!.destroyed) this.#open.delete(session!);
       if (att !== undefined) {
@@ -417,7 +418,7 @@ export class EndpointChannel {
       }
       this.#unlease();
     };
-    open?.set(finish, stream);
+    const entry = open?.add(stream, finish);
     stream.on("close", finish);
     return stream;
   }
@@ -518,9 +519,9 @@ export class EndpointChannel {
     const open = this.#open.get(session);
     if (open === undefined) return;
     this.#open.delete(session);
-    for (const [finish, stream] of open) {
-      this.#failInFlight(stream);
-      finish();
+    for (const e of open.entries()) {
+      this.#failInFlight(e.stream);
+      e.finish();
     }
   }
 
