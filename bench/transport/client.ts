@@ -1,13 +1,23 @@
 /**
  * Transport-bench client: unary `helloworld.Greeter/SayHello` calls over 3
- * servers at each concurrency in `--concurrency=1,32,128`, one measured
- * window per level after a warm-up. `--mode`:
+ * servers at each concurrency in `--concurrency=1,32,128`. `--mode` is one
+ * mode or a comma-separated list of them:
  * - `discovery-rr` / `discovery-p2c`: kratos-kube's `createDiscoveryTransport`
  *   (round_robin / p2c) over a manual discovery of the 3 addresses;
  * - `direct`: 3 connect-node gRPC transports, calls alternated by hand;
  * - `grpcjs`: one @grpc/grpc-js client, `round_robin` over static `ipv4:` addresses.
  *
- * Reports, per level, calls/s and client CPU µs per call.
+ * With one mode: one measured window per level after a warm-up. With several,
+ * they are interleaved in this one process: after a warm-up of each, every
+ * round runs each mode for `--slice-ms` (all calls of a slice end before the
+ * next starts), `--rounds` times, so drift of the machine (other tenants,
+ * frequency) hits every mode alike. The library is imported from `KK_LIB`
+ * when set (the bench points it at the tsup build in dist/, what npm users
+ * run), else from src/.
+ *
+ * Reports, per level and mode, calls/s and client CPU µs per call; with
+ * several modes also the median over rounds of each mode's ratio to the
+ * first (`ratio-rps@…`, `ratio-cpu@…`).
  *
  * @module
  */
@@ -16,49 +26,58 @@ import * as grpc from "@grpc/grpc-js";
 import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
 import { createClient, type Transport } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
-import { createDiscoveryTransport, createManualDiscovery } from "../../src/connect/index.ts";
 import { Greeter, HelloReplySchema, HelloRequestSchema } from "../../proto/gen/helloworld_pb.ts";
 import { arg, cpuMicros, numArg, report } from "../lib/proc.ts";
 
-const mode = arg("mode", "discovery-rr");
+type Lib = typeof import("../../src/connect/index.ts");
+const lib = (await import(process.env["KK_LIB"] ?? "../../src/connect/index.ts")) as Lib;
+const modes = arg("mode", "discovery-rr").split(",");
 const addrs = arg("addrs", "").split(",");
 const levels = arg("concurrency", "1,32,128").split(",").map(Number);
 const windowMs = numArg("window-ms", 1000);
 const warmMs = numArg("warm-ms", 300);
+const sliceMs = numArg("slice-ms", 250);
+const rounds = numArg("rounds", 12);
 
 type Call = () => Promise<unknown>;
-let call: Call;
-let close: () => Promise<void> = async () => {};
-
-if (mode === "grpcjs") {
-  const client = new grpc.Client(`ipv4:${addrs.join(",")}`, grpc.credentials.createInsecure(), {
-    "grpc.service_config": JSON.stringify({ loadBalancingConfig: [{ round_robin: {} }] }),
-  });
-  const req = create(HelloRequestSchema, { name: "world" });
-  const ser = (m: typeof req): Buffer => Buffer.from(toBinary(HelloRequestSchema, m));
-  const de = (b: Buffer): unknown => fromBinary(HelloReplySchema, b);
-  call = () =>
-    new Promise((resolve, reject) => {
-      client.makeUnaryRequest("/helloworld.Greeter/SayHello", ser, de, req, (err, res) => (err ? reject(err) : resolve(res)));
-    });
-  close = async () => client.close();
-} else if (mode === "direct") {
-  const transports: Transport[] = addrs.map((a) => createGrpcTransport({ baseUrl: `http://${a}` }));
-  const clients = transports.map((t) => createClient(Greeter, t));
-  let i = 0;
-  call = () => clients[i++ % clients.length]!.sayHello({ name: "world" });
-} else {
-  const discovery = createManualDiscovery({
-    greeter: addrs.map((a, i) => ({ id: `g-${i}`, name: "greeter", version: "", metadata: {}, endpoints: [`grpc://${a}`] })),
-  });
-  const t = createDiscoveryTransport({ discovery, target: "discovery:///greeter", balancer: mode === "discovery-p2c" ? "p2c" : "round_robin" });
-  await t.ready({ count: addrs.length });
-  const client = createClient(Greeter, t);
-  call = () => client.sayHello({ name: "world" });
-  close = () => t.close();
+interface Mode {
+  readonly name: string;
+  readonly call: Call;
+  close(): Promise<void>;
 }
 
-async function level(concurrency: number): Promise<{ rps: number; cpuUsPerCall: number }> {
+async function setup(mode: string): Promise<Mode> {
+  if (mode === "grpcjs") {
+    const client = new grpc.Client(`ipv4:${addrs.join(",")}`, grpc.credentials.createInsecure(), {
+      "grpc.service_config": JSON.stringify({ loadBalancingConfig: [{ round_robin: {} }] }),
+    });
+    const req = create(HelloRequestSchema, { name: "world" });
+    const ser = (m: typeof req): Buffer => Buffer.from(toBinary(HelloRequestSchema, m));
+    const de = (b: Buffer): unknown => fromBinary(HelloReplySchema, b);
+    const call = (): Promise<unknown> =>
+      new Promise((resolve, reject) => {
+        client.makeUnaryRequest("/helloworld.Greeter/SayHello", ser, de, req, (err, res) => (err ? reject(err) : resolve(res)));
+      });
+    return { name: mode, call, close: async () => client.close() };
+  }
+  if (mode === "direct") {
+    const transports: Transport[] = addrs.map((a) => createGrpcTransport({ baseUrl: `http://${a}` }));
+    const clients = transports.map((t) => createClient(Greeter, t));
+    let i = 0;
+    return { name: mode, call: () => clients[i++ % clients.length]!.sayHello({ name: "world" }), close: async () => {} };
+  }
+  if (mode !== "discovery-rr" && mode !== "discovery-p2c") throw new Error(`unknown --mode ${mode}`);
+  const discovery = lib.createManualDiscovery({
+    greeter: addrs.map((a, i) => ({ id: `g-${i}`, name: "greeter", version: "", metadata: {}, endpoints: [`grpc://${a}`] })),
+  });
+  const t = lib.createDiscoveryTransport({ discovery, target: "discovery:///greeter", balancer: mode === "discovery-p2c" ? "p2c" : "round_robin" });
+  await t.ready({ count: addrs.length });
+  const client = createClient(Greeter, t);
+  return { name: mode, call: () => client.sayHello({ name: "world" }), close: () => t.close() };
+}
+
+/** Runs `concurrency` workers of `m` for `ms`, counting the calls and CPU of the last `ms - skipMs`. */
+async function run(m: Mode, concurrency: number, ms: number, skipMs: number): Promise<{ calls: number; cpu: number; wall: number }> {
   let stop = false;
   let counting = false;
   let calls = 0;
@@ -66,7 +85,7 @@ async function level(concurrency: number): Promise<{ rps: number; cpuUsPerCall: 
   const worker = async (): Promise<void> => {
     while (!stop) {
       try {
-        await call();
+        await m.call();
         if (counting) calls++;
       } catch {
         errors++;
@@ -74,27 +93,60 @@ async function level(concurrency: number): Promise<{ rps: number; cpuUsPerCall: 
     }
   };
   const workers = Array.from({ length: concurrency }, worker);
-  await new Promise((r) => setTimeout(r, warmMs));
+  if (skipMs > 0) await new Promise((r) => setTimeout(r, skipMs));
   counting = true;
   const t0 = performance.now();
   const c0 = cpuMicros();
-  await new Promise((r) => setTimeout(r, windowMs));
+  await new Promise((r) => setTimeout(r, ms));
   const c1 = cpuMicros();
   const t1 = performance.now();
   counting = false;
   const n = calls;
   stop = true;
   await Promise.all(workers);
-  if (errors > 0) process.stderr.write(`${mode}: ${errors} failed calls at concurrency ${concurrency}\n`);
-  return { rps: n / ((t1 - t0) / 1000), cpuUsPerCall: (c1 - c0) / n };
+  if (errors > 0) process.stderr.write(`${m.name}: ${errors} failed calls at concurrency ${concurrency}\n`);
+  return { calls: n, cpu: c1 - c0, wall: t1 - t0 };
 }
 
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const h = s.length >> 1;
+  return s.length % 2 === 1 ? s[h]! : (s[h - 1]! + s[h]!) / 2;
+}
+
+const set: Mode[] = [];
+for (const m of modes) set.push(await setup(m));
 const out: Record<string, number> = {};
 for (const c of levels) {
-  const r = await level(c);
-  out[`rps@${c}`] = r.rps;
-  out[`cpu@${c}`] = r.cpuUsPerCall;
+  if (set.length === 1) {
+    const r = await run(set[0]!, c, windowMs, warmMs);
+    out[`rps@${c}`] = r.calls / (r.wall / 1000);
+    out[`cpu@${c}`] = r.cpu / r.calls;
+    continue;
+  }
+  for (const m of set) await run(m, c, warmMs, 0);
+  const tot = set.map(() => ({ calls: 0, cpu: 0, wall: 0 }));
+  const ratios = set.map(() => ({ rps: [] as number[], cpu: [] as number[] }));
+  for (let round = 0; round < rounds; round++) {
+    // Alternate the order each round so neither mode always follows the other.
+    const order = round % 2 === 0 ? set.map((_, i) => i) : set.map((_, i) => set.length - 1 - i);
+    const r: { calls: number; cpu: number; wall: number }[] = [];
+    for (const i of order) r[i] = await run(set[i]!, c, sliceMs, 0);
+    for (let i = 0; i < set.length; i++) {
+      tot[i]!.calls += r[i]!.calls;
+      tot[i]!.cpu += r[i]!.cpu;
+      tot[i]!.wall += r[i]!.wall;
+      ratios[i]!.rps.push(r[i]!.calls / r[i]!.wall / (r[0]!.calls / r[0]!.wall));
+      ratios[i]!.cpu.push(r[i]!.cpu / r[i]!.calls / (r[0]!.cpu / r[0]!.calls));
+    }
+  }
+  set.forEach((m, i) => {
+    out[`rps@${c}@${m.name}`] = tot[i]!.calls / (tot[i]!.wall / 1000);
+    out[`cpu@${c}@${m.name}`] = tot[i]!.cpu / tot[i]!.calls;
+    out[`ratio-rps@${c}@${m.name}`] = median(ratios[i]!.rps);
+    out[`ratio-cpu@${c}@${m.name}`] = median(ratios[i]!.cpu);
+  });
 }
-await close();
+for (const m of set) await m.close();
 report(out);
 process.exit(0);

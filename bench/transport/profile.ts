@@ -22,6 +22,7 @@ export function category(url: string, fn: string): string {
   if (fn === "(garbage collector)") return "GC";
   if (fn === "(program)") return "V8 (program)";
   if (url.includes("/src/connect/")) return "kratos-kube (src/connect)";
+  if (/\/dist\/[^/]*\.js$/.test(url) && !url.includes("node_modules")) return "kratos-kube (dist)";
   if (url.includes("/src/")) return "kratos-kube (other)";
   if (url.includes("@connectrpc/connect-node")) return "@connectrpc/connect-node";
   if (url.includes("@connectrpc/connect")) return "@connectrpc/connect";
