@@ -6,9 +6,13 @@
  * Watchers coalesce: each watched service keeps one incrementally updated,
  * sorted set (see `service-set.ts`) shared by its watchers, and a watcher only
  * remembers which version it yielded last. A burst of events therefore costs
- * O(log n) per event and one copy when the consumer pulls; a slow consumer
- * never builds a queue; the latest state wins, and a set identical to the
- * last one yielded is not yielded again.
+ * O(log n) per event and one array of the instances when the consumer
+ * pulls; a slow consumer never builds a queue and the latest state wins.
+ * Changes that leave every instance as it was (resourceVersion, status
+ * fields) do not count. Changes that cancel out between two pulls (a Pod
+ * unready, then ready again) are yielded as the unchanged set: telling them
+ * apart would need a copy of the last set per pull, which cost a service of
+ * 10,000 Pods its p99 (bench/propagation.ts: 0.95 → 0.24–0.5 ms).
  *
  * @module
  */
@@ -34,7 +38,8 @@ export interface Discovery {
 
 /**
  * The changing instance set of one service. The first `next()` gives the
- * current set at once (also `[]`), each later one the next different set.
+ * current set at once (also `[]`), each later one the set after the next
+ * change of its instances (changes between two pulls coalesce: latest wins).
  * Iterating with `for await` ends when `stop()` is called.
  */
 export interface ServiceWatcher extends AsyncIterable<ServiceInstance[]> {
@@ -61,12 +66,6 @@ export interface DiscoveryOptions {
 export interface ClosableDiscovery extends Discovery {
   /** Stops every watcher; later calls reject with `CLOSED`. */
   close(): Promise<void>;
-}
-
-function sameSet(a: readonly Entry[] | undefined, b: readonly Entry[]): boolean {
-  if (a === undefined || a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i] && a[i]!.key !== b[i]!.key) return false;
-  return true;
 }
 
 function deepFreeze(i: ServiceInstance): ServiceInstance {
@@ -138,7 +137,6 @@ export function createDiscovery(options: DiscoveryOptions): ClosableDiscovery {
 
   class Watcher implements ServiceWatcher {
     #seenVersion = -1;
-    #last: readonly Entry[] | undefined;
     #stopped = false;
     #waiters: { resolve: (r: IteratorResult<ServiceInstance[], undefined>) => void }[] = [];
     #cleanup: (() => void) | undefined;
@@ -158,9 +156,6 @@ export function createDiscovery(options: DiscoveryOptions): ClosableDiscovery {
     #take(): ServiceInstance[] | undefined {
       if (this.set.version === this.#seenVersion) return undefined;
       this.#seenVersion = this.set.version;
-      const entries = this.set.entries();
-      if (sameSet(this.#last, entries)) return undefined;
-      this.#last = entries.slice();
       return this.set.instances();
     }
 

@@ -1,7 +1,8 @@
 /**
  * The instance set of one watched service, kept up to date change by change
- * so a watch event costs O(log n) bookkeeping plus one O(n) copy when a
- * watcher pulls, instead of a rebuild and sort of the whole service.
+ * so a watch event costs O(log n) bookkeeping plus one O(n) array of the
+ * instances when a watcher pulls, instead of a rebuild and sort of the whole
+ * service. `version` moves only when an instance changes.
  *
  * @module
  */
@@ -23,8 +24,6 @@ export interface ServiceSet {
   upsert(pod: PodRecord): void;
   /** Removes the pod, if present. */
   remove(pod: PodRecord): void;
-  /** The current entries in namespace/name order; do not mutate. */
-  entries(): readonly Entry[];
   /** A fresh array of the current instances in namespace/name order. */
   instances(): ServiceInstance[];
 }
@@ -86,7 +85,6 @@ export function createServiceSet(pods: Iterable<PodRecord>, entryOf: (pod: PodRe
     remove(pod) {
       removeKey(podKey(pod));
     },
-    entries: () => ents,
     instances() {
       const out: ServiceInstance[] = new Array(ents.length);
       for (let i = 0; i < ents.length; i++) out[i] = (ents[i]!.result as { instance: ServiceInstance }).instance;

@@ -152,6 +152,21 @@ describe("discovery", () => {
     await w.stop();
   });
 
+  it("coalesces changes between two pulls: a change and its reversal yield the unchanged set once", async () => {
+    const { view, discovery } = setup();
+    view.apply([record({ name: "p1", app: "s" })]);
+    view.sync();
+    const w = await discovery.watch("s");
+    assert.deepEqual((await w.next())[0]?.endpoints, ["grpc://10.0.0.1:9000"]);
+    view.apply([record({ name: "p1", app: "s", rv: "2", port: 9001 })]);
+    view.apply([record({ name: "p1", app: "s", rv: "3" })]); // back to port 9000 before the pull
+    assert.deepEqual((await w.next())[0]?.endpoints, ["grpc://10.0.0.1:9000"]);
+    const next = w.next();
+    view.apply([record({ name: "p1", app: "s", rv: "4", port: 9002 })]);
+    assert.deepEqual((await next)[0]?.endpoints, ["grpc://10.0.0.1:9002"]);
+    await w.stop();
+  });
+
   it("notifies both services when a label change moves a pod", async () => {
     const { view, discovery } = setup();
     view.apply([record({ name: "p1", app: "a" })]);
