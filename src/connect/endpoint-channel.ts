@@ -161,6 +161,8 @@ export class EndpointChannel {
   #timer: TransportTimer | undefined;
   #probing = false;
   #lastSession: H2Session | undefined;
+  /** The open streams of {@link #lastSession} (saves a lookup per call). */
+  #lastOpen: OpenStreams<H2Stream> | undefined;
   /** Per session, the finishers of its streams that have not closed yet, with their streams. */
   #open = new Map<object, OpenStreams<H2Stream>>(); // a session leaves it when it closes
   /** The attempt whose call is running synchronously (it opens its stream before returning). */
@@ -303,6 +305,7 @@ export class EndpointChannel {
     this.#timer = undefined;
     this.#set("closed");
     this.#lastSession = undefined;
+    this.#lastOpen = undefined;
     // Closing: stranded calls fail now instead of after their grace period.
     for (const [timer, check] of [...this.#stranded]) {
       timer.cancel();
@@ -394,13 +397,21 @@ export class EndpointChannel {
     if (att !== undefined && !att.settled) att.holds++;
     // Captured now: runtimes clear `stream.session` once the stream is destroyed.
     const session = stream.session as H2Session | undefined;
-    this.#watchSession(session);
+    let open: OpenStreams<H2Stream> | undefined;
+    if (session !== undefined) {
+      // Streams mostly open on the session of the previous call: skip the lookups then.
+      if (session === this.#lastSession) open = this.#lastOpen;
+      if (open === undefined) {
+        this.#watchSession(session);
+        open = this.#open.get(session);
+        if (open === undefined) this.#open.set(session, (open = new OpenStreams()));
+        this.#lastOpen = open;
+      }
+    }
     stream.on("response", () => {
       this.#activity++;
       if (att !== undefined) att.responded = true;
     });
-    let open = session === undefined ? undefined : this.#open.get(session);
-    if (session !== undefined && open === undefined) this.#open.set(session, (open = new OpenStreams()));
     const finish = (): void => {
       if (open !== undefined && !open.remove(entry!)) return; // already finished
       // A session that closed before its 'close' listener was added never leaves #open otherwise.
@@ -488,8 +499,10 @@ export class EndpointChannel {
   }
 
   #watchSession(session: H2Session | undefined): void {
-    if (session !== undefined) this.#lastSession = session;
-    if (session === undefined || this.#sessions.has(session)) return;
+    if (session === undefined) return;
+    if (session !== this.#lastSession) this.#lastOpen = undefined;
+    this.#lastSession = session;
+    if (this.#sessions.has(session)) return;
     this.#sessions.add(session);
     // connect-node destroys a session with an error when the peer sends GOAWAY
     // with no open streams, after its own listeners are gone; without a
