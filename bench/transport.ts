@@ -65,6 +65,7 @@ const addrs = `--addrs=${greeters.addresses.join(",")}`;
 /** Per runtime, each run's RESULT (fields `rps@L@mode`, `cpu@L@mode`, `ratio-rps@L@mode`, `ratio-cpu@L@mode`). */
 const data = new Map<RuntimeName, Record<string, number>[]>();
 let profileMd = "";
+let allocMd = "";
 try {
   for (let run = 0; run < RUNS; run++) {
     for (const { rt, levels } of runtimes) {
@@ -108,6 +109,16 @@ try {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+    // JS heap allocated per call, ours against direct (interleaved fresh processes).
+    const allocs: Record<string, number[]> = { direct: [], "discovery-rr": [] };
+    for (let run = 0; run < Math.min(RUNS, 3); run++) {
+      for (const mode of Object.keys(allocs)) {
+        const r = await runClient("node20", "bench/transport/client.ts", [`--mode=${mode}`, addrs, `--concurrency=${QUICK ? 4 : 32}`, ...WINDOW, "--alloc"], { env: libEnv });
+        allocs[mode]!.push(Number(r[`alloc@${QUICK ? 4 : 32}`]));
+      }
+    }
+    const kb = (mode: string): number => summarize(allocs[mode]!).median / 1024;
+    allocMd = `JS heap allocated per unary call at concurrency ${QUICK ? 4 : 32} on Node 20 (\`--alloc\`: \`v8.GCProfiler\` over a ${QUICK ? "short" : "3 s"} window, median of ${Math.min(RUNS, 3)} runs): connect-node direct ${fmt(kb("direct"))} KB, kratos-kube round_robin ${fmt(kb("discovery-rr"))} KB (difference ${fmt((kb("discovery-rr") - kb("direct")) * 1024)} B).`;
   }
 } finally {
   await greeters.close();
@@ -176,6 +187,8 @@ const md = [
   "### Where our path spends its time",
   "",
   profileMd,
+  "",
+  allocMd,
   "",
   `Took ${fmt((performance.now() - t0) / 1000)} s.`,
 ].join("\n");

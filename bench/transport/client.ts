@@ -17,7 +17,10 @@
  *
  * Reports, per level and mode, calls/s and client CPU µs per call; with
  * several modes also the median over rounds of each mode's ratio to the
- * first (`ratio-rps@…`, `ratio-cpu@…`).
+ * first (`ratio-rps@…`, `ratio-cpu@…`). With `--alloc` (one mode, Node only):
+ * also the bytes allocated on the JS heap per call in the window
+ * (`alloc@…`, from `v8.GCProfiler`: the heap used before each GC minus after
+ * the previous one, plus the growth since the last GC).
  *
  * @module
  */
@@ -38,6 +41,7 @@ const windowMs = numArg("window-ms", 1000);
 const warmMs = numArg("warm-ms", 300);
 const sliceMs = numArg("slice-ms", 250);
 const rounds = numArg("rounds", 12);
+const alloc = process.argv.includes("--alloc");
 
 type Call = () => Promise<unknown>;
 interface Mode {
@@ -77,7 +81,7 @@ async function setup(mode: string): Promise<Mode> {
 }
 
 /** Runs `concurrency` workers of `m` for `ms`, counting the calls and CPU of the last `ms - skipMs`. */
-async function run(m: Mode, concurrency: number, ms: number, skipMs: number): Promise<{ calls: number; cpu: number; wall: number }> {
+async function run(m: Mode, concurrency: number, ms: number, skipMs: number): Promise<{ calls: number; cpu: number; wall: number; bytes: number }> {
   let stop = false;
   let counting = false;
   let calls = 0;
@@ -94,18 +98,40 @@ async function run(m: Mode, concurrency: number, ms: number, skipMs: number): Pr
   };
   const workers = Array.from({ length: concurrency }, worker);
   if (skipMs > 0) await new Promise((r) => setTimeout(r, skipMs));
+  const heap = alloc ? await allocationMeter() : undefined;
   counting = true;
   const t0 = performance.now();
   const c0 = cpuMicros();
   await new Promise((r) => setTimeout(r, ms));
   const c1 = cpuMicros();
   const t1 = performance.now();
+  const bytes = heap?.() ?? Number.NaN;
   counting = false;
   const n = calls;
   stop = true;
   await Promise.all(workers);
   if (errors > 0) process.stderr.write(`${m.name}: ${errors} failed calls at concurrency ${concurrency}\n`);
-  return { calls: n, cpu: c1 - c0, wall: t1 - t0 };
+  return { calls: n, cpu: c1 - c0, wall: t1 - t0, bytes };
+}
+
+/** Starts counting JS heap allocation (Node's `v8.GCProfiler`); the returned function stops and gives the bytes. */
+async function allocationMeter(): Promise<() => number> {
+  const v8 = await import("node:v8");
+  const used = (): number => v8.getHeapStatistics().used_heap_size;
+  const start = used();
+  const profiler = new v8.GCProfiler();
+  profiler.start();
+  return () => {
+    const end = used();
+    const gcs = profiler.stop()?.statistics ?? [];
+    let bytes = 0;
+    let prev = start;
+    for (const g of gcs) {
+      bytes += Math.max(0, g.beforeGC.heapStatistics.usedHeapSize - prev);
+      prev = g.afterGC.heapStatistics.usedHeapSize;
+    }
+    return bytes + Math.max(0, end - prev);
+  };
 }
 
 function median(xs: number[]): number {
@@ -122,6 +148,7 @@ for (const c of levels) {
     const r = await run(set[0]!, c, windowMs, warmMs);
     out[`rps@${c}`] = r.calls / (r.wall / 1000);
     out[`cpu@${c}`] = r.cpu / r.calls;
+    if (alloc) out[`alloc@${c}`] = r.bytes / r.calls;
     continue;
   }
   for (const m of set) await run(m, c, warmMs, 0);
