@@ -144,7 +144,7 @@ for (const c of cells) {
   for (const l of c.levels) {
     const vs = c.mode.mode === "direct" ? undefined : S(c, `ratio-rps@${l}`);
     const vsCpu = c.mode.mode === "direct" ? undefined : S(c, `ratio-cpu@${l}`);
-    rows.push([c.mode.ours ? `**${c.mode.label}**` : c.mode.label, c.rt, String(l), fmtSummary(S(c, `rps@${l}`)), vs ? `${fmt(vs.median, 2)}×` : "–", fmtSummary(S(c, `cpu@${l}`)), vsCpu ? `${fmt(vsCpu.median, 2)}×` : "–"]);
+    rows.push([c.mode.ours ? `**${c.mode.label}**` : c.mode.label, c.rt, String(l), fmtSummary(S(c, `rps@${l}`)), vs ? `${fmt(vs.median, 3)}×` : "–", fmtSummary(S(c, `cpu@${l}`)), vsCpu ? `${fmt(vsCpu.median, 3)}×` : "–"]);
   }
 }
 
@@ -160,7 +160,7 @@ const pickVerdict = n20
 const verdict = (c: Cell, l: number, field: "rps" | "cpu"): string => {
   const r = S(c, `ratio-${field}@${l}`)?.median ?? Number.NaN;
   const ok = field === "rps" ? r >= 0.95 : r <= 1.05;
-  return `${c.rt} c${l} ${fmt(r, 2)}× (${ok ? "meets" : "**misses**"})`;
+  return `${c.rt} c${l} ${fmt(r, 3)}× (${ok ? "meets" : "**misses**"})`;
 };
 const rrCells = cells.filter((c) => c.mode.mode === "discovery-rr");
 const tpVerdict = rrCells.length === 0
