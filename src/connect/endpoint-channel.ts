@@ -163,7 +163,7 @@ export class EndpointChannel {
   #lastSession: H2Session | undefined;
   /** The open streams of {@link #lastSession} (saves a lookup per call). */
   #lastOpen: OpenStreams<H2Stream> | undefined;
-  /** Per session, the finishers of its streams that have not closed yet, with their streams. */
+  /** Per session, its streams that have not closed yet, with their finishers. */
   #open = new Map<object, OpenStreams<H2Stream>>(); // a session leaves it when it closes
   /** The attempt whose call is running synchronously (it opens its stream before returning). */
   #current: Attempt | undefined;
