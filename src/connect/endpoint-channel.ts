@@ -498,9 +498,7 @@ export class EndpointChannel {
     });
   }
 
-  #watchSession(session: H2Session | undefined): void {
-    if (session === undefined) return;
-    if (session !== this.#lastSession) this.#lastOpen = undefined;
+  #watchSession(session: NonNullable<H2Session>): void {
     this.#lastSession = session;
     if (this.#sessions.has(session)) return;
     this.#sessions.add(session);
