@@ -135,6 +135,13 @@ function createLinkedSignals(): { link(caller: AbortSignal): AbortSignal; abortA
 }
 
 const TLS_PATTERN = /certificate|cert_|self[ -]signed|issuer|tls|ssl|x509|verify|altname|handshake/i;
+/**
+ * A TLS client that got something other than a TLS record back: OpenSSL
+ * (Node) `wrong version number` / `packet length too long`, BoringSSL (Bun)
+ * `EPROTO … Does the server speak TLS on this port?`, rustls (Deno)
+ * `received corrupt message of type InvalidContentType`.
+ */
+const NOT_TLS_PATTERN = /wrong version number|packet length too long|does the server speak TLS|InvalidContentType/i;
 
 /** Builds a client over `options.fetch` or the runtime's fetch. */
 export function createKubeClient(options: KubeClientOptions): KubeClient {
@@ -209,11 +216,14 @@ export function createKubeClient(options: KubeClientOptions): KubeClient {
       if (isAbort(err, undefined)) throw err;
       if (err instanceof KubeApiError || err instanceof KubeConfigError) throw err;
       const detail = describeCause(err);
-      const tls = serverUrl.protocol === "https:" && TLS_PATTERN.test(detail);
-      const what = tls
+      const notTls = serverUrl.protocol === "https:" && NOT_TLS_PATTERN.test(detail);
+      const tls = !notTls && serverUrl.protocol === "https:" && TLS_PATTERN.test(detail);
+      const what = notTls
+        ? `the Kubernetes API server URL ${serverUrl.origin} is https://, but the server there does not speak TLS (plain http on that port?)`
+        : tls
         ? `TLS verification of the Kubernetes API server ${serverUrl.origin} failed (check the certificate authority${secret.tls.serverName ? ` and tls-server-name "${secret.tls.serverName}"` : ""})`
         : `cannot reach the Kubernetes API server ${serverUrl.origin}`;
-      throw new KubeConnectionError(serverUrl.origin, `${what}: ${detail}`, { cause: err, tls });
+      throw new KubeConnectionError(serverUrl.origin, `${what}: ${detail}`, { cause: err, tls, notTls });
     }
   }
 

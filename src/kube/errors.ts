@@ -288,13 +288,20 @@ export class KubeConnectionError extends Error {
   readonly server: string;
   /** Looks like a TLS verification failure (unknown CA, wrong host name). */
   readonly tls: boolean;
+  /**
+   * The server URL is `https://`, but what answered the TLS handshake does not
+   * speak TLS: usually a plain-HTTP port (a local apiserver's insecure port, a
+   * proxy). Not a certificate problem; `tls` is false then.
+   */
+  readonly notTls: boolean;
 
   /** A connection error to `server`. */
-  constructor(server: string, message: string, options: { cause?: unknown; tls?: boolean }) {
+  constructor(server: string, message: string, options: { cause?: unknown; tls?: boolean; notTls?: boolean }) {
     super(message, options.cause !== undefined ? { cause: options.cause } : undefined);
     this.name = "KubeConnectionError";
     this.server = server;
-    this.tls = options.tls ?? false;
+    this.notTls = options.notTls ?? false;
+    this.tls = !this.notTls && (options.tls ?? false);
     Object.defineProperty(this, CONN_BRAND, { value: true });
   }
 

@@ -164,6 +164,36 @@ function execConfig(e: KubeconfigExec, where: string, userName: string, dir: str
   };
 }
 
+/**
+ * The server URL client-go dials for a cluster's `server` value
+ * (`rest.DefaultServerURL` in k8s.io/client-go `rest/url_utils.go`): a value
+ * without a scheme and host, such as `127.0.0.1:16443` or `localhost:6443`,
+ * gets `https://` when the cluster or user sets a certificate authority, a
+ * client certificate or `insecure-skip-tls-verify`, else `http://`; a value
+ * that then carries a path is refused ("must be a URL or a host:port pair").
+ * Values with a scheme are returned as they are.
+ */
+export function defaultServerUrl(server: string, defaultTls: boolean, where = "kubeconfig"): string {
+  let parsed: URL | undefined;
+  try {
+    parsed = new URL(server);
+  } catch {
+    parsed = undefined;
+  }
+  if (parsed !== undefined && parsed.host !== "") return server;
+  const withScheme = `${defaultTls ? "https" : "http"}://${server}`;
+  let url: URL;
+  try {
+    url = new URL(withScheme);
+  } catch {
+    throw new KubeConfigError(`${where}: server ${JSON.stringify(server)} must be a URL or a host:port pair`);
+  }
+  if (url.pathname !== "/" || url.search !== "" || url.hash !== "" || url.host === "") {
+    throw new KubeConfigError(`${where}: server ${JSON.stringify(server)} must be a URL or a host:port pair`);
+  }
+  return withScheme;
+}
+
 /** Loads a kubeconfig into config parts. Throws {@link KubeConfigError} naming what is wrong. */
 export async function loadKubeconfig(pathOrText: string | undefined, o: FromKubeconfigOptions, baseHost: Host): Promise<ConfigParts> {
   const env = o.env ?? baseHost.env();
@@ -190,8 +220,7 @@ export async function loadKubeconfig(pathOrText: string | undefined, o: FromKube
   }
   const cw = `cluster "${clusterName}"`;
   const c = parseCluster(cluster.value, { where: cluster.where, entry: cw, path: cluster.path });
-  const server = c.server;
-  if (server === undefined) throw new KubeConfigError(`kubeconfig ${files}: ${cw} has no server`);
+  if (c.server === undefined) throw new KubeConfigError(`kubeconfig ${files}: ${cw} has no server`);
   const caPem = await pem(c["certificate-authority-data"], c["certificate-authority"], "certificate-authority", cluster, cw, host);
   const insecure = c["insecure-skip-tls-verify"] === true;
   if (insecure && caPem !== undefined) {
@@ -210,9 +239,9 @@ export async function loadKubeconfig(pathOrText: string | undefined, o: FromKube
   let auth: AuthSpec = { type: "none" };
   let certPem: string | undefined;
   let keyPem: string | undefined;
-  if (user !== undefined && userName !== undefined) {
-    const uw = `user "${userName}"`;
-    const u = parseUser(user.value, { where: user.where, entry: uw, path: user.path });
+  const uw = `user "${userName ?? ""}"`;
+  const u = user === undefined ? undefined : parseUser(user.value, { where: user.where, entry: uw, path: user.path });
+  if (user !== undefined && u !== undefined) {
     for (const unsupported of ["auth-provider", "username", "password", "as"] as const) {
       if (u[unsupported] !== undefined) {
         throw new KubeConfigError(`kubeconfig ${files}: ${uw} uses "${unsupported}", which kratos-kube does not support`);
@@ -220,6 +249,9 @@ export async function loadKubeconfig(pathOrText: string | undefined, o: FromKube
     }
     certPem = await pem(u["client-certificate-data"], u["client-certificate"], "client-certificate", user, uw, host);
     keyPem = await pem(u["client-key-data"], u["client-key"], "client-key", user, uw, host);
+  }
+  const server = defaultServerUrl(c.server, caPem !== undefined || certPem !== undefined || insecure, `kubeconfig ${files}: ${cw}`);
+  if (user !== undefined && userName !== undefined && u !== undefined) {
     const token = u.token;
     const tokenFile = u.tokenFile;
     if (u.exec !== undefined && u.exec !== null) {

@@ -171,6 +171,30 @@ current-context: x
     assert.equal(c.auth, "token");
   });
 
+  it("a server without a scheme gets https with a CA, client certificate or insecure flag, else http (client-go rest.DefaultServerURL)", async () => {
+    const kc = (cluster: string, user = "{}"): string =>
+      `clusters:\n- name: c\n  cluster: ${cluster}\nusers:\n- name: u\n  user: ${user}\ncontexts:\n- name: a\n  context: {cluster: c, user: u}\ncurrent-context: a\n`;
+    const ca = `certificate-authority-data: ${b64(fixture("ca.pem"))}`;
+    const cert = `{client-certificate-data: ${b64(fixture("client.pem"))}, client-key-data: ${b64(fixture("client-key.pem"))}}`;
+    const cases: Array<[string, string | undefined, string]> = [
+      [`{server: '127.0.0.1:16443', ${ca}}`, undefined, "https://127.0.0.1:16443"],
+      ["{server: 'localhost:6443'}", cert, "https://localhost:6443"],
+      ["{server: 'kube.example:6443', insecure-skip-tls-verify: true}", undefined, "https://kube.example:6443"],
+      ["{server: '127.0.0.1:8080'}", undefined, "http://127.0.0.1:8080"],
+      ["{server: '[::1]:8080'}", undefined, "http://[::1]:8080"],
+      [`{server: 'http://127.0.0.1:8080', ${ca}}`, undefined, "http://127.0.0.1:8080"],
+    ];
+    for (const [cluster, user, want] of cases) {
+      const c = await KubeConfig.fromKubeconfig(kc(cluster, user));
+      assert.equal(c.server, want, cluster);
+    }
+    await assert.rejects(KubeConfig.fromKubeconfig(kc("{server: 'kube.example/prefix'}")), (e: unknown) => {
+      assert.ok(e instanceof KubeConfigError);
+      assert.match(e.message, /server "kube\.example\/prefix" must be a URL or a host:port pair/);
+      return true;
+    });
+  });
+
   it("names what is missing", async () => {
     const cases: Array<[() => Promise<unknown>, RegExp]> = [
       [() => KubeConfig.fromKubeconfig(join(root, "a.yaml"), { context: "nope" }), /context "nope" not found \(known: prod, files\)/],
