@@ -7,7 +7,7 @@
 //   TEST_RUNTIMES=node20,bun npm test  a subset
 //   npm test -- test/kube            only some files or folders
 import { spawn, spawnSync } from "node:child_process";
-import { existsSync, mkdirSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync } from "node:fs";
 import { readdirSync, statSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -113,7 +113,7 @@ function run(name, cmd, args) {
     console.log(`\n# ── ${name}: ${[cmd.split(/[\\/]/).pop(), ...args.slice(0, 4)].join(" ")} …`);
     const child = spawn(cmd, args, {
       cwd: root,
-      env: { ...process.env, FORCE_COLOR: "0", NO_COLOR: "1", KRATOS_KUBE_TEST_RUNTIME: name },
+      env: { ...process.env, ...plane.env, FORCE_COLOR: "0", NO_COLOR: "1", KRATOS_KUBE_TEST_RUNTIME: name },
       stdio: ["ignore", "pipe", "pipe"],
     });
     let text = "";
@@ -127,11 +127,48 @@ function run(name, cmd, args) {
   });
 }
 
+/**
+ * Starts the shared real control plane (scripts/k8s/serve.ts) when a selected
+ * test file uses it and its binaries are built (always under CI=true, where a
+ * missing binary must fail the run). Returns the env to pass and a stop().
+ */
+async function sharedControlPlane(files) {
+  const uses = files.some((f) => /\bsharedCluster\(/.test(readFileSync(join(root, f), "utf8")));
+  if (!uses) return { env: {}, stop: async () => {} };
+  const child = spawn(process.execPath, ["--import", "tsx", join(root, "scripts", "k8s", "serve.ts")], {
+    cwd: root,
+    stdio: ["pipe", "pipe", "inherit"],
+  });
+  const line = await new Promise((resolve) => {
+    let buf = "";
+    child.stdout.on("data", (d) => {
+      buf += d.toString();
+      const i = buf.indexOf("\n");
+      if (i >= 0) resolve(buf.slice(0, i));
+    });
+    child.once("exit", () => resolve(buf));
+  });
+  const m = /^READY (\S+) (\S+) (\d+)$/.exec(line);
+  if (!m) {
+    console.log(`# real kube-apiserver: not started (${line.trim().split("\n").pop() || "no output"}); its suites start their own or skip`);
+    return { env: {}, stop: async () => {} };
+  }
+  console.log(`# real kube-apiserver ${m[2]} for this run (etcd + apiserver ready in ${(Number(m[3]) / 1000).toFixed(1)} s)`);
+  return {
+    env: { KRATOS_KUBE_REAL_APISERVER: m[1] },
+    stop: () => new Promise((done) => {
+      child.once("exit", done);
+      child.stdin.end();
+    }),
+  };
+}
+
 const argv = process.argv.slice(2);
 const files = listTests(argv.length ? argv : ["test"]);
 const wanted = (process.env.TEST_RUNTIMES ?? "node20,node24,bun,deno").split(",").map((s) => s.trim()).filter(Boolean);
 const rows = [];
 let failedAny = false;
+const plane = await sharedControlPlane(files);
 for (const name of wanted) {
   const make = runtimes[name];
   if (!make) {
@@ -160,6 +197,7 @@ for (const name of wanted) {
   rows.push({ name, passed, failed, skipped: r.skipped, note });
 }
 
+await plane.stop();
 console.log("\n# ── summary");
 let p = 0;
 let f = 0;
