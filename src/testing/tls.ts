@@ -1,7 +1,8 @@
 /**
  * TLS material for the fake API server: a throw-away certificate authority and
- * a server certificate it signs, generated with WebCrypto through
- * `@peculiar/x509`, so it works the same on Node, Bun and Deno.
+ * a server certificate it signs, made with WebCrypto and a small DER writer
+ * (`certificate.ts`, `der.ts`), so it works the same on Node, Bun and Deno and
+ * needs no X.509 library.
  *
  * Keys are ECDSA P-256 with SHA-256 signatures: the one combination that
  * Node's and Bun's OpenSSL/BoringSSL and Deno's rustls all accept, and that
@@ -10,6 +11,7 @@
  *
  * @module
  */
+import { createCertificate, toPem } from "./certificate.ts";
 
 /** PEM text of a fresh CA certificate, a server certificate it signed, and the server's key. */
 export interface TlsMaterial {
@@ -35,29 +37,63 @@ export interface TlsMaterialOptions {
 export const DEFAULT_TLS_HOSTS: readonly string[] = ["127.0.0.1", "::1", "localhost"];
 
 const EC_KEY: EcKeyGenParams = { name: "ECDSA", namedCurve: "P-256" };
-const SIGNING: EcdsaParams & { name: string } = { name: "ECDSA", hash: "SHA-256" };
 const HOUR_MS = 3_600_000;
 const DAY_MS = 24 * HOUR_MS;
 
-/** True for IPv4 dotted quads and IPv6 literals (with or without brackets). */
-function isIpLiteral(host: string): boolean {
-  return /^\d{1,3}(?:\.\d{1,3}){3}$/.test(host) || /^\[?[0-9a-fA-F:.]*:[0-9a-fA-F:.]*\]?$/.test(host);
+/**
+ * The 4 or 16 bytes of an IPv4 dotted quad or an IPv6 literal (brackets
+ * allowed, `::` and a trailing dotted quad included), else undefined.
+ */
+export function ipAddressBytes(host: string): Uint8Array | undefined {
+  const text = host.replace(/^\[(.*)\]$/, "$1");
+  const v4 = (s: string): number[] | undefined => {
+    const m = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(s);
+    if (!m) return undefined;
+    const octets = m.slice(1).map(Number);
+    return octets.every((o) => o <= 255) ? octets : undefined;
+  };
+  const quad = v4(text);
+  if (quad) return Uint8Array.from(quad);
+  if (!text.includes(":")) return undefined;
+  const halves = text.split("::");
+  if (halves.length > 2) return undefined;
+  const groups = (part: string): number[] | undefined => {
+    if (part === "") return [];
+    const out: number[] = [];
+    const pieces = part.split(":");
+    for (let i = 0; i < pieces.length; i++) {
+      const p = pieces[i]!;
+      if (i === pieces.length - 1 && p.includes(".")) {
+        const tail = v4(p);
+        if (!tail) return undefined;
+        out.push((tail[0]! << 8) | tail[1]!, (tail[2]! << 8) | tail[3]!);
+      } else if (/^[0-9a-fA-F]{1,4}$/.test(p)) {
+        out.push(parseInt(p, 16));
+      } else {
+        return undefined;
+      }
+    }
+    return out;
+  };
+  const head = groups(halves[0]!);
+  const tail = halves.length === 2 ? groups(halves[1]!) : [];
+  if (!head || !tail) return undefined;
+  const missing = 8 - head.length - tail.length;
+  if (halves.length === 2 ? missing < 1 : missing !== 0) return undefined;
+  const all = [...head, ...new Array<number>(missing).fill(0), ...tail];
+  const bytes = new Uint8Array(16);
+  all.forEach((g, i) => {
+    bytes[2 * i] = g >> 8;
+    bytes[2 * i + 1] = g & 0xff;
+  });
+  return bytes;
 }
 
-function toPem(der: ArrayBuffer, label: string): string {
-  const bytes = new Uint8Array(der);
-  let binary = "";
-  for (const b of bytes) binary += String.fromCharCode(b);
-  const b64 = btoa(binary);
-  const lines = b64.match(/.{1,64}/g) ?? [];
-  return `-----BEGIN ${label}-----\n${lines.join("\n")}\n-----END ${label}-----\n`;
-}
-
-function randomSerial(): string {
+function randomSerial(): Uint8Array {
   const bytes = crypto.getRandomValues(new Uint8Array(16));
   bytes[0] = (bytes[0] ?? 0) & 0x7f; // keep the serial positive (RFC 5280 §4.1.2.2)
   if (bytes[0] === 0) bytes[0] = 1;
-  return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+  return bytes;
 }
 
 /**
@@ -65,60 +101,53 @@ function randomSerial(): string {
  * `localhost` and `o.hosts`. Each call makes new keys; nothing is cached or
  * written to disk.
  *
- * Errors: rejects when `o.hosts` holds an empty string, or when the runtime's
- * WebCrypto lacks ECDSA P-256 (all supported runtimes have it).
+ * Errors: rejects when `o.hosts` holds an empty or non-ASCII name, or when the
+ * runtime's WebCrypto lacks ECDSA P-256 (all supported runtimes have it).
  */
 export async function generateTlsMaterial(o: TlsMaterialOptions = {}): Promise<TlsMaterial> {
   const extra = o.hosts ?? [];
   for (const h of extra) {
     if (h.trim() === "") throw new TypeError("generateTlsMaterial: hosts must not contain an empty name");
+    if (!/^[\x21-\x7e]+$/.test(h)) throw new TypeError(`generateTlsMaterial: host ${JSON.stringify(h)} is not an ASCII name or IP address`);
   }
-  // @peculiar/x509 resolves its services through tsyringe, which needs a Reflect polyfill.
-  await import("reflect-metadata");
-  const x509 = await import("@peculiar/x509");
-  x509.cryptoProvider.set(crypto);
-
   const notBefore = o.notBefore ?? new Date(Date.now() - HOUR_MS);
   const notAfter = new Date(notBefore.getTime() + (o.validityDays ?? 7) * DAY_MS);
   const hosts = [...new Set([...DEFAULT_TLS_HOSTS, ...extra.map((h) => h.replace(/^\[(.*)\]$/, "$1"))])];
+  const ipAddresses: Uint8Array[] = [];
+  const dnsNames: string[] = [];
+  for (const h of hosts) {
+    const ip = ipAddressBytes(h);
+    if (ip) ipAddresses.push(ip);
+    else dnsNames.push(h);
+  }
 
   const caKeys = (await crypto.subtle.generateKey(EC_KEY, true, ["sign", "verify"])) as CryptoKeyPair;
-  const ca = await x509.X509CertificateGenerator.createSelfSigned({
-    serialNumber: randomSerial(),
-    name: "CN=kratos-kube fake apiserver CA",
+  const caName = "kratos-kube fake apiserver CA";
+  const ca = await createCertificate({
+    serial: randomSerial(),
+    subject: caName,
+    issuer: caName,
     notBefore,
     notAfter,
-    signingAlgorithm: SIGNING,
-    keys: caKeys,
-    extensions: [
-      new x509.BasicConstraintsExtension(true, 0, true),
-      new x509.KeyUsagesExtension(x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign, true),
-      await x509.SubjectKeyIdentifierExtension.create(caKeys.publicKey),
-    ],
+    publicKey: caKeys.publicKey,
+    issuerKeys: caKeys,
+    ca: true,
   });
 
   const serverKeys = (await crypto.subtle.generateKey(EC_KEY, true, ["sign", "verify"])) as CryptoKeyPair;
-  const cert = await x509.X509CertificateGenerator.create({
-    serialNumber: randomSerial(),
-    subject: "CN=kube-apiserver",
-    issuer: ca.subject,
+  const cert = await createCertificate({
+    serial: randomSerial(),
+    subject: "kube-apiserver",
+    issuer: caName,
     notBefore,
     notAfter,
-    signingAlgorithm: SIGNING,
     publicKey: serverKeys.publicKey,
-    signingKey: caKeys.privateKey,
-    extensions: [
-      new x509.BasicConstraintsExtension(false, undefined, true),
-      new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature | x509.KeyUsageFlags.keyEncipherment, true),
-      new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.serverAuth]),
-      new x509.SubjectAlternativeNameExtension(
-        hosts.map((h) => (isIpLiteral(h) ? { type: "ip" as const, value: h } : { type: "dns" as const, value: h })),
-      ),
-      await x509.SubjectKeyIdentifierExtension.create(serverKeys.publicKey),
-      await x509.AuthorityKeyIdentifierExtension.create(caKeys.publicKey),
-    ],
+    issuerKeys: caKeys,
+    ca: false,
+    dnsNames,
+    ipAddresses,
   });
 
-  const pkcs8 = await crypto.subtle.exportKey("pkcs8", serverKeys.privateKey);
-  return { caPem: ca.toString("pem") + "\n", certPem: cert.toString("pem") + "\n", keyPem: toPem(pkcs8, "PRIVATE KEY") };
+  const pkcs8 = new Uint8Array(await crypto.subtle.exportKey("pkcs8", serverKeys.privateKey));
+  return { caPem: toPem(ca, "CERTIFICATE"), certPem: toPem(cert, "CERTIFICATE"), keyPem: toPem(pkcs8, "PRIVATE KEY") };
 }

@@ -1,12 +1,15 @@
 import { describe, it, before, after } from "node:test";
 import assert from "node:assert/strict";
+import { X509Certificate } from "node:crypto";
 import { connect, createServer } from "node:tls";
 import type { AddressInfo } from "node:net";
 import "reflect-metadata";
 import * as x509 from "@peculiar/x509";
-import { generateTlsMaterial, DEFAULT_TLS_HOSTS } from "../../src/testing/tls.ts";
+import { generateTlsMaterial, DEFAULT_TLS_HOSTS, ipAddressBytes } from "../../src/testing/tls.ts";
 import type { TlsMaterial } from "../../src/testing/tls.ts";
 
+// The certificates are written by our own DER writer; @peculiar/x509 (a dev
+// dependency only) and the runtime's node:crypto parse them independently.
 describe("generateTlsMaterial", () => {
   let m: TlsMaterial;
   before(async () => {
@@ -69,8 +72,63 @@ describe("generateTlsMaterial", () => {
     assert.notEqual(other.keyPem, m.keyPem);
   });
 
-  it("rejects an empty host name", async () => {
+  it("gives the server certificate only the digitalSignature key usage (ECDSA keys sign, never encipher)", () => {
+    const cert = new x509.X509Certificate(m.certPem);
+    assert.equal(cert.getExtension(x509.KeyUsagesExtension)?.usages, x509.KeyUsageFlags.digitalSignature);
+    const ca = new x509.X509Certificate(m.caPem);
+    assert.equal(ca.getExtension(x509.BasicConstraintsExtension)?.pathLength, 0);
+  });
+
+  it("links the server certificate to the CA by key identifiers", () => {
+    const ca = new x509.X509Certificate(m.caPem);
+    const cert = new x509.X509Certificate(m.certPem);
+    const ski = ca.getExtension(x509.SubjectKeyIdentifierExtension)?.keyId;
+    assert.ok(ski && /^[0-9a-f]{40}$/.test(ski));
+    assert.equal(cert.getExtension(x509.AuthorityKeyIdentifierExtension)?.keyId, ski);
+  });
+
+  it("is accepted by the runtime's own X.509 parser (node:crypto)", () => {
+    const ca = new X509Certificate(m.caPem);
+    const cert = new X509Certificate(m.certPem);
+    assert.equal(ca.ca, true);
+    assert.equal(cert.ca, false);
+    assert.equal(cert.checkIssued(ca), true);
+    assert.equal(cert.verify(ca.publicKey), true);
+    assert.equal(cert.checkIP("10.1.2.3"), "10.1.2.3");
+    assert.equal(cert.checkIP("10.1.2.4"), undefined);
+    assert.equal(cert.checkHost("kube.example.test"), "kube.example.test");
+    assert.equal(cert.checkHost("other.example.test"), undefined);
+    assert.match(cert.subject, /CN=kube-apiserver/);
+  });
+
+  it("uses the given validity window, in whole seconds", () => {
+    return generateTlsMaterial({ notBefore: new Date("2049-12-31T23:00:00.750Z"), validityDays: 2 }).then((late) => {
+      const cert = new x509.X509Certificate(late.certPem);
+      assert.equal(cert.notBefore.toISOString(), "2049-12-31T23:00:00.000Z");
+      assert.equal(cert.notAfter.toISOString(), "2050-01-02T23:00:00.000Z"); // GeneralizedTime from 2050 on
+    });
+  });
+
+  it("rejects an empty or non-ASCII host name", async () => {
     await assert.rejects(generateTlsMaterial({ hosts: [""] }), /hosts must not contain an empty name/);
+    await assert.rejects(generateTlsMaterial({ hosts: ["bücher.example"] }), /host "bücher.example" is not an ASCII name/);
+  });
+});
+
+describe("ipAddressBytes", () => {
+  const hex = (b: Uint8Array | undefined): string | undefined => (b ? Array.from(b, (x) => x.toString(16).padStart(2, "0")).join("") : undefined);
+  it("reads IPv4 dotted quads and IPv6 literals, with brackets, :: and a trailing quad", () => {
+    assert.equal(hex(ipAddressBytes("127.0.0.1")), "7f000001");
+    assert.equal(hex(ipAddressBytes("::1")), "00000000000000000000000000000001");
+    assert.equal(hex(ipAddressBytes("[fd00::1]")), "fd000000000000000000000000000001");
+    assert.equal(hex(ipAddressBytes("2001:db8:0:0:1:0:0:1")), "20010db8000000000001000000000001");
+    assert.equal(hex(ipAddressBytes("::ffff:10.1.2.3")), "00000000000000000000ffff0a010203");
+    assert.equal(hex(ipAddressBytes("1::")), "00010000000000000000000000000000");
+  });
+  it("answers undefined for names and malformed addresses", () => {
+    for (const s of ["localhost", "256.0.0.1", "1.2.3", "1::2::3", "1:2:3:4:5:6:7", "1:2:3:4:5:6:7:8:9", "12345::", "::1.2.3", "kube.example.test"]) {
+      assert.equal(ipAddressBytes(s), undefined, s);
+    }
   });
 });
 
