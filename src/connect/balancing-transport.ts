@@ -17,7 +17,7 @@ import {
   type EndpointTransportFactory,
   type Http2ConnectOptions,
 } from "./endpoint-channel.ts";
-import { parseTarget, resolveEndpoints, type EndpointInstance, type ResolvedEndpoint } from "./endpoint-source.ts";
+import { parseTarget, resolveEndpoints, routingScheme, type EndpointInstance, type ResolvedEndpoint } from "./endpoint-source.ts";
 import { createNodeStats, type Picker, type PickerNode, type PickerPolicy } from "./picker.ts";
 import { shieldInput } from "./shield-input.ts";
 import { DEFAULT_SUBSET_SIZE, subset, subsetMemberKey } from "./subset.ts";
@@ -135,14 +135,14 @@ class DiscoveryTransportImpl implements DiscoveryTransport {
   }
 
   #apply(list: readonly EndpointInstance[]): void {
-    const scheme = this.#o.protocol === undefined || this.#o.protocol === "grpc" ? "grpc" : "http";
+    const routing = { protocol: this.#o.protocol, secure: this.#secure };
     const version = this.#o.version;
     const userFilter = this.#o.filter;
     const filter = version === undefined && userFilter === undefined
       ? undefined
       : (i: EndpointInstance): boolean => (version === undefined || i.version === version) && (userFilter === undefined || userFilter(i));
-    const resolved = resolveEndpoints(list, filter === undefined ? { scheme, secure: this.#secure } : { scheme, secure: this.#secure, filter });
-    const wanted = `${scheme}${this.#secure ? "s" : ""}`;
+    const resolved = resolveEndpoints(list, { ...routing, filter });
+    const wanted = routingScheme(routing);
     this.#discovered = true;
     this.#seen = `discovery returned ${list.length} instance(s), ${resolved.length} with a ${wanted} endpoint` +
       (version !== undefined ? ` of version ${JSON.stringify(version)}` : "");

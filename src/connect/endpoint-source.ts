@@ -115,20 +115,48 @@ export function endpointAddress(endpoints: readonly string[], scheme: "grpc" | "
   return undefined;
 }
 
+/** A wire protocol of the transport (the same union as the transport's `protocol` option). */
+export type RoutingProtocol = "grpc" | "connect" | "grpc-web";
+
+/** What the transport dials: its `protocol` (default `grpc`) and whether it uses TLS (`secure`). */
+export interface RoutingOptions {
+  readonly protocol?: RoutingProtocol | undefined;
+  readonly secure?: boolean | undefined;
+}
+
+/** The endpoint URL scheme the transport looks for: `grpc`/`grpcs` for gRPC, `http`/`https` for Connect and gRPC-web. */
+export function routingScheme(o: RoutingOptions = {}): string {
+  const base = o.protocol === undefined || o.protocol === "grpc" ? "grpc" : "http";
+  return o.secure === true ? `${base}s` : base;
+}
+
 /**
- * Chooses one address per instance and drops duplicated addresses (first
- * wins), like Kratos's gRPC resolver. `filter` runs first (for example a
+ * The one rule deciding whether an instance is routable for a transport with
+ * `o.protocol` and `o.secure`: the address it would dial ({@link endpointAddress}
+ * with the protocol's scheme), or undefined when it has no such endpoint. The
+ * transport and the `kratos-kube instances` / `doctor` commands both use it, so
+ * they never disagree about which Pods can take calls.
+ */
+export function routableAddress(endpoints: readonly string[], o: RoutingOptions = {}): string | undefined {
+  const scheme = o.protocol === undefined || o.protocol === "grpc" ? "grpc" : "http";
+  return endpointAddress(endpoints, scheme, o.secure === true);
+}
+
+/**
+ * Chooses one address per instance ({@link routableAddress} for `o.protocol`
+ * and `o.secure`) and drops duplicated addresses (first wins), like Kratos's
+ * gRPC resolver. `filter` runs first (for example a
  * version filter).
  */
 export function resolveEndpoints(
   instances: readonly EndpointInstance[],
-  o: { scheme: "grpc" | "http"; secure: boolean; filter?: (i: EndpointInstance) => boolean },
+  o: RoutingOptions & { readonly filter?: ((i: EndpointInstance) => boolean) | undefined } = {},
 ): ResolvedEndpoint[] {
   const seen = new Set<string>();
   const out: ResolvedEndpoint[] = [];
   for (const instance of instances) {
     if (o.filter !== undefined && !o.filter(instance)) continue;
-    const address = endpointAddress(instance.endpoints, o.scheme, o.secure);
+    const address = routableAddress(instance.endpoints, o);
     if (address === undefined || seen.has(address)) continue;
     seen.add(address);
     out.push({ address, instance, weight: instanceWeight(instance) });

@@ -6,6 +6,8 @@ import {
   instanceWeight,
   parseTarget,
   resolveEndpoints,
+  routableAddress,
+  routingScheme,
   type EndpointInstance,
 } from "../../src/connect/endpoint-source.ts";
 
@@ -67,12 +69,25 @@ describe("resolveEndpoints", () => {
         inst("d", ["grpc://10.0.0.4:9000"], { weight: "300" }, "v2"),
         inst("e", ["grpc://10.0.0.5:9000"]),
       ],
-      { scheme: "grpc", secure: false, filter: (i) => i.id !== "e" },
+      { protocol: "grpc", secure: false, filter: (i) => i.id !== "e" },
     );
     assert.deepEqual(r.map((x) => [x.address, x.instance.id, x.weight]), [
       ["10.0.0.1:9000", "a", 100],
       ["10.0.0.4:9000", "d", 300],
     ]);
+  });
+
+  it("routes by protocol: grpc:// for gRPC (the default), http:// for Connect and gRPC-web, the s-schemes when secure", () => {
+    const eps = ["http://10.0.0.1:8000", "grpc://10.0.0.1:9000", "https://10.0.0.1:8443", "grpcs://10.0.0.1:9443"];
+    assert.equal(routableAddress(eps), "10.0.0.1:9000");
+    assert.equal(routableAddress(eps, { protocol: "grpc", secure: true }), "10.0.0.1:9443");
+    assert.equal(routableAddress(eps, { protocol: "connect" }), "10.0.0.1:8000");
+    assert.equal(routableAddress(eps, { protocol: "grpc-web", secure: true }), "10.0.0.1:8443");
+    assert.equal(routableAddress(["http://10.0.0.1:8000"]), undefined, "an http-only instance is not routable for gRPC");
+    assert.deepEqual([routingScheme(), routingScheme({ protocol: "connect" }), routingScheme({ secure: true })], ["grpc", "http", "grpcs"]);
+    const only = [inst("a", ["http://10.0.0.1:8000"])];
+    assert.equal(resolveEndpoints(only).length, 0);
+    assert.equal(resolveEndpoints(only, { protocol: "connect" }).length, 1);
   });
 
   it("reads the weight metadata, default 100", () => {
