@@ -17,6 +17,7 @@ import { POD_PATH, routePods, type PodRouteContext } from "./pod-routes.ts";
 import { prepareCreate, type WriteContext } from "./pod-writes.ts";
 import { restampDefault, rfc3339, setPodReady } from "./pods.ts";
 import { readSelfSubjectAccessReview, selfSubjectAccessReviewResponse } from "./ssar.ts";
+import { checkSelfSubjectReview, selfSubjectReviewResponse } from "./ssr.ts";
 import { copyPod, podKey, PodStore } from "./store.ts";
 import { badRequest, cacheNotReady, internalError, jsonResponse, pathNotFound, statusResponse, unauthorized } from "./status.ts";
 import { generateTlsMaterial } from "./tls.ts";
@@ -91,6 +92,7 @@ export interface FakeFaults {
 }
 
 const SSAR_PATH = "/apis/authorization.k8s.io/v1/selfsubjectaccessreviews";
+const SSR_PATH = "/apis/authentication.k8s.io/v1/selfsubjectreviews";
 
 /** Whether a request is a watch (a GET with `watch=true|1|…` or on a legacy `/api/v1/watch/` path). */
 function isWatch(method: string, url: URL): boolean {
@@ -402,6 +404,11 @@ export class FakeKubeApiServer implements AsyncDisposable {
       }
       const allowed = authorize(who.grant, { verb: a.verb, namespace: a.namespace || undefined });
       return jsonResponse(201, selfSubjectAccessReviewResponse(a, { allowed, ...(allowed ? {} : { reason: "" }) }));
+    }
+    if (url.pathname === SSR_PATH && method === "POST") {
+      const problem = await checkSelfSubjectReview(req);
+      if (problem !== undefined) return statusResponse(badRequest(problem));
+      return jsonResponse(201, selfSubjectReviewResponse(user));
     }
     const meta = metaRoute(req, url);
     if (meta) return meta;

@@ -1,7 +1,8 @@
 /**
  * The fixed, read-only endpoints of the fake API server that clients such as
  * kubectl call before touching any object: version, legacy discovery
- * (`/api`, `/apis`, `/api/v1`, `/apis/authorization.k8s.io/v1`), the minimal
+ * (`/api`, `/apis`, `/api/v1`, `/apis/authorization.k8s.io/v1`,
+ * `/apis/authentication.k8s.io/v1`), the minimal
  * OpenAPI v3 documents kubectl's `create -f` needs, and the health probes.
  *
  * Shapes follow the real kube-apiserver (apimachinery `meta/v1` `APIVersions`,
@@ -21,6 +22,7 @@ export const FAKE_KUBE_VERSION: { major: string; minor: string; gitVersion: stri
 };
 
 const AUTHZ_GROUP = "authorization.k8s.io";
+const AUTHN_GROUP = "authentication.k8s.io";
 
 /** Verbs of `pods`, as the real `/api/v1` lists them (kube-apiserver pod REST storage). */
 const POD_VERBS = ["create", "delete", "deletecollection", "get", "list", "patch", "update", "watch"];
@@ -61,12 +63,27 @@ function apiVersions(url: URL): unknown {
   };
 }
 
+function apiGroup(name: string): { name: string; versions: unknown[]; preferredVersion: unknown } {
+  const v1 = { groupVersion: `${name}/v1`, version: "v1" };
+  return { name, versions: [v1], preferredVersion: v1 };
+}
+
 function apiGroupList(): unknown {
-  const v1 = { groupVersion: `${AUTHZ_GROUP}/v1`, version: "v1" };
   return {
     kind: "APIGroupList",
     apiVersion: "v1",
-    groups: [{ name: AUTHZ_GROUP, versions: [v1], preferredVersion: v1 }],
+    groups: [apiGroup(AUTHN_GROUP), apiGroup(AUTHZ_GROUP)],
+  };
+}
+
+function authenticationV1Resources(): unknown {
+  return {
+    kind: "APIResourceList",
+    apiVersion: "v1",
+    groupVersion: `${AUTHN_GROUP}/v1`,
+    resources: [
+      { name: "selfsubjectreviews", singularName: "selfsubjectreview", namespaced: false, kind: "SelfSubjectReview", verbs: ["create"] },
+    ],
   };
 }
 
@@ -166,12 +183,13 @@ export function metaRoute(req: Request, url: URL): Response | undefined {
       return json(apiGroupList());
     case "/api/v1":
       return json(coreV1Resources());
-    case `/apis/${AUTHZ_GROUP}`: {
-      const v1 = { groupVersion: `${AUTHZ_GROUP}/v1`, version: "v1" };
-      return json({ kind: "APIGroup", apiVersion: "v1", name: AUTHZ_GROUP, versions: [v1], preferredVersion: v1 });
-    }
+    case `/apis/${AUTHZ_GROUP}`:
+    case `/apis/${AUTHN_GROUP}`:
+      return json({ kind: "APIGroup", apiVersion: "v1", ...apiGroup(path.slice("/apis/".length)) });
     case `/apis/${AUTHZ_GROUP}/v1`:
       return json(authorizationV1Resources());
+    case `/apis/${AUTHN_GROUP}/v1`:
+      return json(authenticationV1Resources());
     case "/openapi/v3":
       return json(openApiV3Index());
     case "/openapi/v3/api/v1":

@@ -97,6 +97,30 @@ describe("authentication and authorization", () => {
     assert.equal((await call(s, "POST", path, { body: review("list", "shop") })).status, 401);
   });
 
+  it("answers SelfSubjectReview with the token's user and the groups the apiserver adds, for any authenticated user", async () => {
+    const s = setup();
+    const path = "/apis/authentication.k8s.io/v1/selfsubjectreviews";
+    const body = { kind: "SelfSubjectReview", apiVersion: "authentication.k8s.io/v1" };
+    const res = await call(s, "POST", path, { token: "reader", body });
+    assert.equal(res.status, 201);
+    const doc = (await res.json()) as any;
+    assert.equal(doc.kind, "SelfSubjectReview");
+    assert.deepEqual(doc.status.userInfo, {
+      username: "system:serviceaccount:shop:kratos",
+      groups: ["system:serviceaccounts", "system:serviceaccounts:shop", "system:authenticated"],
+    });
+    const admin = (await (await call(s, "POST", path, { token: "admin", body })).json()) as any;
+    assert.deepEqual(admin.status.userInfo, { username: "admin", groups: ["system:authenticated"] });
+    const wrong = await call(s, "POST", path, { token: "reader", body: { kind: "SelfSubjectAccessReview" } });
+    assert.equal(wrong.status, 400);
+    assert.match(((await wrong.json()) as any).message, /kind is "SelfSubjectAccessReview", expected SelfSubjectReview/);
+    assert.equal((await call(s, "POST", path, { body })).status, 401);
+    const anonymous = new FakeKubeApiServer({ user: "kubernetes-admin" });
+    servers.push(anonymous);
+    const who = (await (await call(anonymous, "POST", path, { body })).json()) as any;
+    assert.equal(who.status.userInfo.username, "kubernetes-admin");
+  });
+
   it("without tokens everything is allowed", async () => {
     const s = new FakeKubeApiServer();
     servers.push(s);

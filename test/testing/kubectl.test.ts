@@ -257,6 +257,12 @@ describe("kubectl against the fake API server (TLS, bearer tokens)", { skip: kub
     assert.match(r.stderr, /forbidden: User "system:serviceaccount:default:reader" cannot patch resource "pods"/);
   });
 
+  it("auth whoami names the token's user (SelfSubjectReview)", async () => {
+    const who = JSON.parse(ok(await kubectl(reader, ["auth", "whoami", "-o", "json"]), "auth whoami")) as { status: { userInfo: { username: string; groups: string[] } } };
+    assert.equal(who.status.userInfo.username, "system:serviceaccount:default:reader");
+    assert.ok(who.status.userInfo.groups.includes("system:serviceaccounts:default"));
+  });
+
   it("an unknown token is rejected as Unauthorized", async () => {
     const bad = join(tmp.dir, "tls-bad.kubeconfig");
     writeFileSync(bad, server.kubeconfig({ token: "not-a-token" }));

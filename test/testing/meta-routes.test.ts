@@ -25,13 +25,16 @@ describe("metaRoute", () => {
     );
   });
 
-  it("serves legacy discovery: /api APIVersions and /apis APIGroupList with authorization.k8s.io", async () => {
+  it("serves legacy discovery: /api APIVersions and /apis APIGroupList with authentication.k8s.io and authorization.k8s.io", async () => {
     const api = (await get("/api"))?.body as { kind: string; versions: string[] };
     assert.equal(api.kind, "APIVersions");
     assert.deepEqual(api.versions, ["v1"]);
     const apis = (await get("/apis"))?.body as { kind: string; groups: { name: string; preferredVersion: { groupVersion: string } }[] };
     assert.equal(apis.kind, "APIGroupList");
-    assert.deepEqual(apis.groups.map((g) => [g.name, g.preferredVersion.groupVersion]), [["authorization.k8s.io", "authorization.k8s.io/v1"]]);
+    assert.deepEqual(apis.groups.map((g) => [g.name, g.preferredVersion.groupVersion]), [
+      ["authentication.k8s.io", "authentication.k8s.io/v1"],
+      ["authorization.k8s.io", "authorization.k8s.io/v1"],
+    ]);
   });
 
   it("lists pods (short name po, namespaced, all verbs) and pods/status in /api/v1", async () => {
@@ -55,6 +58,14 @@ describe("metaRoute", () => {
       list.resources.map((r) => [r.name, r.namespaced, r.kind, r.verbs]),
       [["selfsubjectaccessreviews", false, "SelfSubjectAccessReview", ["create"]]],
     );
+  });
+
+  it("lists selfsubjectreviews (create) in authentication.k8s.io/v1", async () => {
+    const list = (await get("/apis/authentication.k8s.io/v1"))?.body as { groupVersion: string; resources: Resource[] };
+    assert.equal(list.groupVersion, "authentication.k8s.io/v1");
+    assert.deepEqual(list.resources.map((r) => [r.name, r.namespaced, r.kind, r.verbs]), [["selfsubjectreviews", false, "SelfSubjectReview", ["create"]]]);
+    const group = (await get("/apis/authentication.k8s.io"))?.body as { kind: string; name: string };
+    assert.deepEqual([group.kind, group.name], ["APIGroup", "authentication.k8s.io"]);
   });
 
   it("serves an OpenAPI v3 index whose api/v1 document has a Pod PATCH with fieldValidation", async () => {
