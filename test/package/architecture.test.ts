@@ -75,8 +75,15 @@ describe("architecture", () => {
     assert.deepEqual(bad, []);
   });
 
-  it("keeps the pure cores free of I/O (reflector state, pickers, codec)", () => {
-    const pure = ["src/kube/reflector/state.ts", "src/connect/picker.ts", "src/registry/kratos-codec.ts"];
+  it("keeps the pure cores free of I/O (reflector state, pickers, codec, App lifecycle)", () => {
+    const pure = [
+      "src/kube/reflector/state.ts",
+      "src/connect/picker.ts",
+      "src/registry/kratos-codec.ts",
+      "src/app/lifecycle.ts",
+      "src/app/health.ts",
+      "src/app/endpoint.ts",
+    ];
     const bad = all.filter(
       (i) => pure.includes(i.file) && (i.spec.startsWith("node:") || i.spec === "undici" || target(i) === "runtime"),
     );
