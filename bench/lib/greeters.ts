@@ -1,15 +1,15 @@
 /**
  * Starts the transport benchmark's Greeter servers, each in its own process:
- * grpc-go (bench/peers/greeter-go, built offline into .cache/greeter-go) when
- * `go` is available, else connect-node (bench/peers/greeter-node.ts).
+ * grpc-go (test/peers/greeter-bench in the Go test-peer module, built by
+ * scripts/build-peers.mjs) when Go is available, else connect-node
+ * (bench/peers/greeter-node.ts).
  *
  * @module
  */
-import { spawn, spawnSync, type ChildProcess } from "node:child_process";
-import { existsSync, mkdirSync } from "node:fs";
-import { join } from "node:path";
+import { spawn, type ChildProcess } from "node:child_process";
 import process from "node:process";
-import { command, haveGo, ROOT } from "./runtimes.ts";
+import { buildPeer, goMissing } from "../../scripts/build-peers.mjs";
+import { command, ROOT } from "./runtimes.ts";
 
 /** Running Greeter servers. */
 export interface Greeters {
@@ -19,16 +19,14 @@ export interface Greeters {
 }
 
 function buildGo(): string | undefined {
-  const exe = join(ROOT, ".cache", "greeter-go");
-  if (existsSync(exe)) return exe;
-  mkdirSync(join(ROOT, ".cache"), { recursive: true });
-  process.stderr.write("# building bench/peers/greeter-go (GOPATH mode, Debian's golang-google-grpc-dev)…\n");
-  const r = spawnSync("go", ["build", "-o", exe, "./bench/peers/greeter-go"], {
-    cwd: ROOT,
-    stdio: "inherit",
-    env: { ...process.env, GOPATH: process.env["GOPATH"] ?? "/usr/share/gocode", GO111MODULE: "off", GOFLAGS: "", GOCACHE: join(ROOT, ".cache", "go-build") },
-  });
-  return r.status === 0 && existsSync(exe) ? exe : undefined;
+  try {
+    const r = buildPeer("greeter-bench");
+    if (r.built) process.stderr.write(`# built test/peers/greeter-bench in ${(r.ms / 1000).toFixed(1)} s\n`);
+    return r.path;
+  } catch (e) {
+    process.stderr.write(`# ${e instanceof Error ? e.message : String(e)}\n`);
+    return undefined;
+  }
 }
 
 function start(cmd: string, args: string[]): Promise<{ child: ChildProcess; address: string }> {
@@ -46,7 +44,7 @@ function start(cmd: string, args: string[]): Promise<{ child: ChildProcess; addr
 
 /** Starts `n` Greeter servers. */
 export async function startGreeters(n = 3): Promise<Greeters> {
-  const go = haveGo() ? buildGo() : undefined;
+  const go = goMissing() === undefined ? buildGo() : undefined;
   const kind = go === undefined ? "connect-node" : "grpc-go";
   const procs = await Promise.all(
     Array.from({ length: n }, () => {

@@ -1,38 +1,17 @@
 /**
- * Builds (once, into .cache/) and runs the grpc-go test peer (main.go in this
- * folder) for the transport tests. The build is offline, in GOPATH mode
- * against Debian's golang-google-grpc-dev (`apt-get install golang-go
- * golang-google-grpc-dev`; .ci/run installs both).
+ * Runs the grpc-go test peer (main.go in this folder, part of the test/peers
+ * Go module, built with current grpc-go from the Go module proxy by
+ * scripts/build-peers.mjs) for the transport tests.
  */
-import { spawn, spawnSync, type ChildProcess } from "node:child_process";
-import { existsSync, mkdirSync, statSync } from "node:fs";
-import { join } from "node:path";
+import { spawn, type ChildProcess } from "node:child_process";
 import { createInterface } from "node:readline";
-import { fileURLToPath } from "node:url";
+import { buildPeer as buildGoPeer, goMissing } from "../../../scripts/build-peers.mjs";
 
-const root = fileURLToPath(new URL("../../../", import.meta.url));
-const source = fileURLToPath(new URL("./main.go", import.meta.url));
-const binary = join(root, ".cache", "grpc-go-peer");
-const GOPATH = "/usr/share/gocode";
+export { goMissing };
 
-/** Why the peer cannot run here (no `go`), or undefined when it can. */
-export function goMissing(): string | undefined {
-  const r = spawnSync("go", ["version"], { encoding: "utf8" });
-  if (r.error !== undefined || r.status !== 0) return "the go toolchain is not installed (apt-get install golang-go golang-google-grpc-dev)";
-  return undefined;
-}
-
-/** Builds the peer if missing or older than main.go; throws with the compiler output on failure. */
+/** Builds the peer if missing or its sources changed; throws with the compiler output on failure. */
 export function buildPeer(): string {
-  if (existsSync(binary) && statSync(binary).mtimeMs >= statSync(source).mtimeMs) return binary;
-  mkdirSync(join(root, ".cache"), { recursive: true });
-  const r = spawnSync("go", ["build", "-o", binary, "./test/peers/grpc-go"], {
-    cwd: root,
-    encoding: "utf8",
-    env: { ...process.env, GO111MODULE: "off", GOPATH, GOFLAGS: "", GOCACHE: join(root, ".cache", "go-build") },
-  });
-  if (r.status !== 0) throw new Error(`building the grpc-go peer failed (GOPATH=${GOPATH}):\n${r.stderr}${r.stdout}`);
-  return binary;
+  return buildGoPeer("grpc-go").path;
 }
 
 export interface GoPeer {

@@ -1,10 +1,10 @@
-// A grpc-go helloworld.Greeter server for the transport benchmark, built
-// offline against Debian's golang-google-grpc-dev (GOPATH mode). It needs no
+// Command greeter-bench is a grpc-go helloworld.Greeter server for the
+// transport benchmark, built in module mode (scripts/build-peers.mjs). It needs no
 // generated code: a pass-through codec hands the raw protobuf bytes to one
 // unknown-service handler, which answers SayHello (HelloReply.message =
 // "Hello " + HelloRequest.name) and grpc.health.v1.Health/Check (SERVING).
 //
-//	greeter-go -addr 127.0.0.1:0    prints "LISTEN host:port" when ready
+//	greeter-bench -addr 127.0.0.1:0    prints "LISTEN host:port" when ready
 package main
 
 import (
@@ -20,14 +20,14 @@ import (
 
 type rawCodec struct{}
 
-func (rawCodec) Marshal(v interface{}) ([]byte, error) {
+func (rawCodec) Marshal(v any) ([]byte, error) {
 	if b, ok := v.(*[]byte); ok {
 		return *b, nil
 	}
 	return nil, fmt.Errorf("rawCodec: unexpected %T", v)
 }
 
-func (rawCodec) Unmarshal(data []byte, v interface{}) error {
+func (rawCodec) Unmarshal(data []byte, v any) error {
 	b, ok := v.(*[]byte)
 	if !ok {
 		return fmt.Errorf("rawCodec: unexpected %T", v)
@@ -36,7 +36,7 @@ func (rawCodec) Unmarshal(data []byte, v interface{}) error {
 	return nil
 }
 
-func (rawCodec) String() string { return "raw" }
+func (rawCodec) Name() string { return "proto" }
 
 // field1 returns protobuf field 1 (length-delimited) of msg, or nil.
 func field1(msg []byte) []byte {
@@ -68,7 +68,7 @@ func field1(msg []byte) []byte {
 	return nil
 }
 
-func handler(_ interface{}, stream grpc.ServerStream) error {
+func handler(_ any, stream grpc.ServerStream) error {
 	method, _ := grpc.MethodFromServerStream(stream)
 	var req []byte
 	if err := stream.RecvMsg(&req); err != nil {
@@ -105,7 +105,7 @@ func main() {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
-	s := grpc.NewServer(grpc.CustomCodec(rawCodec{}), grpc.UnknownServiceHandler(handler))
+	s := grpc.NewServer(grpc.ForceServerCodec(rawCodec{}), grpc.UnknownServiceHandler(handler))
 	fmt.Printf("LISTEN %s\n", lis.Addr().String())
 	if err := s.Serve(lis); err != nil {
 		fmt.Fprintln(os.Stderr, err)
