@@ -17,6 +17,8 @@ export interface OptionSpec {
   readonly default?: string | boolean;
   /** Allowed values of a string option. */
   readonly choices?: readonly string[];
+  /** The option may be given several times; every value is in {@link ParsedArgs.lists}. */
+  readonly multiple?: boolean;
 }
 
 /** A command's name, usage line, description and options. */
@@ -51,7 +53,10 @@ export class UsageError extends Error {
 
 /** The parsed command line. */
 export interface ParsedArgs {
+  /** Each option's value (the last one when given several times). */
   readonly values: Readonly<Record<string, string | boolean | undefined>>;
+  /** Every value of each `multiple` string option, in order (empty when not given). */
+  readonly lists: Readonly<Record<string, readonly string[]>>;
   readonly positionals: readonly string[];
   readonly help: boolean;
 }
@@ -68,7 +73,7 @@ export function helpText(spec: CommandSpec): string {
     "",
     "options:",
     ...all.map(([, o], i) => {
-      const extra = [o.choices ? `one of ${o.choices.join(", ")}` : "", o.default !== undefined ? `default ${String(o.default)}` : ""].filter(Boolean);
+      const extra = [o.choices ? `one of ${o.choices.join(", ")}` : "", o.default !== undefined ? `default ${String(o.default)}` : "", o.multiple ? "repeatable" : ""].filter(Boolean);
       return `  ${(left[i] ?? "").padEnd(width)}  ${o.help}${extra.length ? ` (${extra.join("; ")})` : ""}`;
     }),
   ];
@@ -82,8 +87,10 @@ export function helpText(spec: CommandSpec): string {
  * wrong number of positionals). `--help` short-circuits every check.
  */
 export function parseCommandArgs(spec: CommandSpec, argv: readonly string[]): ParsedArgs {
-  const options: Record<string, { type: "string" | "boolean"; short?: string }> = { help: { type: "boolean", short: "h" } };
-  for (const [name, o] of Object.entries(spec.options)) options[name] = o.short ? { type: o.type, short: o.short } : { type: o.type };
+  const options: Record<string, { type: "string" | "boolean"; short?: string; multiple?: boolean }> = { help: { type: "boolean", short: "h" } };
+  for (const [name, o] of Object.entries(spec.options)) {
+    options[name] = { type: o.type, ...(o.short ? { short: o.short } : {}), ...(o.multiple ? { multiple: true } : {}) };
+  }
   const hint = `see \`kratos-kube ${spec.name} --help\``;
   // parseArgs refuses "--pods -1" as ambiguous; a negative number after a
   // string option is its value, so the range check can name the problem.
@@ -110,8 +117,13 @@ export function parseCommandArgs(spec: CommandSpec, argv: readonly string[]): Pa
     throw new UsageError(`${oneLine(msg)}; ${hint}`);
   }
   const values: Record<string, string | boolean | undefined> = {};
-  for (const [k, v] of Object.entries(parsed.values)) values[k] = Array.isArray(v) ? v[v.length - 1] : v;
-  if (values.help === true) return { values, positionals: parsed.positionals, help: true };
+  const lists: Record<string, string[]> = {};
+  for (const [name, o] of Object.entries(spec.options)) if (o.multiple) lists[name] = [];
+  for (const [k, v] of Object.entries(parsed.values)) {
+    values[k] = Array.isArray(v) ? v[v.length - 1] : v;
+    if (Array.isArray(v) && lists[k] !== undefined) lists[k] = v.filter((x): x is string => typeof x === "string");
+  }
+  if (values.help === true) return { values, lists, positionals: parsed.positionals, help: true };
   for (const [name, o] of Object.entries(spec.options)) {
     if (values[name] === undefined && o.default !== undefined) values[name] = o.default;
     const v = values[name];
@@ -127,7 +139,7 @@ export function parseCommandArgs(spec: CommandSpec, argv: readonly string[]): Pa
   if (parsed.positionals.length > max) {
     throw new UsageError(`unexpected argument "${parsed.positionals[max]}"; ${hint}`);
   }
-  return { values, positionals: parsed.positionals, help: false };
+  return { values, lists, positionals: parsed.positionals, help: false };
 }
 
 /** Reads a numeric option; throws {@link UsageError} naming the option when it is not a number in range. */

@@ -9,6 +9,7 @@ import { createKubeClient, KubeApiError, KubeConfig, KubeConfigError, KubeConnec
 import type { Pod } from "../src/kube/index.ts";
 import { stringOption, type ParsedArgs } from "./args.ts";
 import type { CliIo } from "./io.ts";
+import { identityFromForbidden, rbacManifest } from "./rbac-fix.ts";
 
 /** A loaded config and a client over it. */
 export interface Cluster extends AsyncDisposable {
@@ -53,25 +54,37 @@ export async function listAllPods(client: KubeClient, namespace: string | undefi
   return out;
 }
 
-/** The fix for an RBAC denial of `verb` on pods in `namespace`. */
-export function rbacFix(verbs: readonly string[], namespace: string): string {
-  return `grant it with a Role and RoleBinding in ${namespace} (deploy/role.yaml, deploy/rolebinding.yaml: kubectl apply -k deploy/ -n ${namespace}), or: kubectl create role kratos-kube --verb=${verbs.join(",")} --resource=pods -n ${namespace}`;
+/** What a command needs on pods, so a 403 prints a Role granting all of it at once. */
+export interface PodNeeds {
+  readonly verbs: readonly string[];
+  readonly namespace: string | undefined;
 }
 
-/** One line describing `error` and what to do about it. */
-export function explainError(error: unknown, config: KubeConfig | undefined, what: string): string {
-  const who = config?.user ? ` as ${config.user}` : "";
+/**
+ * One line describing `error` and what to do about it; for a 403, followed by
+ * the Role and RoleBinding that grant `needs.verbs` to the identity the 403
+ * names (not the kubeconfig's user entry, which is only a local label).
+ */
+export function explainError(error: unknown, config: KubeConfig | undefined, what: string, needs?: PodNeeds): string {
   if (error instanceof KubeConfigError) {
     return `${error.message} (fix: pass --kubeconfig FILE and --context NAME, set KUBECONFIG, or run inside a Pod with a service account)`;
   }
   if (error instanceof KubeConnectionError) {
+    if (error.notTls) {
+      return `${error.message} (fix: the server URL says https://, but that port answers without TLS: use the API server's TLS port, or http:// for a local plain-HTTP server)`;
+    }
     return error.tls
       ? `${error.message} (fix: the kubeconfig's certificate-authority does not match the server; refresh the kubeconfig)`
       : `${error.message} (fix: is the API server at ${error.server} running and reachable from here? check the kubeconfig's server URL)`;
   }
   if (error instanceof KubeApiError) {
     if (error.isUnauthorized()) return `the API server rejected the credentials while trying to ${what} (401 Unauthorized) (fix: the token is missing or expired; refresh the kubeconfig, e.g. your cloud's get-credentials command)`;
-    if (error.isForbidden()) return `forbidden to ${what}${who}: ${error.message} (fix: ${rbacFix(["get", "list", "watch", "patch"], config?.namespace ?? "<namespace>")})`;
+    if (error.isForbidden()) {
+      const identity = identityFromForbidden(error.message);
+      const namespace = needs?.namespace ?? config?.namespace ?? "default";
+      const verbs = needs?.verbs ?? ["get", "list", "watch", "patch"];
+      return `forbidden to ${what}${identity ? ` as ${identity}` : ""}: ${error.message} (fix: grant ${verbs.join(", ")} on pods in ${namespace} with this Role and RoleBinding)\n${rbacManifest({ verbs, namespace, identity })}`;
+    }
     return `${what} failed: ${error.message}`;
   }
   return `${what} failed: ${error instanceof Error ? error.message : String(error)}`;

@@ -1,18 +1,21 @@
 /**
  * The checks of `kratos-kube doctor <service>`: the design document's
  * troubleshooting list ("cannot discover the service", "cannot connect to
- * it") as checks that each PASS or FAIL with the fix. The checks run in order;
- * one that makes the later ones meaningless turns them into SKIP.
+ * it") as checks that each PASS or FAIL with the fix (WARN: worth knowing,
+ * not a failure). The checks run in order; one that makes the later ones
+ * meaningless turns them into SKIP.
  *
  * @module
  */
-import type { KubeClient, KubeConfig } from "../src/kube/index.ts";
-import { KRATOS_LABEL_APP, projectPod, type PodRecord } from "../src/kube/index.ts";
-import { explainError, listAllPods, rbacFix } from "./cluster.ts";
+import type { Clock, KubeClient, KubeConfig, Pod } from "../src/kube/index.ts";
+import { KRATOS_LABEL_APP, KubeApiError, projectPod, systemClock, type PodRecord } from "../src/kube/index.ts";
+import { explainError, listAllPods } from "./cluster.ts";
 import type { Check } from "./doctor-pod-checks.ts";
-import { protocolsCheck, readyCheck } from "./doctor-pod-checks.ts";
+import { annotationsCheck, protocolsCheck, readyCheck, terminatingCheck } from "./doctor-pod-checks.ts";
+import { watchStreamsCheck } from "./doctor-watch.ts";
 import { instanceRows } from "./instance-rows.ts";
 import type { ProbeResult } from "./probe.ts";
+import { identityFromForbidden, rbacManifest } from "./rbac-fix.ts";
 
 export type { Check, Verdict } from "./doctor-pod-checks.ts";
 
@@ -28,6 +31,12 @@ export interface DoctorInput {
   /** Called as each check finishes (to print progressively). */
   readonly onCheck?: ((check: Check) => void) | undefined;
   readonly signal?: AbortSignal;
+  /** Deadline of the first watch event (default 2000 ms). */
+  readonly watchDeadlineMs?: number | undefined;
+  /** Timers of the watch check (default the system clock). */
+  readonly clock?: Clock | undefined;
+  /** Wall time in ms, to compare deletion timestamps with (default `Date.now`). */
+  readonly now?: (() => number) | undefined;
 }
 
 /** Why discovery or registration needs each verb. */
@@ -37,6 +46,9 @@ const VERB_PURPOSE: Readonly<Record<string, string>> = {
   get: "register() reads its own pod",
   patch: "register() patches its own pod's labels",
 };
+
+/** Verbs only register() needs: a client, or a server with the labels static in its Pod template, does without them. */
+const REGISTER_VERBS: ReadonlySet<string> = new Set(["get", "patch"]);
 
 /** Runs every check; resolves to all of them (never throws). */
 export async function runDoctor(input: DoctorInput): Promise<Check[]> {
@@ -49,7 +61,9 @@ export async function runDoctor(input: DoctorInput): Promise<Check[]> {
     for (const name of names) add({ name, verdict: "SKIP", detail: `skipped: ${why}`, fix: "fix the failed check above first" });
     return checks;
   };
-  const later = ["rbac", "namespace", "labels", "ready", "protocols", "reachable"];
+  const later = ["rbac", "namespace", "labels", "watch", "annotations", "ready", "terminating", "protocols", "reachable"];
+  const after = (name: string): string[] => later.slice(later.indexOf(name) + 1);
+  const signalOpt = input.signal ? { signal: input.signal } : {};
 
   // 1. config and auth
   let config: KubeConfig;
@@ -61,59 +75,72 @@ export async function runDoctor(input: DoctorInput): Promise<Check[]> {
   }
   const namespace = input.namespace(config);
   const client = input.openClient(config);
+  const explain = (error: unknown, what: string): string => explainError(error, config, what, { verbs: ["list", "watch"], namespace });
   try {
     try {
-      const res = await client.request("GET", "/version", input.signal ? { signal: input.signal } : {});
+      const res = await client.request("GET", "/version", signalOpt);
       const version = (await res.json().catch(() => ({}))) as { gitVersion?: string };
       add({
         name: "config",
         verdict: "PASS",
-        detail: `${config.source}: ${config.server}${version.gitVersion ? ` (Kubernetes ${version.gitVersion})` : ""}, namespace ${namespace}, auth ${config.auth}${config.user ? ` (user ${config.user})` : ""}`,
+        detail: `${config.source}: ${config.server}${version.gitVersion ? ` (Kubernetes ${version.gitVersion})` : ""}, namespace ${namespace}, auth ${config.auth}`,
       });
     } catch (error) {
-      add({ name: "config", verdict: "FAIL", detail: explainError(error, config, `reach the API server ${config.server}`) });
+      add({ name: "config", verdict: "FAIL", detail: explain(error, `reach the API server ${config.server}`) });
       return skipRest(later, "the API server is not usable");
     }
 
-    // Who are we? SelfSubjectReview (authentication.k8s.io/v1, GA since
-    // Kubernetes 1.28, KEP-3325) names the identity the server sees; older
-    // servers (and the fake) answer 404, then the kubeconfig user's name is shown.
-    const identity = (await whoAmI(client, input.signal)) ?? config.user;
-
-    // 2. RBAC via SelfSubjectAccessReview
-    const denied: string[] = [];
-    let rbacUnknown = false;
+    // 2. RBAC via SelfSubjectAccessReview; who we are via SelfSubjectReview
+    // (authentication.k8s.io/v1, GA since Kubernetes 1.28), else from a 403.
+    const verdicts = new Map<string, { allowed: boolean; reason?: string | undefined } | unknown>();
     for (const verb of ["get", "list", "watch", "patch"]) {
       try {
-        const r = await client.selfSubjectAccessReview({ verb, resource: "pods", namespace }, input.signal ? { signal: input.signal } : {});
-        if (r.allowed) add({ name: `rbac ${verb}`, verdict: "PASS", detail: `can ${verb} pods in ${namespace} (${VERB_PURPOSE[verb]})` });
-        else {
-          denied.push(verb);
-          add({
-            name: `rbac ${verb}`,
-            verdict: "FAIL",
-            detail: `cannot ${verb} pods in namespace ${namespace}${identity ? ` as ${identity}` : ""}: ${VERB_PURPOSE[verb]}${r.reason ? ` (${r.reason})` : ""}`,
-            fix: rbacFix([verb], namespace),
-          });
-        }
+        verdicts.set(verb, await client.selfSubjectAccessReview({ verb, resource: "pods", namespace }, signalOpt));
       } catch (error) {
-        rbacUnknown = true;
-        add({ name: `rbac ${verb}`, verdict: "FAIL", detail: explainError(error, config, `ask whether we can ${verb} pods (SelfSubjectAccessReview)`) });
+        verdicts.set(verb, error);
       }
     }
+    const denied = [...verdicts].filter(([, v]) => isReview(v) && !v.allowed).map(([verb]) => verb);
+    const identity = denied.length === 0 ? undefined : (await whoAmI(client, input.signal)) ?? (await identityFromDenial(client, namespace, denied, input.signal));
+    const manifest = denied.length === 0 ? "" : rbacManifest({ verbs: denied, namespace, identity });
+    let printed = false;
+    let rbacUnknown = false;
+    for (const [verb, v] of verdicts) {
+      if (!isReview(v)) {
+        rbacUnknown = true;
+        add({ name: `rbac ${verb}`, verdict: "FAIL", detail: explain(v, `ask whether we can ${verb} pods (SelfSubjectAccessReview)`) });
+        continue;
+      }
+      if (v.allowed) {
+        add({ name: `rbac ${verb}`, verdict: "PASS", detail: `can ${verb} pods in ${namespace} (${VERB_PURPOSE[verb]})` });
+        continue;
+      }
+      const optional = REGISTER_VERBS.has(verb);
+      const fix = printed
+        ? `the Role printed under rbac ${denied[0]} grants it too`
+        : `grant ${denied.join(", ")} on pods in ${namespace} with one Role and RoleBinding:\n${manifest}`;
+      printed = true;
+      add({
+        name: `rbac ${verb}`,
+        verdict: optional ? "WARN" : "FAIL",
+        detail: `cannot ${verb} pods in namespace ${namespace}${identity ? ` as ${identity}` : ""}: ${VERB_PURPOSE[verb]}${optional ? " (only a server that calls register() needs it; a client, or a server whose labels are static in its Pod template, does not)" : ""}${v.reason ? ` (${v.reason})` : ""}`,
+        fix,
+      });
+    }
     if (denied.includes("list") || rbacUnknown) {
-      return skipRest(later.slice(1), "pods cannot be listed with these credentials");
+      return skipRest(after("rbac"), "pods cannot be listed with these credentials");
     }
 
     // 3. namespace: are the service's pods here, or elsewhere?
     const selector = `${KRATOS_LABEL_APP}=${input.service}`;
-    let here: PodRecord[];
+    let raw: Pod[];
     try {
-      here = project(await listAllPods(client, namespace, selector, input.signal));
+      raw = await listAllPods(client, namespace, selector, input.signal);
     } catch (error) {
-      add({ name: "namespace", verdict: "FAIL", detail: explainError(error, config, `list pods in ${namespace}`) });
-      return skipRest(later.slice(2), "pods cannot be listed");
+      add({ name: "namespace", verdict: "FAIL", detail: explain(error, `list pods in ${namespace}`) });
+      return skipRest(after("namespace"), "pods cannot be listed");
     }
+    const here = project(raw);
     let elsewhere: Map<string, number> | string;
     try {
       const all = project(await listAllPods(client, undefined, selector, input.signal));
@@ -130,13 +157,14 @@ export async function runDoctor(input: DoctorInput): Promise<Check[]> {
         detail: `${here.length} pod${here.length === 1 ? "" : "s"} labelled ${selector} in ${namespace}, the namespace discovery watches${where ? `; also ${where} (not watched unless asked: KubernetesRegistry({ namespace: [...] }))` : ""}`,
       });
     } else if (where) {
+      const other = [...(elsewhere as Map<string, number>).keys()][0];
       add({
         name: "namespace",
         verdict: "FAIL",
         detail: `no pod labelled ${selector} in ${namespace}, the namespace discovery watches; found ${where}`,
-        fix: `Kratos discovers only in its own namespace by default: run the client in that namespace, or watch it explicitly (KubernetesRegistry({ namespace: "${[...(elsewhere as Map<string, number>).keys()][0]}" }), and here: --namespace ${[...(elsewhere as Map<string, number>).keys()][0]})`,
+        fix: `Kratos discovers only in its own namespace by default: run the client in that namespace, or watch it explicitly (KubernetesRegistry({ namespace: "${other}" }), and here: --namespace ${other})`,
       });
-      return skipRest(later.slice(2), `no pods in ${namespace}`);
+      return skipRest(after("namespace"), `no pods in ${namespace}`);
     } else {
       add({
         name: "namespace",
@@ -160,20 +188,40 @@ export async function runDoctor(input: DoctorInput): Promise<Check[]> {
         name: "labels",
         verdict: "FAIL",
         detail: `no pod carries the label ${selector}${unlabelled}`,
-        fix: `set labels kratos-service-app: ${input.service} (and kratos-service-version) in the Deployment's Pod template (deploy/sayhello.yaml), or call registry.register() when the server starts (needs get and patch on pods)`,
+        fix: `set the labels in the Pod template of the service's Deployment (spec.template.metadata: labels: {${KRATOS_LABEL_APP}: ${input.service}, kratos-service-version: v1.0.0}, annotations: {kratos-service-protocols: '{"9000":"grpc"}'}), or call registry.register() when the server starts (needs get and patch on its pod)`,
       });
-      return skipRest(later.slice(3), "no pods to inspect");
+      return skipRest(after("labels"), "no pods to inspect");
     }
     add({ name: "labels", verdict: "PASS", detail: `${here.length} pod${here.length === 1 ? " carries" : "s carry"} ${selector}: ${here.slice(0, 5).map((p) => p.name).join(", ")}${here.length > 5 ? ", …" : ""}` });
 
-    // 5. phase and Ready; 6. a protocols annotation with a grpc port
-    const rows = instanceRows(here, input.service);
+    // 5. the watch streams (a buffering proxy holds events back)
+    if (denied.includes("watch")) {
+      add({ name: "watch", verdict: "SKIP", detail: "skipped: pods cannot be watched with these credentials", fix: "fix rbac watch above first" });
+    } else {
+      add(
+        await watchStreamsCheck({
+          client,
+          namespace,
+          labelSelector: selector,
+          deadlineMs: input.watchDeadlineMs ?? 2000,
+          clock: input.clock ?? systemClock,
+          signal: input.signal,
+          explain: (e) => explain(e, `watch pods in ${namespace}`),
+        }),
+      );
+    }
+
+    // 6. annotations parse; 7. Running and Ready; 8. not stuck terminating;
+    // 9. a grpc endpoint the transport dials
+    const rows = instanceRows(here, input.service, "ready", { protocol: "grpc" });
+    add(annotationsCheck(here));
     add(readyCheck(rows));
+    add(terminatingCheck(raw, (input.now ?? Date.now)()));
     const protocols = protocolsCheck(here, rows);
     add(protocols.check);
     const grpcEndpoints = protocols.grpcEndpoints;
 
-    // 7. each endpoint reachable
+    // 10. each endpoint reachable
     if (grpcEndpoints.length === 0) {
       add({ name: "reachable", verdict: "SKIP", detail: "skipped: no routable grpc endpoint to probe", fix: "fix the failed checks above first" });
       return checks;
@@ -181,13 +229,17 @@ export async function runDoctor(input: DoctorInput): Promise<Check[]> {
     const results = await Promise.all(grpcEndpoints.map((e) => input.probe(e)));
     for (const r of results) {
       add(r.ok
-        ? { name: "reachable", verdict: "PASS", detail: `${r.endpoint}: TCP connect and grpc.health.v1 ${r.detail}` }
+        ? { name: "reachable", verdict: "PASS", detail: `${r.endpoint}: ${r.detail.startsWith("SERVING") ? `TCP connect and grpc.health.v1 ${r.detail}` : r.detail}` }
         : { name: "reachable", verdict: "FAIL", detail: `${r.endpoint}: ${r.detail}`, fix: r.fix });
     }
     return checks;
   } finally {
     await client.close().catch(() => {});
   }
+}
+
+function isReview(v: unknown): v is { allowed: boolean; reason?: string | undefined } {
+  return typeof v === "object" && v !== null && typeof (v as { allowed?: unknown }).allowed === "boolean";
 }
 
 /** The username the API server sees (SelfSubjectReview), or undefined when it cannot say. */
@@ -205,7 +257,37 @@ async function whoAmI(client: KubeClient, signal: AbortSignal | undefined): Prom
   }
 }
 
-function project(pods: readonly import("../src/kube/index.ts").Pod[]): PodRecord[] {
+/**
+ * Without SelfSubjectReview (before Kubernetes 1.28), the identity from the
+ * 403 of a request the review said is denied: authorization runs before the
+ * object is looked up, so a get or patch of a pod that does not exist is
+ * answered 403 naming the user, and nothing is changed.
+ */
+async function identityFromDenial(client: KubeClient, namespace: string, denied: readonly string[], signal: AbortSignal | undefined): Promise<string | undefined> {
+  const pods = `/api/v1/namespaces/${encodeURIComponent(namespace)}/pods`;
+  const probe = `${pods}/kratos-kube-doctor-identity-probe`;
+  const attempts: Record<string, () => Promise<unknown>> = {
+    list: () => client.request("GET", pods, { query: { limit: 1 }, signal }),
+    get: () => client.request("GET", probe, { signal }),
+    patch: () => client.request("PATCH", probe, { body: "{}", contentType: "application/merge-patch+json", signal }),
+    watch: () => client.request("GET", pods, { query: { watch: "true", timeoutSeconds: 1 }, signal }),
+  };
+  for (const verb of ["list", "get", "patch", "watch"]) {
+    if (!denied.includes(verb)) continue;
+    try {
+      const res = (await attempts[verb]!()) as Response;
+      await res.body?.cancel().catch(() => {});
+    } catch (error) {
+      if (error instanceof KubeApiError && error.isForbidden()) {
+        const who = identityFromForbidden(error.message);
+        if (who !== undefined) return who;
+      }
+    }
+  }
+  return undefined;
+}
+
+function project(pods: readonly Pod[]): PodRecord[] {
   const out: PodRecord[] = [];
   for (const p of pods) {
     const r = projectPod(p);
@@ -214,8 +296,13 @@ function project(pods: readonly import("../src/kube/index.ts").Pod[]): PodRecord
   return out;
 }
 
-/** Renders checks as `PASS  name  detail` lines with `fix:` lines under failures. */
+/** Renders checks as `PASS  name  detail` lines with `fix:` lines (indented, also when several) under the others. */
 export function renderCheck(c: Check, width = 12): string {
   const head = `${c.verdict.padEnd(4)}  ${c.name.padEnd(width)}  ${c.detail}`;
-  return c.fix && c.verdict !== "PASS" ? `${head}\n${" ".repeat(8 + width)}fix: ${c.fix}` : head;
+  if (!c.fix || c.verdict === "PASS") return head;
+  const pad = " ".repeat(8 + width);
+  const [first, ...rest] = c.fix.split("\n");
+  // Further lines (a manifest for `kubectl apply -f - <<'EOF'`) stay flush
+  // left, so they can be pasted into a shell as they are.
+  return [head, `${pad}fix: ${first}`, ...rest].join("\n");
 }

@@ -7,6 +7,7 @@
  */
 import { KRATOS_LABEL_APP, projectPod, type PodRecord } from "../src/kube/index.ts";
 import type { Selection } from "../src/index.ts";
+import type { RoutingOptions, RoutingProtocol } from "../src/connect/index.ts";
 import { clusterOptions, helpText, parseCommandArgs, stringOption, UsageError, type CommandSpec, type ParsedArgs } from "./args.ts";
 import { explainError, listAllPods, openCluster } from "./cluster.ts";
 import { instanceRows, renderInstanceTable, summaryLine } from "./instance-rows.ts";
@@ -17,7 +18,31 @@ export const instanceOptions: CommandSpec["options"] = {
   ...clusterOptions,
   "all-namespaces": { type: "boolean", short: "A", help: "look in every namespace (needs list on pods cluster-wide)" },
   selection: { type: "string", value: "RULE", help: "which pods count: ready (Running, Ready, not terminating) or kratos (Go Kratos: Running only)", default: "ready", choices: ["ready", "kratos"] },
+  protocol: { type: "string", value: "P", help: "the transport's protocol: a pod counts only with an endpoint for it (grpc://, or http:// for connect and grpc-web)", default: "grpc", choices: ["grpc", "connect", "grpc-web"] },
+  secure: { type: "boolean", help: "the transport uses TLS (secure: true): grpcs:// or https:// endpoints count instead" },
 };
+
+/** The transport settings `--protocol` and `--secure` describe. */
+export function routingOf(args: ParsedArgs): RoutingOptions {
+  return { protocol: (stringOption(args, "protocol") ?? "grpc") as RoutingProtocol, secure: args.values["secure"] === true };
+}
+
+/** Quotes a shell word when needed. */
+function shellWord(s: string): string {
+  return /^[\w@%+=:,./-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`;
+}
+
+/** `kratos-kube doctor <service>` with the cluster flags the user gave (kubeconfig, context, namespace). */
+export function doctorCommand(service: string, args: ParsedArgs): string {
+  const words = ["kratos-kube", "doctor", service];
+  const kubeconfig = stringOption(args, "kubeconfig");
+  const context = stringOption(args, "context");
+  const namespace = stringOption(args, "namespace");
+  if (kubeconfig !== undefined) words.push("--kubeconfig", kubeconfig);
+  if (context !== undefined) words.push("--context", context);
+  if (namespace !== undefined) words.push("-n", namespace);
+  return words.map(shellWord).join(" ");
+}
 
 const spec: CommandSpec = {
   name: "instances",
@@ -75,19 +100,21 @@ export async function run(argv: string[], io: CliIo = defaultIo()): Promise<numb
     try {
       pods = await readServicePods(cluster.client, namespace, service, io.signal);
     } catch (error) {
-      io.stderr.write(`kratos-kube instances: ${explainError(error, cluster.config, `list pods in ${namespace ?? "all namespaces"}`)}\n`);
+      io.stderr.write(`kratos-kube instances: ${explainError(error, cluster.config, `list pods in ${namespace ?? "all namespaces"}`, { verbs: ["list"], namespace })}\n`);
       return 1;
     }
-    const rows = instanceRows(pods, service, selection);
+    const routing = routingOf(args);
+    const rows = instanceRows(pods, service, selection, routing);
     if (args.values.output === "json") {
-      io.stdout.write(`${JSON.stringify({ service, namespace: namespace ?? "*", selection, instances: rows }, null, 2)}\n`);
+      io.stdout.write(`${JSON.stringify({ service, namespace: namespace ?? "*", selection, protocol: routing.protocol, secure: routing.secure, instances: rows }, null, 2)}\n`);
       return 0;
     }
     if (rows.length === 0) {
-      io.stdout.write(`No pods labelled ${KRATOS_LABEL_APP}=${service} in ${namespace === undefined ? "any namespace" : `namespace ${namespace}`}. Run \`kratos-kube doctor ${service}\` to find out why.\n`);
+      io.stdout.write(`No pods labelled ${KRATOS_LABEL_APP}=${service} in ${namespace === undefined ? "any namespace" : `namespace ${namespace}`}. Run \`${doctorCommand(service, args)}\` to find out why.\n`);
       return 0;
     }
-    io.stdout.write(`${renderInstanceTable(rows).join("\n")}\n\n${summaryLine(rows, service)}\n`);
+    const hint = rows.some((r) => r.included) ? "" : `\nRun \`${doctorCommand(service, args)}\` to find out why.`;
+    io.stdout.write(`${renderInstanceTable(rows).join("\n")}\n\n${summaryLine(rows, service, routing)}${hint}\n`);
     return 0;
   } finally {
     await cluster.close();

@@ -20,12 +20,18 @@ function usage(): string {
     "commands:",
     ...Object.entries(commands).map(([k, v]) => `  ${k.padEnd(width)}  ${v.summary}`),
     "",
-    "Run `kratos-kube <command> --help` for a command's options.",
+    "Run `kratos-kube <command> --help` for a command's options, `kratos-kube --version` for the version.",
   ].join("\n");
 }
 
 async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;
+  // `kratos-kube --version` and `kratos-kube <command> --version` alike.
+  if (name === "--version" || name === "version" || (name !== undefined && Object.hasOwn(commands, name) && rest.includes("--version"))) {
+    const { packageVersion } = await import("./version.ts");
+    console.log(`kratos-kube ${await packageVersion()}`);
+    return 0;
+  }
   if (name === undefined || name === "--help" || name === "-h" || name === "help") {
     console.log(usage());
     return name === undefined ? 2 : 0;

@@ -17,7 +17,7 @@ const STATUS_NAMES: Readonly<Record<number, string>> = { 0: "UNKNOWN", 1: "SERVI
 export interface ProbeResult {
   readonly endpoint: string;
   readonly ok: boolean;
-  /** `tcp` when the connect failed, `health` when the health check failed, `ok` otherwise. */
+  /** `tcp` when the connect failed, `health` when the health check failed, `ok` otherwise (also when the server has no health service). */
   readonly stage: "tcp" | "health" | "ok";
   /** What happened, e.g. `SERVING in 3 ms` or `connection refused`. */
   readonly detail: string;
@@ -77,11 +77,21 @@ export async function probeEndpoint(endpoint: string, timeoutMs = 1000): Promise
     return { endpoint, ok: false, stage: "health", detail: `health status ${name}`, fix: "the server reports it is not serving (starting or shutting down); check its logs" };
   } catch (error) {
     const e = ConnectError.from(error);
-    const httpOnly = /^HTTP \d+/.test(e.rawMessage);
+    if (e.code === Code.Unimplemented) {
+      // The transport's health probe counts any answer as alive (a server
+      // without grpc.health.v1 still serves calls); so does doctor.
+      const ms = Math.round(performance.now() - started);
+      return {
+        endpoint,
+        ok: true,
+        stage: "ok",
+        detail: `reachable in ${ms} ms, no health service (Check answered Unimplemented${/^HTTP \d+/.test(e.rawMessage) ? `: ${e.rawMessage}` : ""}); the transport treats it as up`,
+        fix: undefined,
+      };
+    }
+    const httpOnly = /^HTTP \d+|content type/i.test(e.rawMessage);
     const fix = httpOnly
       ? `something answers HTTP on ${host}:${port} but not as a gRPC server (${e.rawMessage}): check the port, or a proxy between here and the pod network (run doctor from inside the cluster)`
-      : e.code === Code.Unimplemented
-      ? "the server does not serve grpc.health.v1.Health: register the health service (Go Kratos servers do by default)"
       : e.code === Code.DeadlineExceeded
         ? "the port accepts TCP but does not answer gRPC: is it the gRPC port, speaking h2c (not TLS or HTTP/1.1)?"
         : "the port does not speak gRPC over h2c: check the scheme in kratos-service-protocols and the server's protocol";

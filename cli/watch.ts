@@ -10,10 +10,11 @@
 import { createPodCache, type PodChange } from "../src/kube/index.ts";
 import { KRATOS_LABEL_APP, type PodRecord } from "../src/kube/index.ts";
 import type { Selection } from "../src/index.ts";
+import type { RoutingOptions } from "../src/connect/index.ts";
 import { stringOption, type CommandSpec } from "./args.ts";
 import { explainError, openCluster } from "./cluster.ts";
 import { instanceRow, instanceRows, renderInstanceTable, summaryLine, type InstanceRow } from "./instance-rows.ts";
-import { instanceOptions, parseOrExit } from "./instances.ts";
+import { instanceOptions, parseOrExit, routingOf } from "./instances.ts";
 import { defaultIo, type CliIo } from "./io.ts";
 import { createLiveScreen } from "./live-view.ts";
 
@@ -30,12 +31,12 @@ function stamp(): string {
 }
 
 /** One line describing a change, e.g. `MODIFIED sayhello-1: Ready True → False (not Ready …)`. */
-export function describeChange(change: PodChange, selection: Selection): string {
-  const now = instanceRow(change.pod, selection);
+export function describeChange(change: PodChange, selection: Selection, routing: RoutingOptions = {}): string {
+  const now = instanceRow(change.pod, selection, routing);
   const state = (r: InstanceRow): string => (r.included ? "routable" : `excluded: ${r.excluded}`);
   if (change.type === "added") return `ADDED    ${change.pod.namespace}/${change.pod.name} ${change.pod.podIPs[0] ?? "<no ip>"} (${state(now)})`;
   if (change.type === "deleted") return `DELETED  ${change.pod.namespace}/${change.pod.name}`;
-  const before = instanceRow(change.old, selection);
+  const before = instanceRow(change.old, selection, routing);
   const diffs: string[] = [];
   if (before.ready !== now.ready) diffs.push(`Ready ${before.ready} → ${now.ready}`);
   if (before.terminating !== now.terminating) diffs.push("terminating");
@@ -52,6 +53,7 @@ export async function run(argv: string[], io: CliIo = defaultIo()): Promise<numb
   const service = args.positionals[0] ?? "";
   const selection = (stringOption(args, "selection") ?? "ready") as Selection;
   const json = args.values.output === "json";
+  const routing = routingOf(args);
   let cluster;
   try {
     cluster = await openCluster(args, io);
@@ -68,14 +70,14 @@ export async function run(argv: string[], io: CliIo = defaultIo()): Promise<numb
     namespaces,
     labelSelector: `${KRATOS_LABEL_APP}=${service}`,
     onError: (e) => {
-      const line = explainError(e, config, `watch pods in ${namespaces === "*" ? "all namespaces" : namespaces.join(",")}`);
+      const line = explainError(e, config, `watch pods in ${namespaces === "*" ? "all namespaces" : namespaces.join(",")}`, { verbs: ["list", "watch"], namespace: namespaces === "*" ? undefined : namespaces[0] });
       if (line === lastError) return;
       lastError = line;
       if (json) io.stdout.write(`${JSON.stringify({ time: new Date().toISOString(), error: line })}\n`);
       else screen.log(`${stamp()} watch error (retrying): ${line}`);
     },
   });
-  const rows = (): InstanceRow[] => instanceRows(cache.values() as Iterable<PodRecord>, service, selection);
+  const rows = (): InstanceRow[] => instanceRows(cache.values() as Iterable<PodRecord>, service, selection, routing);
   const frame = (): string[] => {
     const r = rows();
     const where = namespaces === "*" ? "all namespaces" : `namespace ${namespaces[0]}`;
@@ -84,7 +86,7 @@ export async function run(argv: string[], io: CliIo = defaultIo()): Promise<numb
       "",
       ...(r.length ? renderInstanceTable(r) : [`(no pods labelled ${KRATOS_LABEL_APP}=${service})`]),
       "",
-      summaryLine(r, service),
+      summaryLine(r, service, routing),
     ];
   };
   try {
@@ -100,8 +102,8 @@ export async function run(argv: string[], io: CliIo = defaultIo()): Promise<numb
     else io.stdout.write(`${frame().slice(2).join("\n")}\n`);
     const unsubscribe = cache.subscribe((changes) => {
       for (const c of changes) {
-        if (json) io.stdout.write(`${JSON.stringify({ time: new Date().toISOString(), type: c.type, instance: instanceRow(c.pod, selection) })}\n`);
-        else screen.log(`${stamp()} ${describeChange(c, selection)}`);
+        if (json) io.stdout.write(`${JSON.stringify({ time: new Date().toISOString(), type: c.type, instance: instanceRow(c.pod, selection, routing) })}\n`);
+        else screen.log(`${stamp()} ${describeChange(c, selection, routing)}`);
       }
       if (!json) screen.render(frame());
     });

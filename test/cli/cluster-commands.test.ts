@@ -71,7 +71,7 @@ describe("kratos-kube instances / doctor / watch", () => {
     const io = captureIo();
     const code = await doctor([APP, "--kubeconfig", kubeconfig], io);
     const out = io.out();
-    for (const name of ["config", "rbac get", "rbac list", "rbac watch", "rbac patch", "namespace", "labels", "ready", "protocols", "reachable"]) {
+    for (const name of ["config", "rbac get", "rbac list", "rbac watch", "rbac patch", "namespace", "labels", "watch", "annotations", "ready", "terminating", "protocols", "reachable"]) {
       assert.match(out, new RegExp(`^PASS  ${name}\\b`, "m"), `${name} in\n${out}`);
     }
     assert.match(out, /sayhello-b: not Ready/);
@@ -95,7 +95,7 @@ describe("kratos-kube instances / doctor / watch", () => {
     assert.match(out, /fix: Kratos discovers only in its own namespace by default.*--namespace default/);
     const io2 = captureIo();
     assert.equal(await instances([APP, "--kubeconfig", elsewhere], io2), 0);
-    assert.match(io2.out(), /No pods labelled kratos-service-app=sayhello\.service in namespace shop\. Run `kratos-kube doctor sayhello\.service`/);
+    assert.match(io2.out(), /No pods labelled kratos-service-app=sayhello\.service in namespace shop\. Run `kratos-kube doctor sayhello\.service --kubeconfig \S+shop\.yaml` to find out why/);
   });
 
   it("doctor explains a pod without a grpc protocol and an unreachable endpoint", async () => {
@@ -104,7 +104,7 @@ describe("kratos-kube instances / doctor / watch", () => {
     assert.equal(await doctor(["api.service", "--kubeconfig", kubeconfig, "-n", "tools", "--timeout", "500"], io), 1);
     const out = io.out();
     assert.match(out, /^FAIL  protocols\s+api-1: no grpc endpoint \(api:\/\/127\.0\.0\.1:9; no kratos-service-protocols annotation\)/m);
-    assert.match(out, /fix: the gRPC resolver uses only grpc:\/\/ .*kratos-service-protocols: '\{"9":"grpc"\}'/);
+    assert.match(out, /fix: the gRPC transport dials only grpc:\/\/ endpoints: .*kratos-service-protocols: '\{"9":"grpc"\}'/);
     fake.updatePod("tools", "api-1", (p) => {
       p.metadata.annotations = { ...p.metadata.annotations, "kratos-service-protocols": '{"9":"grpc"}' };
     });
@@ -119,6 +119,43 @@ describe("kratos-kube instances / doctor / watch", () => {
     assert.equal(reach?.verdict, "FAIL");
     assert.match(reach?.detail ?? "", /grpc:\/\/127\.0\.0\.1:9: (connection refused|no TCP answer)/);
     assert.match(reach?.fix ?? "", /bind 0\.0\.0\.0|not reachable from here/);
+  });
+
+  it("instances suggests doctor with the same --kubeconfig, --context and -n", async () => {
+    const io = captureIo();
+    assert.equal(await instances([APP, "--kubeconfig", kubeconfig, "--context", "fake", "-n", "shop"], io), 0, io.err());
+    assert.match(io.out(), new RegExp(`Run \`kratos-kube doctor sayhello\\.service --kubeconfig ${kubeconfig.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&")} --context fake -n shop\` to find out why`));
+  });
+
+  it("instances and doctor agree with the transport: a pod whose only port is not grpc is not routable", async () => {
+    fake.createPod(makePod({ name: "web-1", app: "web.service", ip: "127.0.0.1", ports: [{ name: "http", containerPort: 8080 }] }));
+    const io = captureIo();
+    assert.equal(await instances(["web.service", "--kubeconfig", kubeconfig], io), 0, io.err());
+    assert.match(io.out(), /^web-1\s+127\.0\.0\.1\s+http:\/\/127\.0\.0\.1:8080\s+v1\.0\.0\s+True\s+no grpc:\/\/ endpoint/m);
+    assert.match(io.out(), /0 of 1 pod of web\.service is routable over grpc:\/\/\nRun `kratos-kube doctor web\.service --kubeconfig /);
+    const connect = captureIo();
+    assert.equal(await instances(["web.service", "--kubeconfig", kubeconfig, "--protocol", "connect"], connect), 0);
+    assert.match(connect.out(), /1 of 1 pod of web\.service is routable over http:\/\//);
+  });
+
+  it("a pod with invalid metadata JSON gets the annotation's fix, not readiness advice", async () => {
+    fake.createPod(makePod({ name: "meta-1", app: "meta.service", ip: "127.0.0.1", ports: [{ name: "grpc", containerPort: greeter.port }], metadata: "{not json" }));
+    const io = captureIo();
+    assert.equal(await doctor(["meta.service", "--kubeconfig", kubeconfig], io), 1);
+    const out = io.out();
+    assert.match(out, /^FAIL  annotations\s+discovery skips meta-1 \(annotation kratos-service-metadata: invalid JSON/m);
+    assert.match(out, /fix: annotation kratos-service-metadata must be a JSON object of strings/);
+    assert.doesNotMatch(out, /readiness/);
+  });
+
+  it("doctor warns about a Ready pod that is terminating and still passes", async () => {
+    fake.createPod(makePod({ name: "drain-a", app: "drain.service", ip: "127.0.0.1", ports: [{ name: "grpc", containerPort: greeter.port }], protocols: `{"${greeter.port}":"grpc"}` }));
+    fake.createPod(makePod({ name: "drain-b", app: "drain.service", ip: "127.0.0.1", ports: [{ name: "grpc", containerPort: greeter.port }], protocols: `{"${greeter.port}":"grpc"}` }));
+    fake.startGracefulDeletion("default", "drain-b", 300);
+    const io = captureIo();
+    assert.equal(await doctor(["drain.service", "--kubeconfig", kubeconfig], io), 0, io.out());
+    assert.match(io.out(), /^WARN  terminating\s+Ready but terminating: drain-b: deletion requested, \d+ s of grace left/m);
+    assert.match(io.out(), /All \d+ checks passed \(1 warning above\)/);
   });
 
   it("a wrong --context or an unreachable API server is one line with the fix", async () => {
@@ -172,6 +209,7 @@ describe("kratos-kube doctor with restricted credentials", () => {
   const fake = new FakeKubeApiServer({
     tokens: {
       "no-watch-token": { user: "system:serviceaccount:default:sayhello", verbs: ["get", "list", "patch"] },
+      "no-list-token": { user: "system:serviceaccount:default:nolist", verbs: ["create"] },
     },
   });
   let kubeconfig = "";
@@ -185,17 +223,42 @@ describe("kratos-kube doctor with restricted credentials", () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  // The identity shown is the kubeconfig user's name: the client knows no
-  // other (a service-account token would show system:serviceaccount:NS:NAME).
+  // The identity shown is the one the API server sees (SelfSubjectReview),
+  // not the kubeconfig's user entry ("fake").
   it("names the missing verb, the identity, what breaks, and the Role to apply", async () => {
     const io = captureIo();
     assert.equal(await doctor([APP, "--kubeconfig", kubeconfig, "--timeout", "300"], io), 1);
     const out = io.out();
     assert.match(out, /^PASS  config\s+.*auth token/m);
     assert.match(out, /^PASS  rbac list/m);
-    assert.match(out, /^FAIL  rbac watch\s+cannot watch pods in namespace default as fake: discovery watches pods to see changes/m);
-    assert.match(out, /fix: grant it with a Role and RoleBinding in default \(deploy\/role\.yaml.*kubectl create role kratos-kube --verb=watch --resource=pods -n default/);
+    assert.match(out, /^FAIL  rbac watch\s+cannot watch pods in namespace default as system:serviceaccount:default:sayhello: discovery watches pods to see changes/m);
+    assert.match(out, /fix: grant watch on pods in default with one Role and RoleBinding:\nkubectl apply -f - <<'EOF'\n/);
+    assert.match(out, /^subjects:\n {2}- kind: ServiceAccount\n {4}name: "sayhello"\n {4}namespace: "default"\nEOF$/m);
+    assert.ok(!/ as fake\b/.test(out), "not the kubeconfig's user name");
+    assert.doesNotMatch(out, /deploy\/|kubectl apply -k/, "no paths of the kratos-kube repository");
     assert.ok(!out.includes("no-watch-token"), "the token never appears in the output");
+  });
+
+  it("one Role for all missing verbs; get and patch only warn (a client needs list and watch)", async () => {
+    const path = writeKubeconfig("no-list.yaml", fake.kubeconfig({ token: "no-list-token" }));
+    const io = captureIo();
+    assert.equal(await doctor([APP, "--kubeconfig", path, "--timeout", "300"], io), 1);
+    const out = io.out();
+    assert.match(out, /^WARN  rbac get\s+cannot get pods in namespace default as system:serviceaccount:default:nolist: register\(\) reads its own pod \(only a server that calls register\(\) needs it/m);
+    assert.match(out, /^FAIL  rbac list\s+cannot list pods/m);
+    assert.equal(out.match(/kubectl apply -f - <<'EOF'/g)?.length, 1, "one manifest for every missing verb");
+    assert.match(out, /^ {4}verbs: \[get, list, watch, patch\]$/m);
+    assert.match(out, /fix: the Role printed under rbac get grants it too/);
+    assert.match(out, /^SKIP  namespace/m);
+  });
+
+  it("instances under a 403 names the identity from the message and prints the Role for what it needs", async () => {
+    const path = writeKubeconfig("no-list-2.yaml", fake.kubeconfig({ token: "no-list-token" }));
+    const io = captureIo();
+    assert.equal(await instances([APP, "--kubeconfig", path], io), 1);
+    const err = io.err();
+    assert.match(err, /^kratos-kube instances: forbidden to list pods in default as system:serviceaccount:default:nolist: .*\(fix: grant list on pods in default with this Role and RoleBinding\)\nkubectl apply -f - <<'EOF'\n/);
+    assert.match(err, /^ {4}verbs: \[list\]$/m);
   });
 });
 
@@ -212,10 +275,11 @@ describe("against `kratos-kube fake-apiserver` (TLS and a token)", () => {
       assert.equal(await instances(["shop.service", "--kubeconfig", path], io), 0, io.err());
       assert.match(io.out(), /2 of 2 pods of shop\.service are routable/);
       const doc = captureIo();
-      await doctor(["shop.service", "--kubeconfig", path, "--timeout", "200", "-o", "json"], doc);
-      const report = JSON.parse(doc.out()) as { checks: { name: string; verdict: string; detail: string }[] };
-      const verdicts = Object.fromEntries(report.checks.filter((c) => c.name !== "reachable").map((c) => [c.name, c.verdict]));
-      assert.deepEqual(verdicts, { config: "PASS", "rbac get": "PASS", "rbac list": "PASS", "rbac watch": "PASS", "rbac patch": "PASS", namespace: "PASS", labels: "PASS", ready: "PASS", protocols: "PASS" });
+      assert.equal(await doctor(["shop.service", "--kubeconfig", path, "--timeout", "2000", "-o", "json"], doc), 0, doc.out());
+      const report = JSON.parse(doc.out()) as { ok: boolean; checks: { name: string; verdict: string; detail: string }[] };
+      const verdicts = Object.fromEntries(report.checks.map((c) => [c.name, c.verdict]));
+      assert.deepEqual(verdicts, { config: "PASS", "rbac get": "PASS", "rbac list": "PASS", "rbac watch": "PASS", "rbac patch": "PASS", namespace: "PASS", labels: "PASS", watch: "PASS", annotations: "PASS", ready: "PASS", terminating: "PASS", protocols: "PASS", reachable: "PASS" });
+      assert.equal(report.ok, true, "the pods are served by real Greeters on loopback");
       assert.match(report.checks[0]?.detail ?? "", /https:\/\/127\.0\.0\.1:\d+/);
       assert.ok(!doc.out().includes("s3cret-token") && !io.out().includes("s3cret-token"));
     } finally {

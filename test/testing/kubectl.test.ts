@@ -288,7 +288,7 @@ describe("kratos-kube fake-apiserver serves kubectl", { skip: kubectlMissing }, 
   };
   let exit: Promise<number>;
   before(async () => {
-    exit = runFakeApiserver(["--token", "cli-token", "--kubeconfig", kubeconfig, "--namespace", "shop", "--pods", "3", "--app", "cart"], io);
+    exit = runFakeApiserver(["--token", "cli-token", "--kubeconfig", kubeconfig, "--namespace", "shop", "--pods", "3", "--pod-ips", "cluster", "--app", "cart"], io);
     // The command prints its kubeconfig line once the file is written; a failure resolves `exit` first.
     const early = await Promise.race([serving.then(() => undefined), exit]);
     assert.equal(early, undefined, `fake-apiserver exited early: ${err}`);
@@ -316,6 +316,25 @@ describe("kratos-kube fake-apiserver serves kubectl", { skip: kubectlMissing }, 
       assert.match(p.status.podIP, /^10\.244\.\d+\.\d+$/);
       assert.ok(p.spec.containers.some((c) => c.ports?.some((port) => port.containerPort === 9000)));
       assert.ok(p.status.conditions.some((c) => c.type === "Ready" && c.status === "True"));
+    }
+  });
+
+  it("with --tls and no --token, kubectl gets a kubeconfig whose user has a token (no username prompt)", async () => {
+    const stop = new AbortController();
+    const path = join(tmp.dir, "tls-only.kubeconfig");
+    let announcedTls: () => void = () => {};
+    const up = new Promise<void>((resolve) => (announcedTls = resolve));
+    let text = "";
+    const tlsIo: CliIo = { stdout: { write: (t: string) => ((text += t), text.includes("kubeconfig: ") && announcedTls()) }, stderr: { write: () => true }, env: {}, signal: stop.signal };
+    const done = runFakeApiserver(["--tls", "--kubeconfig", path, "--pods", "1", "--app", "cart"], tlsIo);
+    await up;
+    try {
+      assert.match(readFileSync(path, "utf8"), /token: fake-/);
+      assert.equal(ok(await kubectl(path, ["get", "pods", "-o", "name"]), "get pods over TLS").trim().split("\n").length, 1);
+      assert.match(ok(await kubectl(path, ["auth", "whoami"]), "whoami"), /kratos-kube-admin/);
+    } finally {
+      stop.abort();
+      assert.equal(await done, 0);
     }
   });
 
