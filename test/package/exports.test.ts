@@ -5,7 +5,7 @@ import { readFileSync } from "node:fs";
 const root = new URL("../../", import.meta.url);
 const pkg = JSON.parse(readFileSync(new URL("package.json", root), "utf8")) as {
   version: string;
-  exports: Record<string, string | { types: string; import: string }>;
+  exports: Record<string, string | { types: string; default: string; import?: string }>;
 };
 const jsr = JSON.parse(readFileSync(new URL("jsr.json", root), "utf8")) as {
   version: string;
@@ -22,11 +22,14 @@ describe("package.json and jsr.json", () => {
     assert.deepEqual(Object.keys(jsr.exports).sort(), npmSubpaths);
     for (const sub of npmSubpaths) {
       const entry = pkg.exports[sub];
-      assert.ok(entry && typeof entry === "object", `${sub} has types + import`);
-      const built = entry.import.replace(/^\.\/dist\//, "").replace(/\.js$/, "");
+      assert.ok(entry && typeof entry === "object", `${sub} has types + default`);
+      // `default`, not only `import`: Node's require(esm) resolves with the
+      // require condition and needs `default` to find the module.
+      assert.deepEqual(Object.keys(entry), ["types", "default"], `${sub}: conditions`);
+      const built = entry.default.replace(/^\.\/dist\//, "").replace(/\.js$/, "");
       const source = jsr.exports[sub]!.replace(/^\.\/src\//, "").replace(/\.ts$/, "");
       assert.equal(built, source, `${sub}: dist/${built}.js is built from src/${source}.ts`);
-      assert.equal(entry.types, entry.import.replace(/\.js$/, ".d.ts"));
+      assert.equal(entry.types, entry.default.replace(/\.js$/, ".d.ts"));
     }
   });
 });
