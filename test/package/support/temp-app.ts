@@ -10,11 +10,13 @@
  *   tests (`@bufbuild/protobuf` at the floor of its range, the newest connect).
  *
  * The apps live in the OS temp directory, outside the repository, so nothing
- * resolves from the repository's node_modules by accident.
+ * resolves from the repository's node_modules by accident. Setting them up
+ * needs the npm registry (or a warm npm cache); buf, protoc-gen-es, tsc and
+ * esbuild are the repository's own dev dependencies.
  */
 import { spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
-import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { delimiter, join } from "node:path";
 import { ensureBuilt, packTarball, repoRoot } from "./package-build.ts";
@@ -31,7 +33,7 @@ export const MINOR_PEERS = {
 export const EXAMPLES = ["server", "client", "testing"] as const;
 
 /** Bumped when the recipe below changes, so cached apps are rebuilt. */
-const RECIPE = 3;
+const RECIPE = 4;
 
 export interface TempApps {
   tarball: string;
@@ -141,7 +143,8 @@ export function tempApps(): TempApps {
   const built = ensureBuilt();
   if (built) log.push(`built dist/ (${built})`);
   const root = join(tmpdir(), "kratos-kube-package-test");
-  const tar = packTarball(join(root, "pack"));
+  const packDir = join(root, `pack-${process.pid}`);
+  const tar = packTarball(packDir);
   const readme = repositoryReadme();
   const blocks = readmeBlocks(readme);
   const key = createHash("sha256")
@@ -151,26 +154,37 @@ export function tempApps(): TempApps {
     .digest("hex")
     .slice(0, 16);
   const dir = join(root, key);
-  const tarball = join(dir, "kratos-kube.tgz");
-  const readmeApp = join(dir, "readme-app");
-  const minorsApp = join(dir, "minors-app");
   if (existsSync(join(dir, "ready"))) {
     log.push(`reused ${dir}`);
   } else {
-    for (const e of existsSync(root) ? readdirSync(root) : []) {
-      if (e !== "pack") rmSync(join(root, e), { recursive: true, force: true });
+    // Set up in a private directory and rename it into place, so a run in
+    // parallel never sees a half-made app; apps made over a day ago are removed.
+    for (const e of readdirSync(root)) {
+      const p = join(root, e);
+      if (p !== packDir && Date.now() - statSync(p).mtimeMs > 86_400_000) rmSync(p, { recursive: true, force: true });
     }
-    mkdirSync(readmeApp, { recursive: true });
-    mkdirSync(minorsApp, { recursive: true });
-    cpSync(tar.path, tarball);
+    const staging = `${dir}.${process.pid}`;
+    rmSync(staging, { recursive: true, force: true });
+    mkdirSync(join(staging, "readme-app"), { recursive: true });
+    mkdirSync(join(staging, "minors-app"), { recursive: true });
     const t0 = Date.now();
-    setUpReadmeApp(readmeApp, tarball, blocks);
-    setUpMinorsApp(minorsApp, tarball, readmeApp);
-    writeFileSync(join(dir, "ready"), new Date().toISOString());
+    try {
+      const tarball = join(staging, "kratos-kube.tgz");
+      cpSync(tar.path, tarball);
+      setUpReadmeApp(join(staging, "readme-app"), tarball, blocks);
+      setUpMinorsApp(join(staging, "minors-app"), tarball, join(staging, "readme-app"));
+      writeFileSync(join(staging, "ready"), new Date().toISOString());
+      if (!existsSync(join(dir, "ready"))) {
+        rmSync(dir, { recursive: true, force: true });
+        renameSync(staging, dir);
+      }
+    } finally {
+      rmSync(staging, { recursive: true, force: true });
+    }
     log.push(`set up ${dir} in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
   }
-  rmSync(tar.path, { force: true });
-  cached = { tarball, readmeApp, minorsApp, blocks, log };
+  rmSync(packDir, { recursive: true, force: true });
+  cached = { tarball: join(dir, "kratos-kube.tgz"), readmeApp: join(dir, "readme-app"), minorsApp: join(dir, "minors-app"), blocks, log };
   return cached;
 }
 
