@@ -109,6 +109,8 @@ export function makePod(o: MakePodOptions): Pod {
   const ready = o.ready ?? true;
   const phase = o.phase ?? "Running";
   const image = `registry.example.com/${app ?? "app"}:${o.version ?? "v1.0.0"}`;
+  // A container name is a DNS-1123 label (no dots): "sayhello.service" runs in container "sayhello-service".
+  const container = (app ?? "app").toLowerCase().replace(/[^a-z0-9-]/g, "-").replace(/^-+|-+$/g, "").slice(0, 63) || "app";
   const node = `node-${(h % 3) + 1}`;
   const readyStatus = ready ? "True" : "False";
   const pod: Pod = {
@@ -138,7 +140,7 @@ export function makePod(o: MakePodOptions): Pod {
               "f:ownerReferences": { ".": {}, [`k:{"uid":"${uuidFrom(rs)}"}`]: {} },
             },
             "f:spec": {
-              'f:containers': { [`k:{"name":"${app ?? "app"}"}`]: { ".": {}, "f:image": {}, "f:imagePullPolicy": {}, "f:name": {}, "f:ports": {}, "f:resources": {}, "f:terminationMessagePath": {}, "f:terminationMessagePolicy": {} } },
+              'f:containers': { [`k:{"name":"${container}"}`]: { ".": {}, "f:image": {}, "f:imagePullPolicy": {}, "f:name": {}, "f:ports": {}, "f:resources": {}, "f:terminationMessagePath": {}, "f:terminationMessagePolicy": {} } },
               "f:dnsPolicy": {},
               "f:enableServiceLinks": {},
               "f:restartPolicy": {},
@@ -185,7 +187,7 @@ export function makePod(o: MakePodOptions): Pod {
       ],
       containers: [
         {
-          name: app ?? "app",
+          name: container,
           image,
           ports,
           env: [
@@ -234,7 +236,7 @@ export function makePod(o: MakePodOptions): Pod {
       startTime: T0,
       containerStatuses: [
         {
-          name: app ?? "app",
+          name: container,
           state: phase === "Running" ? { running: { startedAt: T0 } } : { waiting: { reason: "ContainerCreating" } },
           lastState: {},
           ready,

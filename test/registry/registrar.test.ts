@@ -122,6 +122,38 @@ describe("registrar", () => {
     await client.close();
   });
 
+  it("succeeds without a patch right when the Pod already carries the labels statically (annotation JSON compared as values)", async () => {
+    const forbidden = new Response('{"kind":"Status","apiVersion":"v1","status":"Failure","reason":"Forbidden","code":403,"message":"forbidden"}', {
+      status: 403,
+      headers: { "content-type": "application/json" },
+    });
+    const staticPod = (version: string) =>
+      new Response(
+        JSON.stringify({
+          kind: "Pod",
+          apiVersion: "v1",
+          metadata: {
+            name: "sayhello-1",
+            namespace: "shop",
+            labels: { app: "sayhello", "kratos-service-id": "sayhello-1", "kratos-service-app": "sayhello.service", "kratos-service-version": version },
+            annotations: {
+              "kratos-service-protocols": '{ "9000": "grpc", "8000": "http" }',
+              "kratos-service-metadata": '{"region":"sh","note":"a<b"}',
+            },
+          },
+        }),
+        { status: 200, headers: { "content-type": "application/json" } },
+      );
+    for (const [version, ok] of [["v1.0.0", true], ["v0.9.0", false]] as const) {
+      const { seen, client } = recorder((s) => (s.method === "PATCH" ? forbidden.clone() : staticPod(version)));
+      const reg = createRegistrar({ api: client, pod: { namespace: "shop", name: "sayhello-1" }, identity: "system:serviceaccount:shop:sayhello" });
+      if (ok) await reg.register(instance);
+      else await assert.rejects(reg.register(instance), (e: unknown) => e instanceof RegistryError && e.code === "FORBIDDEN");
+      assert.deepEqual(seen.map((r) => r.method), ["PATCH", "GET"]);
+      await client.close();
+    }
+  });
+
   it("wraps other API errors as REGISTER_FAILED with the cause", async () => {
     const { client } = recorder(() => new Response("{}", { status: 404 }));
     const reg = createRegistrar({ api: client, pod: { namespace: "shop", name: "gone" } });
