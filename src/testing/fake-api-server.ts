@@ -12,6 +12,7 @@ import { maybeGzip } from "./compression.ts";
 import { FailRule, type FailSpec } from "./faults.ts";
 import { buildKubeconfig } from "./kubeconfig.ts";
 import { serve, type Listening } from "./listen.ts";
+import { queryBool } from "./list-options.ts";
 import { metaRoute } from "./meta-routes.ts";
 import { POD_PATH, routePods, type PodRouteContext } from "./pod-routes.ts";
 import { prepareCreate, type WriteContext } from "./pod-writes.ts";
@@ -94,11 +95,11 @@ export interface FakeFaults {
 const SSAR_PATH = "/apis/authorization.k8s.io/v1/selfsubjectaccessreviews";
 const SSR_PATH = "/apis/authentication.k8s.io/v1/selfsubjectreviews";
 
-/** Whether a request is a watch (a GET with `watch=true|1|…` or on a legacy `/api/v1/watch/` path). */
+/** Whether a request is a watch (a GET with a true `watch` parameter, see {@link queryBool}, or on a legacy `/api/v1/watch/` path). */
 function isWatch(method: string, url: URL): boolean {
   if (method.toUpperCase() !== "GET") return false;
   const w = url.searchParams.get("watch");
-  return url.pathname.startsWith("/api/v1/watch/") || (w !== null && ["1", "t", "T", "TRUE", "true", "True"].includes(w));
+  return url.pathname.startsWith("/api/v1/watch/") || (w !== null && queryBool(w));
 }
 
 /**

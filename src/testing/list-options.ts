@@ -31,18 +31,28 @@ export interface ListQuery {
   timeoutSeconds: number | undefined;
 }
 
-/** Go's `strconv.ParseBool` truth values, as the parameter codec uses. */
-function parseBool(name: string, v: string | null): boolean | undefined | Status {
-  if (v === null) return undefined;
-  if (["1", "t", "T", "TRUE", "true", "True"].includes(v)) return true;
-  if (["0", "f", "F", "FALSE", "false", "False", ""].includes(v)) return false;
-  return badRequest(`${name}: strconv.ParseBool: parsing ${JSON.stringify(v)}: invalid syntax`);
+/**
+ * A boolean query parameter as the apiserver's parameter codec reads it
+ * (apimachinery `runtime/conversion.go` `Convert_Slice_string_To_bool`):
+ * `0`, `f` and `false` (any case) are false, anything else (even `maybe` or
+ * an empty value) is true.
+ */
+export function queryBool(v: string): boolean {
+  const l = v.toLowerCase();
+  return !(v === "0" || l === "f" || l === "false");
 }
 
-function parseInt64(name: string, v: string | null): number | undefined | Status {
-  if (v === null || v === "") return undefined;
-  if (!/^[+-]?\d+$/.test(v)) return badRequest(`${name}: strconv.ParseInt: parsing ${JSON.stringify(v)}: invalid syntax`);
-  return Number(v);
+function parseBool(v: string | null): boolean | undefined {
+  return v === null ? undefined : queryBool(v);
+}
+
+/** An int64 query parameter (`Convert_Slice_string_To_int64`): Go's `strconv.ParseInt` errors, unprefixed. */
+function parseInt64(v: string | null): number | undefined | Status {
+  if (v === null) return undefined;
+  if (!/^[+-]?\d+$/.test(v)) return badRequest(`strconv.ParseInt: parsing ${JSON.stringify(v)}: invalid syntax`);
+  const n = BigInt(v);
+  if (n > 9223372036854775807n || n < -9223372036854775808n) return badRequest(`strconv.ParseInt: parsing ${JSON.stringify(v)}: value out of range`);
+  return Number(n);
 }
 
 function isStatus(v: unknown): v is Status {
@@ -55,15 +65,12 @@ function isStatus(v: unknown): v is Status {
  */
 export function parseListQuery(url: URL, forceWatch: boolean): ListQuery | Status {
   const q = url.searchParams;
-  const watch = parseBool("watch", q.get("watch"));
-  if (isStatus(watch)) return watch;
-  const allow = parseBool("allowWatchBookmarks", q.get("allowWatchBookmarks"));
-  if (isStatus(allow)) return allow;
-  const sie = parseBool("sendInitialEvents", q.get("sendInitialEvents"));
-  if (isStatus(sie)) return sie;
-  const limit = parseInt64("limit", q.get("limit"));
+  const watch = parseBool(q.get("watch"));
+  const allow = parseBool(q.get("allowWatchBookmarks"));
+  const sie = parseBool(q.get("sendInitialEvents"));
+  const limit = parseInt64(q.get("limit"));
   if (isStatus(limit)) return limit;
-  const timeout = parseInt64("timeoutSeconds", q.get("timeoutSeconds"));
+  const timeout = parseInt64(q.get("timeoutSeconds"));
   if (isStatus(timeout)) return timeout;
   const labelSelector = q.get("labelSelector") ?? "";
   const fieldSelector = q.get("fieldSelector") ?? "";

@@ -7,7 +7,7 @@
  */
 import type { Clock } from "../kube/clock.ts";
 import type { Pod, PodList, Status } from "../kube/wire.ts";
-import { decodeContinue, encodeContinue } from "./continue-token.ts";
+import { continueStartKey, decodeContinue, encodeContinue } from "./continue-token.ts";
 import type { ListQuery } from "./list-options.ts";
 import type { PodStore } from "./store.ts";
 import { badRequest, CONTINUE_EXPIRED_MESSAGE, failure, listTooOld, tooLargeResourceVersion } from "./status.ts";
@@ -65,7 +65,9 @@ export async function listPods(
     if (q.resourceVersion !== "" && q.resourceVersion !== "0") {
       return badRequest("specifying resource version is not allowed when using continue");
     }
-    start = tok.start;
+    start = continueStartKey(tok, namespace);
+    // resourceVersion=0 is served from the cache with no paging: the rest at once.
+    if (q.rv === 0) limit = 0;
     if (tok.rv === -1) {
       snapshot = store.sorted();
       listRv = store.rv;
@@ -75,8 +77,8 @@ export async function listPods(
         // apiserver `etcd3/errors.go` handleCompactedErrorForPaging: 410 with an
         // inconsistent token (rv -1) continuing from the same key.
         expired = failure(410, "Expired", CONTINUE_EXPIRED_MESSAGE);
-        const lastKey = tok.start.endsWith("\u0000") ? tok.start.slice(0, -1) : tok.start;
-        expired.metadata = { continue: encodeContinue(-1, lastKey) };
+        const lastKey = start.endsWith("\u0000") ? start.slice(0, -1) : start;
+        expired.metadata = { continue: encodeContinue(-1, lastKey, namespace, true) };
         return expired;
       }
       snapshot = snap;
@@ -118,7 +120,7 @@ export async function listPods(
   let remaining = 0;
   for (let j = i; j < snapshot.length; j++) if (inScope(snapshot[j]![0], snapshot[j]![1])) remaining++;
   if (limit > 0 && remaining > 0) {
-    metadata.continue = encodeContinue(listRv, lastKey);
+    metadata.continue = encodeContinue(listRv, lastKey, namespace);
     if (!q.selective) metadata.remainingItemCount = remaining;
   }
   return { kind: "PodList", apiVersion: "v1", metadata, items };

@@ -50,7 +50,8 @@ describe("LIST", () => {
     const listRv = first.body.metadata.resourceVersion;
     const tok = decodeContinue(first.body.metadata.continue);
     assert.equal(tok.rv, Number(listRv));
-    assert.equal(tok.start, "default/p01\u0000");
+    // Relative to the namespace, with the watch cache's leading slash (a real v1.34 token).
+    assert.equal(tok.start, "/p01\u0000");
     s.createPod(makePod({ name: "p015" })); // a write between pages is not seen
     s.deletePod("default", "p03");
     const second = await getJson(s, `${PODS}?limit=2&continue=${first.body.metadata.continue}`);
@@ -82,6 +83,8 @@ describe("LIST", () => {
     assert.match(res.body.message, /^The provided continue parameter is too old/);
     const tok = decodeContinue(res.body.metadata.continue);
     assert.equal(tok.rv, -1);
+    // etcd answers for expired tokens: its start key has no leading slash.
+    assert.equal(tok.start, "p01\u0000");
     const next = await getJson(s, `${PODS}?limit=10&continue=${res.body.metadata.continue}`);
     assert.equal(next.status, 200);
     assert.deepEqual(next.body.items.map((p: any) => p.metadata.name), ["p02", "p03", "p05"]);
@@ -97,6 +100,65 @@ describe("LIST", () => {
     const bad = await getJson(s, `${PODS}?limit=1&continue=notatoken`);
     assert.equal(bad.status, 400);
     assert.equal(bad.body.reason, "BadRequest");
+  });
+
+  it("continue tokens fail with the apiserver's texts (Go base64 and JSON errors, version, rv, start key, path traversal)", async () => {
+    const s = server(3);
+    const tok = (o: unknown): string => Buffer.from(JSON.stringify(o)).toString("base64url");
+    const cases: [string, string][] = [
+      ["a!b", "continue key is not valid: illegal base64 data at input byte 1"],
+      [Buffer.from("not-a-token").toString("base64url"), "continue key is not valid: invalid character 'o' in literal null (expecting 'u')"],
+      [Buffer.from('{"v":').toString("base64url"), "continue key is not valid: unexpected end of JSON input"],
+      [tok([1]), "continue key is not valid: json: cannot unmarshal array into Go value of type storage.continueToken"],
+      [tok({ v: "meta.k8s.io/v1", rv: "5", start: "/a" }), "continue key is not valid: json: cannot unmarshal string into Go struct field continueToken.rv of type int64"],
+      [tok({ v: "v2", rv: 5, start: "/a" }), "continue key is not valid: server does not recognize this encoded version v2"],
+      [tok({ v: "meta.k8s.io/v1", rv: 0, start: "/a" }), "continue key is not valid: incorrect encoded start resourceVersion (version meta.k8s.io/v1)"],
+      [tok({ v: "meta.k8s.io/v1", rv: 5, start: "" }), "continue key is not valid: encoded start key empty (version meta.k8s.io/v1)"],
+      [tok({ v: "meta.k8s.io/v1", rv: 5, start: "/../other/a" }), "continue key is not valid: /../other/a"],
+    ];
+    for (const [token, message] of cases) {
+      const { status, body } = await getJson(s, `${PODS}?limit=1&continue=${encodeURIComponent(token)}`);
+      assert.equal(status, 400, token);
+      assert.equal(body.message, `invalid continue token: ${message}`);
+    }
+    // A start key without the leading slash (etcd's form) is accepted too.
+    const etcdForm = await getJson(s, `${PODS}?limit=1&continue=${tok({ v: "meta.k8s.io/v1", rv: -1, start: "p00\u0000" })}`);
+    assert.deepEqual(etcdForm.body.items.map((p: any) => p.metadata.name), ["p01"]);
+  });
+
+  it("a cluster-wide token's start key names the namespace", async () => {
+    const s = server(2);
+    const first = await getJson(s, "/api/v1/pods?limit=1");
+    assert.equal(decodeContinue(first.body.metadata.continue).start, "/default/p00\u0000");
+    const second = await getJson(s, `/api/v1/pods?limit=1&continue=${first.body.metadata.continue}`);
+    assert.deepEqual(second.body.items.map((p: any) => p.metadata.name), ["p01"]);
+  });
+
+  it("RV=0 with a continue token serves the rest at once (the cache does not page)", async () => {
+    const s = server(4);
+    const first = await getJson(s, `${PODS}?limit=1`);
+    const rest = await getJson(s, `${PODS}?limit=1&resourceVersion=0&continue=${first.body.metadata.continue}`);
+    assert.deepEqual(rest.body.items.map((p: any) => p.metadata.name), ["p01", "p02", "p03"]);
+    assert.equal(rest.body.metadata.continue, undefined);
+  });
+
+  it("query parameters decode as the parameter codec does: any bool but 0/f/false is true, int64 errors are Go's", async () => {
+    const s = server(2);
+    for (const v of ["maybe", "", "yes", "T"]) {
+      const r = await call(s, "GET", `${PODS}?watch=${v}&timeoutSeconds=1`);
+      assert.equal(r.headers.get("content-type"), "application/json");
+      await r.body?.cancel();
+      assert.equal(s.requests.at(-1)?.watch, true, `watch=${v} is a watch`);
+    }
+    for (const v of ["0", "f", "FALSE", "False"]) {
+      const r = await getJson(s, `${PODS}?watch=${v}`);
+      assert.equal(r.body.kind, "PodList", `watch=${v} is a list`);
+    }
+    const garbled = await getJson(s, `${PODS}?limit=ten`);
+    assert.equal(garbled.status, 400);
+    assert.equal(garbled.body.message, 'strconv.ParseInt: parsing "ten": invalid syntax');
+    const big = await getJson(s, `${PODS}?timeoutSeconds=99999999999999999999`);
+    assert.equal(big.body.message, 'strconv.ParseInt: parsing "99999999999999999999": value out of range');
   });
 
   it("RV=0 ignores limit (no continue)", async () => {
