@@ -2,8 +2,8 @@
 // kustomization offline, and the Pod templates of both Deployments are created
 // as Pods on the fake API server (`create --dry-run=server`, then a real
 // create) with kubectl's strict field validation. The fake serves pods only,
-// so the ServiceAccount, Role, RoleBinding and Deployments themselves are
-// checked structurally in manifests.test.ts instead.
+// so the other objects are checked structurally in manifests.test.ts and
+// against the real kube-apiserver in real-apiserver.test.ts.
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { spawn, spawnSync } from "node:child_process";
@@ -70,7 +70,20 @@ describe("deploy/ with kubectl", { skip: kubectlMissing }, () => {
     const r = await kubectl(["kustomize", deployDir], home);
     assert.equal(r.code, 0, r.stderr);
     const kinds = parseAllDocuments(r.stdout).map((d) => `${(d.toJS() as Obj).kind}/${(d.toJS() as Obj).metadata.name}`).sort();
-    assert.deepEqual(kinds, ["Deployment/micro-forge", "Deployment/sayhello", "Role/kratos-kube", "RoleBinding/kratos-kube", "ServiceAccount/kratos-kube"]);
+    assert.deepEqual(kinds, [
+      "ConfigMap/kratos-kube-registrars",
+      "Deployment/micro-forge",
+      "Deployment/sayhello",
+      "Role/kratos-kube-discovery",
+      "Role/kratos-kube-registrar",
+      "RoleBinding/micro-forge-discovery",
+      "RoleBinding/micro-forge-registrar",
+      "RoleBinding/sayhello-registrar",
+      "ServiceAccount/micro-forge",
+      "ServiceAccount/sayhello",
+      "ValidatingAdmissionPolicy/kratos-kube-registrar",
+      "ValidatingAdmissionPolicyBinding/kratos-kube-registrar",
+    ]);
   });
 
   for (const name of ["sayhello", "micro-forge"]) {
