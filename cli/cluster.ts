@@ -82,7 +82,7 @@ export function explainError(error: unknown, config: KubeConfig | undefined, wha
     if (error.isForbidden()) {
       const identity = identityFromForbidden(error.message);
       const namespace = needs?.namespace ?? config?.namespace ?? "default";
-      const verbs = needs?.verbs ?? ["get", "list", "watch", "patch"];
+      const verbs = needs?.verbs ?? ["list", "watch", "patch"];
       return `forbidden to ${what}${identity ? ` as ${identity}` : ""}: ${error.message} (fix: grant ${verbs.join(", ")} on pods in ${namespace} with this Role and RoleBinding)\n${rbacManifest({ verbs, namespace, identity })}`;
     }
     return `${what} failed: ${error.message}`;

@@ -43,12 +43,14 @@ export interface DoctorInput {
 const VERB_PURPOSE: Readonly<Record<string, string>> = {
   list: "discovery lists pods to fill its cache",
   watch: "discovery watches pods to see changes",
-  get: "register() reads its own pod",
-  patch: "register() patches its own pod's labels",
+  patch: "register() patches its own pod's kratos labels and annotations",
 };
 
+/** The verbs kratos-kube uses on pods (register() sends one patch and reads nothing, as go-kratos does). */
+const VERBS = ["list", "watch", "patch"] as const;
+
 /** Verbs only register() needs: a client, or a server with the labels static in its Pod template, does without them. */
-const REGISTER_VERBS: ReadonlySet<string> = new Set(["get", "patch"]);
+const REGISTER_VERBS: ReadonlySet<string> = new Set(["patch"]);
 
 /** Runs every check; resolves to all of them (never throws). */
 export async function runDoctor(input: DoctorInput): Promise<Check[]> {
@@ -93,7 +95,7 @@ export async function runDoctor(input: DoctorInput): Promise<Check[]> {
     // 2. RBAC via SelfSubjectAccessReview; who we are via SelfSubjectReview
     // (authentication.k8s.io/v1, GA since Kubernetes 1.28), else from a 403.
     const verdicts = new Map<string, { allowed: boolean; reason?: string | undefined } | unknown>();
-    for (const verb of ["get", "list", "watch", "patch"]) {
+    for (const verb of VERBS) {
       try {
         verdicts.set(verb, await client.selfSubjectAccessReview({ verb, resource: "pods", namespace }, signalOpt));
       } catch (error) {
@@ -188,7 +190,7 @@ export async function runDoctor(input: DoctorInput): Promise<Check[]> {
         name: "labels",
         verdict: "FAIL",
         detail: `no pod carries the label ${selector}${unlabelled}`,
-        fix: `set the labels in the Pod template of the service's Deployment (spec.template.metadata: labels: {${KRATOS_LABEL_APP}: ${input.service}, kratos-service-version: v1.0.0}, annotations: {kratos-service-protocols: '{"9000":"grpc"}'}), or call registry.register() when the server starts (needs get and patch on its pod)`,
+        fix: `set the labels in the Pod template of the service's Deployment (spec.template.metadata: labels: {${KRATOS_LABEL_APP}: ${input.service}, kratos-service-version: v1.0.0}, annotations: {kratos-service-protocols: '{"9000":"grpc"}'}), or call registry.register() when the server starts (needs patch on its pod)`,
       });
       return skipRest(after("labels"), "no pods to inspect");
     }
@@ -260,19 +262,18 @@ async function whoAmI(client: KubeClient, signal: AbortSignal | undefined): Prom
 /**
  * Without SelfSubjectReview (before Kubernetes 1.28), the identity from the
  * 403 of a request the review said is denied: authorization runs before the
- * object is looked up, so a get or patch of a pod that does not exist is
- * answered 403 naming the user, and nothing is changed.
+ * object is looked up, so a patch of a pod that does not exist is answered
+ * 403 naming the user, and nothing is changed.
  */
 async function identityFromDenial(client: KubeClient, namespace: string, denied: readonly string[], signal: AbortSignal | undefined): Promise<string | undefined> {
   const pods = `/api/v1/namespaces/${encodeURIComponent(namespace)}/pods`;
   const probe = `${pods}/kratos-kube-doctor-identity-probe`;
   const attempts: Record<string, () => Promise<unknown>> = {
     list: () => client.request("GET", pods, { query: { limit: 1 }, signal }),
-    get: () => client.request("GET", probe, { signal }),
     patch: () => client.request("PATCH", probe, { body: "{}", contentType: "application/merge-patch+json", signal }),
     watch: () => client.request("GET", pods, { query: { watch: "true", timeoutSeconds: 1 }, signal }),
   };
-  for (const verb of ["list", "get", "patch", "watch"]) {
+  for (const verb of ["list", "patch", "watch"]) {
     if (!denied.includes(verb)) continue;
     try {
       const res = (await attempts[verb]!()) as Response;

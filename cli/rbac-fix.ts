@@ -13,13 +13,12 @@ export type RbacSubject =
 
 /** Why kratos-kube needs each verb on pods, as a comment in the Role. */
 const WHY: Readonly<Record<string, string>> = {
-  get: "register() reads its own pod",
   list: "discovery lists pods to fill its cache",
   watch: "discovery watches pods to see changes",
   patch: "register() patches its own pod's kratos labels (RBAC cannot name a Deployment's pods, so this allows every pod of the namespace; a ValidatingAdmissionPolicy on request.userInfo.extra['authentication.kubernetes.io/pod-name'] can narrow it to the token's own pod)",
 };
 
-const VERB_ORDER = ["get", "list", "watch", "patch"];
+const VERB_ORDER = ["list", "watch", "patch"];
 
 /** The subject of a username: `system:serviceaccount:NS:NAME` is a ServiceAccount, anything else a User. */
 export function subjectOf(username: string): RbacSubject {

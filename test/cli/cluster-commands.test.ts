@@ -71,7 +71,7 @@ describe("kratos-kube instances / doctor / watch", () => {
     const io = captureIo();
     const code = await doctor([APP, "--kubeconfig", kubeconfig], io);
     const out = io.out();
-    for (const name of ["config", "rbac get", "rbac list", "rbac watch", "rbac patch", "namespace", "labels", "watch", "annotations", "ready", "terminating", "protocols", "reachable"]) {
+    for (const name of ["config", "rbac list", "rbac watch", "rbac patch", "namespace", "labels", "watch", "annotations", "ready", "terminating", "protocols", "reachable"]) {
       assert.match(out, new RegExp(`^PASS  ${name}\\b`, "m"), `${name} in\n${out}`);
     }
     assert.match(out, /sayhello-b: not Ready/);
@@ -208,7 +208,7 @@ describe("kratos-kube instances / doctor / watch", () => {
 describe("kratos-kube doctor with restricted credentials", () => {
   const fake = new FakeKubeApiServer({
     tokens: {
-      "no-watch-token": { user: "system:serviceaccount:default:sayhello", verbs: ["get", "list", "patch"] },
+      "no-watch-token": { user: "system:serviceaccount:default:sayhello", verbs: ["list", "patch"] },
       "no-list-token": { user: "system:serviceaccount:default:nolist", verbs: ["create"] },
     },
   });
@@ -239,16 +239,16 @@ describe("kratos-kube doctor with restricted credentials", () => {
     assert.ok(!out.includes("no-watch-token"), "the token never appears in the output");
   });
 
-  it("one Role for all missing verbs; get and patch only warn (a client needs list and watch)", async () => {
+  it("one Role for all missing verbs; patch only warns (a client needs list and watch)", async () => {
     const path = writeKubeconfig("no-list.yaml", fake.kubeconfig({ token: "no-list-token" }));
     const io = captureIo();
     assert.equal(await doctor([APP, "--kubeconfig", path, "--timeout", "300"], io), 1);
     const out = io.out();
-    assert.match(out, /^WARN  rbac get\s+cannot get pods in namespace default as system:serviceaccount:default:nolist: register\(\) reads its own pod \(only a server that calls register\(\) needs it/m);
-    assert.match(out, /^FAIL  rbac list\s+cannot list pods/m);
+    assert.match(out, /^FAIL  rbac list\s+cannot list pods in namespace default as system:serviceaccount:default:nolist: discovery lists pods/m);
+    assert.match(out, /^WARN  rbac patch\s+cannot patch pods in namespace default as system:serviceaccount:default:nolist: register\(\) patches its own pod's kratos labels and annotations \(only a server that calls register\(\) needs it/m);
     assert.equal(out.match(/kubectl apply -f - <<'EOF'/g)?.length, 1, "one manifest for every missing verb");
-    assert.match(out, /^ {4}verbs: \[get, list, watch, patch\]$/m);
-    assert.match(out, /fix: the Role printed under rbac get grants it too/);
+    assert.match(out, /^ {4}verbs: \[list, watch, patch\]$/m);
+    assert.match(out, /fix: the Role printed under rbac list grants it too/);
     assert.match(out, /^SKIP  namespace/m);
   });
 
@@ -278,7 +278,7 @@ describe("against `kratos-kube fake-apiserver` (TLS and a token)", () => {
       assert.equal(await doctor(["shop.service", "--kubeconfig", path, "--timeout", "2000", "-o", "json"], doc), 0, doc.out());
       const report = JSON.parse(doc.out()) as { ok: boolean; checks: { name: string; verdict: string; detail: string }[] };
       const verdicts = Object.fromEntries(report.checks.map((c) => [c.name, c.verdict]));
-      assert.deepEqual(verdicts, { config: "PASS", "rbac get": "PASS", "rbac list": "PASS", "rbac watch": "PASS", "rbac patch": "PASS", namespace: "PASS", labels: "PASS", watch: "PASS", annotations: "PASS", ready: "PASS", terminating: "PASS", protocols: "PASS", reachable: "PASS" });
+      assert.deepEqual(verdicts, { config: "PASS", "rbac list": "PASS", "rbac watch": "PASS", "rbac patch": "PASS", namespace: "PASS", labels: "PASS", watch: "PASS", annotations: "PASS", ready: "PASS", terminating: "PASS", protocols: "PASS", reachable: "PASS" });
       assert.equal(report.ok, true, "the pods are served by real Greeters on loopback");
       assert.match(report.checks[0]?.detail ?? "", /https:\/\/127\.0\.0\.1:\d+/);
       assert.ok(!doc.out().includes("s3cret-token") && !io.out().includes("s3cret-token"));

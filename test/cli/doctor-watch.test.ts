@@ -86,9 +86,10 @@ describe("doctor: the identity without SelfSubjectReview", () => {
     const watch = checks.find((c) => c.name === "rbac watch");
     assert.equal(watch?.verdict, "FAIL");
     assert.match(watch?.detail ?? "", /^cannot watch pods in namespace default as system:serviceaccount:default:lister:/);
-    assert.match(checks.find((c) => c.name === "rbac get")?.fix ?? "", /name: "lister"/);
+    assert.match(checks.find((c) => c.name === "rbac watch")?.fix ?? "", /name: "lister"/);
     const probes = fake.requests.filter((r) => r.path === "/api/v1/namespaces/default/pods/kratos-kube-doctor-identity-probe");
-    assert.equal(probes.length, 1, "one get of a pod that does not exist, answered 403");
+    assert.equal(probes.length, 1, "one patch of a pod that does not exist, answered 403");
+    assert.equal(probes[0]?.method, "PATCH");
     assert.equal(fake.listPods().length, 0, "nothing was created");
   });
 });
