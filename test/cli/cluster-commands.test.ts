@@ -2,7 +2,7 @@
 // over loopback, through a kubeconfig file, as an operator would run them.
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { FakeKubeApiServer, makePod } from "../../src/testing/index.ts";
@@ -158,6 +158,20 @@ describe("kratos-kube instances / doctor / watch", () => {
     assert.match(io.out(), /All \d+ checks passed \(1 warning above\)/);
   });
 
+  it("a server without a scheme is dialed as client-go would; https:// on the plain-HTTP port is named as such", async () => {
+    const port = new URL(fake.url ?? "").port;
+    const bare = writeKubeconfig("bare.yaml", fake.kubeconfig().replace(/server: http:\/\/127\.0\.0\.1:\d+/, `server: 127.0.0.1:${port}`));
+    assert.match(readFileSync(bare, "utf8"), new RegExp(`server: 127\\.0\\.0\\.1:${port}\\n`));
+    const io = captureIo();
+    assert.equal(await instances([APP, "--kubeconfig", bare], io), 0, io.err());
+    assert.match(io.out(), /1 of 2 pods of sayhello\.service is routable/);
+    const tls = writeKubeconfig("https-on-http.yaml", fake.kubeconfig().replace(/server: http:/, "server: https:"));
+    const doc = captureIo();
+    assert.equal(await doctor([APP, "--kubeconfig", tls], doc), 1);
+    assert.match(doc.out(), /^FAIL  config\s+.*is https:\/\/, but the server there does not speak TLS.*\(fix: the server URL says https:\/\/, but that port answers without TLS/m);
+    assert.doesNotMatch(doc.out(), /certificate-authority/);
+  });
+
   it("a wrong --context or an unreachable API server is one line with the fix", async () => {
     const io = captureIo();
     assert.equal(await instances([APP, "--kubeconfig", kubeconfig, "--context", "nope"], io), 1);
@@ -263,19 +277,20 @@ describe("kratos-kube doctor with restricted credentials", () => {
 });
 
 describe("against `kratos-kube fake-apiserver` (TLS and a token)", () => {
-  it("instances and doctor work with the kubeconfig it writes", async () => {
+  it("instances and doctor pass with the kubeconfig it writes (the README's command)", async () => {
     const home = mkdtempSync(join(tmpdir(), "kratos-kube-fake-cmd-"));
     const path = join(home, "fake.kubeconfig");
     const stop = new AbortController();
     const server = captureIo({ signal: stop.signal });
-    const serving = runFakeApiserver(["--kubeconfig", path, "--token", "s3cret-token", "--pods", "2", "--app", "shop.service"], server);
+    // The README's flags (but a free port).
+    const serving = runFakeApiserver(["--port", "0", "--tls", "--token", "s3cret-token", "--kubeconfig", path, "--pods", "5", "--app", "sayhello.service"], server);
     try {
       await server.waitForOut(/^kubeconfig: /m);
       const io = captureIo();
-      assert.equal(await instances(["shop.service", "--kubeconfig", path], io), 0, io.err());
-      assert.match(io.out(), /2 of 2 pods of shop\.service are routable/);
+      assert.equal(await instances(["sayhello.service", "--kubeconfig", path], io), 0, io.err());
+      assert.match(io.out(), /5 of 5 pods of sayhello\.service are routable/);
       const doc = captureIo();
-      assert.equal(await doctor(["shop.service", "--kubeconfig", path, "--timeout", "2000", "-o", "json"], doc), 0, doc.out());
+      assert.equal(await doctor(["sayhello.service", "--kubeconfig", path, "--timeout", "2000", "-o", "json"], doc), 0, doc.out());
       const report = JSON.parse(doc.out()) as { ok: boolean; checks: { name: string; verdict: string; detail: string }[] };
       const verdicts = Object.fromEntries(report.checks.map((c) => [c.name, c.verdict]));
       assert.deepEqual(verdicts, { config: "PASS", "rbac list": "PASS", "rbac watch": "PASS", "rbac patch": "PASS", namespace: "PASS", labels: "PASS", watch: "PASS", annotations: "PASS", ready: "PASS", terminating: "PASS", protocols: "PASS", reachable: "PASS" });
