@@ -19,12 +19,13 @@ const podsPath = (ns: string, name?: string): string => `/api/v1/namespaces/${ns
  * (status, uid, resourceVersion, managedFields, ownerReferences to objects
  * that do not exist).
  */
-export function podForCreate(o: MakePodOptions & { nodeName?: string | null }): Pod {
+export function podForCreate(o: MakePodOptions & { nodeName?: string | null; serviceAccountName?: string }): Pod {
   const p = makePod(o);
   const { uid: _u, resourceVersion: _r, creationTimestamp: _c, managedFields: _m, ownerReferences: _o, generateName: _g, ...metadata } = p.metadata as Record<string, unknown>;
   const spec = { ...(p.spec as Record<string, unknown>) };
   if (o.nodeName === null) delete spec.nodeName;
   else spec.nodeName = o.nodeName ?? FAKE_NODE;
+  if (o.serviceAccountName !== undefined) spec.serviceAccountName = o.serviceAccountName;
   return { apiVersion: "v1", kind: "Pod", metadata, spec } as unknown as Pod;
 }
 
@@ -66,7 +67,7 @@ export async function setStatus(c: Cluster, ns: string, name: string, s: Kubelet
 /** Creates a pod and, unless `status` is null, makes it Running (Ready, with `ip`). */
 export async function runPod(
   c: Cluster,
-  o: MakePodOptions & { namespace: string; nodeName?: string | null },
+  o: MakePodOptions & { namespace: string; nodeName?: string | null; serviceAccountName?: string },
   status: KubeletStatus | null = {},
 ): Promise<Pod> {
   const created = await expectOk(c.request({ method: "POST", path: podsPath(o.namespace), body: podForCreate(o) }), `create pod ${o.namespace}/${o.name}`);
