@@ -5,6 +5,7 @@
  *
  *   node --import tsx scripts/k8s/build.ts            every release in KUBERNETES_VERSIONS
  *   node --import tsx scripts/k8s/build.ts 1.34.4     one release
+ *   node --import tsx scripts/k8s/build.ts --bin-dir  prints the default release's bin folder
  *
  * `go install k8s.io/kubernetes/cmd/kube-apiserver@v1.34.x` does not work:
  * k8s.io/kubernetes replaces its staging modules with `./staging/...` paths.
@@ -19,7 +20,7 @@ import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { binDir, KUBERNETES_VERSIONS, moduleDir } from "./paths.ts";
+import { binDir, KUBERNETES_VERSION, KUBERNETES_VERSIONS, moduleDir } from "./paths.ts";
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..");
 
@@ -78,7 +79,9 @@ export function buildRelease(version: string, log: (s: string) => void = console
 }
 
 const isMain = process.argv[1] !== undefined && resolve(process.argv[1]) === fileURLToPath(import.meta.url);
-if (isMain) {
+if (isMain && process.argv[2] === "--bin-dir") {
+  console.log(binDir(KUBERNETES_VERSION));
+} else if (isMain) {
   const wanted = process.argv.slice(2);
   const versions = wanted.length > 0 ? wanted : [...KUBERNETES_VERSIONS];
   const started = Date.now();
