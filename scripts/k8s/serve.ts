@@ -19,6 +19,17 @@ writeFileSync(
   { mode: 0o600 },
 );
 process.stdout.write(`READY ${file} ${cp.version} ${Date.now() - started}\n`);
+let closing = false;
+const stop = (): void => {
+  if (closing) return;
+  closing = true;
+  void cp.close().then(() => process.exit(0));
+};
 process.stdin.resume();
-process.stdin.on("end", () => void cp.close().then(() => process.exit(0)));
-for (const sig of ["SIGTERM", "SIGINT"] as const) process.on(sig, () => void cp.close().then(() => process.exit(0)));
+process.stdin.on("end", stop);
+for (const sig of ["SIGTERM", "SIGINT", "SIGHUP"] as const) process.on(sig, stop);
+// Orphaned (the test run died without closing our stdin): stop too.
+const parent = process.ppid;
+setInterval(() => {
+  if (process.ppid !== parent) stop();
+}, 1000);
