@@ -85,8 +85,11 @@ export interface KratosServer {
   readonly pid: number;
   /** The endpoints Kratos registered (from its `READY` line). */
   readonly endpoints: readonly string[];
-  /** SIGTERM: Kratos deregisters, then health NOT_SERVING and GracefulStop. Resolves with the exit code once gone. */
-  stop(): Promise<number | null>;
+  /**
+   * SIGTERM: Kratos deregisters, then health NOT_SERVING and GracefulStop.
+   * Resolves once gone: true when Kratos's App.Run returned without error (`STOPPED`).
+   */
+  stop(): Promise<boolean>;
   /** SIGKILL; resolves once gone. */
   kill(): Promise<void>;
   /** The peer's recent stderr (Kratos and client-go logs), for failure messages. */
@@ -152,11 +155,12 @@ function signalProc(p: Proc, signal: "SIGTERM" | "SIGKILL"): void {
   if (!p.gone) p.child.kill(signal);
 }
 
-/** Resolves the first stdout line that `pick` accepts (and keeps draining stdout); rejects when the process exits first. */
-function firstLine(p: Proc, pick: (line: string) => boolean, what: string): Promise<string> {
+/** Resolves the first stdout line that `pick` accepts; rejects when the process exits first. Every line goes to `onLine`. */
+function firstLine(p: Proc, pick: (line: string) => boolean, what: string, onLine: (line: string) => void = () => {}): Promise<string> {
   return new Promise((resolve, reject) => {
     void p.exited.then((code) => reject(new Error(`Go Kratos peer exited (${code}) before ${what}:\n${p.log()}`)));
     createInterface({ input: p.child.stdout! }).on("line", (line) => {
+      onLine(line);
       if (pick(line)) resolve(line);
     });
   });
@@ -189,7 +193,8 @@ export class KratosPeers implements AsyncDisposable {
     const p = this.#track(
       launch("unshare", ["-m", "sh", "-c", NAMESPACE_SCRIPT, this.#binary, ...args], { HOSTNAME: o.podName, KRATOS_KUBE_PEER_NAMESPACE: o.namespace }),
     );
-    const ready = await firstLine(p, (l) => l.startsWith("READY"), "READY").catch(async (e: unknown) => {
+    let stopped = false;
+    const ready = await firstLine(p, (l) => l.startsWith("READY"), "READY", (l) => (stopped ||= l === "STOPPED")).catch(async (e: unknown) => {
       signalProc(p, "SIGKILL");
       await p.exited;
       throw e;
@@ -199,7 +204,10 @@ export class KratosPeers implements AsyncDisposable {
       endpoints: ready.split(" ").slice(1),
       stop: async () => {
         signalProc(p, "SIGTERM");
-        return await p.exited;
+        await p.exited;
+        // Deno reports any child it signalled as killed by that signal, whatever its
+        // exit status, so a clean stop is told by the peer's own last line.
+        return stopped;
       },
       kill: async () => {
         signalProc(p, "SIGKILL");

@@ -8,8 +8,8 @@ import (
 	"os"
 	"strings"
 
-	"github.com/go-kratos/kratos/v2"
 	kuberegistry "github.com/go-kratos/kratos/contrib/registry/kubernetes/v2"
+	"github.com/go-kratos/kratos/v2"
 	kgrpc "github.com/go-kratos/kratos/v2/transport/grpc"
 
 	"kratos-kube/test-peers/internal/greeter"
