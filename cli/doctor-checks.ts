@@ -8,14 +8,15 @@
  * @module
  */
 import type { Clock, KubeClient, KubeConfig, Pod } from "../src/kube/index.ts";
-import { KRATOS_LABEL_APP, KubeApiError, projectPod, systemClock, type PodRecord } from "../src/kube/index.ts";
+import { KRATOS_LABEL_APP, projectPod, systemClock, type PodRecord } from "../src/kube/index.ts";
 import { explainError, listAllPods } from "./cluster.ts";
 import type { Check } from "./doctor-pod-checks.ts";
 import { annotationsCheck, protocolsCheck, readyCheck, terminatingCheck } from "./doctor-pod-checks.ts";
 import { watchStreamsCheck } from "./doctor-watch.ts";
 import { instanceRows } from "./instance-rows.ts";
 import type { ProbeResult } from "./probe.ts";
-import { identityFromForbidden, rbacManifest } from "./rbac-fix.ts";
+import { identityFromDenial, whoAmI } from "./identity.ts";
+import { rbacManifest } from "./rbac-fix.ts";
 
 export type { Check, Verdict } from "./doctor-pod-checks.ts";
 
@@ -242,50 +243,6 @@ export async function runDoctor(input: DoctorInput): Promise<Check[]> {
 
 function isReview(v: unknown): v is { allowed: boolean; reason?: string | undefined } {
   return typeof v === "object" && v !== null && typeof (v as { allowed?: unknown }).allowed === "boolean";
-}
-
-/** The username the API server sees (SelfSubjectReview), or undefined when it cannot say. */
-async function whoAmI(client: KubeClient, signal: AbortSignal | undefined): Promise<string | undefined> {
-  try {
-    const res = await client.request("POST", "/apis/authentication.k8s.io/v1/selfsubjectreviews", {
-      body: { apiVersion: "authentication.k8s.io/v1", kind: "SelfSubjectReview" },
-      signal,
-    });
-    const doc = (await res.json()) as { status?: { userInfo?: { username?: unknown } } };
-    const name = doc.status?.userInfo?.username;
-    return typeof name === "string" && name !== "" ? name : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-/**
- * Without SelfSubjectReview (before Kubernetes 1.28), the identity from the
- * 403 of a request the review said is denied: authorization runs before the
- * object is looked up, so a patch of a pod that does not exist is answered
- * 403 naming the user, and nothing is changed.
- */
-async function identityFromDenial(client: KubeClient, namespace: string, denied: readonly string[], signal: AbortSignal | undefined): Promise<string | undefined> {
-  const pods = `/api/v1/namespaces/${encodeURIComponent(namespace)}/pods`;
-  const probe = `${pods}/kratos-kube-doctor-identity-probe`;
-  const attempts: Record<string, () => Promise<unknown>> = {
-    list: () => client.request("GET", pods, { query: { limit: 1 }, signal }),
-    patch: () => client.request("PATCH", probe, { body: "{}", contentType: "application/merge-patch+json", signal }),
-    watch: () => client.request("GET", pods, { query: { watch: "true", timeoutSeconds: 1 }, signal }),
-  };
-  for (const verb of ["list", "patch", "watch"]) {
-    if (!denied.includes(verb)) continue;
-    try {
-      const res = (await attempts[verb]!()) as Response;
-      await res.body?.cancel().catch(() => {});
-    } catch (error) {
-      if (error instanceof KubeApiError && error.isForbidden()) {
-        const who = identityFromForbidden(error.message);
-        if (who !== undefined) return who;
-      }
-    }
-  }
-  return undefined;
 }
 
 function project(pods: readonly Pod[]): PodRecord[] {
