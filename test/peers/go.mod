@@ -3,7 +3,8 @@
 // benchmark server) and kratos/ (Go Kratos service and client).
 //
 // Versions:
-//   - google.golang.org/grpc: current release.
+//   - google.golang.org/grpc v1.85.0, the current release; it (and x/net,
+//     x/sys) needs Go 1.26, hence the go line below.
 //   - github.com/go-kratos/kratos/v2 v2.9.2 with
 //     github.com/go-kratos/kratos/contrib/registry/kubernetes/v2, which has no
 //     tags: pinned at the pseudo-version of f149714c1d54 (2026-04-04), the
