@@ -14,10 +14,8 @@ import { AppError, messageOf, type AppErrorCode } from "./errors.ts";
 import { HealthState } from "./health.ts";
 import { transition, type LifecycleEvent, type LifecycleState, type StartStep, type StopCause, type StopStep } from "./lifecycle.ts";
 import { consoleLogger, defaultInstanceId, resolveOptions, type AppLogEntry, type AppLogger, type AppOptions, type ResolvedOptions } from "./options.ts";
-import type { RunningServer } from "./server.ts";
-
-/** The least time the close step gives connections to end after GOAWAY, even when the stop budget is spent. */
-const CLOSE_GRACE_MS = 1_000;
+import { withDeadline } from "./deadline.ts";
+import { ServerGroup } from "./server-group.ts";
 
 /** A Kratos-style application: servers, registration, health, graceful stop. */
 export interface App extends AsyncDisposable {
@@ -64,7 +62,7 @@ class KratosApp implements App {
   readonly #health = new HealthState();
   readonly #force = new AbortController();
   #state: LifecycleState = { kind: "idle" };
-  #servers: RunningServer[] = [];
+  readonly #servers: ServerGroup;
   #instance: ServiceInstance | undefined;
   #stopDeadline = 0;
   #wake: (() => void) | undefined;
@@ -78,6 +76,7 @@ class KratosApp implements App {
     this.metadata = this.#o.metadata;
     this.id = options.id ?? defaultInstanceId(options.env ?? host.env());
     this.#clock = options.clock ?? systemClock;
+    this.#servers = new ServerGroup(this.#clock);
     const logger = options.logger ?? consoleLogger(this.#o.name);
     this.#log = logger === false ? () => {} : logger;
     this.#onError = options.onError;
@@ -219,9 +218,9 @@ class KratosApp implements App {
       case "drain":
         return this.#drain();
       case "goaway":
-        return this.#goaway();
+        return this.#servers.goaway();
       case "close":
-        return this.#close();
+        return this.#servers.close(this.#remaining());
     }
   }
 
@@ -245,12 +244,12 @@ class KratosApp implements App {
     const addresses = await networkAddresses();
     for (const spec of this.#o.servers) {
       try {
-        this.#servers.push(await spec.listen({ health: this.#health, addresses }));
+        this.#servers.add(await spec.listen({ health: this.#health, addresses }));
       } catch (e) {
         throw e instanceof AppError ? e : new AppError("LISTEN_FAILED", `${spec.label}: ${messageOf(e)}`, { step: "listen", cause: e });
       }
     }
-    const endpoints = [...(this.#o.endpoints ?? this.#servers.map((s) => s.endpoint))];
+    const endpoints = [...(this.#o.endpoints ?? this.#servers.endpoints)];
     this.#instance = { id: this.id, name: this.name, version: this.version, metadata: { ...this.metadata }, endpoints };
     this.#log({ level: "info", message: `listening: ${endpoints.join(", ") || "(no server)"}` });
   }
@@ -270,24 +269,12 @@ class KratosApp implements App {
     if (registrar === undefined || instance === undefined) return;
     const code: AppErrorCode = op === "register" ? "REGISTER_FAILED" : "DEREGISTER_FAILED";
     const ms = this.#o.registrarTimeoutMs;
-    const ac = new AbortController();
-    let timer: { cancel(): void } | undefined;
-    const timedOut = new Promise<never>((_, reject) => {
-      timer = this.#clock.setTimeout(() => {
-        const e = new AppError(code, `${op} ${this.name} as ${this.id} did not finish within ${ms} ms (registrarTimeoutMs)`, { step: op });
-        ac.abort(e);
-        reject(e);
-      }, ms);
-    });
-    const call = Promise.resolve().then(() => registrar[op](instance, { signal: ac.signal }));
-    call.catch(() => {}); // it may settle after the timeout won
+    const timeout = (): AppError => new AppError(code, `${op} ${this.name} as ${this.id} did not finish within ${ms} ms (registrarTimeoutMs)`, { step: op });
     try {
-      await Promise.race([call, timedOut]);
+      await withDeadline(this.#clock, ms, (signal) => registrar[op](instance, { signal }), timeout);
     } catch (e) {
       if (e instanceof AppError && e.code === code) throw e;
       throw new AppError(code, `${op} ${this.name} as ${this.id} failed: ${messageOf(e)}`, { step: op, cause: e });
-    } finally {
-      timer?.cancel();
     }
   }
 
@@ -298,64 +285,18 @@ class KratosApp implements App {
     await sleep(this.#clock, ms, this.#force.signal).catch(() => {});
   }
 
-  #inflight(): number {
-    return this.#servers.reduce((n, s) => n + s.inflight, 0);
-  }
-
   async #drain(): Promise<void> {
     this.#health.endWatches();
-    if (this.#inflight() > 0 && !this.#force.signal.aborted) {
+    const force = this.#force.signal;
+    if (this.#servers.inflight > 0 && !force.aborted) {
       const budget = this.#remaining();
-      this.#log({ level: "info", message: `waiting for ${this.#inflight()} call(s) in flight (up to ${Math.round(budget)} ms)` });
-      await new Promise<void>((resolve) => {
-        const finish = (): void => {
-          for (const off of offs) off();
-          timer.cancel();
-          this.#force.signal.removeEventListener("abort", finish);
-          resolve();
-        };
-        const check = (): void => {
-          if (this.#inflight() === 0) finish();
-        };
-        const offs = this.#servers.map((s) => s.onIdle(check));
-        const timer = this.#clock.setTimeout(finish, budget);
-        this.#force.signal.addEventListener("abort", finish, { once: true });
-        check();
-      });
+      this.#log({ level: "info", message: `waiting for ${this.#servers.inflight} open call(s) (up to ${Math.round(budget)} ms)` });
+      await this.#servers.waitIdle(budget, force);
     }
-    const left = this.#inflight();
+    const left = this.#servers.inflight;
     if (left > 0) {
-      const why = this.#force.signal.aborted ? "the stop was forced" : `stopTimeoutMs (${this.#o.stopTimeoutMs} ms) ran out`;
+      const why = force.aborted ? "the stop was forced" : `stopTimeoutMs (${this.#o.stopTimeoutMs} ms) ran out`;
       throw new AppError("STOP_TIMEOUT", `${left} call(s) still running when ${why}; they are cancelled`, { step: "drain" });
-    }
-  }
-
-  #goaway(): void {
-    const failures: unknown[] = [];
-    for (const s of this.#servers) {
-      try {
-        s.goaway();
-      } catch (e) {
-        failures.push(e);
-      }
-    }
-    if (failures.length > 0) throw new AppError("CLOSE_FAILED", `GOAWAY failed: ${failures.map(messageOf).join("; ")}`, { step: "goaway", cause: failures[0] });
-  }
-
-  async #close(): Promise<void> {
-    if (this.#inflight() > 0) for (const s of this.#servers) s.destroy();
-    const all = Promise.all(this.#servers.map((s) => s.closed()));
-    let timer: { cancel(): void } | undefined;
-    const late = new Promise<"late">((resolve) => {
-      timer = this.#clock.setTimeout(() => resolve("late"), Math.max(this.#remaining(), CLOSE_GRACE_MS));
-    });
-    try {
-      if ((await Promise.race([all, late])) === "late") {
-        for (const s of this.#servers) s.destroy();
-        await all;
-      }
-    } finally {
-      timer?.cancel();
     }
   }
 }
