@@ -9,7 +9,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, statSync } from "node
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 
-export const repoRoot = fileURLToPath(new URL("../../../", import.meta.url));
+export const repoRoot: string = fileURLToPath(new URL("../../../", import.meta.url));
 
 const BUILD_INPUTS = ["src", "cli", "proto/gen", "package.json", "tsup.config.ts", "tsconfig.json"];
 
@@ -25,7 +25,7 @@ function newestMtime(path: string): { ms: number; path: string } {
 }
 
 /** Files under dist/ (relative paths). */
-export function distFiles(dir = join(repoRoot, "dist"), prefix = ""): string[] {
+export function distFiles(dir: string = join(repoRoot, "dist"), prefix = ""): string[] {
   const out: string[] = [];
   for (const e of readdirSync(dir, { withFileTypes: true })) {
     if (e.isDirectory()) out.push(...distFiles(join(dir, e.name), `${prefix}${e.name}/`));
