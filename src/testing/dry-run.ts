@@ -15,16 +15,16 @@ export const DRY_RUN_ALL = "All";
 /** The options kind whose validation rejects a bad value, per verb (apiserver `endpoints/handlers/*.go`). */
 export type OptionsKind = "CreateOptions" | "UpdateOptions" | "PatchOptions" | "DeleteOptions";
 
-/** Go's `%#v` of a `[]string`, as `field.NotSupported` prints a slice value. */
+/** A `[]string` value as `field.NotSupported` prints it since v1.34: JSON. */
 function goStringSlice(values: readonly string[]): string {
-  return `[]string{${values.map((v) => JSON.stringify(v)).join(", ")}}`;
+  return JSON.stringify(values);
 }
 
 /**
  * Validates dryRun values: none → false, only `All` → true, anything else →
  * 422 Invalid for `kind` (apimachinery `validation.ValidateDryRun`, turned into
  * `NewInvalid(meta.k8s.io/<kind>)` by the handlers), e.g.
- * `CreateOptions.meta.k8s.io "" is invalid: dryRun: Unsupported value: []string{"x"}: supported values: "All"`.
+ * `CreateOptions.meta.k8s.io "" is invalid: dryRun: Unsupported value: ["x"]: supported values: "All"`.
  */
 export function checkDryRun(values: readonly string[], kind: OptionsKind): boolean | Status {
   if (values.length === 0) return false;

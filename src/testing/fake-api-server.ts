@@ -39,6 +39,13 @@ export interface FakeKubeApiServerOptions {
   tokens?: Record<string, TokenGrant>;
   /** Bookmark period of watches that allow bookmarks; default 60 000 ms (the cacher's `defaultBookmarkFrequency`). */
   bookmarkIntervalMs?: number;
+  /**
+   * Alternate the bookmark shapes of older and other servers: an empty Pod
+   * with `creationTimestamp: null` (before v1.33) and a metadata-only object
+   * (custom resources), to test that a client reads both. Default false: every
+   * bookmark looks as a v1.34 kube-apiserver writes it for pods.
+   */
+  legacyBookmarkShapes?: boolean;
   /** Re-chunk watch output at random byte boundaries (a number seeds the PRNG); default true. */
   rechunk?: boolean | number;
   /** The user name when `tokens` is undefined; default `kubernetes-admin`. */
@@ -131,6 +138,7 @@ export class FakeKubeApiServer implements AsyncDisposable {
   #delayMs = 0;
   #notReadyFor: number | false = false;
   #bookmarkShape: 0 | 1 = 0;
+  readonly #legacyBookmarkShapes: boolean;
   #listening: Listening | undefined;
   #caPem: string | undefined;
   #closed = false;
@@ -143,6 +151,7 @@ export class FakeKubeApiServer implements AsyncDisposable {
     this.#tokens = options.tokens === undefined ? undefined : { ...options.tokens };
     this.#user = options.user ?? "kubernetes-admin";
     this.#bookmarkIntervalMs = options.bookmarkIntervalMs ?? 60_000;
+    this.#legacyBookmarkShapes = options.legacyBookmarkShapes ?? false;
     const r = options.rechunk ?? true;
     this.#rechunk = r !== false;
     this.#random = typeof r === "number" ? seededRandom(r) : Math.random;
@@ -173,9 +182,10 @@ export class FakeKubeApiServer implements AsyncDisposable {
       return () => this.#watches.delete(w);
     },
     nextBookmarkShape: () => {
+      if (!this.#legacyBookmarkShapes) return "current";
       const s = this.#bookmarkShape;
       this.#bookmarkShape = s === 0 ? 1 : 0;
-      return s;
+      return s === 0 ? "legacy-empty-pod" : "metadata-only";
     },
   };
     this.#routeCtx = { store: this.#store, clock: this.#clock, writes: this.#writeCtx, watches: this.#watchCtx };

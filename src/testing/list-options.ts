@@ -8,7 +8,7 @@
  */
 import type { Status } from "../kube/wire.ts";
 import { parseFieldSelector, parseLabelSelector, SelectorError, type PodPredicate } from "./selectors.ts";
-import { badRequest, invalid, type FieldError } from "./status.ts";
+import { badRequest, invalid, unclassified, type FieldError } from "./status.ts";
 
 /** Decoded list/watch parameters. */
 export interface ListQuery {
@@ -61,9 +61,10 @@ function isStatus(v: unknown): v is Status {
 
 /**
  * Parses the query of a pods LIST/WATCH. `forceWatch` is set for the legacy
- * `/api/v1/watch/…` paths. Returns a Status (400 or 422) on a bad request.
+ * `/api/v1/watch/…` paths, `name` for the legacy watch of one pod (as if
+ * `metadata.name=NAME` were selected). Returns a Status (400 or 422) on a bad request.
  */
-export function parseListQuery(url: URL, forceWatch: boolean): ListQuery | Status {
+export function parseListQuery(url: URL, forceWatch: boolean, name?: string): ListQuery | Status {
   const q = url.searchParams;
   const watch = parseBool(q.get("watch"));
   const allow = parseBool(q.get("allowWatchBookmarks"));
@@ -78,7 +79,7 @@ export function parseListQuery(url: URL, forceWatch: boolean): ListQuery | Statu
   try {
     const l = parseLabelSelector(labelSelector);
     const f = parseFieldSelector(fieldSelector);
-    matches = (p) => l(p) && f(p);
+    matches = name === undefined ? (p) => l(p) && f(p) : (p) => p.metadata.name === name && l(p) && f(p);
   } catch (e) {
     if (e instanceof SelectorError) return badRequest(e.message);
     throw e;
@@ -89,7 +90,7 @@ export function parseListQuery(url: URL, forceWatch: boolean): ListQuery | Statu
     labelSelector,
     fieldSelector,
     matches,
-    selective: labelSelector.trim() !== "" || fieldSelector.trim() !== "",
+    selective: labelSelector.trim() !== "" || fieldSelector.trim() !== "" || name !== undefined,
     limit: limit !== undefined && limit > 0 ? limit : 0,
     continue: q.get("continue") ?? "",
     resourceVersion,
@@ -110,9 +111,8 @@ export function parseListQuery(url: URL, forceWatch: boolean): ListQuery | Statu
         value: resourceVersion,
         detail: `strconv.ParseUint: parsing ${JSON.stringify(resourceVersion)}: invalid syntax`,
       };
-      // WATCH: the cacher's InvalidError goes through `registry/generic/registry/storage_factory`
-      // InterpretWatchError → 422 Invalid for the resource.
-      if (out.watch) return invalid("pods", "", "", [err]);
+      // WATCH: the cacher's parse error is a plain error to the handler: 500 without a reason.
+      if (out.watch) return unclassified(`${err.field}: Invalid value: ${JSON.stringify(resourceVersion)}: ${err.detail}`);
       // LIST: `CacheDelegator.GetList` runs `storage.ValidateListOptions` first, which
       // answers 400 "invalid resource version: …" (after its continue checks, left to list.ts).
       if (out.continue === "") return badRequest(`invalid resource version: ${err.field}: Invalid value: ${JSON.stringify(resourceVersion)}: ${err.detail}`);

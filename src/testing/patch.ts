@@ -6,7 +6,9 @@
  * - Strategic merge patch (apimachinery `pkg/util/strategicpatch/patch.go`): like a merge
  *   patch, but lists carrying a `patchMergeKey` in k8s.io/api `core/v1/types.go`
  *   (containers by `name`, ports by `containerPort`, conditions by `type`, …) merge
- *   item by item, and the `$patch: delete|replace` directives are honoured.
+ *   item by item (in the order apimachinery's `normalizeElementOrder` gives),
+ *   and the `$patch: delete|replace`, `$retainKeys` and
+ *   `$deleteFromPrimitiveList` directives are honoured.
  * - JSON patch (RFC 6902): `add`, `remove`, `replace`, `move`, `copy`, `test`.
  *
  * @module
@@ -71,12 +73,53 @@ const MERGE_KEYS: Record<string, string> = {
 /** Lists of scalars with `patchStrategy:"merge"`: union instead of replace. */
 const SET_LISTS = new Set(["finalizers"]);
 
+/** The merge key value (maps) or the value itself (scalars) that identifies a list item. */
+function identity(item: unknown, key: string | undefined): string {
+  return JSON.stringify(key === undefined ? item : isObject(item) ? item[key] : item);
+}
+
+/**
+ * Apimachinery `strategicpatch` `mergeSortedSlice`: the server-only items
+ * (`left`, in their original order) are woven into the patch's items
+ * (`right`, in patch order), an item going first only when the original
+ * order puts it before the other; items the original lacks go in patch order.
+ */
+function mergeSortedSlice(left: unknown[], right: unknown[], original: unknown[], key: string | undefined): unknown[] {
+  const order = original.map((o) => identity(o, key));
+  const index = (v: unknown): number => order.indexOf(identity(v, key));
+  const out: unknown[] = [];
+  let i = 0;
+  let j = 0;
+  while (i < left.length || j < right.length) {
+    if (i >= left.length) out.push(right[j++]);
+    else if (j >= right.length) out.push(left[i++]);
+    else {
+      const li = index(left[i]);
+      const ri = index(right[j]);
+      if (li >= 0 && ri >= 0 && li < ri) out.push(left[i++]);
+      else out.push(right[j++]);
+    }
+  }
+  return out;
+}
+
+/** `normalizeElementOrder`: patch items in patch order, server-only ones in original order, woven together. */
+function normalizeOrder(merged: unknown[], patch: unknown[], original: unknown[], key: string | undefined): unknown[] {
+  const inPatch = new Map(patch.map((p, n) => [identity(p, key), n]));
+  const patchItems = merged
+    .filter((m) => inPatch.has(identity(m, key)))
+    .sort((a, b) => inPatch.get(identity(a, key))! - inPatch.get(identity(b, key))!);
+  const serverOnly = merged.filter((m) => !inPatch.has(identity(m, key)));
+  return mergeSortedSlice(serverOnly, patchItems, original, key);
+}
+
 function strategicList(field: string, target: unknown, patch: Json[]): unknown {
   const key = MERGE_KEYS[field];
   if (SET_LISTS.has(field)) {
-    const base = Array.isArray(target) ? clone(target) : [];
-    for (const v of patch) if (!base.some((b) => JSON.stringify(b) === JSON.stringify(v))) base.push(v);
-    return base;
+    const original: unknown[] = Array.isArray(target) ? clone(target) : [];
+    const merged = [...original];
+    for (const v of patch) if (!merged.some((b) => JSON.stringify(b) === JSON.stringify(v))) merged.push(clone(v));
+    return normalizeOrder(merged, patch, original, undefined);
   }
   if (key === undefined) {
     return patch.filter((p) => !(isObject(p) && p["$patch"] !== undefined)).map((p) => clone(p));
@@ -84,21 +127,27 @@ function strategicList(field: string, target: unknown, patch: Json[]): unknown {
   if (patch.some((p) => isObject(p) && p["$patch"] === "replace")) {
     return patch.filter((p) => !(isObject(p) && p["$patch"] === "replace")).map((p) => clone(p));
   }
-  const out: unknown[] = Array.isArray(target) ? clone(target) : [];
+  // A list the original does not have is taken from the patch as it is (no merge key needed).
+  if (!Array.isArray(target)) {
+    return patch.filter((p) => !(isObject(p) && p["$patch"] === "delete")).map((p) => (isObject(p) ? strategicMergePatch({}, p) : clone(p)));
+  }
+  const original: unknown[] = clone(target);
+  const merged: unknown[] = [...original];
+  const effective: unknown[] = [];
   for (const item of patch) {
-    if (!isObject(item)) {
+    if (!isObject(item) || !(key in item)) {
       throw new PatchError(`map: ${JSON.stringify(item)} does not contain declared merge key: ${key}`, 422);
     }
-    if (!(key in item)) throw new PatchError(`map: ${JSON.stringify(item)} does not contain declared merge key: ${key}`, 422);
-    const idx = out.findIndex((o) => isObject(o) && JSON.stringify(o[key]) === JSON.stringify(item[key]));
+    const idx = merged.findIndex((o) => isObject(o) && JSON.stringify(o[key]) === JSON.stringify(item[key]));
     if (item["$patch"] === "delete") {
-      if (idx >= 0) out.splice(idx, 1);
+      if (idx >= 0) merged.splice(idx, 1);
       continue;
     }
-    if (idx >= 0) out[idx] = strategicMergePatch(out[idx], item);
-    else out.push(strategicMergePatch({}, item));
+    effective.push(item);
+    if (idx >= 0) merged[idx] = strategicMergePatch(merged[idx], item);
+    else merged.push(strategicMergePatch({}, item));
   }
-  return out;
+  return normalizeOrder(merged, effective, original, key);
 }
 
 /** Applies a strategic merge patch to a pod-shaped object; returns a new value. */
@@ -111,9 +160,13 @@ export function strategicMergePatch(target: unknown, patch: unknown): unknown {
   if (patch["$patch"] === "delete") return undefined;
   const out: Record<string, unknown> = isObject(target) ? clone(target) : {};
   for (const [k, v] of Object.entries(patch)) {
-    if (k === "$patch" || k.startsWith("$setElementOrder/") || k.startsWith("$deleteFromPrimitiveList/") || k === "$retainKeys") {
+    if (k.startsWith("$deleteFromPrimitiveList/") && Array.isArray(v)) {
+      const f = k.slice("$deleteFromPrimitiveList/".length);
+      const list = out[f];
+      if (Array.isArray(list)) out[f] = list.filter((x) => !v.some((d) => JSON.stringify(d) === JSON.stringify(x)));
       continue;
     }
+    if (k === "$patch" || k.startsWith("$setElementOrder/") || k === "$retainKeys") continue;
     if (v === null) delete out[k];
     else if (Array.isArray(v)) out[k] = strategicList(k, out[k], v);
     else if (isObject(v)) {
@@ -122,6 +175,9 @@ export function strategicMergePatch(target: unknown, patch: unknown): unknown {
       else out[k] = merged;
     } else out[k] = v;
   }
+  // `$retainKeys`: fields it does not list are cleared (the union-type directive, e.g. a volume's source).
+  const retain = patch["$retainKeys"];
+  if (Array.isArray(retain)) for (const k of Object.keys(out)) if (!retain.includes(k)) delete out[k];
   return out;
 }
 

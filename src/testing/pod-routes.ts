@@ -8,14 +8,8 @@ import type { Clock } from "../kube/clock.ts";
 import { authorize, verbOf, type TokenGrant } from "./auth.ts";
 import { listPods } from "./list.ts";
 import { parseListQuery } from "./list-options.ts";
-import {
-  createFromRequest,
-  deleteFromRequest,
-  patchFromRequest,
-  updateFromRequest,
-  type WriteContext,
-  type WriteResult,
-} from "./pod-writes.ts";
+import { deleteCollectionFromRequest, deleteFromRequest } from "./pod-delete.ts";
+import { createFromRequest, patchFromRequest, updateFromRequest, type WriteContext, type WriteResult } from "./pod-writes.ts";
 import { podKey, type PodStore } from "./store.ts";
 import { forbidden, jsonResponse, methodNotSupported, notFound, pathNotFound, statusResponse } from "./status.ts";
 import { openWatch, withKind, type WatchContext } from "./watch.ts";
@@ -52,8 +46,8 @@ export async function routePods(
   const name = m[3] !== undefined ? decodeURIComponent(m[3]) : undefined;
   const sub = m[4];
   if (sub !== undefined && sub !== "status") return statusResponse(pathNotFound());
-  if (m[1] === "watch" && name !== undefined) return statusResponse(pathNotFound());
-  const verb = verbOf(method, name !== undefined, watch);
+  if (m[1] === "watch" && sub !== undefined) return statusResponse(pathNotFound());
+  const verb = verbOf(method, name !== undefined && m[1] !== "watch", watch);
   if (!authorize(caller.grant, { verb, namespace: ns })) {
     return statusResponse(
       forbidden({
@@ -68,6 +62,14 @@ export async function routePods(
   }
   const writes = ctx.writes;
   const send = (r: WriteResult): Response => jsonResponse(r.status, r.body);
+  if (m[1] === "watch" && name !== undefined) {
+    // The legacy watch of one object: a watch with metadata.name=NAME.
+    if (ns === undefined) return statusResponse(pathNotFound());
+    if (method !== "GET") return statusResponse(methodNotSupported());
+    const q = parseListQuery(url, true, name);
+    if ("code" in q) return statusResponse(q);
+    return openWatch(ctx.watches, ns, q);
+  }
   if (name === undefined) {
     if (method === "GET") {
       const q = parseListQuery(url, m[1] === "watch");
@@ -79,7 +81,12 @@ export async function routePods(
       return "code" in out ? statusResponse(out) : jsonResponse(200, out);
     }
     if (method === "POST" && ns !== undefined) return send(await createFromRequest(writes, req, url, ns));
-    return statusResponse(methodNotSupported("pods", method));
+    if (method === "DELETE" && ns !== undefined) {
+      const q = parseListQuery(url, false);
+      if ("code" in q) return statusResponse(q);
+      return send(await deleteCollectionFromRequest(writes, req, url, ns, q));
+    }
+    return statusResponse(methodNotSupported());
   }
   if (ns === undefined) return statusResponse(pathNotFound());
   switch (method) {
@@ -92,9 +99,9 @@ export async function routePods(
     case "PATCH":
       return send(await patchFromRequest(writes, req, url, ns, name, sub === "status"));
     case "DELETE":
-      if (sub !== undefined) return statusResponse(methodNotSupported("pods/status", method));
+      if (sub !== undefined) return statusResponse(methodNotSupported());
       return send(await deleteFromRequest(writes, req, url, ns, name));
     default:
-      return statusResponse(methodNotSupported("pods", method));
+      return statusResponse(methodNotSupported());
   }
 }

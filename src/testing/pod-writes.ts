@@ -1,18 +1,22 @@
 /**
- * Pod writes over HTTP: create, update, patch (also of `pods/status`) and
- * delete, with the checks and answers of the apiserver's generic registry
- * (apiserver `registry/generic/registry/store.go`, `endpoints/handlers/`) and
- * the pod strategy (kubernetes `pkg/registry/core/pod/strategy.go`).
+ * Pod writes over HTTP: create, update and patch (also of `pods/status`),
+ * with the checks and answers of the apiserver's generic registry
+ * (apiserver `registry/generic/registry/store.go`, `registry/rest/create.go`
+ * and `update.go`, `endpoints/handlers/`) and the pod strategy (kubernetes
+ * `pkg/registry/core/pod/strategy.go`). Deletion is in pod-delete.ts.
  *
  * @module
  */
 import { parse as parseYaml } from "yaml";
 import type { Pod, Status } from "../kube/wire.ts";
-import { jsonPatch, mergePatch, PatchError, strategicMergePatch } from "./patch.ts";
-import { strictDecodingMessage, unknownPodFields } from "./pod-schema.ts";
 import { checkDryRun, dryRunQuery } from "./dry-run.ts";
+import { jsonPatch, mergePatch, PatchError, strategicMergePatch } from "./patch.ts";
+import { admitPod, defaultPod, podQosClass, serialisePod } from "./pod-defaults.ts";
+import { strictDecodingMessage, unknownPodFields } from "./pod-schema.ts";
+import { sameJson, validatePodSpecUpdate, validatePodStatus } from "./pod-validation.ts";
+import { patchDecodeError, readObject } from "./request-body.ts";
 import { copyPod, podKey, type PodStore } from "./store.ts";
-import { alreadyExists, badRequest, conflict, failure, invalid, notFound, unsupportedPatchType } from "./status.ts";
+import { alreadyExists, badRequest, conflict, failure, invalid, notFound, type FieldError } from "./status.ts";
 import { withKind } from "./watch.ts";
 
 /** What the write handlers need from the server. */
@@ -39,25 +43,13 @@ const PATCH_TYPES = {
   "application/apply-patch+yaml": "apply",
 } as const;
 
-function fail(s: Status): WriteResult {
+/** A failed write. */
+export function fail(s: Status): WriteResult {
   return { status: s.code, body: s };
-}
-
-async function readJson(req: Request): Promise<unknown | Status> {
-  const text = await req.text();
-  try {
-    return JSON.parse(text) as unknown;
-  } catch (e) {
-    return badRequest(`couldn't get version/kind; json parse error: ${(e as Error).message}`);
-  }
 }
 
 function isStatus(v: unknown): v is Status {
   return typeof v === "object" && v !== null && (v as { kind?: unknown }).kind === "Status" && "code" in v;
-}
-
-function isPodShape(v: unknown): v is Pod {
-  return typeof v === "object" && v !== null && !Array.isArray(v) && typeof (v as Pod).metadata === "object" && (v as Pod).metadata !== null;
 }
 
 function strictCheck(url: URL, obj: unknown): Status | undefined {
@@ -66,7 +58,12 @@ function strictCheck(url: URL, obj: unknown): Status | undefined {
   return unknown.length > 0 ? badRequest(strictDecodingMessage(unknown)) : undefined;
 }
 
-/** Prepares a new pod the way `create` does (uid, timestamp, namespace); shared with `createPod()`. */
+/**
+ * Prepares a new pod the way `create` does (uid, timestamp, namespace,
+ * generation 1; over HTTP also the v1 defaults, admission defaults and a
+ * reset status with the computed QoS class); shared with `createPod()`,
+ * which keeps the pod as given (`keepStatus`).
+ */
 export function prepareCreate(ctx: WriteContext, namespace: string, pod: Pod, keepStatus: boolean): Pod | Status {
   const p = copyPod(pod);
   delete p.kind;
@@ -76,28 +73,29 @@ export function prepareCreate(ctx: WriteContext, namespace: string, pod: Pod, ke
     return badRequest("the namespace of the provided object does not match the namespace sent on the request");
   }
   p.metadata.namespace = namespace;
+  const errors: FieldError[] = [];
   if ((p.metadata.name ?? "") === "") {
     const gen = p.metadata["generateName"];
-    if (typeof gen === "string" && gen !== "") {
-      p.metadata.name = gen + ctx.uid().replace(/-/g, "").slice(0, 5);
-    } else {
-      return invalid("Pod", "", "", [
-        { type: "FieldValueRequired", field: "metadata.name", detail: "name or generateName is required" },
-      ]);
-    }
+    if (typeof gen === "string" && gen !== "") p.metadata.name = gen + ctx.uid().replace(/-/g, "").slice(0, 5);
+    else errors.push({ type: "FieldValueRequired", field: "metadata.name", detail: "name or generateName is required" });
   }
-  const name = p.metadata.name!;
+  const name = p.metadata.name ?? "";
   if (!Array.isArray(p.spec?.containers) || p.spec.containers.length === 0) {
-    return invalid("Pod", "", name, [{ type: "FieldValueRequired", field: "spec.containers", detail: "" }]);
+    errors.push({ type: "FieldValueRequired", field: "spec.containers", detail: "" });
   }
+  if (errors.length > 0) return invalid("Pod", "", name, errors);
   if (ctx.store.get(podKey(namespace, name)) !== undefined) return alreadyExists("pods", name);
   if (!keepStatus || typeof p.metadata.uid !== "string" || p.metadata.uid === "") p.metadata.uid = ctx.uid();
   if (!keepStatus || !p.metadata.creationTimestamp) p.metadata.creationTimestamp = ctx.timestamp();
+  if (!keepStatus || typeof p.metadata.generation !== "number") p.metadata.generation = 1;
   if (!keepStatus) {
     delete p.metadata.deletionTimestamp;
     delete p.metadata.deletionGracePeriodSeconds;
+    defaultPod(p);
+    admitPod(p);
     // PrepareForCreate resets the status (pod strategy).
-    p.status = { phase: "Pending", qosClass: "BestEffort" };
+    p.status = { phase: "Pending", qosClass: podQosClass(p) };
+    serialisePod(p);
   }
   return p;
 }
@@ -106,12 +104,11 @@ export function prepareCreate(ctx: WriteContext, namespace: string, pod: Pod, ke
 export async function createFromRequest(ctx: WriteContext, req: Request, url: URL, namespace: string): Promise<WriteResult> {
   const dryRun = checkDryRun(dryRunQuery(url), "CreateOptions");
   if (typeof dryRun !== "boolean") return fail(dryRun);
-  const body = await readJson(req);
+  const body = await readObject(req, "Pod");
   if (isStatus(body)) return fail(body);
-  if (!isPodShape(body)) return fail(badRequest("Object 'Kind' is missing in the request body"));
   const strict = strictCheck(url, body);
   if (strict) return fail(strict);
-  const p = prepareCreate(ctx, namespace, body, false);
+  const p = prepareCreate(ctx, namespace, body as unknown as Pod, false);
   if (isStatus(p)) return fail(p);
   if (dryRun) {
     // Answered as created, with no resourceVersion: nothing was written (apiserver `dryrun.go` `Create`).
@@ -122,10 +119,19 @@ export async function createFromRequest(ctx: WriteContext, req: Request, url: UR
   return { status: 201, body: withKind(stored) };
 }
 
+/** Without the resourceVersion, for "did anything change" (the storage skips writes that change nothing). */
+function sameObject(a: Pod, b: Pod): boolean {
+  const strip = (p: Pod): unknown => ({ ...p, metadata: { ...p.metadata, resourceVersion: undefined } });
+  return sameJson(strip(a), strip(b));
+}
+
 /**
- * Stores `next` as the new state of `current` (update semantics): identity
- * fields are kept, a set resourceVersion must match (409 otherwise), and only
- * the part the endpoint owns changes (status for `pods/status`, the rest otherwise).
+ * Stores `next` as the new state of `current` (update semantics, `rest.BeforeUpdate`
+ * and the pod strategies): identity fields are kept, a set resourceVersion
+ * must match (409 otherwise); the main resource keeps the status, bumps the
+ * generation on a spec change and refuses immutable spec changes; `pods/status`
+ * keeps the spec, owner references and deletion timestamp, and takes the
+ * rest (labels included). An update that changes nothing is not written.
  */
 function commitUpdate(ctx: WriteContext, current: Pod, next: Pod, name: string, statusOnly: boolean, dryRun: boolean): WriteResult {
   const namespace = current.metadata.namespace!;
@@ -137,33 +143,46 @@ function commitUpdate(ctx: WriteContext, current: Pod, next: Pod, name: string, 
   }
   const rv = next.metadata?.resourceVersion;
   if (rv !== undefined && rv !== "" && rv !== current.metadata.resourceVersion) return fail(conflict("pods", name));
-  let result: Pod;
+  const result = copyPod(next);
+  delete result.kind;
+  delete result.apiVersion;
+  defaultPod(result);
+  const meta = (result.metadata = { ...result.metadata, name, namespace }) as Record<string, unknown>;
+  const cur = current.metadata as Record<string, unknown>;
+  meta["generation"] = cur["generation"];
+  for (const k of ["uid", "creationTimestamp", "deletionTimestamp"]) {
+    if (cur[k] !== undefined) meta[k] = cur[k];
+    else delete meta[k];
+  }
+  if (cur["deletionGracePeriodSeconds"] !== undefined) meta["deletionGracePeriodSeconds"] ??= cur["deletionGracePeriodSeconds"];
   if (statusOnly) {
-    result = copyPod(current);
-    if (next.status !== undefined) result.status = next.status;
-    else delete result.status;
+    const spec = copyPod(current).spec;
+    if (spec !== undefined) result.spec = spec;
+    else delete result.spec;
+    if (cur["ownerReferences"] !== undefined) meta["ownerReferences"] = cur["ownerReferences"];
+    else delete meta["ownerReferences"];
+    result.status ??= {};
+    if (!result.status.qosClass && current.status?.qosClass) result.status.qosClass = current.status.qosClass;
+    const errors = validatePodStatus(result);
+    if (errors.length > 0) return fail(invalid("Pod", "", name, errors));
   } else {
-    result = copyPod(next);
-    delete result.kind;
-    delete result.apiVersion;
-    result.metadata = { ...result.metadata, name, namespace };
-    const meta = result.metadata as Record<string, unknown>;
-    for (const k of ["uid", "creationTimestamp", "deletionTimestamp", "deletionGracePeriodSeconds"]) {
-      if (current.metadata[k] !== undefined) meta[k] = current.metadata[k];
-      else delete meta[k];
-    }
     // PrepareForUpdate keeps the status (pod strategy): only pods/status changes it.
-    if (current.status !== undefined) result.status = current.status;
+    const status = copyPod(current).status;
+    if (status !== undefined) result.status = status;
     else delete result.status;
     if (!Array.isArray(result.spec?.containers) || result.spec.containers.length === 0) {
       return fail(invalid("Pod", "", name, [{ type: "FieldValueRequired", field: "spec.containers", detail: "" }]));
     }
+    const errors = validatePodSpecUpdate(current, result);
+    if (errors.length > 0) return fail(invalid("Pod", "", name, errors));
+    if (typeof meta["generation"] === "number" && !sameJson(result.spec, current.spec)) meta["generation"] += 1;
   }
-  if (dryRun) {
-    // The would-be object, still at the current resourceVersion (apiserver `dryrun.go` `GuaranteedUpdate`).
-    result.metadata.resourceVersion = current.metadata.resourceVersion!;
-    return { status: 200, body: withKind(result) };
-  }
+  serialisePod(result);
+  result.metadata.resourceVersion = current.metadata.resourceVersion!;
+  // Nothing changed: no write, no new resourceVersion (etcd3 store `GuaranteedUpdate`).
+  if (sameObject(result, current)) return { status: 200, body: withKind(current) };
+  // A dry run answers with the would-be object, still at the current resourceVersion (apiserver `dryrun.go`).
+  if (dryRun) return { status: 200, body: withKind(result) };
   const stored = ctx.store.replace(podKey(namespace, name), result);
   return { status: 200, body: withKind(stored) };
 }
@@ -179,23 +198,27 @@ export async function updateFromRequest(
 ): Promise<WriteResult> {
   const dryRun = checkDryRun(dryRunQuery(url), "UpdateOptions");
   if (typeof dryRun !== "boolean") return fail(dryRun);
-  const body = await readJson(req);
+  const body = await readObject(req, "Pod");
   if (isStatus(body)) return fail(body);
-  if (!isPodShape(body)) return fail(badRequest("Object 'Kind' is missing in the request body"));
   const strict = strictCheck(url, body);
   if (strict) return fail(strict);
   const current = ctx.store.get(podKey(namespace, name));
   if (current === undefined) return fail(notFound("pods", name));
-  return commitUpdate(ctx, current, body, name, statusOnly, dryRun);
+  const next = body as unknown as Pod;
+  next.metadata ??= {};
+  return commitUpdate(ctx, current, next, name, statusOnly, dryRun);
 }
 
-/** The media types of PATCH bodies, in the apiserver's 415 message order. */
+/** The media types of PATCH bodies, in the apiserver's order. */
 export const ACCEPTED_PATCH_TYPES: readonly string[] = [
   "application/json-patch+json",
   "application/merge-patch+json",
   "application/apply-patch+yaml",
   "application/strategic-merge-patch+json",
 ];
+
+/** 422 for a JSON patch that does not apply: the apiserver drops the reason (`NewGenericServerResponse`). */
+const JSON_PATCH_REJECTED = "the server rejected our request due to an error in our request";
 
 /** PATCH /api/v1/namespaces/NS/pods/NAME[/status]. */
 export async function patchFromRequest(
@@ -210,7 +233,7 @@ export async function patchFromRequest(
   if (typeof dryRun !== "boolean") return fail(dryRun);
   const type = (req.headers.get("content-type") ?? "").split(";")[0]!.trim().toLowerCase();
   const kind = (PATCH_TYPES as Record<string, (typeof PATCH_TYPES)[keyof typeof PATCH_TYPES]>)[type];
-  if (kind === undefined) return fail(unsupportedPatchType(ACCEPTED_PATCH_TYPES));
+  if (kind === undefined) return fail(failure(415, "UnsupportedMediaType", "415: Unsupported Media Type", {}));
   if (kind === "apply" && (url.searchParams.get("fieldManager") ?? "") === "") {
     return fail(invalid("PatchOptions", "meta.k8s.io", "", [
       { type: "FieldValueRequired", field: "fieldManager", detail: "is required for apply patch" },
@@ -218,10 +241,19 @@ export async function patchFromRequest(
   }
   const text = await req.text();
   let patch: unknown;
-  try {
-    patch = kind === "apply" ? parseYaml(text) : JSON.parse(text);
-  } catch (e) {
-    return fail(badRequest(`error decoding patch: ${(e as Error).message}`));
+  if (kind === "apply") {
+    try {
+      patch = parseYaml(text);
+    } catch (e) {
+      return fail(badRequest(`error decoding YAML: ${(e as Error).message.split("\n")[0]}`));
+    }
+  } else {
+    const bad = patchDecodeError(text);
+    if (bad) return fail(bad);
+    patch = JSON.parse(text);
+    if (kind === "json" && !Array.isArray(patch)) {
+      return fail(badRequest(`error decoding patch: json: cannot unmarshal ${Array.isArray(patch) ? "array" : typeof patch === "object" && patch !== null ? "object" : typeof patch} into Go value of type []handlers.jsonPatchOp`));
+    }
   }
   const current = ctx.store.get(podKey(namespace, name));
   if (current === undefined) return fail(notFound("pods", name));
@@ -234,68 +266,15 @@ export async function patchFromRequest(
     else next = mergePatch(base, patch);
   } catch (e) {
     if (e instanceof PatchError) {
+      if (kind === "json" && e.status === 422) return fail(failure(422, "Invalid", JSON_PATCH_REJECTED, {}));
       return fail(e.status === 400 ? badRequest(e.message) : failure(422, "Invalid", e.message));
     }
     throw e;
   }
-  if (!isPodShape(next)) return fail(badRequest("the patched object is not a Pod"));
-  const strict = strictCheck(url, next);
+  if (typeof next !== "object" || next === null || Array.isArray(next)) return fail(badRequest("the patched object is not a Pod"));
+  const pod = next as Pod;
+  pod.metadata ??= {};
+  const strict = strictCheck(url, pod);
   if (strict) return fail(strict);
-  return commitUpdate(ctx, current, next, name, statusOnly, dryRun);
-}
-
-/** Whether a pod is deleted at once regardless of the grace period (pod strategy `CheckGracefulDelete`). */
-function deletesImmediately(pod: Pod): boolean {
-  const phase = pod.status?.phase;
-  return !pod.spec?.nodeName || phase === "Succeeded" || phase === "Failed";
-}
-
-/** DELETE /api/v1/namespaces/NS/pods/NAME, with an optional DeleteOptions body. */
-export async function deleteFromRequest(ctx: WriteContext, req: Request, url: URL, namespace: string, name: string): Promise<WriteResult> {
-  const text = await req.text();
-  let opts: { gracePeriodSeconds?: unknown; dryRun?: unknown; preconditions?: { uid?: unknown; resourceVersion?: unknown } } = {};
-  if (text.trim() !== "") {
-    try {
-      opts = JSON.parse(text) as typeof opts;
-    } catch (e) {
-      return fail(badRequest(`couldn't get version/kind; json parse error: ${(e as Error).message}`));
-    }
-  }
-  // DeleteOptions.dryRun comes in the body (kubectl) or the query.
-  const bodyDryRun = Array.isArray(opts.dryRun) ? opts.dryRun.map(String) : [];
-  const dryRun = checkDryRun([...bodyDryRun, ...dryRunQuery(url)], "DeleteOptions");
-  if (typeof dryRun !== "boolean") return fail(dryRun);
-  const key = podKey(namespace, name);
-  const current = ctx.store.get(key);
-  if (current === undefined) return fail(notFound("pods", name));
-  const pre = opts.preconditions;
-  if (typeof pre?.uid === "string" && pre.uid !== current.metadata.uid) {
-    return fail(failure(409, "Conflict", `Operation cannot be fulfilled on pods "${name}": Precondition failed: UID in precondition: ${pre.uid}, UID in object meta: ${current.metadata.uid ?? ""}`, { name, kind: "pods" }));
-  }
-  if (typeof pre?.resourceVersion === "string" && pre.resourceVersion !== current.metadata.resourceVersion) {
-    return fail(failure(409, "Conflict", `Operation cannot be fulfilled on pods "${name}": Precondition failed: ResourceVersion in precondition: ${pre.resourceVersion}, ResourceVersion in object meta: ${current.metadata.resourceVersion ?? ""}`, { name, kind: "pods" }));
-  }
-  const q = url.searchParams.get("gracePeriodSeconds");
-  let grace: number | undefined = typeof opts.gracePeriodSeconds === "number" ? opts.gracePeriodSeconds : undefined;
-  if (q !== null && q !== "") grace = Number(q);
-  grace ??= current.spec?.terminationGracePeriodSeconds ?? 30;
-  if (!Number.isFinite(grace) || grace < 0) grace = 0;
-  const existing = current.metadata.deletionGracePeriodSeconds;
-  if (grace === 0 || deletesImmediately(current)) {
-    // A dry run answers with the object as it is; nothing is removed (apiserver `dryrun.go` `Delete`).
-    if (dryRun) return { status: 200, body: withKind(current) };
-    const gone = ctx.store.remove(key)!;
-    return { status: 200, body: withKind(gone) };
-  }
-  if (typeof existing === "number" && existing <= grace) {
-    // Already terminating with a shorter or equal grace: nothing changes.
-    return { status: 200, body: withKind(current) };
-  }
-  const next = copyPod(current);
-  next.metadata.deletionTimestamp = ctx.timestamp(grace);
-  next.metadata.deletionGracePeriodSeconds = grace;
-  if (dryRun) return { status: 200, body: withKind(next) };
-  const stored = ctx.store.replace(key, next);
-  ctx.scheduleFinish(namespace, name, grace);
-  return { status: 200, body: withKind(stored) };
+  return commitUpdate(ctx, current, pod, name, statusOnly, dryRun);
 }

@@ -132,7 +132,7 @@ function parseLabelRequirements(selector: string): Requirement[] {
       } else if (o.t === "id" && (o.v === "in" || o.v === "notin")) {
         next();
         const open = next();
-        if (!(open.t === "sym" && open.v === "(")) throw new SelectorError(`found '${show(open)}', expected: '('`);
+        if (!(open.t === "sym" && open.v === "(")) throw new SelectorError(`found '${show(open)}' expected: '('`); // sic: no comma (apimachinery labels/selector.go parseValues)
         const values: string[] = [];
         let expectValue = true;
         for (;;) {

@@ -17,7 +17,21 @@ export interface StatusCause {
   field?: string;
 }
 
-/** Builds a failure Status. */
+/** `StatusDetails` as Go serialises it: every field is `omitempty`, so empty strings and lists are left out. */
+function compactDetails(d: NonNullable<Status["details"]>): NonNullable<Status["details"]> {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(d)) {
+    if (v === undefined || v === "" || v === 0 || (Array.isArray(v) && v.length === 0)) continue;
+    out[k] = v;
+  }
+  return out as NonNullable<Status["details"]>;
+}
+
+/**
+ * Builds a failure Status. An empty `reason` is left out (the apiserver's
+ * answer for errors it does not classify, with code 500); empty details
+ * fields are left out as Go's `omitempty` does.
+ */
 export function failure(
   code: number,
   reason: string,
@@ -30,10 +44,19 @@ export function failure(
     metadata: {},
     status: "Failure",
     message,
-    reason,
-    ...(details !== undefined ? { details } : {}),
+    ...(reason !== "" ? { reason } : {}),
+    ...(details !== undefined ? { details: compactDetails(details) } : {}),
     code,
   };
+}
+
+/**
+ * A 500 without a reason: what the apiserver answers for an error that is not
+ * an API status (apimachinery `ErrorToAPIStatus` on a plain Go error), e.g. a
+ * DeleteOptions body it cannot decode.
+ */
+export function unclassified(message: string): Status {
+  return failure(500, "", message);
 }
 
 /** 404 `pods "x" not found` (apimachinery `NewNotFound`). */
@@ -66,11 +89,12 @@ export function badRequest(message: string): Status {
   return failure(400, "BadRequest", message);
 }
 
-/** 405 MethodNotAllowed (apimachinery `NewMethodNotSupported`). */
-export function methodNotSupported(resource: string, method: string): Status {
-  return failure(405, "MethodNotAllowed", `${method} is not supported on resources of kind "${resource}"`, {
-    kind: resource,
-  });
+/**
+ * 405 for a method the path does not route (go-restful's answer through the
+ * apiserver's `NewGenericServerResponse`: the same text for every resource).
+ */
+export function methodNotSupported(): Status {
+  return failure(405, "MethodNotAllowed", "the server does not allow this method on the requested resource", {});
 }
 
 /** 415 for a PATCH body type the server does not accept (apiserver `handlers/patch.go`). */
@@ -89,8 +113,8 @@ export interface FieldError {
   field: string;
   /** The part after the type, e.g. `resourceVersionMatch is forbidden …`; may be empty. */
   detail: string;
-  /** For Invalid / NotSupported: the bad value, quoted in the message. */
-  value?: string;
+  /** For Invalid / NotSupported: the bad value, printed as Go's `field.Error` does (strings quoted, `null`, numbers). */
+  value?: unknown;
 }
 
 const TYPE_TEXT: Record<FieldError["type"], string> = {

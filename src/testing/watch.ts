@@ -26,8 +26,8 @@ export interface WatchContext {
   random(): number;
   /** Registers an open watch; returns the unregister function. */
   register(w: WatchSession): () => void;
-  /** Alternates the two bookmark shapes across the server. */
-  nextBookmarkShape(): 0 | 1;
+  /** The shape of the next periodic bookmark (see {@link BookmarkShape}). */
+  nextBookmarkShape(): BookmarkShape;
 }
 
 /**
@@ -52,14 +52,21 @@ export function withKind(pod: Pod): Pod {
   return { kind: "Pod", apiVersion: "v1", ...rest };
 }
 
-function bookmark(rv: number, shape: 0 | 1, end: boolean): unknown {
+/**
+ * How a bookmark's object looks: `current` is an empty Pod as a v1.34
+ * apiserver serialises it (`spec.containers: null`, `status: {}`);
+ * `legacy-empty-pod` the same with `creationTimestamp: null`, as releases
+ * before v1.33 wrote it (Arnavion/k8s-openapi#70); `metadata-only` the
+ * shape of watches of custom resources and of metadata-only clients.
+ */
+export type BookmarkShape = "current" | "legacy-empty-pod" | "metadata-only";
+
+function bookmark(rv: number, shape: BookmarkShape, end: boolean): unknown {
   const metadata: Record<string, unknown> = { resourceVersion: String(rv) };
   if (end) metadata["annotations"] = { [INITIAL_EVENTS_END_ANNOTATION]: "true" };
-  if (shape === 0 && !end) {
-    // An empty Pod, as the cacher serialises it (Arnavion/k8s-openapi#70).
-    return { kind: "Pod", apiVersion: "v1", metadata: { ...metadata, creationTimestamp: null }, spec: { containers: null }, status: {} };
-  }
-  return { kind: "Pod", apiVersion: "v1", metadata };
+  if (shape === "metadata-only") return { kind: "Pod", apiVersion: "v1", metadata };
+  if (shape === "legacy-empty-pod") metadata["creationTimestamp"] = null;
+  return { kind: "Pod", apiVersion: "v1", metadata, spec: { containers: null }, status: {} };
 }
 
 /** One open watch. */
@@ -145,9 +152,12 @@ export function openWatch(ctx: WatchContext, namespace: string | undefined, q: L
   let lastRv = store.rv;
   /** Live phase: forwards changes newer than this RV; undefined = not live yet. */
   let liveFrom: number | undefined;
+  // A bookmark goes out only once the store moved past where the watch started
+  // (apiserver `cache_watcher.go` `process`: events, bookmarks too, must be newer).
   const sendBookmark = (): void => {
-    if (out.state === "open" && liveFrom !== undefined) {
-      out.send({ type: "BOOKMARK", object: bookmark(Math.max(lastRv, store.rv), ctx.nextBookmarkShape(), false) });
+    const rv = Math.max(lastRv, store.rv);
+    if (out.state === "open" && liveFrom !== undefined && rv > liveFrom) {
+      out.send({ type: "BOOKMARK", object: bookmark(rv, ctx.nextBookmarkShape(), false) });
     }
   };
   const goLive = (from: number): void => {
@@ -176,7 +186,7 @@ export function openWatch(ctx: WatchContext, namespace: string | undefined, q: L
   const sendInitial = (): void => {
     for (const [, pod] of store.sorted()) if (matches(pod)) out.send({ type: "ADDED", object: withKind(pod) });
     const at = Math.max(store.rv, q.rv ?? 0);
-    if (endBookmark) out.send({ type: "BOOKMARK", object: bookmark(at, 1, true) });
+    if (endBookmark) out.send({ type: "BOOKMARK", object: bookmark(at, ctx.nextBookmarkShape() === "current" ? "current" : "metadata-only", true) });
     goLive(store.rv);
   };
 

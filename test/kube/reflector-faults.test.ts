@@ -140,6 +140,8 @@ describe("reflector faults", () => {
 
   it("once bookmarks flow, a silence of 2 bookmark intervals is enough to reconnect", async () => {
     const r = await started();
+    // Some other pod changes: a real apiserver sends bookmarks only once the pods' resourceVersion moved past the watch's start.
+    r.server.createPod(makePod({ name: "unrelated", namespace: "elsewhere" }));
     await r.clock.advance(61_000); // one bookmark arrives (interval 60 s)
     r.server.faults.hangWatches();
     await r.clock.advance(118_000);

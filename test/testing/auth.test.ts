@@ -42,7 +42,7 @@ describe("authentication and authorization", () => {
       status: "Failure",
       message: 'pods is forbidden: User "system:serviceaccount:shop:kratos" cannot watch resource "pods" in API group "" in the namespace "shop"',
       reason: "Forbidden",
-      details: { name: "", kind: "pods" },
+      details: { kind: "pods" },
       code: 403,
     });
   });

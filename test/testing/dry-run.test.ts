@@ -135,7 +135,7 @@ describe("dryRun=All", () => {
         assert.equal(st.reason, "Invalid");
         assert.equal(st.details.kind, kind);
         assert.equal(st.details.group, "meta.k8s.io");
-        assert.equal(st.message, `${kind}.meta.k8s.io "" is invalid: dryRun: Unsupported value: []string{"Some"}: supported values: "All"`);
+        assert.equal(st.message, `${kind}.meta.k8s.io "" is invalid: dryRun: Unsupported value: ["Some"]: supported values: "All"`);
       }
     });
   });

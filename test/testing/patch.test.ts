@@ -32,7 +32,8 @@ describe("strategic merge patch", () => {
     }) as any;
     assert.equal(out.spec.containers.length, 2);
     assert.equal(out.spec.containers[0].image, "v2");
-    assert.deepEqual(out.spec.containers[0].ports.map((p: any) => p.containerPort), [80, 81]);
+    // Items the original lacks go first, in patch order (apimachinery normalizeElementOrder / mergeSortedSlice).
+    assert.deepEqual(out.spec.containers[0].ports.map((p: any) => p.containerPort), [81, 80]);
     assert.equal(out.spec.containers[1].image, "s1");
     assert.deepEqual(out.status.conditions, [{ type: "Ready", status: "False" }, { type: "Initialized", status: "True" }]);
   });
@@ -42,7 +43,7 @@ describe("strategic merge patch", () => {
       spec: { tolerations: [{ key: "t2" }], containers: [{ name: "side", $patch: "delete" }] },
     }) as any;
     assert.deepEqual(out.spec.tolerations, [{ key: "t2" }]);
-    assert.deepEqual(out.metadata.finalizers, ["x", "y"]);
+    assert.deepEqual(out.metadata.finalizers, ["y", "x"], "a real v1.34 puts the patch's new finalizer first");
     assert.deepEqual(out.spec.containers.map((c: any) => c.name), ["app"]);
   });
   it("does not mutate its input", () => {

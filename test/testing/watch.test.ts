@@ -166,28 +166,35 @@ describe("WATCH", () => {
     assert.deepEqual(await events.rest(), []);
   });
 
-  it("sends bookmarks about every bookmarkIntervalMs, in both real shapes, and ~2 s before the timeout", async () => {
+  it("sends bookmarks about every bookmarkIntervalMs and ~2 s before the timeout, once the store moved past the watch's start", async () => {
     const { s, clock } = setup(1, { bookmarkIntervalMs: 10_000 });
     const { events } = await watch(s, `resourceVersion=${s.resourceVersion}&allowWatchBookmarks=true&timeoutSeconds=25`);
-    await clock.advance(10_000);
-    const [b1] = await events.take(1);
+    await clock.advance(10_000); // t=10 s: nothing newer than the start, so no bookmark (apiserver cache_watcher.go process)
+    s.createPod(makePod({ name: "q" }));
+    await clock.advance(10_000); // t=20 s
+    await clock.advance(3_000); // t=23 s: 2 s before the 25 s deadline
+    await clock.advance(2_000);
+    const all = await events.rest();
+    assert.deepEqual(all.map((e) => e.type), ["ADDED", "BOOKMARK", "BOOKMARK"]);
+    for (const b of all.slice(1)) {
+      // The shape a real v1.34 kube-apiserver sends for pods.
+      assert.deepEqual(b.object, { kind: "Pod", apiVersion: "v1", metadata: { resourceVersion: s.resourceVersion }, spec: { containers: null }, status: {} });
+    }
+  });
+
+  it("legacyBookmarkShapes alternates the empty Pod of older releases and the metadata-only shape", async () => {
+    const { s, clock } = setup(1, { bookmarkIntervalMs: 10_000, legacyBookmarkShapes: true });
+    const { events } = await watch(s, `resourceVersion=${s.resourceVersion}&allowWatchBookmarks=true&timeoutSeconds=21`);
     s.createPod(makePod({ name: "q" }));
     await clock.advance(10_000);
-    const [added, b2] = await events.take(2);
-    assert.equal(added!.type, "ADDED");
-    assert.equal(b1!.type, "BOOKMARK");
-    assert.equal(b2!.type, "BOOKMARK");
+    await clock.advance(10_000);
+    await clock.advance(1_000);
+    const [, b1, b2] = await events.rest();
     const shapes = [b1!.object, b2!.object];
     const emptyPod = shapes.find((o) => "spec" in o)!;
     const metaOnly = shapes.find((o) => !("spec" in o))!;
-    assert.deepEqual(emptyPod, { kind: "Pod", apiVersion: "v1", metadata: { resourceVersion: emptyPod.metadata.resourceVersion, creationTimestamp: null }, spec: { containers: null }, status: {} });
-    assert.deepEqual(Object.keys(metaOnly), ["kind", "apiVersion", "metadata"]);
-    assert.equal(b2!.object.metadata.resourceVersion, s.resourceVersion, "bookmark carries the latest RV");
-    await clock.advance(3_000); // t=23 s: 2 s before the 25 s deadline
-    const [b3] = await events.take(1);
-    assert.equal(b3!.type, "BOOKMARK");
-    await clock.advance(2_000);
-    assert.deepEqual(await events.rest(), []);
+    assert.deepEqual(emptyPod, { kind: "Pod", apiVersion: "v1", metadata: { resourceVersion: s.resourceVersion, creationTimestamp: null }, spec: { containers: null }, status: {} });
+    assert.deepEqual(metaOnly, { kind: "Pod", apiVersion: "v1", metadata: { resourceVersion: s.resourceVersion } });
   });
 
   it("timeoutSeconds ends the stream cleanly (no ERROR)", async () => {
@@ -231,6 +238,8 @@ describe("WATCH", () => {
         kind: "Pod",
         apiVersion: "v1",
         metadata: { resourceVersion: s.resourceVersion, annotations: { "k8s.io/initial-events-end": "true" } },
+        spec: { containers: null },
+        status: {},
       });
       s.createPod(makePod({ name: "z" }));
       assert.equal((await events.take(1))[0]!.object.metadata.name, "z");
