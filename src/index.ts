@@ -39,7 +39,7 @@ export { KubernetesRegistry, DEFAULT_SYNC_TIMEOUT_MS } from "./registry/kubernet
 export type { KubernetesRegistryOptions } from "./registry/kubernetes-registry.ts";
 export type { ServiceInstance, Selection } from "./registry/kratos-codec.ts";
 export type { Discovery, ServiceWatcher, SkippedPodHook } from "./registry/discovery.ts";
-export type { Registrar } from "./registry/registrar.ts";
+export type { Registrar, RegistrationInstance } from "./registry/registrar.ts";
 export { RegistryError } from "./registry/errors.ts";
 export type { RegistryErrorCode } from "./registry/errors.ts";
 export { KubeConfig } from "./kube/config.ts";

@@ -12,7 +12,7 @@ import { createPodCache, type PodCache } from "../kube/pod-cache.ts";
 import { createDiscovery, type ClosableDiscovery, type Discovery, type ServiceWatcher, type SkippedPodHook } from "./discovery.ts";
 import { forbiddenError, RegistryError } from "./errors.ts";
 import type { Selection, ServiceInstance } from "./kratos-codec.ts";
-import { createRegistrar, isForbidden, isUnauthorized, type PodIdentity, type Registrar } from "./registrar.ts";
+import { createRegistrar, isForbidden, isUnauthorized, type PodIdentity, type Registrar, type RegistrationInstance } from "./registrar.ts";
 
 /**
  * How long a first `getService`/`watch`/`start` waits for the pod cache's
@@ -100,12 +100,12 @@ export class KubernetesRegistry implements Registrar, Discovery, AsyncDisposable
   }
 
   /** See {@link Registrar.register}. */
-  async register(instance: ServiceInstance, options?: { signal?: AbortSignal | undefined }): Promise<void> {
+  async register(instance: RegistrationInstance, options?: { signal?: AbortSignal | undefined }): Promise<void> {
     return (await this.#getRegistrar()).register(instance, options);
   }
 
   /** See {@link Registrar.deregister}. */
-  async deregister(instance: ServiceInstance, options?: { signal?: AbortSignal | undefined }): Promise<void> {
+  async deregister(instance: RegistrationInstance, options?: { signal?: AbortSignal | undefined }): Promise<void> {
     return (await this.#getRegistrar()).deregister(instance, options);
   }
 

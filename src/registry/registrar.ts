@@ -19,21 +19,29 @@ export function isUnauthorized(e: unknown): boolean {
   return typeof e === "object" && e !== null && (e as { code?: unknown }).code === "KUBE_API_ERROR" && (e as { status?: unknown }).status === 401;
 }
 
+/**
+ * What {@link Registrar.register} takes: a {@link ServiceInstance} whose `id`
+ * may be left out, and then defaults to the own Pod's name (`POD_NAME`, else
+ * `HOSTNAME`), the instance ID Go Kratos uses.
+ */
+export type RegistrationInstance = Omit<ServiceInstance, "id"> & { id?: string | undefined };
+
 /** Registers and deregisters service instances (Go Kratos's `registry.Registrar`). */
 export interface Registrar {
   /**
    * Writes the instance's labels and annotations to the own Pod. Idempotent;
    * succeeds when the same labels are already set statically in the
    * Deployment's Pod template. Rejects with `INVALID_INSTANCE` before any
-   * request when a value cannot be a label value.
+   * request when a value cannot be a label value. Without an `id`, the
+   * instance ID is the own Pod's name.
    */
-  register(instance: ServiceInstance, options?: { signal?: AbortSignal | undefined }): Promise<void>;
+  register(instance: RegistrationInstance, options?: { signal?: AbortSignal | undefined }): Promise<void>;
   /**
    * Removes the labels and annotations from the own Pod (`null` in the patch).
    * Note: if the Deployment selects its Pods by these labels, removing them
    * orphans the Pod from its ReplicaSet; select by another label.
    */
-  deregister(instance: ServiceInstance, options?: { signal?: AbortSignal | undefined }): Promise<void>;
+  deregister(instance: RegistrationInstance, options?: { signal?: AbortSignal | undefined }): Promise<void>;
 }
 
 /** The Pod a registrar patches. */
@@ -142,7 +150,8 @@ export function createRegistrar(options: RegistrarOptions): Registrar {
 
   return {
     async register(instance, o) {
-      const body = registerPatchBody(instance); // validates first: no request for a bad instance
+      const id = instance.id === undefined || instance.id === "" ? (await pod()).name : instance.id;
+      const body = registerPatchBody({ ...instance, id }); // validates first: no request for a bad instance
       await patch(body, `register ${instance.name}`, o?.signal);
     },
     async deregister(instance, o) {

@@ -154,6 +154,17 @@ describe("registrar", () => {
     }
   });
 
+  it("defaults the instance ID to the own Pod's name", async () => {
+    const { seen, client } = recorder(podJson);
+    const reg = createRegistrar({ api: client, pod: { namespace: "shop", name: "sayhello-7" } });
+    const { id: _id, ...noId } = instance;
+    await reg.register(noId);
+    await reg.register({ ...noId, id: "" });
+    for (const r of seen) assert.equal((JSON.parse(r.body) as { metadata: { labels: Record<string, string> } }).metadata.labels["kratos-service-id"], "sayhello-7");
+    assert.equal(seen.length, 2);
+    await client.close();
+  });
+
   it("wraps other API errors as REGISTER_FAILED with the cause", async () => {
     const { client } = recorder(() => new Response("{}", { status: 404 }));
     const reg = createRegistrar({ api: client, pod: { namespace: "shop", name: "gone" } });
