@@ -1,15 +1,16 @@
 /**
- * The demo's "Deployment": sayhello pods, each a real greeter server plus its
- * Pod object in the fake API server, registered through the real
- * `KubernetesRegistry.register`. Plays the kubelet and the ReplicaSet:
- * creates pods, turns them Ready once serving, deletes them gracefully
- * (deletionTimestamp → clients drop the pod → preStop pause → drain →
- * DELETED) and kills them abruptly.
+ * The demo's "Deployment": sayhello pods, each a kratos-kube App (greeter
+ * server, registration through the real `KubernetesRegistry`, health, the
+ * graceful stop) plus its Pod object in the fake API server. Plays the
+ * kubelet and the ReplicaSet: creates pods, turns them Ready once their App
+ * runs, deletes them gracefully (deletionTimestamp, then SIGTERM: the App
+ * turns NOT_SERVING, deregisters, serves for its shutdown delay, drains and
+ * closes; then DELETED) and kills them abruptly.
  *
  * @module
  */
 import { KubeConfig } from "../../src/kube/index.ts";
-import { KubernetesRegistry } from "../../src/index.ts";
+import { KubernetesRegistry, type Registrar } from "../../src/index.ts";
 import { FakeKubeApiServer, makePod } from "../../src/testing/index.ts";
 import { startGreeter, type GreeterServer } from "./greeter-server.ts";
 
@@ -40,8 +41,8 @@ export interface FleetOptions {
   readonly config: KubeConfig;
   /** Simulated work per SayHello, ms. */
   readonly workMs: number;
-  /** The preStop pause after clients dropped a terminating pod, ms. */
-  readonly preStopMs: number;
+  /** The Apps' shutdown delay: how long a stopping pod serves calls that still arrive, ms. */
+  readonly shutdownDelayMs: number;
   /** Waits until discovery (the client's view) does / does not list `endpoint`. */
   readonly waitForDiscovery: (endpoint: string, present: boolean) => Promise<void>;
   /** Client-side calls in flight to `endpoint` (from the transport). */
@@ -89,35 +90,49 @@ export class DemoFleet implements AsyncDisposable {
     return `sayhello-${this.version}-${s}`;
   }
 
-  /** Creates a pod: server up, Pod created (not Ready), registered, then Ready; waits until discovery lists it. */
+  /**
+   * Creates a pod: its App listens, the Pod object appears (not Ready, with
+   * the App's port) as the App registers, Ready once the App runs; waits
+   * until discovery lists it.
+   */
   async start(): Promise<DemoPod> {
     const name = this.#name();
-    const server = await startGreeter({ name, workMs: this.#o.workMs });
-    const endpoint = `grpc://127.0.0.1:${server.port}`;
-    const pod: DemoPod = { name, version: this.version, port: server.port, endpoint, server, state: "starting", fate: "running", lostAtKill: 0 };
-    this.pods.push(pod);
-    // Loopback only: every pod has IP 127.0.0.1 and its own port in the spec.
-    this.#o.fake.createPod(
-      makePod({ name, namespace: NAMESPACE, ip: "127.0.0.1", ports: [{ name: "grpc", containerPort: server.port }], ready: false, labels: { "app.kubernetes.io/name": "sayhello" } }),
-    );
+    const version = this.version;
+    const fake = this.#o.fake;
     const registry = new KubernetesRegistry({ config: this.#o.config, podName: name, podNamespace: NAMESPACE, namespace: NAMESPACE });
     this.#registries.set(name, registry);
-    await registry.register({ id: name, name: SERVICE, version: pod.version, metadata: {}, endpoints: [endpoint] });
-    this.#o.fake.setReady(NAMESPACE, name, true);
+    const registrar: Registrar = {
+      async register(instance, o) {
+        // Loopback only: every pod has IP 127.0.0.1 and its own port in the spec.
+        const port = Number(new URL(instance.endpoints[0]!).port);
+        fake.createPod(
+          makePod({ name, namespace: NAMESPACE, ip: "127.0.0.1", ports: [{ name: "grpc", containerPort: port }], ready: false, labels: { "app.kubernetes.io/name": "sayhello" } }),
+        );
+        await registry.register(instance, o);
+      },
+      // A killed pod's process is gone: nothing deregisters it.
+      deregister: (instance, o) => (this.pods.find((p) => p.name === name)?.state === "killed" ? Promise.resolve() : registry.deregister(instance, o)),
+    };
+    const onDrain = (): void => {
+      const p = this.pods.find((x) => x.name === name);
+      if (p?.state === "terminating") p.state = "draining";
+    };
+    const server = await startGreeter({ name, version, workMs: this.#o.workMs, registrar, shutdownDelayMs: this.#o.shutdownDelayMs, log: this.#o.log, onDrain });
+    const pod: DemoPod = { name, version, port: server.port, endpoint: server.endpoint, server, state: "starting", fate: "running", lostAtKill: 0 };
+    this.pods.push(pod);
+    fake.setReady(NAMESPACE, name, true);
     pod.state = "ready";
-    await this.#o.waitForDiscovery(endpoint, true);
+    await this.#o.waitForDiscovery(pod.endpoint, true);
     return pod;
   }
 
-  /** Graceful deletion as the kubelet does it: deletionTimestamp, preStop, drain, DELETED. */
+  /** Graceful deletion as the kubelet does it: deletionTimestamp, SIGTERM (the App's stop), DELETED. */
   async terminate(pod: DemoPod, fate: DemoPod["fate"]): Promise<void> {
     pod.fate = fate;
     pod.state = "terminating";
     this.#o.fake.deletePod(NAMESPACE, pod.name, { gracePeriodSeconds: 30 });
-    await this.#o.waitForDiscovery(pod.endpoint, false);
-    await new Promise((resolve) => setTimeout(resolve, this.#o.preStopMs));
-    pod.state = "draining";
-    await pod.server.drain();
+    // No preStop hook: the kubelet sends SIGTERM at once, and the App orders its own stop.
+    await pod.server.stop();
     await this.#forget(pod.name);
     this.#finish(pod.name);
     pod.state = "gone";
@@ -153,15 +168,13 @@ export class DemoFleet implements AsyncDisposable {
     if (this.#o.fake.getPod(NAMESPACE, name) !== undefined) this.#o.fake.finishDeletion(NAMESPACE, name);
   }
 
-  /** Drains every server still running (call it after traffic stopped) and closes every registry. */
+  /** Stops every App still running (call it after traffic stopped; a killed pod's App only cleans up) and closes every registry. */
   async close(): Promise<void> {
     await Promise.all(
-      this.pods
-        .filter((p) => p.state !== "gone" && p.state !== "killed")
-        .map(async (p) => {
-          await p.server.drain();
-          p.state = "gone";
-        }),
+      this.pods.map(async (p) => {
+        await p.server.stop();
+        if (p.state !== "killed") p.state = "gone";
+      }),
     );
     await Promise.all([...this.#registries.values()].map((r) => r.close()));
     this.#registries.clear();

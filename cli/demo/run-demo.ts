@@ -1,6 +1,7 @@
 /**
  * The demo, end to end: an embedded fake API server on loopback, sayhello
- * servers registering their pods through `KubernetesRegistry`, and a
+ * servers that are kratos-kube Apps (registering their pods through
+ * `KubernetesRegistry`, stopping gracefully on the demo's SIGTERM), and a
  * micro-forge client calling them through `createDiscoveryTransport` while
  * the script scales up, rolls, kills one server and scales down.
  *
@@ -35,6 +36,12 @@ export interface DemoOptions {
 
 /** Kratos clients' default per-call timeout (go-kratos transport/grpc client: 2 s). */
 const CALL_TIMEOUT_MS = 2000;
+/**
+ * The sayhello Apps' shutdown delay: a stopping pod keeps serving calls that
+ * still arrive this long after it deregistered (clients' watches here are
+ * local, so a fraction of the 5 s default is plenty).
+ */
+const SHUTDOWN_DELAY_MS = 500;
 /** How long waiting for discovery to reflect a change may take before the demo moves on. */
 const DISCOVERY_WAIT_MS = 5000;
 
@@ -118,7 +125,7 @@ export async function runDemo(o: DemoOptions, io: CliIo): Promise<number> {
     for (const e of transport.endpoints()) if (`grpc://${e.address}` === endpoint) return e.inflight;
     return 0;
   };
-  const fleet = new DemoFleet({ fake, config, workMs: o.workMs ?? 20, preStopMs: 150, waitForDiscovery, clientInflight, log });
+  const fleet = new DemoFleet({ fake, config, workMs: o.workMs ?? 20, shutdownDelayMs: SHUTDOWN_DELAY_MS, waitForDiscovery, clientInflight, log });
   let traffic: Traffic | undefined;
   const idle: TrafficStats = emptyStats();
 
