@@ -136,10 +136,13 @@ describe("deploy/ RBAC is least privilege", () => {
     .filter((o) => o !== null && typeof o === "object");
   const roles = docs.filter((o) => o.kind === "Role");
 
-  it("one namespaced Role on pods, no ClusterRole, no wildcard, no escalation verbs", () => {
+  it("namespaced Roles on pods only (discovery: list/watch; registration: patch), no ClusterRole, no wildcard, no escalation verbs", () => {
     assert.deepEqual(docs.filter((o) => /^Cluster/.test(String(o.kind))).map((o) => o.kind), []);
-    assert.equal(roles.length, 1);
-    const rules = roles[0]!.rules as Obj[];
+    assert.deepEqual(roles.map((r) => [r.metadata?.name, (r.rules as Obj[]).flatMap((x) => x.verbs as string[]).sort().join(",")]).sort(), [
+      ["kratos-kube-discovery", "list,watch"],
+      ["kratos-kube-registrar", "patch"],
+    ]);
+    const rules = roles.flatMap((r) => r.rules as Obj[]);
     for (const r of rules) {
       for (const field of ["apiGroups", "resources", "verbs", "resourceNames"]) {
         for (const v of (r[field] as string[] | undefined) ?? []) assert.ok(!v.includes("*"), `${field} has ${v}`);
@@ -152,16 +155,9 @@ describe("deploy/ RBAC is least privilege", () => {
     for (const rb of docs.filter((o) => o.kind === "RoleBinding")) assert.equal(rb.roleRef?.kind, "Role");
   });
 
-  /**
-   * Granted but not used by kratos-kube (it never GETs a pod: discovery lists
-   * and watches, register/deregister only PATCH, as go-kratos's
-   * contrib/registry/kubernetes). Kept by deploy/ because `kratos-kube doctor`
-   * checks it; reported in issue 8 for the deploy and CLI owners to drop.
-   */
-  const GRANTED_UNUSED = ["get"];
-
-  it("every granted verb is needed (but the known unused 'get'): without any one, registration or discovery is refused", async () => {
-    const granted = (roles[0]!.rules as Obj[]).flatMap((r) => r.verbs as string[]);
+  it("every granted verb is needed: without any one, registration or discovery is refused", async () => {
+    // A workload that registers and discovers (micro-forge) holds both Roles.
+    const granted = [...new Set(roles.flatMap((role) => (role.rules as Obj[]).flatMap((r) => r.verbs as string[])))];
     const attempt = async (verbs: string[]): Promise<string | undefined> => {
       const fake = new FakeKubeApiServer({ tokens: { sa: { user: "system:serviceaccount:shop:kratos-kube", verbs, namespaces: ["shop"] } } });
       fake.createPod(makePod({ name: "me", namespace: "shop" }));
@@ -209,7 +205,7 @@ describe("deploy/ RBAC is least privilege", () => {
       if (outcome === undefined) unused.push(v);
       else assert.equal(outcome, "FORBIDDEN", `without ${v}`);
     }
-    assert.deepEqual(unused, GRANTED_UNUSED, "verbs the Role grants that kratos-kube never uses");
+    assert.deepEqual(unused, [], "verbs the Roles grant that kratos-kube never uses");
   });
 });
 
