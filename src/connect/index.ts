@@ -43,7 +43,7 @@ export type { NodeStats, Picker, PickerClock, PickerNode, PickerPolicy } from ".
 export { DEFAULT_SUBSET_SIZE, fnv32a, subset, subsetMemberKey, SUBSET_REPLICAS } from "./subset.ts";
 export { DEFAULT_WEIGHT, endpointAddress, instanceWeight, parseTarget, resolveEndpoints, routableAddress, routingScheme } from "./endpoint-source.ts";
 export type { ResolvedEndpoint, RoutingOptions, RoutingProtocol } from "./endpoint-source.ts";
-export { defaultTransportFactory, transportFactoryWith } from "./endpoint-channel.ts";
-export type { ChannelState, EndpointProtocol, EndpointTransportFactory, Http2ConnectOptions, SessionManager } from "./endpoint-channel.ts";
+export { defaultTransportFactory, transportFactoryWith } from "./legacy/endpoint-channel.ts";
+export type { ChannelState, EndpointProtocol, EndpointTransportFactory, Http2ConnectOptions, SessionManager } from "./legacy/endpoint-channel.ts";
 export { backoffDelay, DEFAULT_BACKOFF, realClock } from "./transport-clock.ts";
 export type { BackoffPolicy, TransportClock, TransportTimer } from "./transport-clock.ts";

@@ -6,7 +6,8 @@
  */
 import { Code, ConnectError, type Interceptor, type Transport } from "@connectrpc/connect";
 import type { Http2SessionOptions } from "@connectrpc/connect-node";
-import type { ChannelState, EndpointProtocol, EndpointTransportFactory, Http2ConnectOptions } from "./endpoint-channel.ts";
+import type { CompressionName } from "./call/call-config.ts";
+import type { ChannelState, EndpointProtocol, EndpointTransportFactory, Http2ConnectOptions } from "./legacy/endpoint-channel.ts";
 import type { EndpointInstance, EndpointSource } from "./endpoint-source.ts";
 import { p2c, randomPicker, roundRobin, weightedRoundRobin, type PickerPolicy } from "./picker.ts";
 import type { BackoffPolicy, TransportClock } from "./transport-clock.ts";
@@ -102,6 +103,31 @@ export interface DiscoveryTransportOptions {
   readonly http2Options?: Http2ConnectOptions;
   /** Builds the transport of one endpoint (default: connect-node's, for `protocol`). */
   readonly transportFactory?: EndpointTransportFactory;
+  /**
+   * The call path (transitional): `"kratos-kube"`, kratos-kube's own gRPC,
+   * Connect and gRPC-web client over one `node:http2` connection per
+   * endpoint, or `"connect-node"`, a connect-node transport per endpoint
+   * (default, and required by `transportFactory` and `keepalive`).
+   */
+  readonly engine?: "kratos-kube" | "connect-node";
+  /** Protobuf binary messages (default `true`); `false` sends JSON (`application/grpc+json`, `application/json`, …). */
+  readonly useBinaryFormat?: boolean;
+  /** Compress request messages with gzip (default: no compression). */
+  readonly sendCompression?: CompressionName;
+  /** Only messages at least this many bytes are compressed (default 1024). */
+  readonly compressMinBytes?: number;
+  /** Encodings accepted in responses (default `["gzip"]`; `[]` = identity only). */
+  readonly acceptCompression?: readonly CompressionName[];
+  /** Largest response message in bytes, after decompression (default 4 MiB, as gRPC). */
+  readonly readMaxBytes?: number;
+  /** Largest request message in bytes (default 4 MiB). */
+  readonly writeMaxBytes?: number;
+  /**
+   * Replace each connection after this many ms (±10 %): a new connection is
+   * dialed, the old one finishes its calls. Long-lived clients then spread
+   * onto Pods that started later. Default: never.
+   */
+  readonly maxConnectionAgeMs?: number;
   /** Attempts per call when earlier ones were provably not sent (default 3). */
   readonly maxAttempts?: number;
   /** Reconnect backoff (default 1 s ×1.6 ±20 %, max 120 s). */

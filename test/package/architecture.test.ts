@@ -70,8 +70,15 @@ describe("architecture", () => {
     }
   });
 
-  it("keeps src/connect/ independent of the rest of the library", () => {
-    const bad = all.filter((i) => area(i.file) === "connect" && target(i) !== undefined && target(i) !== "connect");
+  it("keeps src/connect/ independent of the rest of the library (only the runtime adapters of src/runtime/)", () => {
+    const allowed = new Set(["connect", "runtime"]);
+    const bad = all.filter((i) => area(i.file) === "connect" && target(i) !== undefined && !allowed.has(target(i)!));
+    assert.deepEqual(bad, []);
+  });
+
+  it("keeps the connect protocol core and the endpoint lifecycle pure (no runtime, no connections)", () => {
+    const pure = (f: string): boolean => f.startsWith("src/connect/protocol/") || f === "src/connect/channel/lifecycle.ts";
+    const bad = all.filter((i) => pure(i.file) && (target(i) === "runtime" || /\/(channel|call)\//.test(i.spec) || i.spec.startsWith("node:")));
     assert.deepEqual(bad, []);
   });
 

@@ -1,7 +1,7 @@
 /**
  * One endpoint of the balancing transport: a connect-node transport over our
  * own wrapper of connect-node's `Http2SessionManager`. The wrapper adds what
- * connect-node lacks for balancing (see /work/shared/spec/transport.md):
+ * connect-node lacks for balancing:
  * a connect timeout, ejection with gRPC connection backoff, GOAWAY and close
  * listeners, counting of in-flight streams (correct even for abandoned
  * response iterators), and proof that a failed attempt was never sent, which
@@ -25,9 +25,9 @@ import {
   type GrpcTransportOptions,
   type Http2SessionOptions,
 } from "@connectrpc/connect-node";
-import { Health, HealthCheckResponse_ServingStatus } from "./gen/health_pb.ts";
-import { OpenStreams } from "./open-streams.ts";
-import { backoffDelay, type BackoffPolicy, type TransportClock, type TransportTimer } from "./transport-clock.ts";
+import { Health, HealthCheckResponse_ServingStatus } from "../gen/health_pb.ts";
+import { OpenStreams } from "../open-streams.ts";
+import { backoffDelay, type BackoffPolicy, type TransportClock, type TransportTimer } from "../transport-clock.ts";
 
 /** connect-node's session-manager contract (not exported by name). */
 export type SessionManager = NonNullable<GrpcTransportOptions["sessionManager"]>;
