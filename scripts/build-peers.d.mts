@@ -1,7 +1,7 @@
 /** Types of scripts/build-peers.mjs (the Go test peers' build). */
 
 /** A peer of the test/peers Go module. */
-export type PeerName = "grpc-go" | "greeter-bench" | "kratos";
+export type PeerName = "grpc-go" | "greeter-bench" | "kratos" | "connectconformance";
 
 /** The result of one build. */
 export interface BuiltPeer {

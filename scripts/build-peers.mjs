@@ -10,6 +10,8 @@
 // A peer is rebuilt when the content of its sources (test/peers/<name>/,
 // test/peers/internal/, go.mod, go.sum) or the Go version changed since its
 // last build: content, not mtimes, since a fresh clone makes every file new.
+// The Connect conformance runner (connectconformance) is a `tool` of go.mod,
+// built from the module proxy's connectrpc.com/conformance.
 // A second run is a no-op. The test launchers (test/peers/*/peer.ts) call
 // buildPeer() from this file. No dependencies beyond Node.
 import { spawnSync } from "node:child_process";
@@ -22,8 +24,13 @@ import { fileURLToPath } from "node:url";
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 /** The Go module of the peers. */
 export const MODULE_DIR = join(ROOT, "test", "peers");
-/** Every peer of the module: a main package in test/peers/<name>. */
-export const PEERS = Object.freeze(["grpc-go", "greeter-bench", "kratos"]);
+/** Every peer of the module: a main package in test/peers/<name>, or a `tool` of go.mod (TOOLS). */
+export const PEERS = Object.freeze(["grpc-go", "greeter-bench", "kratos", "connectconformance"]);
+/**
+ * Peers built from a package of a required module (a `tool` line of go.mod)
+ * rather than from sources in test/peers: the Connect conformance runner.
+ */
+const TOOLS = Object.freeze({ connectconformance: "connectrpc.com/conformance/cmd/connectconformance" });
 const FALLBACK_GO = "/usr/local/go/bin/go";
 
 /** Where built peers live. */
@@ -100,7 +107,8 @@ export function buildPeer(name) {
   mkdirSync(dir, { recursive: true });
   // Build to a temporary name and rename: a concurrent run never sees half a binary.
   const tmp = `${binary}.tmp-${process.pid}`;
-  const r = spawnSync(go, ["build", "-trimpath", "-o", tmp, `./${name}`], {
+  const pkg = TOOLS[name] ?? `./${name}`;
+  const r = spawnSync(go, ["build", "-trimpath", "-o", tmp, pkg], {
     cwd: MODULE_DIR,
     encoding: "utf8",
     env: {
@@ -113,7 +121,7 @@ export function buildPeer(name) {
   });
   if (r.error !== undefined || r.status !== 0) {
     rmSync(tmp, { force: true });
-    throw new Error(`building Go peer ${name} (go build ./${name} in test/peers) failed:\n${r.error?.message ?? ""}${r.stderr}${r.stdout}`);
+    throw new Error(`building Go peer ${name} (go build ${pkg} in test/peers) failed:\n${r.error?.message ?? ""}${r.stderr}${r.stdout}`);
   }
   renameSync(tmp, binary);
   writeFileSync(stampFile, `${hash}\n`);

@@ -231,7 +231,8 @@ function applyInterceptors<T>(next: T, interceptors: readonly Interceptor[]): T 
 /** Time left before `deadline`, as a call's `timeoutMs` (undefined = none). */
 function remainingMs(deadline: number, now: number): number | undefined {
   if (deadline === Number.POSITIVE_INFINITY) return undefined;
-  return Math.max(1, Math.ceil(deadline - now));
+  // The epsilon absorbs float error: (start + t) - start may exceed t.
+  return Math.max(1, Math.ceil(deadline - now - 1e-6));
 }
 
 /** Errors that speak about the endpoint's health (Kratos ewma: 503, 504, deadline, network). */

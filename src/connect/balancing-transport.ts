@@ -93,6 +93,7 @@ class DiscoveryTransportImpl implements DiscoveryTransport {
     const config = new CallConfig({
       protocol,
       binary: o.useBinaryFormat ?? true,
+      jsonOptions: o.jsonOptions,
       sendCompression: o.sendCompression,
       compressMinBytes: o.compressMinBytes ?? DEFAULT_COMPRESS_MIN_BYTES,
       acceptCompression: o.acceptCompression ?? ["gzip"],

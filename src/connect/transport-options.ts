@@ -7,6 +7,7 @@
 import { Code, ConnectError, type Interceptor, type Transport } from "@connectrpc/connect";
 import type { Http2SessionOptions } from "@connectrpc/connect-node";
 import type { CompressionName } from "./call/call-config.ts";
+import type { JsonCodecOptions } from "./protocol/codec.ts";
 import type { ChannelState, EndpointProtocol, EndpointTransportFactory, Http2ConnectOptions } from "./legacy/endpoint-channel.ts";
 import type { EndpointInstance, EndpointSource } from "./endpoint-source.ts";
 import { p2c, randomPicker, roundRobin, weightedRoundRobin, type PickerPolicy } from "./picker.ts";
@@ -112,6 +113,8 @@ export interface DiscoveryTransportOptions {
   readonly engine?: "kratos-kube" | "connect-node";
   /** Protobuf binary messages (default `true`); `false` sends JSON (`application/grpc+json`, `application/json`, …). */
   readonly useBinaryFormat?: boolean;
+  /** JSON options when `useBinaryFormat` is false, e.g. a `registry` for `google.protobuf.Any` fields. */
+  readonly jsonOptions?: JsonCodecOptions;
   /** Compress request messages with gzip (default: no compression). */
   readonly sendCompression?: CompressionName;
   /** Only messages at least this many bytes are compressed (default 1024). */

@@ -9,7 +9,7 @@
 import type { DescMethod } from "@bufbuild/protobuf";
 import { gunzip, gzip, OutputTooLargeError } from "../../runtime/compression.ts";
 import { Code, ConnectError } from "@connectrpc/connect";
-import { methodCodec, type MethodCodec } from "../protocol/codec.ts";
+import { methodCodec, type JsonCodecOptions, type MethodCodec } from "../protocol/codec.ts";
 import { addHeaders, type OutgoingHeaders } from "../protocol/headers.ts";
 import { baseRequestHeaders, framingOf, type Framing, type WireProtocol } from "../protocol/wire-protocol.ts";
 import type { TransportClock } from "../transport-clock.ts";
@@ -34,6 +34,8 @@ export interface CallSettings {
   readonly writeMaxBytes: number;
   readonly userAgent: string;
   readonly clock: TransportClock;
+  /** JSON options (a `registry` for `google.protobuf.Any`). */
+  readonly jsonOptions?: JsonCodecOptions | undefined;
 }
 
 /** The per-method part of a call, computed once. */
@@ -70,7 +72,7 @@ export class CallConfig {
     p = {
       method,
       framing,
-      codec: methodCodec(method, s.binary),
+      codec: methodCodec(method, s.binary, s.jsonOptions),
       singleMessage: method.methodKind === "unary" || method.methodKind === "client_streaming",
       headers: Object.freeze(
         baseRequestHeaders({ framing, path, binary: s.binary, sendEncoding: s.sendCompression, acceptEncodings: s.acceptCompression, userAgent: s.userAgent }),

@@ -17,6 +17,8 @@ import {
   toJsonString,
   type DescMessage,
   type DescMethod,
+  type JsonReadOptions,
+  type JsonWriteOptions,
   type MessageInitShape,
   type MessageShape,
 } from "@bufbuild/protobuf";
@@ -34,15 +36,23 @@ const jsonCache = new WeakMap<DescMethod, MethodCodec>();
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
-/** The codec of `method` for protobuf (`binary`) or JSON messages. */
+/** Options of JSON messages (`registry` resolves `google.protobuf.Any` fields). */
+export type JsonCodecOptions = Partial<JsonReadOptions & JsonWriteOptions>;
+
+/**
+ * The codec of `method` for protobuf (`binary`) or JSON messages; cached per
+ * method unless JSON options are given.
+ */
 export function methodCodec<I extends DescMessage, O extends DescMessage>(
   method: DescMethod & { input: I; output: O },
   binary: boolean,
+  jsonOptions?: JsonCodecOptions,
 ): MethodCodec<I, O> {
+  if (!binary && jsonOptions !== undefined) return jsonCodec(method.input, method.output, jsonOptions) as MethodCodec<I, O>;
   const cache = binary ? binaryCache : jsonCache;
   let c = cache.get(method);
   if (c === undefined) {
-    c = binary ? binaryCodec(method.input, method.output) : jsonCodec(method.input, method.output);
+    c = binary ? binaryCodec(method.input, method.output) : jsonCodec(method.input, method.output, undefined);
     cache.set(method, c);
   }
   return c as MethodCodec<I, O>;
@@ -72,18 +82,19 @@ function binaryCodec(input: DescMessage, output: DescMessage): MethodCodec {
   };
 }
 
-function jsonCodec(input: DescMessage, output: DescMessage): MethodCodec {
+function jsonCodec(input: DescMessage, output: DescMessage, options: JsonCodecOptions | undefined): MethodCodec {
+  const read = { ...options, ignoreUnknownFields: options?.ignoreUnknownFields ?? true };
   return {
     serialize(m) {
       try {
-        return encoder.encode(toJsonString(input, toMessage(input, m)));
+        return encoder.encode(toJsonString(input, toMessage(input, m), options));
       } catch (e) {
         throw new ConnectError(`serialize JSON: ${messageOf(e)}`, Code.Internal, undefined, undefined, e);
       }
     },
     parse(data) {
       try {
-        return fromJsonString(output, decoder.decode(data), { ignoreUnknownFields: true });
+        return fromJsonString(output, decoder.decode(data), read);
       } catch (e) {
         throw new ConnectError(`parse JSON: ${messageOf(e)}`, Code.InvalidArgument, undefined, undefined, e);
       }

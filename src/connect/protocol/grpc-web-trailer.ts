@@ -10,7 +10,10 @@ import type { RawHeaders } from "./headers.ts";
 /** Parses a trailer envelope's payload; names are lower-cased, repeated names become arrays. */
 export function parseGrpcWebTrailer(data: Uint8Array): RawHeaders {
   const out: Record<string, string | string[]> = {};
-  for (const line of new TextDecoder().decode(data).split(/\r?\n/)) {
+  // Field values are bytes (RFC 9110 §5.5): one character per byte, as HTTP/2 libraries deliver headers.
+  let text = "";
+  for (let i = 0; i < data.byteLength; i += 4096) text += String.fromCharCode(...data.subarray(i, i + 4096));
+  for (const line of text.split(/\r?\n/)) {
     if (line === "") continue;
     const i = line.indexOf(":");
     if (i <= 0) continue;

@@ -38,10 +38,19 @@ export function toWebHeaders(h: RawHeaders | undefined, into: Headers = new Head
     const v = h[name];
     if (v === undefined) continue;
     const key = prefix === "" ? name : name.slice(prefix.length);
-    if (Array.isArray(v)) for (const x of v) into.append(key, x);
-    else into.append(key, typeof v === "number" ? String(v) : v);
+    if (Array.isArray(v)) for (const x of v) append(into, key, x);
+    else append(into, key, typeof v === "number" ? String(v) : v);
   }
   return into;
+}
+
+/** `Headers.append` that skips what fetch's `Headers` refuses (a name or value it calls invalid) instead of throwing. */
+function append(h: Headers, name: string, value: string): void {
+  try {
+    h.append(name, value);
+  } catch {
+    // a peer's malformed field must not fail the call
+  }
 }
 
 /**

@@ -99,8 +99,8 @@ export class ResponseReader {
       return this.#finish(new ConnectError(`HTTP ${status}`, codeFromHttpStatus(status), toWebHeaders(h)), h);
     }
     const codec = f.parseContentType(headerValue(h, "content-type"));
-    if (f.protocol === "grpc" && readGrpcStatus(h) !== undefined) {
-      // Trailers-only: the status is in the headers and the body is empty.
+    if (readGrpcStatus(h) !== undefined) {
+      // Trailers-only (gRPC and gRPC-web): the status is in the headers and the body is empty.
       this.#trailersOnly = true;
     } else if (codec === undefined || codec !== this.#o.binary) {
       const ct = headerValue(h, "content-type") ?? "none";
@@ -157,16 +157,20 @@ export class ResponseReader {
       if (e === undefined) return;
       if ("kind" in e) return this.#tooLarge(e.length);
       const f = this.#o.framing;
-      if (f.protocol === "grpc-web" && (e.flags & FLAG_GRPC_WEB_TRAILER) !== 0) {
-        return this.#grpcFinish(parseGrpcWebTrailer(e.data));
-      }
-      if (f.connectStream && (e.flags & FLAG_CONNECT_END_STREAM) !== 0) return this.#connectEnd(e.data);
-      if ((e.flags & ~FLAG_COMPRESSED) !== 0) {
-        return this.#protocolError(`invalid envelope flags 0x${e.flags.toString(16)}`);
-      }
       const compressed = (e.flags & FLAG_COMPRESSED) !== 0;
       if (compressed && this.#encoding === undefined) {
         return this.#protocolError("received a compressed message without a response encoding");
+      }
+      if (f.protocol === "grpc-web" && (e.flags & FLAG_GRPC_WEB_TRAILER) !== 0) {
+        const data = compressed ? this.#inflate(e.data) : e.data;
+        return data === undefined ? undefined : this.#grpcFinish(parseGrpcWebTrailer(data));
+      }
+      if (f.connectStream && (e.flags & FLAG_CONNECT_END_STREAM) !== 0) {
+        const data = compressed ? this.#inflate(e.data) : e.data;
+        return data === undefined ? undefined : this.#connectEnd(data);
+      }
+      if ((e.flags & ~FLAG_COMPRESSED) !== 0) {
+        return this.#protocolError(`invalid envelope flags 0x${e.flags.toString(16)}`);
       }
       if (this.#trailersOnly) return this.#protocolError("received a message in a trailers-only response");
       if (++this.#messages > 1 && this.#o.singleMessage) {
@@ -199,6 +203,7 @@ export class ResponseReader {
   }
 
   #grpcFinish(trailers: RawHeaders): void {
+    if ((this.#envelopes?.pending ?? 0) > 0) return this.#protocolError("the response ended inside a message");
     const s = readGrpcStatus(trailers);
     if (s === undefined) {
       return this.#finish(new ConnectError("protocol error: missing status", Code.Internal, metadataOf(this.#headers, trailers)), trailers);
