@@ -3,27 +3,24 @@
  * each with a passing and a failing case, as service accounts with real RBAC
  * (the identities and 403 texts come from the real authorizer).
  */
-import { after, before, describe, it } from "node:test";
+import { before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { captureIo } from "../../cli/io.ts";
 import { run as instances } from "../../cli/instances.ts";
 import { run as doctor } from "../../cli/doctor.ts";
 import { run as watch } from "../../cli/watch.ts";
-import { startGreeter, type GreeterServer } from "../../cli/demo/greeter-server.ts";
-import { newNamespace, realSkip, releaseSharedCluster, sharedCluster, type Cluster } from "../support/real-cluster.ts";
+import { startServer, type TestServer } from "../connect/support/servers.ts";
+import { cleanups } from "../support/real-watch.ts";
+import { newNamespace, realSkip, sharedCluster, type Cluster } from "../support/real-cluster.ts";
 import { grant, runPod, serviceAccountToken, setStatus } from "../support/kubelet.ts";
 
 const skip = realSkip();
 const APP = "sayhello.service";
-const closers: (() => Promise<unknown>)[] = [];
-after(async () => {
-  for (const c of closers.reverse()) await c();
-  await releaseSharedCluster();
-});
+const closers = cleanups();
 
 let cluster: Cluster;
 let ns = "";
-let greeter: GreeterServer;
+let greeter: TestServer;
 let ok = "";
 let noWatch = "";
 
@@ -31,8 +28,8 @@ describe("kratos-kube instances / watch / doctor against a real kube-apiserver",
   before(async () => {
     cluster = await sharedCluster();
     ns = await newNamespace(cluster, "cli");
-    greeter = await startGreeter({ name: "sayhello-a", workMs: 0 });
-    closers.push(() => greeter.drain());
+    greeter = await startServer();
+    closers.push(() => greeter.close());
     await runPod(cluster, {
       namespace: ns,
       name: "sayhello-a",

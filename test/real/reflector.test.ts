@@ -3,23 +3,19 @@
  * the run): paged LISTs, watching from the listed resourceVersion, resuming
  * after a cut connection without a LIST, streaming lists, real bookmarks.
  */
-import { after, before, describe, it } from "node:test";
+import { before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { KubeConfig } from "../../src/kube/config.ts";
 import { createKubeClient, type KubeClient } from "../../src/kube/client.ts";
-import { createPodCache, type PodCache } from "../../src/kube/pod-cache.ts";
+import { createPodCache, type PodCache } from "../../src/registry/pod-cache.ts";
 import { createWatchDecoder, WatchDecodeError, type WatchDecodeResult } from "../../src/kube/watch-decoder.ts";
-import { newNamespace, realSkip, releaseSharedCluster, sharedCluster, type Cluster } from "../support/real-cluster.ts";
+import { newNamespace, realSkip, sharedCluster, type Cluster } from "../support/real-cluster.ts";
 import { runPod, setStatus } from "../support/kubelet.ts";
-import { cachedIn, cacheUntil, loggedApi } from "../support/real-watch.ts";
+import { cacheUntil, cachedIn, cleanups, loggedApi } from "../support/real-watch.ts";
 import { startTcpProxy, type TcpProxy } from "../support/tcp-proxy.ts";
 
 const skip = realSkip();
-const closers: (() => Promise<unknown>)[] = [];
-after(async () => {
-  for (const c of closers.reverse()) await c();
-  await releaseSharedCluster();
-});
+const closers = cleanups();
 
 let cluster: Cluster;
 let proxy: TcpProxy;

@@ -4,20 +4,17 @@
  * static labels, the authorizer's 403 explained, and discovery following
  * readiness, graceful termination, label moves and empty services.
  */
-import { after, before, describe, it } from "node:test";
+import { before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { KubeConfig } from "../../src/kube/config.ts";
-import { KubernetesRegistry, RegistryError, type ServiceInstance, type ServiceWatcher } from "../../src/index.ts";
+import { KubernetesRegistry, RegistryError, type ServiceInstance } from "../../src/index.ts";
 import type { Pod } from "../../src/kube/wire.ts";
-import { expectOk, newNamespace, realSkip, releaseSharedCluster, sharedCluster, type Cluster } from "../support/real-cluster.ts";
+import { cleanups, nextMatching } from "../support/real-watch.ts";
+import { expectOk, newNamespace, realSkip, sharedCluster, type Cluster } from "../support/real-cluster.ts";
 import { finishTermination, grant, patchLabels, runPod, serviceAccountToken, setStatus, terminate } from "../support/kubelet.ts";
 
 const skip = realSkip();
-const closers: (() => Promise<unknown>)[] = [];
-after(async () => {
-  for (const c of closers.reverse()) await c();
-  await releaseSharedCluster();
-});
+const closers = cleanups();
 
 let cluster: Cluster;
 
@@ -42,16 +39,6 @@ async function serviceAccount(ns: string, name: string, verbs = ["get", "list", 
   return token;
 }
 
-async function until(w: ServiceWatcher, pred: (set: ServiceInstance[]) => boolean, what: string): Promise<ServiceInstance[]> {
-  const deadline = Date.now() + 30_000;
-  for (;;) {
-    const set = await Promise.race([
-      w.next(),
-      new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`timed out waiting for ${what}`)), Math.max(1, deadline - Date.now()))),
-    ]);
-    if (pred(set)) return set;
-  }
-}
 
 const ids = (set: ServiceInstance[]): string[] => set.map((i) => i.id).sort();
 
@@ -149,22 +136,22 @@ describe("KubernetesRegistry against a real kube-apiserver", { skip }, () => {
     await runPod(cluster, { namespace: ns, name: "g2", app: "greeter.service", ip: "127.0.8.2" });
     const w = await registry.watch("greeter.service");
     closers.push(() => w.stop());
-    await until(w, (s) => ids(s).join() === "g1,g2", "g1 and g2");
+    await nextMatching(w, (s) => ids(s).join() === "g1,g2", "g1 and g2");
 
     await setStatus(cluster, ns, "g1", { ips: ["127.0.8.1"], ready: false });
-    await until(w, (s) => ids(s).join() === "g2", "g1 unready");
+    await nextMatching(w, (s) => ids(s).join() === "g2", "g1 unready");
     await setStatus(cluster, ns, "g1", { ips: ["127.0.8.1"], ready: true });
-    await until(w, (s) => ids(s).join() === "g1,g2", "g1 ready again");
+    await nextMatching(w, (s) => ids(s).join() === "g1,g2", "g1 ready again");
 
     const deleted = await terminate(cluster, ns, "g2", 30);
     assert.ok(deleted.metadata.deletionTimestamp, "graceful: the pod stays, terminating");
-    await until(w, (s) => ids(s).join() === "g1", "terminating g2 dropped while it still exists");
+    await nextMatching(w, (s) => ids(s).join() === "g1", "terminating g2 dropped while it still exists");
     const kratos = registryAs(ns, token, "client-1", { selection: "kratos" }).registry;
     assert.deepEqual(ids(await kratos.getService("greeter.service")), ["g1", "g2"], 'selection "kratos" keeps a terminating Running pod, as Go Kratos');
     await finishTermination(cluster, ns, "g2");
 
     await patchLabels(cluster, ns, "g1", { "kratos-service-app": "other.service" });
-    await until(w, (s) => s.length === 0, "g1 moved to other.service");
+    await nextMatching(w, (s) => s.length === 0, "g1 moved to other.service");
     assert.deepEqual(ids(await registry.getService("other.service")), ["g1"]);
   });
 });

@@ -6,37 +6,23 @@
  * After a cut connection the client is refused with the old token, re-reads
  * the file at once and carries on with the new one.
  */
-import { after, before, describe, it } from "node:test";
+import { before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { KubeConfig } from "../../src/kube/config.ts";
-import { KubernetesRegistry, type ServiceInstance, type ServiceWatcher } from "../../src/index.ts";
-import { newNamespace, realSkip, releaseSharedCluster, sharedCluster, type Cluster } from "../support/real-cluster.ts";
+import { KubernetesRegistry } from "../../src/index.ts";
+import { newNamespace, realSkip, sharedCluster, type Cluster } from "../support/real-cluster.ts";
 import { finishTermination, grant, runPod, serviceAccountToken } from "../support/kubelet.ts";
-import { eventually } from "../support/real-watch.ts";
+import { cleanups, eventually, nextMatching } from "../support/real-watch.ts";
 import { startTcpProxy } from "../support/tcp-proxy.ts";
 
 const skip = realSkip();
-const closers: (() => Promise<unknown>)[] = [];
-after(async () => {
-  for (const c of closers.reverse()) await c();
-  await releaseSharedCluster();
-});
+const closers = cleanups();
 
 let cluster: Cluster;
 
-async function nextMatching(w: ServiceWatcher, pred: (s: ServiceInstance[]) => boolean, what: string): Promise<void> {
-  const deadline = Date.now() + 30_000;
-  for (;;) {
-    const set = await Promise.race([
-      w.next(),
-      new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`timed out waiting for ${what}`)), Math.max(1, deadline - Date.now()))),
-    ]);
-    if (pred(set)) return;
-  }
-}
 
 describe("service-account token rotation against a real kube-apiserver", { skip }, () => {
   before(async () => {

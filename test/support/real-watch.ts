@@ -3,8 +3,10 @@
  * with a deadline that only bounds a failure (every wait ends on the event
  * itself, never on elapsed time).
  */
+import { after } from "node:test";
 import type { PodApi } from "../../src/kube/pod-api.ts";
-import type { PodCacheView } from "../../src/kube/pod-cache.ts";
+import type { PodCacheView } from "../../src/registry/pod-cache.ts";
+import { releaseSharedCluster } from "./real-cluster.ts";
 
 /** Resolves once `pred(cache)` holds (checked now and after every applied batch); rejects after `ms`. */
 export function cacheUntil(cache: PodCacheView, pred: (c: PodCacheView) => boolean, what: string, ms = 30_000): Promise<void> {
@@ -63,4 +65,32 @@ export async function eventually<T>(probe: () => Promise<T>, pred: (v: T) => boo
     await new Promise((r) => setTimeout(r, everyMs));
   }
   throw new Error(`timed out after ${ms} ms waiting for ${what}; last: ${JSON.stringify(last)}${lastErr ? ` (${String(lastErr)})` : ""}`);
+}
+
+/** The next set from `w` for which `pred` holds (each pull waits for a real change); rejects after `ms`. */
+export async function nextMatching<T>(w: { next(): Promise<T> }, pred: (set: T) => boolean, what: string, ms = 30_000): Promise<T> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const set = await Promise.race([
+      w.next(),
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms waiting for ${what}`)), Math.max(1, deadline - Date.now()));
+      }),
+    ]).finally(() => clearTimeout(timer));
+    if (pred(set)) return set;
+  }
+}
+
+/**
+ * Cleanups run in reverse order after the file's tests (and the shared
+ * control plane released, when this process started it).
+ */
+export function cleanups(): { push(...fns: (() => Promise<unknown>)[]): void } {
+  const fns: (() => Promise<unknown>)[] = [];
+  after(async () => {
+    for (const f of fns.reverse()) await f();
+    await releaseSharedCluster();
+  });
+  return { push: (...more) => void fns.push(...more) };
 }
