@@ -9,11 +9,10 @@
 import { Code, ConnectError } from "@connectrpc/connect";
 import type { ContextValues, StreamResponse, UnaryResponse } from "@connectrpc/connect";
 import type { DescMessage, DescMethodStreaming, DescMethodUnary, MessageInitShape } from "@bufbuild/protobuf";
-import { AttemptLoop, isUnsentError as isUnsent } from "./attempt-loop.ts";
+import { AttemptLoop } from "./attempt-loop.ts";
 import { CallConfig } from "./call/call-config.ts";
 import { EndpointPool } from "./endpoint-pool.ts";
 import { parseTarget } from "./endpoint-source.ts";
-import { createLegacyTransport, isUnsentError as isLegacyUnsent } from "./legacy/balancing-transport.ts";
 import { DEFAULT_BACKOFF, realClock, type TransportClock } from "./transport-clock.ts";
 import {
   http2OptionsFor,
@@ -59,20 +58,10 @@ const USER_AGENT = "kratos-kube";
  * when its connection dies fails with `Unavailable`.
  */
 export function createDiscoveryTransport(options: DiscoveryTransportOptions): DiscoveryTransport {
-  const engine = options.engine ?? (options.transportFactory !== undefined || options.keepalive !== undefined ? "connect-node" : "connect-node");
-  if (engine === "connect-node") return createLegacyTransport(options);
   return new DiscoveryTransportImpl(options);
 }
 
-/**
- * True for an error of a call that provably never reached a server (refused
- * connection, REFUSED_STREAM, GOAWAY before the stream, …) after the
- * transport ran out of attempts or deadline: safe to retry even for a
- * non-idempotent method.
- */
-export function isUnsentError(error: unknown): boolean {
-  return isUnsent(error) || isLegacyUnsent(error);
-}
+export { isUnsentError } from "./attempt-loop.ts";
 
 class DiscoveryTransportImpl implements DiscoveryTransport {
   readonly service: string;
@@ -120,6 +109,7 @@ class DiscoveryTransportImpl implements DiscoveryTransport {
         connectTimeoutMs: o.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS,
         healthService: o.healthCheck === false ? false : typeof o.healthCheck === "object" ? o.healthCheck.service : "",
         maxConnectionAgeMs: o.maxConnectionAgeMs,
+        keepalive: o.keepalive,
         backoff: o.backoff ?? DEFAULT_BACKOFF,
         clock,
         random,

@@ -14,9 +14,14 @@
  * endpoints that fail to connect are ejected with gRPC connection backoff; a
  * call is retried on another endpoint only when it provably was not sent.
  *
- * Errors: `ConnectError` codes as connect-node reports them; `Unavailable`
- * (naming the service and what discovery saw) when no endpoint became ready
- * in time; `EndpointConfigError` for a bad target.
+ * Calls go over kratos-kube's own gRPC / Connect / gRPC-web client on one
+ * `node:http2` connection per endpoint (verified with the Connect
+ * conformance suite).
+ *
+ * Errors: `ConnectError` codes as gRPC defines them; `Unavailable` (naming
+ * the service and what discovery saw) when no endpoint became ready in time,
+ * and for a call in flight when its connection died; `EndpointConfigError`
+ * for a bad target.
  *
  * @module
  */
@@ -37,13 +42,17 @@ export type { EndpointConfigErrorCode } from "./endpoint-source.ts";
 export { createManualDiscovery, WatcherStoppedError } from "./manual-discovery.ts";
 export type { ManualDiscovery } from "./manual-discovery.ts";
 
-// Advanced: custom pickers, endpoint transports, Kratos helpers
+// Advanced: custom pickers, Kratos helpers, the health service the probes call
 export { createNodeStats, p2c, p2cWeight, P2C_FORCE_PICK_MS, P2C_TAU_MS, randomPicker, roundRobin, weightedRoundRobin } from "./picker.ts";
 export type { NodeStats, Picker, PickerClock, PickerNode, PickerPolicy } from "./picker.ts";
 export { DEFAULT_SUBSET_SIZE, fnv32a, subset, subsetMemberKey, SUBSET_REPLICAS } from "./subset.ts";
 export { DEFAULT_WEIGHT, endpointAddress, instanceWeight, parseTarget, resolveEndpoints, routableAddress, routingScheme } from "./endpoint-source.ts";
 export type { ResolvedEndpoint, RoutingOptions, RoutingProtocol } from "./endpoint-source.ts";
-export { defaultTransportFactory, transportFactoryWith } from "./legacy/endpoint-channel.ts";
-export type { ChannelState, EndpointProtocol, EndpointTransportFactory, Http2ConnectOptions, SessionManager } from "./legacy/endpoint-channel.ts";
+export type { ChannelState, EndpointProtocol } from "./transport-options.ts";
+export type { Http2ConnectOptions } from "../runtime/http2-client.ts";
+export type { KeepaliveOptions } from "./channel/keepalive.ts";
+export type { CompressionName } from "./call/call-config.ts";
+export type { JsonCodecOptions } from "./protocol/codec.ts";
+export { Health, HealthCheckRequestSchema, HealthCheckResponseSchema, HealthCheckResponse_ServingStatus } from "./gen/health_pb.ts";
 export { backoffDelay, DEFAULT_BACKOFF, realClock } from "./transport-clock.ts";
 export type { BackoffPolicy, TransportClock, TransportTimer } from "./transport-clock.ts";

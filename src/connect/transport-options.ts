@@ -5,10 +5,18 @@
  * @module
  */
 import { Code, ConnectError, type Interceptor, type Transport } from "@connectrpc/connect";
-import type { Http2SessionOptions } from "@connectrpc/connect-node";
+import type { Http2ConnectOptions } from "../runtime/http2-client.ts";
 import type { CompressionName } from "./call/call-config.ts";
+import type { KeepaliveOptions } from "./channel/keepalive.ts";
+import type { LifecycleName } from "./channel/lifecycle.ts";
 import type { JsonCodecOptions } from "./protocol/codec.ts";
-import type { ChannelState, EndpointProtocol, EndpointTransportFactory, Http2ConnectOptions } from "./legacy/endpoint-channel.ts";
+import type { WireProtocol } from "./protocol/wire-protocol.ts";
+
+/** Endpoint states: `connecting`, `ready`, `backoff`, `draining` (removed, calls still running), `closed`. */
+export type ChannelState = LifecycleName;
+
+/** The wire protocol spoken to endpoints: `"grpc"`, `"connect"` or `"grpc-web"`. */
+export type EndpointProtocol = WireProtocol;
 import type { EndpointInstance, EndpointSource } from "./endpoint-source.ts";
 import { p2c, randomPicker, roundRobin, weightedRoundRobin, type PickerPolicy } from "./picker.ts";
 import type { BackoffPolicy, TransportClock } from "./transport-clock.ts";
@@ -90,27 +98,19 @@ export interface DiscoveryTransportOptions {
   readonly connectTimeoutMs?: number;
   /** Probe endpoints with grpc.health.v1 Check (default `true`, service `""`); `false` = plain connect. */
   readonly healthCheck?: boolean | { readonly service: string };
-  /** Interceptors run on each attempt (each endpoint's transport). */
+  /** Interceptors run on each attempt (not on the health probes). */
   readonly interceptors?: Interceptor[];
   /**
-   * Keepalive of each endpoint's HTTP/2 connection (connect-node
+   * Keepalive of each HTTP/2 connection (the field names of connect-node's
    * `Http2SessionOptions`: `pingIntervalMs`, `pingTimeoutMs`,
    * `pingIdleConnection`, `idleConnectionTimeoutMs`). Default: no PINGs, as
-   * connect-node and grpc-go clients; a dead peer is then found by deadlines.
-   * grpc-go servers reject PINGs more often than every 5 min by default.
+   * connect-node and grpc-go clients (a dead peer is then found by
+   * deadlines), idle connections closed after 15 min. grpc-go servers reject
+   * PINGs more often than every 5 min by default.
    */
-  readonly keepalive?: Http2SessionOptions;
-  /** Extra `node:http2` connect options. */
+  readonly keepalive?: KeepaliveOptions;
+  /** Extra `node:http2` connect options (`settings`, `maxSessionMemory`, TLS options, …). */
   readonly http2Options?: Http2ConnectOptions;
-  /** Builds the transport of one endpoint (default: connect-node's, for `protocol`). */
-  readonly transportFactory?: EndpointTransportFactory;
-  /**
-   * The call path (transitional): `"kratos-kube"`, kratos-kube's own gRPC,
-   * Connect and gRPC-web client over one `node:http2` connection per
-   * endpoint, or `"connect-node"`, a connect-node transport per endpoint
-   * (default, and required by `transportFactory` and `keepalive`).
-   */
-  readonly engine?: "kratos-kube" | "connect-node";
   /** Protobuf binary messages (default `true`); `false` sends JSON (`application/grpc+json`, `application/json`, …). */
   readonly useBinaryFormat?: boolean;
   /** JSON options when `useBinaryFormat` is false, e.g. a `registry` for `google.protobuf.Any` fields. */

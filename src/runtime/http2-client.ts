@@ -7,11 +7,16 @@
  *
  * Stream events reach the sink through listeners shared by every stream
  * (the sink hangs off the stream object), so opening a stream allocates no
- * closures.
+ * closures; they reach it in wire order on every runtime (see
+ * {@link StreamState}: the one place that works around a runtime's event
+ * order).
  *
  * @module
  */
 import * as http2 from "node:http2";
+
+/** Options for `node:http2` `connect()` (TLS: `ca`, `cert`, `key`, `servername`, …; `settings`, …). */
+export type Http2ConnectOptions = http2.SecureClientSessionOptions;
 
 /** A header block to send (lower-case names). */
 export type OutgoingHeaderBlock = Record<string, string | string[]>;
@@ -90,8 +95,22 @@ export interface DialOptions {
   readonly options?: Readonly<Record<string, unknown>> | undefined;
 }
 
-const kSink = Symbol("kratos-kube.sink");
-type SinkHolder = { [kSink]?: StreamSink | undefined };
+const kState = Symbol("kratos-kube.stream");
+
+/**
+ * Per stream: its sink, and what the event-order workarounds hold back.
+ * Deno 2.9's node:http2 client emits the first 'data' of a response before
+ * its 'response' event, and 'trailers' before the last 'data'; Node 20/24
+ * and Bun 1.4 emit them in wire order. So body chunks wait for the headers,
+ * and trailers for the end of the body (or the close, when no 'end' comes).
+ */
+interface StreamState {
+  sink: StreamSink | undefined;
+  responded: boolean;
+  early: Uint8Array[] | undefined;
+  trailers: IncomingHeaderBlock | undefined;
+}
+type StateHolder = { [kState]?: StreamState };
 
 /** Dials a connection; its events go to `events`. Never throws: a bad address arrives as `onError`. */
 export function dialHttp2(o: DialOptions, events: ConnectionEvents): ClientConnection {
@@ -129,7 +148,7 @@ function failedConnection(error: unknown, events: ConnectionEvents): ClientConne
  */
 export function openStream(conn: ClientConnection, headers: OutgoingHeaderBlock, sink: StreamSink, endStream = false): ClientStream {
   const stream = (conn as unknown as http2.ClientHttp2Session).request(headers, { endStream });
-  (stream as unknown as SinkHolder)[kSink] = sink;
+  (stream as unknown as StateHolder)[kState] = { sink, responded: false, early: undefined, trailers: undefined };
   stream.on("response", onResponse);
   stream.on("data", onData);
   stream.on("trailers", onTrailers);
@@ -139,29 +158,50 @@ export function openStream(conn: ClientConnection, headers: OutgoingHeaderBlock,
   return stream as unknown as ClientStream;
 }
 
-function sinkOf(self: unknown): StreamSink | undefined {
-  return (self as SinkHolder)[kSink];
+function stateOf(self: unknown): StreamState | undefined {
+  return (self as StateHolder)[kState];
 }
 function onResponse(this: unknown, headers: IncomingHeaderBlock): void {
-  sinkOf(this)?.onHeaders(headers);
+  const st = stateOf(this);
+  if (st?.sink === undefined) return;
+  st.responded = true;
+  st.sink.onHeaders(headers);
+  const early = st.early;
+  if (early === undefined) return;
+  st.early = undefined;
+  for (const c of early) st.sink?.onData(c);
 }
 function onData(this: unknown, chunk: Uint8Array): void {
-  sinkOf(this)?.onData(chunk);
+  const st = stateOf(this);
+  if (st?.sink === undefined) return;
+  if (st.responded) st.sink.onData(chunk);
+  else (st.early ??= []).push(chunk);
 }
 function onTrailers(this: unknown, trailers: IncomingHeaderBlock): void {
-  sinkOf(this)?.onTrailers(trailers);
+  const st = stateOf(this);
+  if (st !== undefined) st.trailers = trailers;
 }
 function onEnd(this: unknown): void {
-  sinkOf(this)?.onEnd();
+  const st = stateOf(this);
+  if (st?.sink === undefined) return;
+  const t = st.trailers;
+  st.trailers = undefined;
+  if (t !== undefined) st.sink.onTrailers(t);
+  st.sink.onEnd();
 }
 function onError(this: unknown, error: unknown): void {
-  sinkOf(this)?.onError(error);
+  stateOf(this)?.sink?.onError(error);
 }
 function onClose(this: unknown): void {
-  const sink = sinkOf(this);
-  if (sink === undefined) return;
-  (this as SinkHolder)[kSink] = undefined;
-  sink.onClose((this as { rstCode?: number }).rstCode ?? 0);
+  const st = stateOf(this);
+  const sink = st?.sink;
+  if (st === undefined || sink === undefined) return;
+  const rstCode = (this as { rstCode?: number }).rstCode ?? 0;
+  // A body that never reported its end still delivered its trailers.
+  if (st.trailers !== undefined && rstCode === 0) onEnd.call(this);
+  st.sink = undefined;
+  st.early = undefined;
+  sink.onClose(rstCode);
 }
 
 /** The `code` property of a runtime error (`ECONNREFUSED`, `ERR_HTTP2_GOAWAY_SESSION`, …). */

@@ -83,7 +83,6 @@ function clientFor(req: ClientCompatRequest): Client {
   const transport: DiscoveryTransport = createDiscoveryTransport({
     discovery,
     target: "discovery:///conformance",
-    engine: "kratos-kube",
     protocol,
     useBinaryFormat: binary,
     jsonOptions: { registry },

@@ -1,5 +1,5 @@
 /**
- * kratos-kube's own call path (engine "kratos-kube") against an in-process
+ * kratos-kube's own call path against an in-process
  * connect-node server, per protocol: every call kind, errors with their
  * metadata, headers and trailers, deadlines, aborts, JSON, gzip both ways,
  * message size limits, interceptors (which never see the health probes),
@@ -19,7 +19,7 @@ async function* items<T>(xs: T[]): AsyncIterable<T> {
 
 async function withTransport(server: TestServer, o: Partial<DiscoveryTransportOptions>, fn: (client: ReturnType<typeof createClient<typeof Echo>>) => Promise<void>): Promise<void> {
   const discovery = createManualDiscovery({ "echo.service": [instance(server.address)] });
-  const transport = createDiscoveryTransport({ discovery, target: "discovery:///echo.service", engine: "kratos-kube", ...o });
+  const transport = createDiscoveryTransport({ discovery, target: "discovery:///echo.service", ...o });
   try {
     await within(transport.ready(), WAIT_LIMIT_MS, () => "the endpoint to be ready");
     await fn(createClient(Echo, transport));

@@ -51,10 +51,6 @@ export abstract class CallBase implements StreamHolder, ResponseSink {
   #signal: AbortSignal | undefined;
   #timer: ReturnType<typeof setTimeout> | undefined;
   #streamError: unknown;
-  /** Body chunks that arrived before the headers (see {@link onData}). */
-  #early: Uint8Array[] | undefined;
-  /** Trailers received, applied once the body ended (see {@link onTrailers}). */
-  #trailers: RawHeaders | undefined;
   /** The call's promise settled (or its response ended, for streams). */
   protected settled = false;
   #streamClosed = true;
@@ -159,29 +155,17 @@ export abstract class CallBase implements StreamHolder, ResponseSink {
     this.att.responded = true;
     if (this.conn !== undefined) this.conn.activity++;
     this.reader.onHeaders(h);
-    const early = this.#early;
-    if (early === undefined) return;
-    this.#early = undefined;
-    for (const c of early) this.reader.onData(c);
   }
 
-  /**
-   * @internal Deno 2.9's node:http2 client emits the first 'data' of a
-   * response before its 'response' event: such chunks wait for the headers.
-   */
+  /** @internal */
   onData(chunk: Uint8Array): void {
     if (this.conn !== undefined) this.conn.activity++;
-    if (this.att.responded) this.reader.onData(chunk);
-    else (this.#early ??= []).push(chunk);
+    this.reader.onData(chunk);
   }
 
-  /**
-   * @internal Trailers wait for the end of the body: Deno 2.9's node:http2
-   * client emits 'trailers' before the last 'data' events of a stream
-   * (Node and Bun emit them in wire order).
-   */
+  /** @internal */
   onTrailers(t: RawHeaders): void {
-    this.#trailers = t;
+    this.reader.onTrailers(t);
   }
 
   /** @internal */
@@ -189,8 +173,6 @@ export abstract class CallBase implements StreamHolder, ResponseSink {
     // A body that ends before any headers is a reset (NO_ERROR before the
     // response): onClose decides what it means.
     if (!this.att.responded) return;
-    const t = this.#trailers;
-    if (t !== undefined) this.reader.onTrailers(t);
     this.reader.onEnd();
   }
 
@@ -204,8 +186,6 @@ export abstract class CallBase implements StreamHolder, ResponseSink {
     if (this.#streamClosed) return;
     this.#streamClosed = true;
     if (this.#entry !== undefined) this.conn?.release(this.#entry);
-    // A body that never reported its end still delivered its trailers.
-    if (!this.settled && this.#trailers !== undefined && rstCode === H2.NO_ERROR) this.onEnd();
     if (!this.settled) this.reader.fail(this.#closedEarly(rstCode));
     this.#maybeEnded();
   }

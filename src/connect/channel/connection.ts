@@ -24,6 +24,7 @@ import {
 import type { TransportClock, TransportTimer } from "../transport-clock.ts";
 import { OpenStreams, type OpenStream } from "../open-streams.ts";
 import { connectionError } from "./errors.ts";
+import { Keepalive, type KeepaliveOptions } from "./keepalive.ts";
 
 /** Connection states (see the module doc). */
 export type ConnectionState = "connecting" | "ready" | "retiring" | "closed";
@@ -44,10 +45,23 @@ export interface StreamHolder extends StreamSink {
   orphaned(error: ConnectError): void;
 }
 
+/** How to dial and keep a connection. */
+export interface ConnectionOptions {
+  readonly dial: DialOptions;
+  readonly clock: TransportClock;
+  /** Bound on dialing. */
+  readonly connectTimeoutMs: number;
+  readonly keepalive: KeepaliveOptions | undefined;
+}
+
 /** One HTTP/2 connection; see the module doc. */
 export class Connection implements ConnectionEvents {
   readonly address: string;
   readonly createdAt: number;
+  /** Closed by the keepalive after the idle timeout (not a failure). */
+  idleClosed = false;
+  #o: ConnectionOptions;
+  #keepalive: Keepalive | undefined;
   #state: ConnectionState = "connecting";
   #conn: ClientConnection;
   #owner: ConnectionOwner;
@@ -62,16 +76,18 @@ export class Connection implements ConnectionEvents {
   /** Response headers and body chunks received on any stream: proof the peer is alive. */
   activity = 0;
 
-  /** Dials `o`; fails the dial after `connectTimeoutMs`. */
-  constructor(o: DialOptions, clock: TransportClock, connectTimeoutMs: number, owner: ConnectionOwner) {
-    this.address = o.address;
-    this.createdAt = clock.now();
+  /** Dials; fails the dial after `connectTimeoutMs`. */
+  constructor(o: ConnectionOptions, owner: ConnectionOwner) {
+    this.#o = o;
+    this.address = o.dial.address;
+    this.createdAt = o.clock.now();
     this.#owner = owner;
-    this.#timer = clock.setTimeout(() => {
+    const ms = o.connectTimeoutMs;
+    this.#timer = o.clock.setTimeout(() => {
       this.#timer = undefined;
-      this.destroy(new ConnectError(`connecting to ${this.address} timed out after ${connectTimeoutMs} ms`, Code.Unavailable));
-    }, connectTimeoutMs);
-    this.#conn = dialHttp2(o, this);
+      this.destroy(new ConnectError(`connecting to ${this.address} timed out after ${ms} ms`, Code.Unavailable));
+    }, ms);
+    this.#conn = dialHttp2(o.dial, this);
   }
 
   /** The current state. */
@@ -118,6 +134,7 @@ export class Connection implements ConnectionEvents {
     const stream = openStream(this.#conn, headers, holder, endStream);
     if (this.#open.size === 0) this.#conn.ref();
     const entry = this.#open.add(holder, noop);
+    if (this.#open.size === 1) this.#keepalive?.streams(1);
     return { stream, entry };
   }
 
@@ -126,6 +143,7 @@ export class Connection implements ConnectionEvents {
     if (!this.#open.remove(entry)) return;
     if (this.#open.size > 0) return;
     this.#conn.unref();
+    this.#keepalive?.streams(0);
     if (this.#state === "retiring") this.#conn.close();
   }
 
@@ -137,10 +155,10 @@ export class Connection implements ConnectionEvents {
   }
 
   /** Sends PING; resolves true when acknowledged within `timeoutMs`. */
-  ping(clock: TransportClock, timeoutMs: number): Promise<boolean> {
-    if (this.#state !== "ready") return Promise.resolve(false);
+  ping(timeoutMs: number): Promise<boolean> {
+    if (this.#state !== "ready" && this.#state !== "retiring") return Promise.resolve(false);
     return new Promise<boolean>((resolve) => {
-      const timer = clock.setTimeout(() => resolve(false), timeoutMs);
+      const timer = this.#o.clock.setTimeout(() => resolve(false), timeoutMs);
       let sent = false;
       try {
         sent = this.#conn.ping((err) => {
@@ -177,6 +195,22 @@ export class Connection implements ConnectionEvents {
     this.#timer = undefined;
     this.#state = "ready";
     this.#conn.unref();
+    const self = this;
+    this.#keepalive = new Keepalive(
+      {
+        get activity() {
+          return self.activity;
+        },
+        ping: (ms) => this.ping(ms),
+        unresponsive: (ms) => this.destroy(new ConnectError(`${this.address} did not acknowledge a keepalive PING within ${ms} ms`, Code.Unavailable)),
+        idle: () => {
+          this.idleClosed = true;
+          this.retire();
+        },
+      },
+      this.#o.clock,
+      this.#o.keepalive,
+    );
     for (const w of this.#ready.splice(0)) w.resolve(this);
     this.#owner.connected(this);
   }
@@ -220,6 +254,7 @@ export class Connection implements ConnectionEvents {
     this.#state = "closed";
     this.#timer?.cancel();
     this.#timer = undefined;
+    this.#keepalive?.stop();
     for (const w of this.#ready.splice(0)) w.reject(error);
     if (wasOpen) this.#owner.lost(this, error);
     this.#owner.closed(this);

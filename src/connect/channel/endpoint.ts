@@ -20,7 +20,8 @@ import type { LazyUnaryResponse } from "../call/response.ts";
 import { streamCall, type StreamArgs, type StreamingResponse } from "../call/stream-call.ts";
 import { unaryCall, type UnaryArgs } from "../call/unary-call.ts";
 import { backoffDelay, type BackoffPolicy, type TransportClock, type TransportTimer } from "../transport-clock.ts";
-import { Connection, type ConnectionOwner } from "./connection.ts";
+import { Connection, type ConnectionOptions, type ConnectionOwner } from "./connection.ts";
+import type { KeepaliveOptions } from "./keepalive.ts";
 import { failuresOf, INITIAL, transition, type Lifecycle, type LifecycleEffect, type LifecycleEvent, type LifecycleName } from "./lifecycle.ts";
 import { probe } from "./probe.ts";
 
@@ -37,6 +38,8 @@ export interface EndpointOptions {
   readonly healthService: string | false;
   /** Replace connections older than this (default: never). */
   readonly maxConnectionAgeMs: number | undefined;
+  /** PINGs and idle timeout of the connections. */
+  readonly keepalive: KeepaliveOptions | undefined;
   readonly backoff: BackoffPolicy;
   readonly clock: TransportClock;
   readonly random: () => number;
@@ -58,7 +61,7 @@ export class Endpoint implements CallOwner, ConnectionOwner {
   #ageTimers = new Map<Connection, TransportTimer>();
   #inflight = 0;
   #probing = false;
-  #dial: DialOptions;
+  #connOptions: ConnectionOptions;
   #target: CallTarget;
   /** The last connect or probe error. */
   lastError: unknown = undefined;
@@ -67,7 +70,8 @@ export class Endpoint implements CallOwner, ConnectionOwner {
   constructor(o: EndpointOptions) {
     this.#o = o;
     this.address = o.address;
-    this.#dial = { secure: o.secure, address: o.address, options: o.http2Options };
+    const dial: DialOptions = { secure: o.secure, address: o.address, options: o.http2Options };
+    this.#connOptions = { dial, clock: o.clock, connectTimeoutMs: o.connectTimeoutMs, keepalive: o.keepalive };
     this.#target = { config: o.config, owner: this };
     this.#apply(INITIAL.effects);
   }
@@ -163,7 +167,7 @@ export class Endpoint implements CallOwner, ConnectionOwner {
   }
 
   #newConnection(): Connection {
-    const c = new Connection(this.#dial, this.#o.clock, this.#o.connectTimeoutMs, this);
+    const c = new Connection(this.#connOptions, this);
     this.#conns.push(c);
     this.#all.add(c);
     return c;
@@ -206,7 +210,13 @@ export class Endpoint implements CallOwner, ConnectionOwner {
   /** @internal ConnectionOwner */
   closed(c: Connection): void {
     this.#all.delete(c);
-    if (this.#conns.includes(c)) this.lost(c, c.error ?? new ConnectError(`connection to ${this.address} closed`, Code.Unavailable));
+    if (!this.#conns.includes(c)) return;
+    // An idle connection closed by its keepalive is no failure: the next call dials again.
+    if (c.idleClosed) {
+      this.#conns = this.#conns.filter((x) => x !== c);
+      return;
+    }
+    this.lost(c, c.error ?? new ConnectError(`connection to ${this.address} closed`, Code.Unavailable));
   }
 
   // ---- lifecycle ---------------------------------------------------------------

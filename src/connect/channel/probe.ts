@@ -49,7 +49,7 @@ export async function probe(p: ProbeInput): Promise<ProbeResult> {
     return { ok: false, error: e, timedOut: ConnectError.from(e).message.includes("timed out"), conn: undefined };
   }
   if (p.healthService === false) {
-    if (fresh || (await conn.ping(p.clock, p.timeoutMs))) return { ok: true };
+    if (fresh || (await conn.ping(p.timeoutMs))) return { ok: true };
     const error = new ConnectError(`${p.address} did not answer an HTTP/2 PING within ${p.timeoutMs} ms`, Code.Unavailable);
     return { ok: false, error, timedOut: true, conn };
   }
