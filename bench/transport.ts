@@ -1,12 +1,17 @@
 /**
  * Benchmark 4 (and 6 for transports): unary calls over 3 Greeter servers
  * (grpc-go processes when `go` is available, else connect-node processes).
- * Clients: kratos-kube's `createDiscoveryTransport` (round_robin, p2c, from
- * the build in dist/) vs 3 direct connect-node transports vs @grpc/grpc-js
- * round_robin over static addresses, interleaved in one process per runtime
- * and run (bench/transport/client.ts), at concurrency 1, 32 and 128 on Node
- * 20; at 32 on Node 24, Bun and Deno. Plus picker ns per pick and a
- * --cpu-prof summary of our path.
+ * Clients, interleaved in one process per runtime and run
+ * (bench/transport/client.ts): a hand-rolled `node:http2` unary call (the
+ * floor, bench/transport/floor.ts, the baseline of every ratio),
+ * kratos-kube's `createDiscoveryTransport` (round_robin, p2c, from the build
+ * in dist/) and 3 direct connect-node transports (what kratos-kube's former
+ * connect-node call path cost); @grpc/grpc-js round_robin over static
+ * addresses right after, in a process of its own. Concurrency 1, 32 and 128
+ * on Node 20, 32 and 128 on Node 24, 32 on Bun and Deno. Plus a server
+ * stream of 100,000 small messages (bench/transport/stream-client.ts),
+ * picker ns per pick, JS heap allocated per call and a --cpu-prof summary
+ * of our path.
  *
  *     node --import tsx bench/transport.ts        (or npm run bench:transport)
  *
@@ -29,24 +34,27 @@ import { summarizeProfile } from "./transport/profile.ts";
 const LEVELS = QUICK ? [1, 4] : [1, 32, 128];
 const SLICES = QUICK ? ["--slice-ms=60", "--rounds=2", "--warm-ms=50"] : ["--slice-ms=250", "--rounds=12", "--warm-ms=300"];
 const MODES = [
+  { mode: "floor", label: "floor: hand-rolled node:http2", ours: false },
   { mode: "discovery-rr", label: "kratos-kube discovery, round_robin", ours: true },
   { mode: "discovery-p2c", label: "kratos-kube discovery, p2c", ours: true },
-  { mode: "direct", label: "connect-node direct ×3", ours: false },
+  { mode: "direct", label: "connect-node direct ×3 (former path)", ours: false },
   { mode: "grpcjs", label: "grpc-js round_robin", ours: false },
 ] as const;
 /**
- * The connect-based clients share one process, `direct` first (the baseline
+ * The node:http2 clients share one process, the floor first (the baseline
  * every ratio is taken against). grpc-js runs in a process of its own: in
  * the shared one, its background work (keepalive timers, its garbage) landed
  * in the other clients' slices and moved their figures by up to 20 %.
  */
-const MODE_ARG = "--mode=direct,discovery-rr,discovery-p2c";
+const MODE_ARG = "--mode=floor,discovery-rr,discovery-p2c,direct";
+const STREAM_MESSAGES = QUICK ? 2000 : 100_000;
 const WINDOW = QUICK ? ["--window-ms=150", "--warm-ms=50"] : ["--window-ms=3000", "--warm-ms=300"];
 
 interface Cell { readonly rt: RuntimeName; readonly mode: (typeof MODES)[number]; readonly levels: readonly number[] }
 const runtimes: { rt: RuntimeName; levels: readonly number[] }[] = [];
 if (wantRuntime("node20")) runtimes.push({ rt: "node20", levels: LEVELS });
-for (const rt of ["node24", "bun", "deno"] as const) if (wantRuntime(rt)) runtimes.push({ rt, levels: [QUICK ? 4 : 32] });
+if (wantRuntime("node24")) runtimes.push({ rt: "node24", levels: QUICK ? [4] : [32, 128] });
+for (const rt of ["bun", "deno"] as const) if (wantRuntime(rt)) runtimes.push({ rt, levels: [QUICK ? 4 : 32] });
 const cells: Cell[] = runtimes.flatMap(({ rt, levels }) => MODES.map((mode) => ({ rt, mode, levels })));
 
 // The library as npm users run it: the tsup build in dist/ (tsx, which runs
@@ -66,6 +74,8 @@ const addrs = `--addrs=${greeters.addresses.join(",")}`;
 const data = new Map<RuntimeName, Record<string, number>[]>();
 let profileMd = "";
 let allocMd = "";
+/** Per runtime, each run's stream RESULT (`msgs-cpu@mode`, `msgs-wall@mode`). */
+const streams = new Map<RuntimeName, Record<string, number>[]>();
 try {
   for (let run = 0; run < RUNS; run++) {
     for (const { rt, levels } of runtimes) {
@@ -74,10 +84,15 @@ try {
       for (const l of levels) {
         r[`rps@${l}@grpcjs`] = g[`rps@${l}`]!;
         r[`cpu@${l}@grpcjs`] = g[`cpu@${l}`]!;
-        r[`ratio-rps@${l}@grpcjs`] = g[`rps@${l}`]! / r[`rps@${l}@direct`]!;
-        r[`ratio-cpu@${l}@grpcjs`] = g[`cpu@${l}`]! / r[`cpu@${l}@direct`]!;
+        r[`ratio-rps@${l}@grpcjs`] = g[`rps@${l}`]! / r[`rps@${l}@floor`]!;
+        r[`ratio-cpu@${l}@grpcjs`] = g[`cpu@${l}`]! / r[`cpu@${l}@floor`]!;
+        // Ours against grpc-js of the same run.
+        r[`vs-grpcjs-rps@${l}@discovery-rr`] = r[`rps@${l}@discovery-rr`]! / g[`rps@${l}`]!;
+        r[`vs-grpcjs-cpu@${l}@discovery-rr`] = r[`cpu@${l}@discovery-rr`]! / g[`cpu@${l}`]!;
       }
       data.set(rt, [...(data.get(rt) ?? []), r]);
+      const st = (await runClient(rt, "bench/transport/stream-client.ts", ["--mode=discovery-rr,direct,grpcjs", addrs, `--messages=${STREAM_MESSAGES}`, `--rounds=${QUICK ? 1 : 3}`], { env: libEnv, timeoutMs: 600_000 })) as Record<string, number>;
+      streams.set(rt, [...(streams.get(rt) ?? []), st]);
       for (const l of levels) {
         const each = MODES.map((m) => `${m.mode} ${fmt(r[`rps@${l}@${m.mode}`]!)}/s ${fmt(r[`cpu@${l}@${m.mode}`]!)} µs`).join(", ");
         process.stderr.write(`# transport run ${run + 1}/${RUNS} ${rt} c${l}: ${each}\n`);
@@ -109,8 +124,8 @@ try {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
-    // JS heap allocated per call, ours against direct (interleaved fresh processes).
-    const allocs: Record<string, number[]> = { direct: [], "discovery-rr": [] };
+    // JS heap allocated per call: the floor, ours and connect-node (interleaved fresh processes).
+    const allocs: Record<string, number[]> = { floor: [], "discovery-rr": [], direct: [] };
     for (let run = 0; run < Math.min(RUNS, 3); run++) {
       for (const mode of Object.keys(allocs)) {
         const r = await runClient("node20", "bench/transport/client.ts", [`--mode=${mode}`, addrs, `--concurrency=${QUICK ? 4 : 32}`, ...WINDOW, "--alloc"], { env: libEnv });
@@ -118,7 +133,8 @@ try {
       }
     }
     const kb = (mode: string): number => summarize(allocs[mode]!).median / 1024;
-    allocMd = `JS heap allocated per unary call at concurrency ${QUICK ? 4 : 32} on Node 20 (\`--alloc\`: \`v8.GCProfiler\` over a ${QUICK ? "short" : "3 s"} window, median of ${Math.min(RUNS, 3)} runs): connect-node direct ${fmt(kb("direct"))} KB, kratos-kube round_robin ${fmt(kb("discovery-rr"))} KB (difference ${fmt((kb("discovery-rr") - kb("direct")) * 1024)} B).`;
+    const allocRatio = kb("discovery-rr") / kb("floor");
+    allocMd = `JS heap allocated per unary call at concurrency ${QUICK ? 4 : 32} on Node 20 (\`--alloc\`: \`v8.GCProfiler\` over a ${QUICK ? "short" : "3 s"} window, median of ${Math.min(RUNS, 3)} runs): floor ${fmt(kb("floor"))} KB, kratos-kube round_robin ${fmt(kb("discovery-rr"))} KB (${fmt(allocRatio, 3)}× the floor; target ≤ 2×: ${allocRatio <= 2 ? "meets" : "**misses**"}), connect-node direct ${fmt(kb("direct"))} KB.`;
   }
 } finally {
   await greeters.close();
@@ -142,10 +158,31 @@ const S = (c: Cell, field: string): Summary | undefined => {
 const rows: string[][] = [];
 for (const c of cells) {
   for (const l of c.levels) {
-    const vs = c.mode.mode === "direct" ? undefined : S(c, `ratio-rps@${l}`);
-    const vsCpu = c.mode.mode === "direct" ? undefined : S(c, `ratio-cpu@${l}`);
-    rows.push([c.mode.ours ? `**${c.mode.label}**` : c.mode.label, c.rt, String(l), fmtSummary(S(c, `rps@${l}`)), vs ? `${fmt(vs.median, 3)}×` : "–", fmtSummary(S(c, `cpu@${l}`)), vsCpu ? `${fmt(vsCpu.median, 3)}×` : "–"]);
+    const vs = c.mode.mode === "floor" ? undefined : S(c, `ratio-rps@${l}`);
+    const vsCpu = c.mode.mode === "floor" ? undefined : S(c, `ratio-cpu@${l}`);
+    const jsCpu = c.mode.mode === "discovery-rr" ? S(c, `vs-grpcjs-cpu@${l}`) : undefined;
+    rows.push([
+      c.mode.ours ? `**${c.mode.label}**` : c.mode.label,
+      c.rt,
+      String(l),
+      fmtSummary(S(c, `rps@${l}`)),
+      vs ? `${fmt(vs.median, 3)}×` : "–",
+      fmtSummary(S(c, `cpu@${l}`)),
+      vsCpu ? `${fmt(vsCpu.median, 3)}×` : "–",
+      jsCpu ? `${fmt(jsCpu.median, 3)}×` : "–",
+    ]);
   }
+}
+
+// The server stream: messages per CPU-second, per runtime and client.
+const streamModes = [["discovery-rr", "**kratos-kube discovery**"], ["direct", "connect-node direct"], ["grpcjs", "grpc-js"]] as const;
+const streamRows: string[][] = [];
+const streamVerdicts: string[] = [];
+for (const [rt, runs] of streams) {
+  const med = (k: string): Summary => summarize(runs.map((r) => r[k]!));
+  for (const [mode, label] of streamModes) streamRows.push([label, rt, fmtSummary(med(`msgs-cpu@${mode}`)), fmtSummary(med(`msgs-wall@${mode}`))]);
+  const ratio = summarize(runs.map((r) => r["msgs-cpu@discovery-rr"]! / r["msgs-cpu@grpcjs"]!)).median;
+  streamVerdicts.push(`${rt} ${fmt(ratio, 3)}× (${ratio >= 1 ? "meets" : "**misses**"})`);
 }
 
 const pickRows: string[][] = [];
@@ -157,24 +194,40 @@ const pickVerdict = n20
   ? `Targets on Node 20: round robin ≤ 50 ns (worst ${fmt(Math.max(...[4, 16, 64, 256].map((n) => n20[`rr@${n}`]!)))} ns: ${Math.max(...[4, 16, 64, 256].map((n) => n20[`rr@${n}`]!)) <= 50 ? "meets" : "**misses**"}); p2c pick + done ≤ 300 ns (worst ${fmt(Math.max(...[4, 16, 64, 256].map((n) => n20[`p2c@${n}`]!)))} ns: ${Math.max(...[4, 16, 64, 256].map((n) => n20[`p2c@${n}`]!)) <= 300 ? "meets" : "**misses**"}); WRR at 256 ≤ 200 ns (${fmt(n20["wrr@256"]!)} ns: ${n20["wrr@256"]! <= 200 ? "meets" : "**misses**"}).`
   : "";
 
-const verdict = (c: Cell, l: number, field: "rps" | "cpu"): string => {
-  const r = S(c, `ratio-${field}@${l}`)?.median ?? Number.NaN;
-  const ok = field === "rps" ? r >= 0.95 : r <= 1.05;
+/** `field`'s median ratio for a cell against `bound`: `le` means lower is better. */
+const verdict = (c: Cell, l: number, field: string, bound: number, le: boolean): string => {
+  const r = S(c, `${field}@${l}`)?.median ?? Number.NaN;
+  const ok = le ? r <= bound : r >= bound;
   return `${c.rt} c${l} ${fmt(r, 3)}× (${ok ? "meets" : "**misses**"})`;
 };
 const rrCells = cells.filter((c) => c.mode.mode === "discovery-rr");
+const node = (c: Cell): boolean => c.rt === "node20" || c.rt === "node24";
 const tpVerdict = rrCells.length === 0
   ? ""
-  : "Throughput target (round_robin ≥ 0.95× direct): " + rrCells.flatMap((c) => c.levels.map((l) => verdict(c, l, "rps"))).join(", ") +
-    ". Client CPU per RPC target (≤ 1.05× direct): " + rrCells.flatMap((c) => c.levels.map((l) => verdict(c, l, "cpu"))).join(", ") + ".";
+  : [
+      "Targets (round_robin, same-run ratios): client CPU per call ≤ 1.3× the floor: " +
+        rrCells.flatMap((c) => c.levels.map((l) => verdict(c, l, "ratio-cpu", 1.3, true))).join(", ") + ".",
+      "Client CPU per call against grpc-js ≤ 0.8× on Node 20/24 at 32 and 128, ≤ 1.0× on Bun and Deno: " +
+        rrCells.flatMap((c) => c.levels.filter((l) => l >= 32 || QUICK).map((l) => verdict(c, l, "vs-grpcjs-cpu", node(c) ? 0.8 : 1.0, true))).join(", ") + ".",
+      "Calls per second ≥ 1.2× grpc-js on Node 20/24: " +
+        rrCells.filter(node).flatMap((c) => c.levels.filter((l) => l >= 32 || QUICK).map((l) => verdict(c, l, "vs-grpcjs-rps", 1.2, false))).join(", ") + ".",
+    ].join(" ");
 
 const md = [
   sectionHeader("4. Transport: unary calls over 3 servers", "npm run bench:transport", ["node20", "node24", "bun", "deno"], `; servers: 3 × ${greeters.kind} Greeter processes on loopback (h2c)`),
-  `Per runtime and run, one client process holds the three connect-based clients (direct, round_robin, p2c) and interleaves them: after a warm-up of each, every round runs each client for ${QUICK ? "a short slice" : "250 ms"} at the level's concurrency (all its calls end before the next client starts), ${QUICK ? "2" : "12"} rounds per level, in alternating order. Machine drift (this VM's speed moves by up to ±30 % within minutes) then hits them alike. Calls/s and the process's user+system CPU per call are pooled over a run's rounds; "vs direct" is the median over runs of each run's median per-round ratio to \`direct\`. grpc-js runs right after in a process of its own (${QUICK ? "a short" : "a 3 s"} window after a warm-up: in the shared process its background work moved the others' figures by up to 20 %); its "vs direct" compares it with that run's direct figure. ${RUNS} runs, median (min–max). kratos-kube is the tsup build in dist/ (what npm users run). \`direct\` alternates calls over 3 connect-node gRPC transports by hand; grpc-js gets the same @bufbuild/protobuf (de)serialisation. Node 24, Bun and Deno run at concurrency 32 only.`,
+  `Per runtime and run, one client process holds the four node:http2 clients (the floor, round_robin, p2c, connect-node direct) and interleaves them: after a warm-up of each, every round runs each client for ${QUICK ? "a short slice" : "250 ms"} at the level's concurrency (all its calls end before the next client starts), ${QUICK ? "2" : "12"} rounds per level, in alternating order. Machine drift (this VM's speed moves by up to ±30 % within minutes) then hits them alike. Calls/s and the process's user+system CPU per call are pooled over a run's rounds; "vs floor" is the median over runs of each run's median per-round ratio to the floor. The floor is a hand-rolled unary call over \`node:http2\` (bench/transport/floor.ts: one stream per call, the envelope written once, the status from the trailers, round robin over 3 sessions). grpc-js runs right after in a process of its own (${QUICK ? "a short" : "a 3 s"} window after a warm-up: in the shared process its background work moved the others' figures by up to 20 %); its "vs floor" compares it with that run's floor, and "CPU vs grpc-js" compares round_robin with that run's grpc-js. ${RUNS} runs, median (min–max). kratos-kube is the tsup build in dist/ (what npm users run). \`direct\` alternates calls over 3 connect-node gRPC transports by hand, the cost of kratos-kube's former connect-node call path; grpc-js gets the same @bufbuild/protobuf (de)serialisation. Node 24 runs at concurrency 32 and 128, Bun and Deno at 32.`,
   "",
-  table(["Client", "Runtime", "Concurrency", "Calls/s", "vs direct", "Client CPU µs/call", "CPU vs direct"], rows),
+  table(["Client", "Runtime", "Concurrency", "Calls/s", "vs floor", "Client CPU µs/call", "CPU vs floor", "CPU vs grpc-js"], rows),
   "",
   tpVerdict,
+  "",
+  `### A server stream of ${fmt(STREAM_MESSAGES)} small messages`,
+  "",
+  `One \`Echo/Repeat\` stream from one of the servers per client and round, ${QUICK ? "1 round" : "3 rounds"} after a warm-up, interleaved in one process (bench/transport/stream-client.ts); messages per CPU-second of the client process and per wall-second, medians of ${RUNS} runs.`,
+  "",
+  table(["Client", "Runtime", "Messages per CPU-second", "Messages per second"], streamRows),
+  "",
+  streamVerdicts.length === 0 ? "" : `Target: messages per CPU-second ≥ grpc-js: ${streamVerdicts.join(", ")}.`,
   "",
   "![transport chart](transport.svg)",
   "",

@@ -2,9 +2,12 @@
  * Transport-bench client: unary `helloworld.Greeter/SayHello` calls over 3
  * servers at each concurrency in `--concurrency=1,32,128`. `--mode` is one
  * mode or a comma-separated list of them:
+ * - `floor`: a hand-rolled unary gRPC call over `node:http2` (floor.ts),
+ *   round robin over one session per server: the baseline of the ratios;
  * - `discovery-rr` / `discovery-p2c`: kratos-kube's `createDiscoveryTransport`
  *   (round_robin / p2c) over a manual discovery of the 3 addresses;
- * - `direct`: 3 connect-node gRPC transports, calls alternated by hand;
+ * - `direct`: 3 connect-node gRPC transports, calls alternated by hand (the
+ *   cost of kratos-kube's former connect-node call path);
  * - `grpcjs`: one @grpc/grpc-js client, `round_robin` over static `ipv4:` addresses.
  *
  * With one mode: one measured window per level after a warm-up. With several,
@@ -31,6 +34,7 @@ import { createClient, type Transport } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
 import { Greeter, HelloReplySchema, HelloRequestSchema } from "../../proto/gen/helloworld_pb.ts";
 import { arg, cpuMicros, numArg, report } from "../lib/proc.ts";
+import { createFloorClient } from "./floor.ts";
 
 type Lib = typeof import("../../src/connect/index.ts");
 const lib = (await import(process.env["KK_LIB"] ?? "../../src/connect/index.ts")) as Lib;
@@ -63,6 +67,10 @@ async function setup(mode: string): Promise<Mode> {
         client.makeUnaryRequest("/helloworld.Greeter/SayHello", ser, de, req, (err, res) => (err ? reject(err) : resolve(res)));
       });
     return { name: mode, call, close: async () => client.close() };
+  }
+  if (mode === "floor") {
+    const f = createFloorClient(addrs);
+    return { name: mode, call: f.call, close: f.close };
   }
   if (mode === "direct") {
     const transports: Transport[] = addrs.map((a) => createGrpcTransport({ baseUrl: `http://${a}` }));

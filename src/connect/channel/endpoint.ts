@@ -1,13 +1,7 @@
 /**
- * One balanced endpoint: the driver of its {@link Lifecycle} (one `setState`
+ * One balanced endpoint: the driver of its {@link Lifecycle} (one `#step`
  * that carries out the effects {@link transition} returns), its HTTP/2
- * connections, and the calls running on them.
- *
- * Connections: calls share one connection; another is dialed when every
- * open one reached the peer's SETTINGS_MAX_CONCURRENT_STREAMS, and with
- * `maxConnectionAgeMs` a connection is replaced once that old (a new one is
- * dialed first, the old one finishes its streams), so long-lived clients
- * spread onto new Pods.
+ * connections ({@link ConnectionPool}) and the calls running on them.
  *
  * @module
  */
@@ -20,7 +14,8 @@ import type { LazyUnaryResponse } from "../call/response.ts";
 import { streamCall, type StreamArgs, type StreamingResponse } from "../call/stream-call.ts";
 import { unaryCall, type UnaryArgs } from "../call/unary-call.ts";
 import { backoffDelay, type BackoffPolicy, type TransportClock, type TransportTimer } from "../transport-clock.ts";
-import { Connection, type ConnectionOptions, type ConnectionOwner } from "./connection.ts";
+import type { Connection } from "./connection.ts";
+import { ConnectionPool } from "./connection-pool.ts";
 import type { KeepaliveOptions } from "./keepalive.ts";
 import { failuresOf, INITIAL, transition, type Lifecycle, type LifecycleEffect, type LifecycleEvent, type LifecycleName } from "./lifecycle.ts";
 import { probe } from "./probe.ts";
@@ -49,19 +44,14 @@ export interface EndpointOptions {
 }
 
 /** See the module doc. */
-export class Endpoint implements CallOwner, ConnectionOwner {
+export class Endpoint implements CallOwner {
   readonly address: string;
   #o: EndpointOptions;
   #state: Lifecycle = INITIAL.state;
   #timer: TransportTimer | undefined;
-  /** Connections that take new streams (connecting or ready). */
-  #conns: Connection[] = [];
-  /** Every connection not closed yet (also retiring ones). */
-  #all = new Set<Connection>();
-  #ageTimers = new Map<Connection, TransportTimer>();
+  #pool: ConnectionPool;
   #inflight = 0;
   #probing = false;
-  #connOptions: ConnectionOptions;
   #target: CallTarget;
   /** The last connect or probe error. */
   lastError: unknown = undefined;
@@ -71,7 +61,17 @@ export class Endpoint implements CallOwner, ConnectionOwner {
     this.#o = o;
     this.address = o.address;
     const dial: DialOptions = { secure: o.secure, address: o.address, options: o.http2Options };
-    this.#connOptions = { dial, clock: o.clock, connectTimeoutMs: o.connectTimeoutMs, keepalive: o.keepalive };
+    this.#pool = new ConnectionPool({
+      connection: { dial, clock: o.clock, connectTimeoutMs: o.connectTimeoutMs, keepalive: o.keepalive },
+      maxConnectionAgeMs: o.maxConnectionAgeMs,
+      clock: o.clock,
+      random: o.random,
+      onLost: (error) => {
+        this.lastError = error;
+        this.#step({ ev: "connection-lost", error });
+      },
+      mayReplace: () => this.#state.s === "ready",
+    });
     this.#target = { config: o.config, owner: this };
     this.#apply(INITIAL.effects);
   }
@@ -94,7 +94,7 @@ export class Endpoint implements CallOwner, ConnectionOwner {
   /** Runs a unary attempt here. */
   unary(att: Attempt, plan: MethodPlan, args: UnaryArgs): Promise<LazyUnaryResponse> {
     this.#inflight++;
-    const c = this.#ready();
+    const c = this.#pool.ready();
     if (c !== undefined) return unaryCall(this.#target, c, plan, att, args);
     return this.#acquire(att, args.signal).then((conn) => unaryCall(this.#target, conn, plan, att, args), (e: unknown) => this.#notStarted(e));
   }
@@ -103,7 +103,7 @@ export class Endpoint implements CallOwner, ConnectionOwner {
   stream(att: Attempt, plan: MethodPlan, args: StreamArgs, onFinal: (() => void) | undefined): Promise<StreamingResponse> {
     this.#inflight++;
     const target: CallTarget = { config: this.#o.config, owner: this, onFinal };
-    const c = this.#ready();
+    const c = this.#pool.ready();
     if (c !== undefined) return streamCall(target, c, plan, att, args);
     return this.#acquire(att, args.signal).then(
       (conn) => streamCall(target, conn, plan, att, args),
@@ -136,20 +136,13 @@ export class Endpoint implements CallOwner, ConnectionOwner {
 
   // ---- connections -----------------------------------------------------------
 
-  /** A ready connection below the peer's stream limit (the common case: the first). */
-  #ready(): Connection | undefined {
-    const cs = this.#conns;
-    for (let i = 0; i < cs.length; i++) if (cs[i]!.available) return cs[i];
-    return undefined;
-  }
-
   /** A connection for a call when none is ready: waits for one being dialed, or dials. */
   async #acquire(att: Attempt, signal: AbortSignal | undefined): Promise<Connection> {
     if (this.#state.s === "closed") {
       att.notSent = true;
       throw new ConnectError(`endpoint ${this.address} is closed`, Code.Unavailable);
     }
-    const pending = this.#conns.find((c) => c.state === "connecting") ?? this.#newConnection();
+    const pending = this.#pool.dialing();
     try {
       return await abortable(pending.whenReady(), signal);
     } catch (e) {
@@ -164,59 +157,6 @@ export class Endpoint implements CallOwner, ConnectionOwner {
   #notStarted(e: unknown): never {
     this.callEnded();
     throw e;
-  }
-
-  #newConnection(): Connection {
-    const c = new Connection(this.#connOptions, this);
-    this.#conns.push(c);
-    this.#all.add(c);
-    return c;
-  }
-
-  /** @internal ConnectionOwner */
-  connected(c: Connection): void {
-    const age = this.#o.maxConnectionAgeMs;
-    if (age === undefined || !Number.isFinite(age)) return;
-    // ±10 % so that the connections of many clients do not all move at once.
-    const ms = age * (0.9 + 0.2 * this.#o.random());
-    this.#ageTimers.set(c, this.#o.clock.setTimeout(() => this.#replace(c), ms));
-  }
-
-  /** Dials a successor of an old connection, then retires it. */
-  #replace(old: Connection): void {
-    this.#ageTimers.delete(old);
-    if (this.#state.s !== "ready" || old.state !== "ready") return;
-    const next = this.#newConnection();
-    next.whenReady().then(
-      () => {
-        this.#conns = this.#conns.filter((c) => c !== old);
-        old.retire();
-      },
-      () => {}, // the old connection stays; the failed dial reported itself
-    );
-  }
-
-  /** @internal ConnectionOwner */
-  lost(c: Connection, error: ConnectError): void {
-    this.#conns = this.#conns.filter((x) => x !== c);
-    this.#ageTimers.get(c)?.cancel();
-    this.#ageTimers.delete(c);
-    if (this.#conns.length === 0) {
-      this.lastError = error;
-      this.#step({ ev: "connection-lost", error });
-    }
-  }
-
-  /** @internal ConnectionOwner */
-  closed(c: Connection): void {
-    this.#all.delete(c);
-    if (!this.#conns.includes(c)) return;
-    // An idle connection closed by its keepalive is no failure: the next call dials again.
-    if (c.idleClosed) {
-      this.#conns = this.#conns.filter((x) => x !== c);
-      return;
-    }
-    this.lost(c, c.error ?? new ConnectError(`connection to ${this.address} closed`, Code.Unavailable));
   }
 
   // ---- lifecycle ---------------------------------------------------------------
@@ -257,21 +197,18 @@ export class Endpoint implements CallOwner, ConnectionOwner {
   }
 
   #closeConnections(drainTimeoutMs: number | undefined): void {
-    const reason = drainTimeoutMs === undefined
-      ? new ConnectError(`endpoint ${this.address} closed`, Code.Canceled)
-      : new ConnectError(`endpoint ${this.address} left discovery and its calls did not end within ${drainTimeoutMs} ms`, Code.Unavailable);
-    for (const t of this.#ageTimers.values()) t.cancel();
-    this.#ageTimers.clear();
-    this.#conns = [];
-    for (const c of [...this.#all]) c.destroy(reason);
-    this.#all.clear();
+    this.#pool.closeAll(
+      drainTimeoutMs === undefined
+        ? new ConnectError(`endpoint ${this.address} closed`, Code.Canceled)
+        : new ConnectError(`endpoint ${this.address} left discovery and its calls did not end within ${drainTimeoutMs} ms`, Code.Unavailable),
+    );
   }
 
   async #probe(): Promise<void> {
     if (this.#probing) return;
     this.#probing = true;
     const o = this.#o;
-    const activity = this.#activity();
+    const activity = this.#pool.activity;
     const r = await probe({
       address: this.address,
       clock: o.clock,
@@ -279,16 +216,15 @@ export class Endpoint implements CallOwner, ConnectionOwner {
       healthService: o.healthService,
       config: o.config,
       connection: () => {
-        const c = this.#ready();
+        const c = this.#pool.ready();
         if (c !== undefined) return Promise.resolve({ conn: c, fresh: false });
-        const next = this.#conns.find((x) => x.state === "connecting") ?? this.#newConnection();
-        return next.whenReady().then((conn) => ({ conn, fresh: true }));
+        return this.#pool.dialing().whenReady().then((conn: Connection) => ({ conn, fresh: true }));
       },
     });
     this.#probing = false;
     if (this.#state.s !== "connecting") return;
     if (r.ok) return this.#step({ ev: "probe-ok" });
-    if (r.timedOut && this.#activity() > activity) {
+    if (r.timedOut && this.#pool.activity > activity) {
       // The probe timed out, but other streams received data meanwhile: the
       // peer is alive, only slow (or this process is starved of CPU).
       // Aborting the connection would fail every call in flight on it.
@@ -298,13 +234,6 @@ export class Endpoint implements CallOwner, ConnectionOwner {
     // A hung connection (silent peer) must not be reused by the next probe.
     if (r.timedOut && r.conn !== undefined) r.conn.destroy(ConnectError.from(r.error, Code.Unavailable));
     this.#step({ ev: "probe-failed", error: r.error, delayMs: (n) => backoffDelay(o.backoff, n, o.random) });
-  }
-
-  /** Responses received over every connection (changes while the peer answers). */
-  #activity(): number {
-    let n = 0;
-    for (const c of this.#all) n += c.activity;
-    return n;
   }
 }
 

@@ -2,7 +2,10 @@
 // transport benchmark, built in module mode (scripts/build-peers.mjs). It needs no
 // generated code: a pass-through codec hands the raw protobuf bytes to one
 // unknown-service handler, which answers SayHello (HelloReply.message =
-// "Hello " + HelloRequest.name) and grpc.health.v1.Health/Check (SERVING).
+// "Hello " + HelloRequest.name), grpc.health.v1.Health/Check (SERVING), and
+// the server stream kratoskube.echo.v1.Echo/Repeat (EchoRequest.count
+// EchoResponse messages whose text is EchoRequest.text) for the streaming
+// benchmark.
 //
 //	greeter-bench -addr 127.0.0.1:0    prints "LISTEN host:port" when ready
 package main
@@ -38,34 +41,61 @@ func (rawCodec) Unmarshal(data []byte, v any) error {
 
 func (rawCodec) Name() string { return "proto" }
 
-// field1 returns protobuf field 1 (length-delimited) of msg, or nil.
-func field1(msg []byte) []byte {
+// varint reads a varint at msg[i:]; it returns the value and the next index.
+func varint(msg []byte, i int) (int, int) {
+	n, shift := 0, 0
+	for i < len(msg) {
+		c := msg[i]
+		i++
+		n |= int(c&0x7f) << shift
+		shift += 7
+		if c < 0x80 {
+			break
+		}
+	}
+	return n, i
+}
+
+// fields returns protobuf field 1 (length-delimited) and field 2 (varint) of msg.
+func fields(msg []byte) (f1 []byte, f2 int) {
 	i := 0
 	for i < len(msg) {
 		tag := msg[i]
 		i++
-		if tag&7 != 2 {
-			return nil
-		}
-		n, shift := 0, 0
-		for i < len(msg) {
-			c := msg[i]
-			i++
-			n |= int(c&0x7f) << shift
-			shift += 7
-			if c < 0x80 {
-				break
+		switch tag & 7 {
+		case 0:
+			var v int
+			v, i = varint(msg, i)
+			if tag>>3 == 2 {
+				f2 = v
 			}
+		case 2:
+			var n int
+			n, i = varint(msg, i)
+			if i+n > len(msg) {
+				return f1, f2
+			}
+			if tag>>3 == 1 {
+				f1 = msg[i : i+n]
+			}
+			i += n
+		default:
+			return f1, f2
 		}
-		if i+n > len(msg) {
-			return nil
-		}
-		if tag>>3 == 1 {
-			return msg[i : i+n]
-		}
-		i += n
 	}
-	return nil
+	return f1, f2
+}
+
+// field1 returns protobuf field 1 (length-delimited) of msg, or nil.
+func field1(msg []byte) []byte {
+	f1, _ := fields(msg)
+	return f1
+}
+
+// lengthDelimited is field 1 holding s, a message with one string field.
+func lengthDelimited(s []byte) []byte {
+	out := append([]byte{0x0a}, encodeVarint(len(s))...)
+	return append(out, s...)
 }
 
 func handler(_ any, stream grpc.ServerStream) error {
@@ -77,11 +107,18 @@ func handler(_ any, stream grpc.ServerStream) error {
 	var resp []byte
 	switch method {
 	case "/helloworld.Greeter/SayHello":
-		msg := append([]byte("Hello "), field1(req)...)
-		resp = append([]byte{0x0a}, encodeVarint(len(msg))...)
-		resp = append(resp, msg...)
+		resp = lengthDelimited(append([]byte("Hello "), field1(req)...))
 	case "/grpc.health.v1.Health/Check":
 		resp = []byte{0x08, 0x01}
+	case "/kratoskube.echo.v1.Echo/Repeat":
+		text, count := fields(req)
+		msg := lengthDelimited(text)
+		for i := 0; i < count; i++ {
+			if err := stream.SendMsg(&msg); err != nil {
+				return err
+			}
+		}
+		return nil
 	default:
 		return status.Errorf(codes.Unimplemented, "unknown method %s", method)
 	}
