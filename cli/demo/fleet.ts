@@ -12,7 +12,7 @@
 import { KubeConfig } from "../../src/kube/index.ts";
 import { KubernetesRegistry, type Registrar } from "../../src/index.ts";
 import { FakeKubeApiServer, makePod } from "../../src/testing/index.ts";
-import { startGreeter, type GreeterServer } from "./greeter-server.ts";
+import { startGreeterApp, type GreeterApp } from "./greeter-app.ts";
 
 /** The service the demo's servers register as. */
 export const SERVICE = "sayhello.service";
@@ -27,7 +27,7 @@ export interface DemoPod {
   readonly version: string;
   readonly port: number;
   readonly endpoint: string;
-  readonly server: GreeterServer;
+  readonly server: GreeterApp;
   state: PodState;
   /** How it ended, for the summary. */
   fate: "running" | "replaced" | "scaled down" | "killed";
@@ -117,7 +117,7 @@ export class DemoFleet implements AsyncDisposable {
       const p = this.pods.find((x) => x.name === name);
       if (p?.state === "terminating") p.state = "draining";
     };
-    const server = await startGreeter({ name, version, workMs: this.#o.workMs, registrar, shutdownDelayMs: this.#o.shutdownDelayMs, log: this.#o.log, onDrain });
+    const server = await startGreeterApp({ name, version, workMs: this.#o.workMs, registrar, shutdownDelayMs: this.#o.shutdownDelayMs, log: this.#o.log, onDrain });
     const pod: DemoPod = { name, version, port: server.port, endpoint: server.endpoint, server, state: "starting", fate: "running", lostAtKill: 0 };
     this.pods.push(pod);
     fake.setReady(NAMESPACE, name, true);

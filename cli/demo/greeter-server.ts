@@ -1,58 +1,56 @@
 /**
- * One demo "sayhello" server: a kratos-kube App (`kratos-kube/app`) serving
- * helloworld.Greeter (and, through the App, grpc.health.v1) over h2c on
- * 127.0.0.1, port 0. The App registers, reports SERVING, and on `stop()` (the
- * demo's SIGTERM) turns NOT_SERVING, deregisters, keeps serving for its
- * shutdown delay, drains, sends GOAWAY and closes. `kill()` plays a crash:
- * every socket destroyed at once, no stop sequence.
+ * One demo "sayhello" server: helloworld.Greeter and grpc.health.v1.Health
+ * over h2c (connect-node, gRPC protocol) on 127.0.0.1, port 0. It counts calls
+ * and calls in flight, can drain gracefully (NOT_SERVING, GOAWAY, wait for
+ * in-flight calls) or be killed abruptly (every socket destroyed at once).
  *
  * @module
  */
+import { createServer, type Http2Server, type Http2Session } from "node:http2";
+import type { Socket } from "node:net";
 import type { ConnectRouter } from "@connectrpc/connect";
-import { createApp, grpcServer, type App, type AppServerSpec, type RunningServer } from "../../src/app/index.ts";
-import type { Registrar } from "../../src/index.ts";
+import { connectNodeAdapter } from "@connectrpc/connect-node";
 import { Greeter } from "../../proto/gen/helloworld_pb.ts";
+import { Health } from "../../proto/gen/health_pb.ts";
+
+/** grpc.health.v1 ServingStatus values (grpc/grpc-proto health.proto). */
+const SERVING = 1;
+const NOT_SERVING = 2;
 
 /** A running greeter. */
 export interface GreeterServer {
   readonly name: string;
   readonly port: number;
-  /** `grpc://127.0.0.1:<port>`, the endpoint its App registered. */
-  readonly endpoint: string;
   /** Calls answered successfully. */
   readonly served: number;
   /** SayHello calls currently executing. */
   readonly inFlight: number;
-  /** Health status: false once the stop began. */
+  /** Health status: false after `drain()` started. */
   readonly serving: boolean;
-  readonly app: App;
-  /** The graceful stop (SIGTERM): the App's whole stop sequence; resolves once stopped. */
-  stop(): Promise<void>;
+  /**
+   * Graceful stop: health turns NOT_SERVING, in-flight calls finish, then
+   * the listener and every HTTP/2 session close (GOAWAY).
+   */
+  drain(): Promise<void>;
   /** Abrupt stop, like a crashed process: every socket is destroyed now. Returns the calls that were in flight. */
   kill(): number;
 }
 
 /** Options of {@link startGreeter}. */
 export interface GreeterOptions {
-  /** The pod name: the App's instance id, returned in every reply so the client knows who answered. */
+  /** The pod name, returned in every reply so the client knows who answered. */
   readonly name: string;
-  readonly version: string;
   /** How long SayHello takes, in ms (simulated work). */
   readonly workMs: number;
-  /** Registers the pod (the demo's wraps a `KubernetesRegistry`). */
-  readonly registrar: Registrar;
-  /** The App's shutdown delay: serving what still arrives while clients drop the pod. */
-  readonly shutdownDelayMs: number;
-  /** The App's warnings and errors. */
-  readonly log: (line: string) => void;
-  /** Called when the stopping App begins its drain (waiting for the calls in flight). */
-  readonly onDrain?: (() => void) | undefined;
 }
 
-/** Starts a greeter's App on 127.0.0.1, port 0; resolves once it runs (registered, SERVING). */
+/** Starts a greeter on 127.0.0.1, port 0. */
 export async function startGreeter(o: GreeterOptions): Promise<GreeterServer> {
   let served = 0;
   let inFlight = 0;
+  let serving = true;
+  let killed = false;
+  const waiters = new Set<() => void>();
   const timers = new Set<ReturnType<typeof setTimeout>>();
   const routes = (router: ConnectRouter): void => {
     router.service(Greeter, {
@@ -75,40 +73,49 @@ export async function startGreeter(o: GreeterOptions): Promise<GreeterServer> {
           return { message: `Hello ${req.name} from ${o.name}` };
         } finally {
           inFlight--;
+          if (inFlight === 0) {
+            for (const w of waiters) w();
+            waiters.clear();
+          }
         }
       },
     });
+    router.service(Health, {
+      check() {
+        return { status: serving ? SERVING : NOT_SERVING };
+      },
+      async *watch(_req, ctx) {
+        yield { status: serving ? SERVING : NOT_SERVING };
+        await new Promise<void>((resolve) => ctx.signal.addEventListener("abort", () => resolve(), { once: true }));
+      },
+    });
   };
-  // The App's server, kept at hand so kill() can destroy its sockets like a crash would.
-  const spec = grpcServer({ host: "127.0.0.1", port: 0, routes });
-  let listening: RunningServer | undefined;
-  const server: AppServerSpec = { label: spec.label, listen: async (ctx) => (listening = await spec.listen(ctx)) };
-  let running!: () => void;
-  const isRunning = new Promise<void>((resolve) => (running = resolve));
-  const app = createApp({
-    name: "sayhello.service",
-    version: o.version,
-    id: o.name,
-    registrar: o.registrar,
-    servers: [server],
-    shutdownDelayMs: o.shutdownDelayMs,
-    signals: false, // the demo's process handles Ctrl-C itself
-    logger: (e) => {
-      if (e.level !== "info") o.log(`${o.name}: ${e.message}`);
-    },
-    onStateChange: (s) => {
-      if (s.kind === "running") running();
-      if (s.kind === "stopping" && s.step === "drain") o.onDrain?.();
-    },
+  const server: Http2Server = createServer(connectNodeAdapter({ routes, grpc: true, connect: false, grpcWeb: false }));
+  const sessions = new Set<Http2Session>();
+  const sockets = new Set<Socket>();
+  server.on("session", (s: Http2Session) => {
+    sessions.add(s);
+    s.on("close", () => sessions.delete(s));
+    s.on("error", () => {});
   });
-  const run = app.run();
-  await Promise.race([isRunning, run]);
-  const endpoint = app.endpoints[0]!;
+  server.on("connection", (socket: Socket) => {
+    sockets.add(socket);
+    socket.on("close", () => sockets.delete(socket));
+    socket.on("error", () => {});
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      server.off("error", reject);
+      resolve();
+    });
+  });
+  const address = server.address();
+  const port = typeof address === "object" && address !== null ? address.port : 0;
+  const closeListener = (): Promise<void> => new Promise((resolve) => server.close(() => resolve()));
   return {
     name: o.name,
-    port: Number(new URL(endpoint).port),
-    endpoint,
-    app,
+    port,
     get served() {
       return served;
     },
@@ -116,18 +123,30 @@ export async function startGreeter(o: GreeterOptions): Promise<GreeterServer> {
       return inFlight;
     },
     get serving() {
-      return app.serving;
+      return serving;
     },
-    async stop() {
-      await app.stop();
-      await run.catch(() => {});
+    async drain() {
+      if (killed) return;
+      serving = false;
+      // Wait for in-flight calls before closing anything: Deno's node:http2
+      // resets open streams on server.close() and session.close() instead of
+      // letting them finish. Clients stopped picking this pod at the
+      // deletionTimestamp event, before drain() is called.
+      while (inFlight > 0) await new Promise<void>((resolve) => waiters.add(resolve));
+      const closed = closeListener();
+      for (const s of sessions) s.close();
+      await closed;
     },
     kill() {
       const lost = inFlight;
+      killed = true;
+      serving = false;
       for (const t of timers) clearTimeout(t);
       timers.clear();
       // Like a crashed process: the sockets just close, no GOAWAY is sent.
-      listening?.destroy();
+      for (const socket of sockets) socket.destroy();
+      for (const s of sessions) s.destroy();
+      server.close();
       return lost;
     },
   };
