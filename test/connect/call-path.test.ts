@@ -10,6 +10,7 @@ import assert from "node:assert/strict";
 import { Code, ConnectError, createClient, type Interceptor } from "@connectrpc/connect";
 import { createDiscoveryTransport, createManualDiscovery, type DiscoveryTransportOptions } from "../../src/connect/index.ts";
 import { Echo } from "../../proto/gen/echo_pb.ts";
+import { generateTlsMaterial } from "../../src/testing/index.ts";
 import { instance, startServer, type TestServer } from "./support/servers.ts";
 import { watchdog, within, WAIT_LIMIT_MS } from "./support/load.ts";
 
@@ -155,6 +156,33 @@ describe("call path: a server that dies", () => {
         assert.equal(err.code, Code.Unavailable, String(err));
       });
     } finally {
+      await server.close();
+    }
+  });
+});
+
+describe("call path: TLS to Pod IPs", () => {
+  it("verifies the configured serverName instead of the IP", watchdog, async () => {
+    const tls = await generateTlsMaterial(); // names: 127.0.0.1, ::1, localhost
+    const server = await startServer({ tls: { certPem: tls.certPem, keyPem: tls.keyPem } });
+    const discovery = createManualDiscovery({ "echo.service": [{ ...instance(server.address), endpoints: [`grpcs://${server.address}`] }] });
+    const events: string[] = [];
+    const wrong = createDiscoveryTransport({
+      discovery,
+      target: "discovery:///echo.service",
+      secure: { ca: tls.caPem, serverName: "wrong.example" },
+      onEvent: (e) => events.push(`${e.state}${e.error === undefined ? "" : `: ${String(e.error)}`}`),
+      resolveTimeoutMs: 20_000,
+    });
+    const right = createDiscoveryTransport({ discovery, target: "discovery:///echo.service", secure: { ca: tls.caPem, serverName: "localhost" } });
+    try {
+      const err = await createClient(Echo, wrong).say({ text: "x" }).catch((e: unknown) => e);
+      assert.ok(err instanceof ConnectError && err.code === Code.Unavailable, String(err));
+      assert.ok(events.some((e) => e.startsWith("backoff") && /wrong\.example|altname|certificate|Hostname/i.test(e)), events.join("\n"));
+      assert.equal((await createClient(Echo, right).say({ text: "tls" })).text, "tls");
+    } finally {
+      await wrong.close();
+      await right.close();
       await server.close();
     }
   });
