@@ -70,9 +70,9 @@ export class Connection implements ConnectionEvents {
   #error: ConnectError | undefined;
   #open = new OpenStreams<StreamHolder>();
   /** The peer's SETTINGS_MAX_CONCURRENT_STREAMS. */
-  maxStreams = Number.POSITIVE_INFINITY;
+  maxStreams: number = Number.POSITIVE_INFINITY;
   /** Streams above this id were not processed (GOAWAY). */
-  lastStreamId = Number.POSITIVE_INFINITY;
+  lastStreamId: number = Number.POSITIVE_INFINITY;
   /** Response headers and body chunks received on any stream: proof the peer is alive. */
   activity = 0;
 
