@@ -12,7 +12,8 @@ import { networkAddresses } from "../runtime/network.ts";
 import { keepAlive, onSignals } from "../runtime/process-lifetime.ts";
 import { AppError, messageOf, type AppErrorCode } from "./errors.ts";
 import { HealthState } from "./health.ts";
-import { transition, type LifecycleEvent, type LifecycleState, type StartStep, type StopCause, type StopStep } from "./lifecycle.ts";
+import { runHooks, type HookStep } from "./hooks.ts";
+import { describeCause, transition, type LifecycleEvent, type LifecycleState, type StartStep, type StopStep } from "./lifecycle.ts";
 import { consoleLogger, defaultInstanceId, resolveOptions, type AppLogEntry, type AppLogger, type AppOptions, type ResolvedOptions } from "./options.ts";
 import { withDeadline } from "./deadline.ts";
 import { ServerGroup } from "./server-group.ts";
@@ -224,20 +225,8 @@ class KratosApp implements App {
     }
   }
 
-  async #hooks(step: "beforeStart" | "afterStart" | "beforeStop" | "afterStop"): Promise<void> {
-    const failures: unknown[] = [];
-    for (const hook of this.#o.hooks[step]) {
-      try {
-        await hook(this);
-      } catch (e) {
-        failures.push(e);
-        if (step === "beforeStart" || step === "afterStart") break; // a failed start hook ends the start
-      }
-    }
-    if (failures.length === 1) throw new AppError("HOOK_FAILED", `${step} hook failed: ${messageOf(failures[0])}`, { step, cause: failures[0] });
-    if (failures.length > 1) {
-      throw new AppError("HOOK_FAILED", `${failures.length} ${step} hooks failed: ${failures.map(messageOf).join("; ")}`, { step, cause: new AggregateError(failures) });
-    }
+  #hooks(step: HookStep): Promise<void> {
+    return runHooks(step, this.#o.hooks[step], this);
   }
 
   async #listen(): Promise<void> {
@@ -298,19 +287,6 @@ class KratosApp implements App {
       const why = force.aborted ? "the stop was forced" : `stopTimeoutMs (${this.#o.stopTimeoutMs} ms) ran out`;
       throw new AppError("STOP_TIMEOUT", `${left} call(s) still running when ${why}; they are cancelled`, { step: "drain" });
     }
-  }
-}
-
-function describeCause(c: StopCause): string {
-  switch (c.by) {
-    case "signal":
-      return c.signal;
-    case "stop":
-      return "stop()";
-    case "abort":
-      return "signal aborted";
-    case "startFailed":
-      return "the start failed";
   }
 }
 

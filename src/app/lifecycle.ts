@@ -188,3 +188,17 @@ export function transition(state: LifecycleState, event: LifecycleEvent): Lifecy
 export function currentStep(state: LifecycleState): StartStep | StopStep | undefined {
   return state.kind === "starting" || state.kind === "stopping" ? state.step : undefined;
 }
+
+/** A short text for logs: `SIGTERM`, `stop()`, `signal aborted`, `the start failed`. */
+export function describeCause(c: StopCause): string {
+  switch (c.by) {
+    case "signal":
+      return c.signal;
+    case "stop":
+      return "stop()";
+    case "abort":
+      return "signal aborted";
+    case "startFailed":
+      return "the start failed";
+  }
+}
