@@ -10,6 +10,8 @@
 export interface TokenGrant {
   /** The user name reported in 403 messages and reviews, e.g. `system:serviceaccount:shop:kratos`. */
   user: string;
+  /** The user's uid, reported by SelfSubjectReview (`kubectl auth whoami`); none by default. */
+  uid?: string;
   /** Allowed verbs (`get`, `list`, `watch`, `create`, `update`, `patch`, `delete`); undefined = all. */
   verbs?: string[];
   /** Allowed namespaces; undefined = all, including cluster-wide requests. */
@@ -25,12 +27,21 @@ export interface RequestAttributes {
   name: string | undefined;
 }
 
-/** The user name of a grant (or the server's anonymous identity), or undefined for a rejected token. */
+/** The user of requests without credentials (kube-apiserver `--anonymous-auth`). */
+export const ANONYMOUS = "system:anonymous";
+
+/**
+ * The user name of a grant (or the server's identity when it does not
+ * authenticate), the anonymous user with no rights for a request without an
+ * Authorization header (when `anonymous`), or undefined for a rejected token.
+ */
 export function authenticate(
   tokens: Readonly<Record<string, TokenGrant>> | undefined,
   authorization: string | null,
+  anonymous = false,
 ): { user: string; grant: TokenGrant | undefined } | undefined {
   if (tokens === undefined) return { user: "", grant: undefined };
+  if (authorization === null && anonymous) return { user: ANONYMOUS, grant: { user: ANONYMOUS, verbs: [] } };
   const m = /^Bearer\s+(.+)$/i.exec(authorization ?? "");
   if (m === null) return undefined;
   const token = m[1]!.trim();

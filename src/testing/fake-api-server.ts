@@ -7,20 +7,33 @@
 import type { Clock, TimerHandle } from "../kube/clock.ts";
 import { systemClock } from "../kube/clock.ts";
 import type { Pod } from "../kube/wire.ts";
-import { authenticate, authorize, type TokenGrant } from "./auth.ts";
+import { ANONYMOUS, authenticate, authorize, type TokenGrant } from "./auth.ts";
 import { maybeGzip } from "./compression.ts";
 import { FailRule, type FailSpec } from "./faults.ts";
 import { buildKubeconfig } from "./kubeconfig.ts";
 import { serve, type Listening } from "./listen.ts";
 import { queryBool } from "./list-options.ts";
 import { metaRoute } from "./meta-routes.ts";
+import { asYaml, negotiate, notAcceptable, type Representation } from "./negotiation.ts";
+import { readObject } from "./request-body.ts";
 import { POD_PATH, routePods, type PodRouteContext } from "./pod-routes.ts";
 import { prepareCreate, type WriteContext } from "./pod-writes.ts";
 import { restampDefault, rfc3339, setPodReady } from "./pods.ts";
 import { readSelfSubjectAccessReview, selfSubjectAccessReviewResponse } from "./ssar.ts";
 import { checkSelfSubjectReview, selfSubjectReviewResponse } from "./ssr.ts";
 import { copyPod, podKey, PodStore } from "./store.ts";
-import { badRequest, cacheNotReady, internalError, jsonResponse, pathNotFound, statusResponse, unauthorized } from "./status.ts";
+import {
+  badRequest,
+  cacheNotReady,
+  forbiddenPath,
+  forbiddenReview,
+  internalError,
+  invalid,
+  jsonResponse,
+  pathNotFound,
+  statusResponse,
+  unauthorized,
+} from "./status.ts";
 import { generateTlsMaterial } from "./tls.ts";
 import { withKind, type WatchContext, type WatchSession } from "./watch.ts";
 import { seededRandom } from "./watch-stream.ts";
@@ -50,6 +63,14 @@ export interface FakeKubeApiServerOptions {
   rechunk?: boolean | number;
   /** The user name when `tokens` is undefined; default `kubernetes-admin`. */
   user?: string;
+  /**
+   * With `tokens`, a request without an `Authorization` header is the user
+   * `system:anonymous` with no rights (403 with the real texts; `/version` and
+   * the health probes stay readable), as kube-apiserver's default
+   * `--anonymous-auth=true` with RBAC does. False: such requests get 401.
+   * Default true.
+   */
+  anonymous?: boolean;
   /**
    * The wall time at construction (default `Date.now()`); server timestamps
    * (creation, deletion, conditions) are this plus the clock's elapsed time,
@@ -100,6 +121,10 @@ export interface FakeFaults {
 }
 
 const SSAR_PATH = "/apis/authorization.k8s.io/v1/selfsubjectaccessreviews";
+/** The API groups besides the core group that the fake serves. */
+const SERVED_GROUPS = new Set(["authorization.k8s.io", "authentication.k8s.io"]);
+/** What `system:public-info-viewer` lets an anonymous caller read. */
+const PUBLIC_PATHS = new Set(["/version", "/healthz", "/readyz", "/livez"]);
 const SSR_PATH = "/apis/authentication.k8s.io/v1/selfsubjectreviews";
 
 /** Whether a request is a watch (a GET with a true `watch` parameter, see {@link queryBool}, or on a legacy `/api/v1/watch/` path). */
@@ -123,6 +148,7 @@ export class FakeKubeApiServer implements AsyncDisposable {
   readonly #wallBase: number;
   #tokens: Record<string, TokenGrant> | undefined;
   readonly #user: string;
+  readonly #anonymous: boolean;
   readonly #bookmarkIntervalMs: number;
   readonly #rechunk: boolean;
   readonly #random: () => number;
@@ -150,6 +176,7 @@ export class FakeKubeApiServer implements AsyncDisposable {
     this.#wallBase = (options.wallTime === undefined ? Date.now() : new Date(options.wallTime).getTime()) - this.#clock.now();
     this.#tokens = options.tokens === undefined ? undefined : { ...options.tokens };
     this.#user = options.user ?? "kubernetes-admin";
+    this.#anonymous = options.anonymous ?? true;
     this.#bookmarkIntervalMs = options.bookmarkIntervalMs ?? 60_000;
     this.#legacyBookmarkShapes = options.legacyBookmarkShapes ?? false;
     const r = options.rechunk ?? true;
@@ -399,31 +426,63 @@ export class FakeKubeApiServer implements AsyncDisposable {
       if (rule.remaining <= 0) this.#rules.splice(this.#rules.indexOf(rule), 1);
       return res;
     }
-    const who = authenticate(this.#tokens, req.headers.get("authorization"));
+    const who = authenticate(this.#tokens, req.headers.get("authorization"), this.#anonymous);
     if (who === undefined) return statusResponse(unauthorized());
     const user = who.grant ? who.user : this.#user;
+    const api = url.pathname === "/api" || url.pathname.startsWith("/api/") || url.pathname === "/apis" || url.pathname.startsWith("/apis/");
+    // Anonymous callers (no Authorization header) may read only the public info; resources answer their own 403s.
+    if (who.grant?.user === ANONYMOUS && !PUBLIC_PATHS.has(url.pathname) && m === null && url.pathname !== SSAR_PATH && url.pathname !== SSR_PATH) {
+      return statusResponse(forbiddenPath(ANONYMOUS, method.toLowerCase(), url.pathname));
+    }
+    const rep = api ? negotiate(req.headers.get("accept"), m !== null) : "json";
+    if (rep === undefined) return statusResponse(notAcceptable());
+    const res = await this.#route(req, url, m, method, who.grant, user, watch, rep);
+    return rep === "yaml" && !watch ? await asYaml(res) : res;
+  }
+
+  /** POST selfsubjectaccessreviews: JSON bodies decoded and validated as the apiserver does, protobuf as kubectl sends it. */
+  async #selfSubjectAccessReview(req: Request, grant: TokenGrant | undefined): Promise<Response> {
+    const type = (req.headers.get("content-type") ?? "").toLowerCase();
+    if (!type.startsWith("application/vnd.kubernetes.protobuf")) {
+      const obj = await readObject(req.clone(), "SelfSubjectAccessReview");
+      if ("code" in obj && (obj as { kind?: unknown }).kind === "Status") return statusResponse(obj as never);
+      const spec = (obj as { spec?: { resourceAttributes?: unknown; nonResourceAttributes?: unknown } }).spec ?? {};
+      if ((spec.resourceAttributes == null) === (spec.nonResourceAttributes == null)) {
+        return statusResponse(invalid("", "authorization.k8s.io", "", [
+          { type: "FieldValueInvalid", field: "spec.resourceAttributes", value: spec.resourceAttributes ?? null, detail: "exactly one of nonResourceAttributes or resourceAttributes must be specified" },
+        ]));
+      }
+    }
+    let a;
+    try {
+      a = await readSelfSubjectAccessReview(req);
+    } catch (e) {
+      return statusResponse(badRequest((e as Error).message));
+    }
+    // The fake's grants never deny explicitly: like RBAC, a refusal has no reason and no `denied`.
+    return jsonResponse(201, selfSubjectAccessReviewResponse(a, { allowed: authorize(grant, { verb: a.verb, namespace: a.namespace || undefined }) }));
+  }
+
+  async #route(req: Request, url: URL, m: RegExpExecArray | null, method: string, grant: TokenGrant | undefined, user: string, watch: boolean, rep: Representation): Promise<Response> {
     if (m !== null && this.#notReadyFor !== false && method === "GET" && m[3] === undefined) {
       return statusResponse(cacheNotReady(this.#notReadyFor));
     }
-    if (m !== null) return routePods(this.#routeCtx, req, url, m, { grant: who.grant, user }, watch);
+    if (m !== null) return routePods(this.#routeCtx, req, url, m, { grant, user }, watch, rep);
     if (url.pathname === SSAR_PATH && method === "POST") {
-      let a;
-      try {
-        a = await readSelfSubjectAccessReview(req);
-      } catch (e) {
-        return statusResponse(badRequest((e as Error).message));
-      }
-      const allowed = authorize(who.grant, { verb: a.verb, namespace: a.namespace || undefined });
-      return jsonResponse(201, selfSubjectAccessReviewResponse(a, { allowed, ...(allowed ? {} : { reason: "" }) }));
+      if (grant?.user === ANONYMOUS) return statusResponse(forbiddenReview(ANONYMOUS, "selfsubjectaccessreviews", "authorization.k8s.io"));
+      return await this.#selfSubjectAccessReview(req, grant);
     }
     if (url.pathname === SSR_PATH && method === "POST") {
+      if (grant?.user === ANONYMOUS) return statusResponse(forbiddenReview(ANONYMOUS, "selfsubjectreviews", "authentication.k8s.io"));
       const problem = await checkSelfSubjectReview(req);
       if (problem !== undefined) return statusResponse(badRequest(problem));
-      return jsonResponse(201, selfSubjectReviewResponse(user));
+      return jsonResponse(201, selfSubjectReviewResponse(user, grant?.uid, this.#writeCtx.timestamp()));
     }
     const meta = metaRoute(req, url);
     if (meta) return meta;
-    if (url.pathname.startsWith("/api/") || url.pathname.startsWith("/apis/")) return statusResponse(pathNotFound());
+    // Under /apis/, a group the server does not serve is the mux's plain 404 (a real v1.34 answer).
+    const group = /^\/apis\/([^/]+)\//.exec(url.pathname)?.[1];
+    if (url.pathname.startsWith("/api/") || (group !== undefined && SERVED_GROUPS.has(group))) return statusResponse(pathNotFound());
     return new Response("404 page not found\n", { status: 404, headers: { "content-type": "text/plain; charset=utf-8" } });
   }
 }

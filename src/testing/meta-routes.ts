@@ -45,6 +45,11 @@ function versionInfo(): unknown {
   return {
     major: FAKE_KUBE_VERSION.major,
     minor: FAKE_KUBE_VERSION.minor,
+    // The emulated and minimum compatible releases a v1.33+ apiserver reports (compatibility versions, KEP-4330).
+    emulationMajor: FAKE_KUBE_VERSION.major,
+    emulationMinor: FAKE_KUBE_VERSION.minor,
+    minCompatibilityMajor: FAKE_KUBE_VERSION.major,
+    minCompatibilityMinor: String(Number(FAKE_KUBE_VERSION.minor) - 1),
     gitVersion: FAKE_KUBE_VERSION.gitVersion,
     gitCommit: "0000000000000000000000000000000000000000",
     gitTreeState: "clean",
@@ -100,6 +105,8 @@ function coreV1Resources(): unknown {
         verbs: POD_VERBS,
         shortNames: ["po"],
         categories: ["all"],
+        // The hash of the storage version (core/v1 Pod) every apiserver since 1.14 reports.
+        storageVersionHash: "xPOwRZ+Yhw8=",
       },
       { name: "pods/status", singularName: "", namespaced: true, kind: "Pod", verbs: ["get", "patch", "update"] },
     ],

@@ -5,6 +5,7 @@
  * @module
  */
 import type { Clock } from "../kube/clock.ts";
+import type { Pod } from "../kube/wire.ts";
 import { authorize, verbOf, type TokenGrant } from "./auth.ts";
 import { listPods } from "./list.ts";
 import { parseListQuery } from "./list-options.ts";
@@ -12,7 +13,9 @@ import { deleteCollectionFromRequest, deleteFromRequest } from "./pod-delete.ts"
 import { createFromRequest, patchFromRequest, updateFromRequest, type WriteContext, type WriteResult } from "./pod-writes.ts";
 import { podKey, type PodStore } from "./store.ts";
 import { forbidden, jsonResponse, methodNotSupported, notFound, pathNotFound, statusResponse } from "./status.ts";
-import { openWatch, withKind, type WatchContext } from "./watch.ts";
+import type { Representation } from "./negotiation.ts";
+import { podTable, type IncludeObject } from "./pod-table.ts";
+import { openWatch, withKind, type ObjectTransform, type WatchContext } from "./watch.ts";
 
 /** The pod paths: 1 legacy `watch/` prefix, 2 namespace, 3 name, 4 subresource. */
 export const POD_PATH: RegExp = /^\/api\/v1\/(?:(watch)\/)?(?:namespaces\/([^/]+)\/)?pods(?:\/([^/]+)(?:\/([^/]+))?)?$/;
@@ -40,8 +43,15 @@ export async function routePods(
   m: RegExpExecArray,
   caller: Caller,
   watch: boolean,
+  rep: Representation = "json",
 ): Promise<Response> {
   const method = req.method.toUpperCase();
+  // Table output (kubectl's server-side printing) for GETs, lists and watches.
+  const include = (["None", "Metadata", "Object"] as const).find((v) => v === url.searchParams.get("includeObject")) ?? "Metadata";
+  const now = (): number => Date.parse(ctx.writes.timestamp());
+  const asTable = (pods: Pod[], metadata: Record<string, unknown>): Response => jsonResponse(200, podTable(pods, metadata, now(), include as IncludeObject));
+  const tableEvents: ObjectTransform | undefined =
+    rep === "table" ? (pod, first) => podTable([pod], { resourceVersion: pod.metadata.resourceVersion }, now(), include as IncludeObject, first) : undefined;
   const ns = m[2] !== undefined ? decodeURIComponent(m[2]) : undefined;
   const name = m[3] !== undefined ? decodeURIComponent(m[3]) : undefined;
   const sub = m[4];
@@ -68,17 +78,18 @@ export async function routePods(
     if (method !== "GET") return statusResponse(methodNotSupported());
     const q = parseListQuery(url, true, name);
     if ("code" in q) return statusResponse(q);
-    return openWatch(ctx.watches, ns, q);
+    return openWatch(ctx.watches, ns, q, tableEvents);
   }
   if (name === undefined) {
     if (method === "GET") {
       const q = parseListQuery(url, m[1] === "watch");
       if ("code" in q) return statusResponse(q);
       if (q.watch) {
-        return openWatch(ctx.watches, ns, q);
+        return openWatch(ctx.watches, ns, q, tableEvents);
       }
       const out = await listPods(ctx.store, ctx.clock, ns, q, req.signal);
-      return "code" in out ? statusResponse(out) : jsonResponse(200, out);
+      if ("code" in out) return statusResponse(out);
+      return rep === "table" ? asTable(out.items, out.metadata as Record<string, unknown>) : jsonResponse(200, out);
     }
     if (method === "POST" && ns !== undefined) return send(await createFromRequest(writes, req, url, ns));
     if (method === "DELETE" && ns !== undefined) {
@@ -92,7 +103,8 @@ export async function routePods(
   switch (method) {
     case "GET": {
       const p = ctx.store.get(podKey(ns, name));
-      return p ? jsonResponse(200, withKind(p)) : statusResponse(notFound("pods", name));
+      if (!p) return statusResponse(notFound("pods", name));
+      return rep === "table" ? asTable([p], { resourceVersion: p.metadata.resourceVersion }) : jsonResponse(200, withKind(p));
     }
     case "PUT":
       return send(await updateFromRequest(writes, req, url, ns, name, sub === "status"));

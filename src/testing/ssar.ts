@@ -180,20 +180,20 @@ export async function readSelfSubjectAccessReview(req: Request): Promise<AccessR
 /**
  * The JSON response body for a review (kubectl accepts JSON even when it
  * asked for protobuf): the request's attributes echoed in `spec`, and
- * `status.allowed` / `status.reason` / `status.denied`.
+ * `status.allowed` / `status.reason` / `status.denied` (empty ones left out, as Go's `omitempty` does).
  */
-export function selfSubjectAccessReviewResponse(a: AccessReviewAttributes, status: { allowed: boolean; reason?: string }): unknown {
+export function selfSubjectAccessReviewResponse(a: AccessReviewAttributes, status: { allowed: boolean; denied?: boolean; reason?: string }): unknown {
   const resourceAttributes: Record<string, string> = {};
   for (const [k, v] of Object.entries(a)) if (v !== "") resourceAttributes[k] = v;
   return {
     kind: KIND,
     apiVersion: GROUP_VERSION,
-    metadata: { creationTimestamp: null },
+    metadata: {},
     spec: { resourceAttributes },
     status: {
       allowed: status.allowed,
-      ...(status.allowed ? {} : { denied: true }),
-      ...(status.reason !== undefined ? { reason: status.reason } : {}),
+      ...(status.denied === true ? { denied: true } : {}),
+      ...(status.reason !== undefined && status.reason !== "" ? { reason: status.reason } : {}),
     },
   };
 }

@@ -47,12 +47,12 @@ export async function checkSelfSubjectReview(req: Request): Promise<string | und
   return undefined;
 }
 
-/** The response body: the caller's username and groups in `status.userInfo`. */
-export function selfSubjectReviewResponse(username: string): unknown {
+/** The response body: the caller's username, uid (when known) and groups in `status.userInfo`, created at `now`. */
+export function selfSubjectReviewResponse(username: string, uid?: string, now?: string): unknown {
   return {
     kind: KIND,
     apiVersion: GROUP_VERSION,
-    metadata: { creationTimestamp: null },
-    status: { userInfo: { username, groups: groupsOf(username) } },
+    metadata: now === undefined ? {} : { creationTimestamp: now },
+    status: { userInfo: { username, ...(uid !== undefined ? { uid } : {}), groups: groupsOf(username) } },
   };
 }

@@ -206,6 +206,19 @@ export function forbidden(a: {
   return failure(403, "Forbidden", `${subject} is forbidden: ${why}`, { name: a.name ?? "", kind: a.resource });
 }
 
+/** 403 for a non-resource path (apiserver `responsewriters/errors.go` `forbiddenMessage` for non-resource requests). */
+export function forbiddenPath(user: string, verb: string, path: string): Status {
+  return failure(403, "Forbidden", `forbidden: User "${user}" cannot ${verb} path "${path}"`, {});
+}
+
+/** 403 for creating a cluster-scoped review (SelfSubjectAccessReview, SelfSubjectReview) in `group`. */
+export function forbiddenReview(user: string, resource: string, group: string): Status {
+  return failure(403, "Forbidden", `${resource}.${group} is forbidden: User "${user}" cannot create resource "${resource}" in API group "${group}" at the cluster scope`, {
+    group,
+    kind: resource,
+  });
+}
+
 /** 500 InternalError (apimachinery `NewInternalError`). */
 export function internalError(message: string): Status {
   return failure(500, "InternalError", `Internal error occurred: ${message}`, {

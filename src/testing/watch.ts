@@ -125,10 +125,27 @@ export function toWatchEvent(e: StoreEvent, matches: (p: Pod) => boolean): { typ
   return undefined;
 }
 
+/** Rewrites an event's object (e.g. into a Table row); `first` is true for the stream's first object event. */
+export type ObjectTransform = (pod: Pod, first: boolean) => unknown;
+
 /** Opens a pod watch over `namespace` (undefined = all) and returns the 200 response. */
-export function openWatch(ctx: WatchContext, namespace: string | undefined, q: ListQuery): Response {
+export function openWatch(ctx: WatchContext, namespace: string | undefined, q: ListQuery, transform?: ObjectTransform): Response {
   const session = new WatchSession(ctx);
-  const out = session.output;
+  const raw = session.output;
+  // Object events go through `transform` (a Table watch); bookmarks and errors do not.
+  let first = true;
+  const out = {
+    get state() {
+      return raw.state;
+    },
+    send(ev: { type: string; object: unknown }): void {
+      if (transform !== undefined && ev.type !== "BOOKMARK" && ev.type !== "ERROR") {
+        raw.send({ type: ev.type, object: transform(ev.object as Pod, first) });
+        first = false;
+      } else raw.send(ev);
+    },
+    end: (): void => raw.end(),
+  };
   const store = ctx.store;
   const matches = (p: Pod): boolean =>
     (namespace === undefined || p.metadata.namespace === namespace) && q.matches(p);
@@ -223,7 +240,7 @@ export function openWatch(ctx: WatchContext, namespace: string | undefined, q: L
       goLive(from);
     }
   }
-  return new Response(out.stream, {
+  return new Response(raw.stream, {
     status: 200,
     headers: { "content-type": "application/json", "cache-control": "no-cache, private" },
   });

@@ -21,13 +21,40 @@ after(async () => {
 });
 
 describe("authentication and authorization", () => {
-  it("401 Unauthorized Status for a missing or unknown token", async () => {
+  it("401 Unauthorized Status for an unknown token, and for a missing one when anonymous is off", async () => {
     const s = setup();
-    for (const token of [undefined, "nope"]) {
-      const { status, body } = await getJson(s, "/api/v1/namespaces/shop/pods", token);
+    const closed = new FakeKubeApiServer({ tokens: { admin: { user: "admin" } }, anonymous: false });
+    servers.push(closed);
+    for (const [server, token] of [[s, "nope"], [closed, undefined]] as const) {
+      const { status, body } = await getJson(server, "/api/v1/namespaces/shop/pods", token);
       assert.equal(status, 401);
       assert.deepEqual(body, { kind: "Status", apiVersion: "v1", metadata: {}, status: "Failure", message: "Unauthorized", reason: "Unauthorized", code: 401 });
     }
+  });
+
+  it("no Authorization header is system:anonymous (kube-apiserver's default --anonymous-auth): 403s with the real texts, public info readable", async () => {
+    const s = setup();
+    const pods = await getJson(s, "/api/v1/namespaces/shop/pods");
+    assert.equal(pods.status, 403);
+    assert.deepEqual(pods.body, {
+      kind: "Status",
+      apiVersion: "v1",
+      metadata: {},
+      status: "Failure",
+      message: 'pods is forbidden: User "system:anonymous" cannot list resource "pods" in API group "" in the namespace "shop"',
+      reason: "Forbidden",
+      details: { kind: "pods" },
+      code: 403,
+    });
+    const api = await getJson(s, "/api");
+    assert.equal(api.status, 403);
+    assert.equal(api.body.message, 'forbidden: User "system:anonymous" cannot get path "/api"');
+    assert.deepEqual(api.body.details, {});
+    assert.equal((await getJson(s, "/version")).status, 200);
+    assert.equal((await call(s, "GET", "/readyz")).status, 200);
+    const review = await call(s, "POST", "/apis/authentication.k8s.io/v1/selfsubjectreviews", { body: { kind: "SelfSubjectReview", apiVersion: "authentication.k8s.io/v1" } });
+    assert.equal(review.status, 403);
+    assert.equal(((await review.json()) as any).message, 'selfsubjectreviews.authentication.k8s.io is forbidden: User "system:anonymous" cannot create resource "selfsubjectreviews" in API group "authentication.k8s.io" at the cluster scope');
   });
 
   it("allows what the grant lists; 403 with the apiserver's message otherwise (watch is separate from list)", async () => {
@@ -93,8 +120,14 @@ describe("authentication and authorization", () => {
     assert.equal(pb.spec.resourceAttributes.verb, "patch");
     assert.equal(pb.status.allowed, false);
     const malformed = await call(s, "POST", path, { token: "reader", body: "{}" });
-    assert.equal(malformed.status, 400);
-    assert.equal((await call(s, "POST", path, { body: review("list", "shop") })).status, 401);
+    assert.equal(malformed.status, 422);
+    assert.equal(
+      ((await malformed.json()) as any).message,
+      '.authorization.k8s.io "" is invalid: spec.resourceAttributes: Invalid value: null: exactly one of nonResourceAttributes or resourceAttributes must be specified',
+    );
+    const garbled = (await (await call(s, "POST", path, { token: "reader", body: "{" })).json()) as any;
+    assert.equal(garbled.message, "the object provided is unrecognized (must be of type SelfSubjectAccessReview): couldn't get version/kind; json parse error: unexpected end of JSON input ({)");
+    assert.equal((await call(s, "POST", path, { token: "nope", body: review("list", "shop") })).status, 401);
   });
 
   it("answers SelfSubjectReview with the token's user and the groups the apiserver adds, for any authenticated user", async () => {
@@ -114,7 +147,12 @@ describe("authentication and authorization", () => {
     const wrong = await call(s, "POST", path, { token: "reader", body: { kind: "SelfSubjectAccessReview" } });
     assert.equal(wrong.status, 400);
     assert.match(((await wrong.json()) as any).message, /kind is "SelfSubjectAccessReview", expected SelfSubjectReview/);
-    assert.equal((await call(s, "POST", path, { body })).status, 401);
+    assert.equal((await call(s, "POST", path, { token: "nope", body })).status, 401);
+    const withUid = new FakeKubeApiServer({ tokens: { t: { user: "alice", uid: "alice-uid" } } });
+    servers.push(withUid);
+    const alice = (await (await call(withUid, "POST", path, { token: "t", body })).json()) as any;
+    assert.deepEqual(alice.status.userInfo, { username: "alice", uid: "alice-uid", groups: ["system:authenticated"] });
+    assert.match(alice.metadata.creationTimestamp, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
     const anonymous = new FakeKubeApiServer({ user: "kubernetes-admin" });
     servers.push(anonymous);
     const who = (await (await call(anonymous, "POST", path, { body })).json()) as any;

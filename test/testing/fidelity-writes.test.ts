@@ -15,7 +15,7 @@ after(async () => {
   for (const s of servers) await s.close();
 });
 function server(): FakeKubeApiServer {
-  const s = new FakeKubeApiServer({ clock: createManualClock(), wallTime: "2026-01-01T00:00:00Z", rechunk: false });
+  const s = new FakeKubeApiServer({ clock: createManualClock(), wallTime: new Date("2026-01-01T00:00:00Z"), rechunk: false });
   servers.push(s);
   return s;
 }

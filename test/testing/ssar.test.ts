@@ -96,13 +96,16 @@ describe("readSelfSubjectAccessReview", () => {
 describe("selfSubjectAccessReviewResponse", () => {
   it("echoes the attributes and carries the decision", () => {
     const a = { namespace: "shop", verb: "patch", group: "", resource: "pods", subresource: "", name: "" };
-    assert.deepEqual(selfSubjectAccessReviewResponse(a, { allowed: false, reason: "token grant excludes patch" }), {
+    assert.deepEqual(selfSubjectAccessReviewResponse(a, { allowed: false, denied: true, reason: "token grant excludes patch" }), {
       kind: "SelfSubjectAccessReview",
       apiVersion: "authorization.k8s.io/v1",
-      metadata: { creationTimestamp: null },
+      metadata: {},
       spec: { resourceAttributes: { namespace: "shop", verb: "patch", resource: "pods" } },
       status: { allowed: false, denied: true, reason: "token grant excludes patch" },
     });
+    // RBAC's refusal: no opinion, so neither denied nor a reason (a real v1.34 answer).
+    const no = selfSubjectAccessReviewResponse(a, { allowed: false, reason: "" }) as { status: unknown };
+    assert.deepEqual(no.status, { allowed: false });
     const ok = selfSubjectAccessReviewResponse(a, { allowed: true }) as { status: unknown };
     assert.deepEqual(ok.status, { allowed: true });
   });
