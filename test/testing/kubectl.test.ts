@@ -1,28 +1,26 @@
-// Drives the fake API server with the real kubectl (client-go v1.32), as
-// shared spec kubectl.md describes: discovery, get/list/watch/paging, create
-// with kubectl's default (strict) validation, label/annotate/patch, delete,
-// and `auth can-i` over TLS with a restricted token. Also runs the
+// Drives the real kubectl (client-go v1.32) against the fake API server and,
+// with the same tests, against a real kube-apiserver (shared spec kubectl.md):
+// discovery, get/list/watch/paging, create with kubectl's default (strict)
+// validation, label/annotate/patch, dry runs, delete, and `auth can-i` /
+// `auth whoami` with a restricted token. Requests are observed from kubectl's
+// own -v=6 log, so the assertions hold for both servers. Also runs the
 // `kratos-kube fake-apiserver` command in-process and points kubectl at the
 // kubeconfig it writes.
 import { describe, it, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { spawn, spawnSync } from "node:child_process";
+import { spawn } from "node:child_process";
 import type { ChildProcess } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync, existsSync, readFileSync } from "node:fs";
+import { mkdtempSync, rmSync, existsSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { FakeKubeApiServer, makePod } from "../../src/testing/index.ts";
 import { run as runFakeApiserver } from "../../cli/fake-apiserver.ts";
 import type { CliIo } from "../../cli/io.ts";
+import { fakeBackend, KUBECTL, kubectl, kubectlMissing, loggedCalls, realBackend, type KubectlBackend, type KubectlResult } from "../support/kubectl.ts";
+import { realSkip, releaseSharedCluster, sharedCluster } from "../support/real-cluster.ts";
 
-const KUBECTL = process.env["KUBECTL"] ?? "kubectl";
-const kubectlMissing = ((): string | false => {
-  const r = spawnSync(KUBECTL, ["version", "--client"], { encoding: "utf8" });
-  return r.status === 0 ? false : `kubectl is not installed (tried "${KUBECTL}"; set KUBECTL to its path)`;
-})();
-
-/** How long one kubectl invocation may take before the test kills it. */
-const KUBECTL_DEADLINE_MS = 30_000;
+after(async () => {
+  await releaseSharedCluster();
+});
 
 /** A scratch directory used as kubectl's HOME (its discovery cache) and for kubeconfigs; removed in `after`. */
 function scratch(): { dir: string; env: Record<string, string>; remove(): void } {
@@ -34,38 +32,7 @@ function scratch(): { dir: string; env: Record<string, string>; remove(): void }
   };
 }
 
-interface Result {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-/** Runs kubectl asynchronously (the server shares this event loop) with a kill deadline. */
-function kubectl(kubeconfig: string, args: string[], input?: string): Promise<Result> {
-  const env = { PATH: process.env["PATH"] ?? "/usr/bin:/bin", HOME: join(kubeconfig, ".."), KUBECTL_COMMAND_HEADERS: "false" };
-  return new Promise((resolve, reject) => {
-    const child = spawn(KUBECTL, ["--kubeconfig", kubeconfig, "--request-timeout=20s", ...args], { env, stdio: ["pipe", "pipe", "pipe"] });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.setEncoding("utf8").on("data", (d: string) => (stdout += d));
-    child.stderr.setEncoding("utf8").on("data", (d: string) => (stderr += d));
-    const timer = setTimeout(() => {
-      child.kill("SIGKILL");
-      reject(new Error(`kubectl ${args.join(" ")} did not finish within ${KUBECTL_DEADLINE_MS} ms; stderr: ${stderr}`));
-    }, KUBECTL_DEADLINE_MS);
-    child.on("error", (e) => {
-      clearTimeout(timer);
-      reject(e);
-    });
-    child.on("close", (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-    child.stdin.end(input ?? "");
-  });
-}
-
-function ok(r: Result, what: string): string {
+function ok(r: KubectlResult, what: string): string {
   assert.equal(r.code, 0, `${what} failed (exit ${String(r.code)}): ${r.stderr}`);
   return r.stdout;
 }
@@ -99,178 +66,160 @@ function manifest(name: string, extraSpec: Record<string, unknown> = {}): string
   });
 }
 
-describe("kubectl against the fake API server (http, anonymous)", { skip: kubectlMissing }, () => {
-  const server = new FakeKubeApiServer();
-  const tmp = scratch();
-  const kubeconfig = join(tmp.dir, "http.kubeconfig");
-  before(async () => {
-    await server.listen();
-    writeFileSync(kubeconfig, server.kubeconfig());
-    server.createPod(makePod({ name: "alpha", namespace: "default", app: "shop", ip: "10.244.0.2" }));
-    server.createPod(makePod({ name: "beta", namespace: "shop", app: "shop", ip: "10.244.0.3" }));
-    for (let i = 0; i < 7; i++) server.createPod(makePod({ name: `page-${i}`, namespace: "paged", app: "paged", ip: `10.244.1.${i + 2}` }));
-  });
-  after(async () => {
-    await server.close();
-    tmp.remove();
-  });
+const backends: { backend: KubectlBackend; skip: string | false | undefined }[] = [
+  { backend: fakeBackend({ tls: false }), skip: kubectlMissing },
+  { backend: fakeBackend({ tls: true }), skip: kubectlMissing },
+  { backend: realBackend(() => sharedCluster()), skip: kubectlMissing || realSkip() },
+];
 
-  it("get pods -A -o json lists the pods of every namespace", async () => {
-    const list = JSON.parse(ok(await kubectl(kubeconfig, ["get", "pods", "-A", "-o", "json"]), "get pods -A")) as {
-      items: { metadata: { namespace: string; name: string } }[];
-    };
-    const names = list.items.map((p) => `${p.metadata.namespace}/${p.metadata.name}`);
-    assert.ok(names.includes("default/alpha") && names.includes("shop/beta") && names.includes("paged/page-6"), names.join(" "));
-  });
+for (const { backend: b, skip } of backends) {
+  describe(`kubectl against ${b.name}`, { skip }, () => {
+    let ns = "";
+    let shop = "";
+    let paged = "";
+    let admin = "";
+    before(async () => {
+      await b.start();
+      [ns, shop, paged] = [await b.namespace("kubectl"), await b.namespace("shop"), await b.namespace("paged")];
+      admin = b.kubeconfig("admin", ns);
+      await b.runPod(ns, "alpha", "shop", "127.0.3.2");
+      await b.runPod(shop, "beta", "shop", "127.0.3.3");
+      for (let i = 0; i < 7; i++) await b.runPod(paged, `page-${i}`, "paged", `127.0.4.${i + 2}`);
+    });
+    after(() => b.close());
 
-  it("get po (short name) prints the pod table", async () => {
-    assert.match(ok(await kubectl(kubeconfig, ["get", "po", "alpha"]), "get po alpha"), /^NAME\s.*\nalpha\s/);
-  });
+    it("get pods -A -o json lists the pods of every namespace", async () => {
+      const list = JSON.parse(ok(await kubectl(admin, ["get", "pods", "-A", "-o", "json"]), "get pods -A")) as { items: { metadata: { namespace: string; name: string } }[] };
+      const names = list.items.map((p) => `${p.metadata.namespace}/${p.metadata.name}`);
+      for (const n of [`${ns}/alpha`, `${shop}/beta`, `${paged}/page-6`]) assert.ok(names.includes(n), `${n} in ${names.join(" ")}`);
+    });
 
-  it("create -f with the default validation creates the pod", async () => {
-    const out = ok(await kubectl(kubeconfig, ["create", "-f", "-"], manifest("created-1")), "create -f");
-    assert.match(out, /pod\/created-1 created/);
-    assert.equal(server.getPod("default", "created-1")?.metadata.labels?.["app"], "created");
-    const post = server.requests.find((r) => r.method === "POST" && r.path === "/api/v1/namespaces/default/pods");
-    assert.equal(post?.query["fieldValidation"], "Strict");
-  });
+    it("get po (short name) prints the pod table", async () => {
+      assert.match(ok(await kubectl(admin, ["get", "po", "alpha"]), "get po alpha"), /^NAME\s+READY\s+STATUS\s.*\nalpha\s+\d\/1\s+Running\s/);
+    });
 
-  it("create -f rejects an unknown field under strict validation", async () => {
-    const r = await kubectl(kubeconfig, ["create", "-f", "-"], manifest("created-bad", { replicas: 2 }));
-    assert.notEqual(r.code, 0);
-    assert.match(r.stderr, /strict decoding error: unknown field "spec\.replicas"/);
-    assert.equal(server.getPod("default", "created-bad"), undefined);
-  });
+    it("create -f with the default validation creates the pod (fieldValidation=Strict)", async () => {
+      const r = await kubectl(admin, ["create", "-f", "-", "-v=6"], manifest("created-1"));
+      assert.match(ok(r, "create -f"), /pod\/created-1 created/);
+      assert.equal((await b.pod(ns, "created-1"))?.metadata.labels?.["app"], "created");
+      const post = loggedCalls(r.stderr).find((c) => c.method === "POST" && c.path === `/api/v1/namespaces/${ns}/pods`);
+      assert.equal(post?.query.get("fieldValidation"), "Strict");
+    });
 
-  it("--dry-run=server (create, label, delete) answers like a write but changes nothing", async () => {
-    const rv = server.resourceVersion;
-    assert.match(ok(await kubectl(kubeconfig, ["create", "--dry-run=server", "-f", "-"], manifest("dry-1")), "create dry"), /pod\/dry-1 created \(server dry run\)/);
-    assert.match(ok(await kubectl(kubeconfig, ["label", "--dry-run=server", "pod", "alpha", "dry=yes"]), "label dry"), /pod\/alpha labeled \(server dry run\)/);
-    assert.match(ok(await kubectl(kubeconfig, ["delete", "--dry-run=server", "pod", "alpha"]), "delete dry"), /pod "alpha" deleted \(server dry run\)/);
-    assert.equal(server.getPod("default", "dry-1"), undefined);
-    assert.equal(server.getPod("default", "alpha")?.metadata.labels?.["dry"], undefined);
-    assert.equal(server.getPod("default", "alpha")?.metadata.deletionTimestamp, undefined);
-    assert.equal(server.resourceVersion, rv, "no resourceVersion used");
-  });
+    it("create -f rejects an unknown field under strict validation", async () => {
+      const r = await kubectl(admin, ["create", "-f", "-"], manifest("created-bad", { replicas: 2 }));
+      assert.notEqual(r.code, 0);
+      assert.match(r.stderr, /strict decoding error: unknown field "spec\.replicas"/);
+      assert.equal(await b.pod(ns, "created-bad"), undefined);
+    });
 
-  it("label and annotate patch the pod", async () => {
-    ok(await kubectl(kubeconfig, ["label", "pod", "alpha", "tier=backend"]), "label");
-    ok(await kubectl(kubeconfig, ["annotate", "pod", "alpha", "example.com/owner=team-a"]), "annotate");
-    const pod = server.getPod("default", "alpha");
-    assert.equal(pod?.metadata.labels?.["tier"], "backend");
-    assert.equal(pod?.metadata.annotations?.["example.com/owner"], "team-a");
-    ok(await kubectl(kubeconfig, ["label", "pod", "alpha", "tier-"]), "label removal");
-    assert.equal(server.getPod("default", "alpha")?.metadata.labels?.["tier"], undefined);
-  });
+    it("--dry-run=server (create, label, delete) answers like a write but changes nothing", async () => {
+      assert.match(ok(await kubectl(admin, ["create", "--dry-run=server", "-f", "-"], manifest("dry-1")), "create dry"), /pod\/dry-1 created \(server dry run\)/);
+      assert.match(ok(await kubectl(admin, ["label", "--dry-run=server", "pod", "alpha", "dry=yes"]), "label dry"), /pod\/alpha labeled \(server dry run\)/);
+      assert.match(ok(await kubectl(admin, ["delete", "--dry-run=server", "pod", "alpha"]), "delete dry"), /pod "alpha" deleted \(server dry run\)/);
+      assert.equal(await b.pod(ns, "dry-1"), undefined);
+      const alpha = await b.pod(ns, "alpha");
+      assert.equal(alpha?.metadata.labels?.["dry"], undefined);
+      assert.equal(alpha?.metadata.deletionTimestamp, undefined);
+    });
 
-  it("patch --type strategic, merge and json", async () => {
-    ok(await kubectl(kubeconfig, ["patch", "pod", "alpha", "--type", "strategic", "-p", '{"metadata":{"labels":{"s":"1"}}}']), "strategic");
-    ok(await kubectl(kubeconfig, ["patch", "pod", "alpha", "--type", "merge", "-p", '{"metadata":{"labels":{"m":"2","s":null}}}']), "merge");
-    ok(
-      await kubectl(kubeconfig, ["patch", "pod", "alpha", "--type", "json", "-p", '[{"op":"add","path":"/metadata/labels/j","value":"3"}]']),
-      "json",
-    );
-    const labels = server.getPod("default", "alpha")?.metadata.labels ?? {};
-    assert.deepEqual([labels["s"], labels["m"], labels["j"]], [undefined, "2", "3"]);
-    const types = server.requests.filter((r) => r.method === "PATCH").length;
-    assert.ok(types >= 3);
-  });
+    it("label and annotate patch the pod", async () => {
+      ok(await kubectl(admin, ["label", "pod", "alpha", "tier=backend"]), "label");
+      ok(await kubectl(admin, ["annotate", "pod", "alpha", "example.com/owner=team-a"]), "annotate");
+      const pod = await b.pod(ns, "alpha");
+      assert.equal(pod?.metadata.labels?.["tier"], "backend");
+      assert.equal(pod?.metadata.annotations?.["example.com/owner"], "team-a");
+      ok(await kubectl(admin, ["label", "pod", "alpha", "tier-"]), "label removal");
+      assert.equal((await b.pod(ns, "alpha"))?.metadata.labels?.["tier"], undefined);
+    });
 
-  it("get pods --watch -o name sees a pod created after the list", async () => {
-    const child = spawn(KUBECTL, ["--kubeconfig", kubeconfig, "get", "pods", "--watch", "-o", "name"], { env: tmp.env, stdio: ["ignore", "pipe", "pipe"] });
-    try {
-      await waitForOutput(child, (out) => out.includes("pod/alpha\n"), 20_000);
-      // The list has been printed, so this pod can only reach kubectl through the watch.
-      server.createPod(makePod({ name: "watched", namespace: "default", app: "shop", ip: "10.244.0.9" }));
-      await waitForOutput(child, (out) => out.includes("pod/watched\n"), 20_000);
-      assert.ok(server.requests.some((r) => r.watch && r.path === "/api/v1/namespaces/default/pods"));
-    } finally {
-      const exited = new Promise((resolve) => child.once("close", resolve));
-      child.kill("SIGTERM");
-      await exited;
-    }
-  });
+    it("patch --type strategic, merge and json", async () => {
+      const r1 = await kubectl(admin, ["patch", "pod", "alpha", "-v=6", "--type", "strategic", "-p", '{"metadata":{"labels":{"s":"1"}}}']);
+      ok(r1, "strategic");
+      ok(await kubectl(admin, ["patch", "pod", "alpha", "--type", "merge", "-p", '{"metadata":{"labels":{"m":"2","s":null}}}']), "merge");
+      ok(await kubectl(admin, ["patch", "pod", "alpha", "--type", "json", "-p", '[{"op":"add","path":"/metadata/labels/j","value":"3"}]']), "json");
+      const labels = (await b.pod(ns, "alpha"))?.metadata.labels ?? {};
+      assert.deepEqual([labels["s"], labels["m"], labels["j"]], [undefined, "2", "3"]);
+      assert.ok(loggedCalls(r1.stderr).some((c) => c.method === "PATCH" && c.status === 200));
+    });
 
-  it("get pods --chunk-size=2 pages with continue tokens", async () => {
-    const names = ok(await kubectl(kubeconfig, ["get", "pods", "-n", "paged", "--chunk-size=2", "-o", "name"]), "chunked get").trim().split("\n");
-    assert.deepEqual(names, Array.from({ length: 7 }, (_, i) => `pod/page-${i}`));
-    const pages = server.requests.filter((r) => r.method === "GET" && r.path === "/api/v1/namespaces/paged/pods" && !r.watch);
-    assert.ok(pages.every((r) => r.query["limit"] === "2"));
-    assert.equal(pages.filter((r) => r.query["continue"]).length, 3);
-  });
+    it("get pods --watch -o name sees a pod created after the list", async () => {
+      const home = join(admin, "..");
+      const env = { PATH: process.env["PATH"] ?? "/usr/bin:/bin", HOME: home, KUBECTL_COMMAND_HEADERS: "false" };
+      const child = spawn(KUBECTL, ["--kubeconfig", admin, "get", "pods", "--watch", "-o", "name", "-v=6"], { env, stdio: ["ignore", "pipe", "pipe"] });
+      let stderr = "";
+      child.stderr.setEncoding("utf8").on("data", (d: string) => (stderr += d));
+      try {
+        await waitForOutput(child, (out) => out.includes("pod/alpha\n"), 20_000);
+        // The list has been printed, so this pod can only reach kubectl through the watch.
+        await b.runPod(ns, "watched", "shop", "127.0.3.9");
+        await waitForOutput(child, (out) => out.includes("pod/watched\n"), 20_000);
+        assert.ok(loggedCalls(stderr).some((c) => c.path === `/api/v1/namespaces/${ns}/pods` && c.query.get("watch") === "true"), stderr);
+      } finally {
+        const exited = new Promise((resolve) => child.once("close", resolve));
+        child.kill("SIGTERM");
+        await exited;
+      }
+    });
 
-  it("delete --wait=false deletes the pod (gracefully)", async () => {
-    assert.match(ok(await kubectl(kubeconfig, ["delete", "pod", "created-1", "--wait=false"]), "delete"), /pod "created-1" deleted/);
-    const pod = server.getPod("default", "created-1");
-    assert.ok(pod === undefined || pod.metadata.deletionTimestamp, "the pod is gone or terminating");
-    assert.ok(server.requests.some((r) => r.method === "DELETE" && r.path === "/api/v1/namespaces/default/pods/created-1"));
-  });
+    it("get pods --chunk-size=2 pages with continue tokens", async () => {
+      const r = await kubectl(admin, ["get", "pods", "-n", paged, "--chunk-size=2", "-o", "name", "-v=6"]);
+      assert.deepEqual(ok(r, "chunked get").trim().split("\n"), Array.from({ length: 7 }, (_, i) => `pod/page-${i}`));
+      const pages = loggedCalls(r.stderr).filter((c) => c.method === "GET" && c.path === `/api/v1/namespaces/${paged}/pods`);
+      assert.ok(pages.every((c) => c.query.get("limit") === "2"));
+      assert.equal(pages.filter((c) => c.query.get("continue")).length, 3);
+    });
 
-  it("auth can-i answers yes for an anonymous server", async () => {
-    assert.equal(ok(await kubectl(kubeconfig, ["auth", "can-i", "delete", "pods"]), "can-i").trim(), "yes");
-  });
-});
+    it("delete --wait=false deletes the pod (gracefully)", async () => {
+      const r = await kubectl(admin, ["delete", "pod", "created-1", "--wait=false", "-v=6"]);
+      assert.match(ok(r, "delete"), /pod "created-1" deleted/);
+      const pod = await b.pod(ns, "created-1");
+      assert.ok(pod === undefined || pod.metadata.deletionTimestamp, "the pod is gone or terminating");
+      assert.ok(loggedCalls(r.stderr).some((c) => c.method === "DELETE" && c.path === `/api/v1/namespaces/${ns}/pods/created-1`));
+    });
 
-describe("kubectl against the fake API server (TLS, bearer tokens)", { skip: kubectlMissing }, () => {
-  const server = new FakeKubeApiServer({
-    tokens: {
-      "admin-token": { user: "admin" },
-      "reader-token": { user: "system:serviceaccount:default:reader", verbs: ["get", "list", "watch"], namespaces: ["default"] },
-    },
-  });
-  const tmp = scratch();
-  const admin = join(tmp.dir, "tls-admin.kubeconfig");
-  const reader = join(tmp.dir, "tls-reader.kubeconfig");
-  before(async () => {
-    const { url, caPem } = await server.listen({ tls: true });
-    assert.match(url, /^https:\/\//);
-    assert.ok(caPem?.includes("BEGIN CERTIFICATE"));
-    writeFileSync(admin, server.kubeconfig({ token: "admin-token" }));
-    writeFileSync(reader, server.kubeconfig({ token: "reader-token" }));
-    server.createPod(makePod({ name: "gamma", namespace: "default", app: "shop", ip: "10.244.2.2" }));
-  });
-  after(async () => {
-    await server.close();
-    tmp.remove();
-  });
+    it("auth can-i answers yes for the admin", async () => {
+      assert.equal(ok(await kubectl(admin, ["auth", "can-i", "delete", "pods"]), "can-i").trim(), "yes");
+    });
 
-  it("verifies the server certificate from the kubeconfig and sends the token", async () => {
-    assert.equal(ok(await kubectl(reader, ["get", "pods", "-o", "name"]), "get over TLS").trim(), "pod/gamma");
-  });
+    describe("with a restricted token", { skip: b.authenticates ? false : "this server does not authenticate" }, () => {
+      it("verifies the server certificate from the kubeconfig and sends the token", async () => {
+        assert.equal(ok(await kubectl(b.kubeconfig("reader", shop), ["get", "pods", "-o", "name"]), "get over TLS").trim(), "pod/beta");
+      });
 
-  it("auth can-i list pods: yes under the restricted token", async () => {
-    const r = await kubectl(reader, ["auth", "can-i", "list", "pods"]);
-    assert.equal(r.stdout.trim(), "yes", r.stderr);
-    assert.equal(r.code, 0);
-  });
+      it("auth can-i list pods: yes under the restricted token", async () => {
+        const r = await kubectl(b.kubeconfig("reader", shop), ["auth", "can-i", "list", "pods"]);
+        assert.equal(r.stdout.trim(), "yes", r.stderr);
+        assert.equal(r.code, 0);
+      });
 
-  it("auth can-i patch pods -n shop: no under the restricted token", async () => {
-    const r = await kubectl(reader, ["auth", "can-i", "patch", "pods", "-n", "shop"]);
-    assert.equal(r.stdout.trim(), "no", r.stderr);
-    assert.equal(r.code, 1);
-    assert.equal(ok(await kubectl(admin, ["auth", "can-i", "patch", "pods", "-n", "shop"]), "admin can-i").trim(), "yes");
-  });
+      it("auth can-i patch pods: no under the restricted token, yes for the admin", async () => {
+        const r = await kubectl(b.kubeconfig("reader", shop), ["auth", "can-i", "patch", "pods", "-n", shop]);
+        assert.equal(r.stdout.trim(), "no", r.stderr);
+        assert.equal(r.code, 1);
+        assert.equal(ok(await kubectl(admin, ["auth", "can-i", "patch", "pods", "-n", shop]), "admin can-i").trim(), "yes");
+      });
 
-  it("a forbidden write fails with the apiserver's message", async () => {
-    const r = await kubectl(reader, ["label", "pod", "gamma", "x=y"]);
-    assert.notEqual(r.code, 0);
-    assert.match(r.stderr, /forbidden: User "system:serviceaccount:default:reader" cannot patch resource "pods"/);
-  });
+      it("a forbidden write fails with the apiserver's message", async () => {
+        const r = await kubectl(b.kubeconfig("reader", shop), ["label", "pod", "beta", "x=y"]);
+        assert.notEqual(r.code, 0);
+        assert.ok(r.stderr.includes(`pods "beta" is forbidden: User "${b.readerUser}" cannot patch resource "pods" in API group "" in the namespace "${shop}"`), r.stderr);
+      });
 
-  it("auth whoami names the token's user (SelfSubjectReview)", async () => {
-    const who = JSON.parse(ok(await kubectl(reader, ["auth", "whoami", "-o", "json"]), "auth whoami")) as { status: { userInfo: { username: string; groups: string[] } } };
-    assert.equal(who.status.userInfo.username, "system:serviceaccount:default:reader");
-    assert.ok(who.status.userInfo.groups.includes("system:serviceaccounts:default"));
-  });
+      it("auth whoami names the token's user (SelfSubjectReview)", async () => {
+        const who = JSON.parse(ok(await kubectl(b.kubeconfig("reader", shop), ["auth", "whoami", "-o", "json"]), "auth whoami")) as { status: { userInfo: { username: string; groups: string[] } } };
+        assert.equal(who.status.userInfo.username, b.readerUser);
+        assert.ok(who.status.userInfo.groups.includes("system:authenticated"));
+      });
 
-  it("an unknown token is rejected as Unauthorized", async () => {
-    const bad = join(tmp.dir, "tls-bad.kubeconfig");
-    writeFileSync(bad, server.kubeconfig({ token: "not-a-token" }));
-    const r = await kubectl(bad, ["get", "pods"]);
-    assert.notEqual(r.code, 0);
-    assert.match(r.stderr, /Unauthorized|must be logged in/);
+      it("an unknown token is rejected as Unauthorized", async () => {
+        const r = await kubectl(b.kubeconfig("stranger", shop), ["get", "pods"]);
+        assert.notEqual(r.code, 0);
+        assert.match(r.stderr, /Unauthorized|must be logged in/);
+      });
+    });
   });
-});
+}
 
 describe("kratos-kube fake-apiserver serves kubectl", { skip: kubectlMissing }, () => {
   const controller = new AbortController();
