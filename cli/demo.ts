@@ -22,6 +22,7 @@ const spec: CommandSpec = {
     balancer: { type: "string", value: "NAME", help: "load balancer of the client", default: "round_robin", choices: ["round_robin", "p2c", "wrr", "random"] },
     rate: { type: "string", value: "N", help: "calls per second", default: "50" },
     output: { type: "string", short: "o", value: "FORMAT", help: "summary format (json: the log goes to stderr)", default: "table", choices: ["table", "json"] },
+    kubeconfig: { type: "string", value: "FILE", help: "run on this API server instead of the embedded fake: one without a kubelet (a test control plane), as the demo plays the kubelet" },
   },
   details: [
     "Expected result: no failed call except calls in flight on the killed server.",
@@ -42,6 +43,7 @@ export async function run(argv: string[], io: CliIo = defaultIo()): Promise<numb
       rate: numberOption(args, "rate", 50, { min: 1, max: 5000 }, "demo"),
       balancer: (stringOption(args, "balancer") ?? "round_robin") as DemoOptions["balancer"],
       json: args.values.output === "json",
+      ...(typeof args.values.kubeconfig === "string" ? { kubeconfig: args.values.kubeconfig } : {}),
     };
   } catch (error) {
     if (!(error instanceof UsageError)) throw error;

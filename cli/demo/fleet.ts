@@ -1,7 +1,7 @@
 /**
  * The demo's "Deployment": sayhello pods, each a kratos-kube App (greeter
  * server, registration through the real `KubernetesRegistry`, health, the
- * graceful stop) plus its Pod object in the fake API server. Plays the
+ * graceful stop) plus its Pod object in the API server. Plays the
  * kubelet and the ReplicaSet: creates pods, turns them Ready once their App
  * runs, deletes them gracefully (deletionTimestamp, then SIGTERM: the App
  * turns NOT_SERVING, deregisters, serves for its shutdown delay, drains and
@@ -11,8 +11,8 @@
  */
 import { KubeConfig } from "../../src/kube/index.ts";
 import { KubernetesRegistry, type Registrar } from "../../src/index.ts";
-import { FakeKubeApiServer, makePod } from "../../src/testing/index.ts";
 import { startGreeterApp, type GreeterApp } from "./greeter-app.ts";
+import type { PodControl } from "./pod-control.ts";
 
 /** The service the demo's servers register as. */
 export const SERVICE = "sayhello.service";
@@ -37,7 +37,8 @@ export interface DemoPod {
 
 /** Fleet options. */
 export interface FleetOptions {
-  readonly fake: FakeKubeApiServer;
+  /** The Pods' API server: the embedded fake, or a real one without a kubelet. */
+  readonly pods: PodControl;
   readonly config: KubeConfig;
   /** Simulated work per SayHello, ms. */
   readonly workMs: number;
@@ -98,16 +99,14 @@ export class DemoFleet implements AsyncDisposable {
   async start(): Promise<DemoPod> {
     const name = this.#name();
     const version = this.version;
-    const fake = this.#o.fake;
+    const pods = this.#o.pods;
     const registry = new KubernetesRegistry({ config: this.#o.config, podName: name, podNamespace: NAMESPACE, namespace: NAMESPACE });
     this.#registries.set(name, registry);
     const registrar: Registrar = {
       async register(instance, o) {
         // Loopback only: every pod has IP 127.0.0.1 and its own port in the spec.
         const port = Number(new URL(instance.endpoints[0]!).port);
-        fake.createPod(
-          makePod({ name, namespace: NAMESPACE, ip: "127.0.0.1", ports: [{ name: "grpc", containerPort: port }], ready: false, labels: { "app.kubernetes.io/name": "sayhello" } }),
-        );
+        await pods.create({ name, namespace: NAMESPACE, ip: "127.0.0.1", ports: [{ name: "grpc", containerPort: port }], ready: false, labels: { "app.kubernetes.io/name": "sayhello" } });
         await registry.register(instance, o);
       },
       // A killed pod's process is gone: nothing deregisters it.
@@ -120,7 +119,7 @@ export class DemoFleet implements AsyncDisposable {
     const server = await startGreeterApp({ name, version, workMs: this.#o.workMs, registrar, shutdownDelayMs: this.#o.shutdownDelayMs, log: this.#o.log, onDrain });
     const pod: DemoPod = { name, version, port: server.port, endpoint: server.endpoint, server, state: "starting", fate: "running", lostAtKill: 0 };
     this.pods.push(pod);
-    fake.setReady(NAMESPACE, name, true);
+    await pods.setReady(NAMESPACE, name, true);
     pod.state = "ready";
     await this.#o.waitForDiscovery(pod.endpoint, true);
     return pod;
@@ -130,11 +129,11 @@ export class DemoFleet implements AsyncDisposable {
   async terminate(pod: DemoPod, fate: DemoPod["fate"]): Promise<void> {
     pod.fate = fate;
     pod.state = "terminating";
-    this.#o.fake.deletePod(NAMESPACE, pod.name, { gracePeriodSeconds: 30 });
+    await this.#o.pods.deleteGracefully(NAMESPACE, pod.name, 30);
     // No preStop hook: the kubelet sends SIGTERM at once, and the App orders its own stop.
     await pod.server.stop();
     await this.#forget(pod.name);
-    this.#finish(pod.name);
+    await this.#o.pods.finishDeletion(NAMESPACE, pod.name);
     pod.state = "gone";
   }
 
@@ -151,10 +150,10 @@ export class DemoFleet implements AsyncDisposable {
     pod.state = "killed";
     this.#o.log(`killed ${pod.name} with ${pod.lostAtKill} call(s) in flight`);
     await new Promise((resolve) => setTimeout(resolve, detectMs));
-    this.#o.fake.setReady(NAMESPACE, pod.name, false);
+    await this.#o.pods.setReady(NAMESPACE, pod.name, false);
     await this.#o.waitForDiscovery(pod.endpoint, false);
     await this.#forget(pod.name);
-    this.#finish(pod.name);
+    await this.#o.pods.finishDeletion(NAMESPACE, pod.name);
     return pod.lostAtKill;
   }
 
@@ -162,10 +161,6 @@ export class DemoFleet implements AsyncDisposable {
     const r = this.#registries.get(name);
     this.#registries.delete(name);
     await r?.close();
-  }
-
-  #finish(name: string): void {
-    if (this.#o.fake.getPod(NAMESPACE, name) !== undefined) this.#o.fake.finishDeletion(NAMESPACE, name);
   }
 
   /** Stops every App still running (call it after traffic stopped; a killed pod's App only cleans up) and closes every registry. */

@@ -10,7 +10,7 @@
 import { createDiscoveryTransport } from "../../src/connect/index.ts";
 import { createKubeClient, createPodCache, KubeConfig } from "../../src/kube/index.ts";
 import { KubernetesRegistry } from "../../src/index.ts";
-import { FakeKubeApiServer } from "../../src/testing/index.ts";
+import { apiPodControl, fakePodControl } from "./pod-control.ts";
 import type { CliIo } from "../io.ts";
 import { createLiveScreen } from "../live-view.ts";
 import { describeChange } from "../watch.ts";
@@ -32,6 +32,11 @@ export interface DemoOptions {
   readonly live?: boolean;
   /** Print the summary as JSON on stdout (the log goes to stderr as plain lines). */
   readonly json?: boolean;
+  /**
+   * Run on the API server of this kubeconfig instead of the embedded fake:
+   * one without a kubelet (a test control plane), as the demo plays the kubelet.
+   */
+  readonly kubeconfig?: string;
 }
 
 /** Kratos clients' default per-call timeout (go-kratos transport/grpc client: 2 s). */
@@ -67,10 +72,12 @@ export async function runDemo(o: DemoOptions, io: CliIo): Promise<number> {
   const log = (line: string): void => screen.log(`[${(elapsed() / 1000).toFixed(2)}s] ${line}`);
   let phase = "starting";
 
-  const fake = new FakeKubeApiServer();
-  const { url } = await fake.listen({ host: "127.0.0.1" });
-  const config = KubeConfig.fromOptions({ server: url, namespace: "default" });
-  log(`fake API server on ${url}`);
+  const pods =
+    o.kubeconfig === undefined
+      ? await fakePodControl((url) => KubeConfig.fromOptions({ server: url, namespace: "default" }))
+      : await apiPodControl(await KubeConfig.fromKubeconfig(o.kubeconfig), `the API server of ${o.kubeconfig}`);
+  const config = pods.config;
+  log(pods.description);
 
   // micro-forge's discovery, and a view of it for the script and the screen.
   const discovery = new KubernetesRegistry({ config, namespace: "default", onError: (e) => log(`discovery error (retrying): ${e.message}`) });
@@ -125,7 +132,7 @@ export async function runDemo(o: DemoOptions, io: CliIo): Promise<number> {
     for (const e of transport.endpoints()) if (`grpc://${e.address}` === endpoint) return e.inflight;
     return 0;
   };
-  const fleet = new DemoFleet({ fake, config, workMs: o.workMs ?? 20, shutdownDelayMs: SHUTDOWN_DELAY_MS, waitForDiscovery, clientInflight, log });
+  const fleet = new DemoFleet({ pods, config, workMs: o.workMs ?? 20, shutdownDelayMs: SHUTDOWN_DELAY_MS, waitForDiscovery, clientInflight, log });
   let traffic: Traffic | undefined;
   const idle: TrafficStats = emptyStats();
 
@@ -205,7 +212,7 @@ export async function runDemo(o: DemoOptions, io: CliIo): Promise<number> {
     await events.close();
     await eventsClient.close();
     await discovery.close();
-    await fake.close();
+    await pods.close();
     screen.close();
   }
   if (failure !== undefined) {
