@@ -72,6 +72,13 @@ export interface FakeKubeApiServerOptions {
    */
   anonymous?: boolean;
   /**
+   * Plays the kubelet for graceful deletion: a pod deleted with a grace period
+   * is removed when the period ends (default true). False leaves it
+   * terminating until a delete with grace 0, as a control plane without
+   * kubelets does (the real test control plane of the differential suite).
+   */
+  kubelet?: boolean;
+  /**
    * The wall time at construction (default `Date.now()`); server timestamps
    * (creation, deletion, conditions) are this plus the clock's elapsed time,
    * so a manual clock and a fixed `wallTime` give deterministic timestamps.
@@ -187,6 +194,7 @@ export class FakeKubeApiServer implements AsyncDisposable {
     timestamp: (offset = 0) => rfc3339(this.#wallBase + this.#clock.now() + offset * 1000),
     uid: () => crypto.randomUUID(),
     scheduleFinish: (ns, name, grace) => {
+      if (options.kubelet === false) return;
       const key = podKey(ns, name);
       this.#finishTimers.get(key)?.cancel();
       this.#finishTimers.set(

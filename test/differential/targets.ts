@@ -32,6 +32,20 @@ async function waitCompacted(t: Target, ns: string, rv: string): Promise<void> {
   }
 }
 
+/**
+ * Starts the private control plane; a second try when the first fails (its
+ * free ports are picked before the processes bind them, and on a busy
+ * machine another process may take one in between).
+ */
+async function startWithRetry(): Promise<ControlPlane> {
+  const options = { apiserverArgs: ["--etcd-compaction-interval=1s"] };
+  try {
+    return await privateControlPlane(options);
+  } catch {
+    return await privateControlPlane(options);
+  }
+}
+
 /** The real side. `compacting` starts the private control plane on first use. */
 export function realTarget(c: Cluster, closers: (() => Promise<unknown>)[]): Target {
   let compactingPlane: Promise<Target> | undefined;
@@ -45,7 +59,7 @@ export function realTarget(c: Cluster, closers: (() => Promise<unknown>)[]): Tar
     },
     compacting() {
       compactingPlane ??= (async () => {
-        const plane: ControlPlane = await privateControlPlane({ apiserverArgs: ["--etcd-compaction-interval=1s"] });
+        const plane = await startWithRetry();
         closers.push(() => plane.close());
         // The watch caches relist at the current revision: older ones are too old for them.
         await plane.restartApiserver();
@@ -69,6 +83,8 @@ export function realTarget(c: Cluster, closers: (() => Promise<unknown>)[]): Tar
 export async function fakeTarget(real: Pick<Cluster, "adminToken" | "users">, closers: (() => Promise<unknown>)[]): Promise<{ target: Target; server: FakeKubeApiServer }> {
   const tokens = tokensOf(real);
   const server = new FakeKubeApiServer({
+    // The real control plane has no kubelet: terminating pods stay.
+    kubelet: false,
     tokens: {
       // As in the control plane's token file (scripts/k8s/control-plane.ts).
       [tokens.admin!]: { user: "admin", uid: "admin-uid" },

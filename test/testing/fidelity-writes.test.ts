@@ -152,6 +152,18 @@ describe("fidelity of writes to a real kube-apiserver", () => {
     assert.equal(shorter.metadata.generation, 2, "only the first graceful delete bumps the generation");
   });
 
+  it("kubelet: false leaves a gracefully deleted pod terminating after its grace period", async () => {
+    const clock = createManualClock();
+    const s = new FakeKubeApiServer({ clock, kubelet: false });
+    servers.push(s);
+    await call(s, "POST", PODS, { body: minimal("a") });
+    await call(s, "DELETE", `${PODS}/a`, { body: { gracePeriodSeconds: 5 } });
+    await clock.advance(60_000);
+    assert.ok(s.getPod("default", "a")?.metadata.deletionTimestamp, "still there, terminating");
+    await call(s, "DELETE", `${PODS}/a`, { body: { gracePeriodSeconds: 0 } });
+    assert.equal(s.getPod("default", "a"), undefined);
+  });
+
   it("deletecollection deletes what the selector picks and lists those pods as they were", async () => {
     const s = server();
     s.createPod(makePod({ name: "x1", labels: { tier: "back" } }));
