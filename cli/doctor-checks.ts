@@ -8,7 +8,8 @@
  * @module
  */
 import type { Clock, KubeClient, KubeConfig, Pod } from "../src/kube/index.ts";
-import { KRATOS_LABEL_APP, projectPod, systemClock, type PodRecord } from "../src/kube/index.ts";
+import { systemClock, type PodRecord } from "../src/kube/index.ts";
+import { KRATOS_LABEL_APP, projectKratosPod } from "../src/index.ts";
 import { explainError, listAllPods } from "./cluster.ts";
 import type { Check } from "./doctor-pod-checks.ts";
 import { annotationsCheck, protocolsCheck, readyCheck, terminatingCheck } from "./doctor-pod-checks.ts";
@@ -248,7 +249,7 @@ function isReview(v: unknown): v is { allowed: boolean; reason?: string | undefi
 function project(pods: readonly Pod[]): PodRecord[] {
   const out: PodRecord[] = [];
   for (const p of pods) {
-    const r = projectPod(p);
+    const r = projectKratosPod(p);
     if (typeof r !== "string") out.push(r);
   }
   return out;

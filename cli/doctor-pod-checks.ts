@@ -6,7 +6,8 @@
  *
  * @module
  */
-import { KRATOS_ANNOTATION_METADATA, KRATOS_ANNOTATION_PROTOCOLS, type Pod, type PodRecord } from "../src/kube/index.ts";
+import type { Pod, PodRecord } from "../src/kube/index.ts";
+import { KRATOS_ANNOTATION_METADATA, KRATOS_ANNOTATION_PROTOCOLS } from "../src/index.ts";
 import { instanceFromRecord, parseStringMapAnnotation } from "../src/index.ts";
 import { routableAddress } from "../src/connect/index.ts";
 import type { Exclusion, InstanceRow } from "./instance-rows.ts";
@@ -78,9 +79,9 @@ export function readyCheck(rows: readonly InstanceRow[]): Check {
 export function annotationsCheck(pods: readonly PodRecord[]): Check {
   const bad: { pod: PodRecord; code: "bad-metadata" | "bad-protocols"; reason: string }[] = [];
   for (const p of pods) {
-    const metadata = parseStringMapAnnotation(p.metadata);
+    const metadata = parseStringMapAnnotation(p.annotations[KRATOS_ANNOTATION_METADATA]);
     if (typeof metadata === "string") bad.push({ pod: p, code: "bad-metadata", reason: `annotation ${KRATOS_ANNOTATION_METADATA}: ${metadata}` });
-    const protocols = parseStringMapAnnotation(p.protocols);
+    const protocols = parseStringMapAnnotation(p.annotations[KRATOS_ANNOTATION_PROTOCOLS]);
     if (typeof protocols === "string") bad.push({ pod: p, code: "bad-protocols", reason: `annotation ${KRATOS_ANNOTATION_PROTOCOLS}: ${protocols}` });
   }
   if (bad.length === 0) return { name: "annotations", verdict: "PASS", detail: `the kratos-service-* annotations of every pod parse` };
@@ -107,11 +108,11 @@ export function protocolsCheck(pods: readonly PodRecord[], rows: readonly Instan
     if (!inst.ok) continue; // no IP or bad annotations: the ready and annotations checks name those
     checked++;
     if (routableAddress(inst.instance.endpoints, { protocol: "grpc" }) !== undefined) continue;
-    const parsed = parseStringMapAnnotation(p.protocols);
+    const parsed = parseStringMapAnnotation(p.annotations[KRATOS_ANNOTATION_PROTOCOLS]);
     const has = typeof parsed !== "string" && Object.keys(parsed).length > 0;
     const secureOnly = routableAddress(inst.instance.endpoints, { protocol: "grpc", secure: true }) !== undefined;
     issues.push(
-      `${p.name}: no grpc endpoint (${inst.instance.endpoints.join(", ") || "no container ports"}${has ? `; annotation ${KRATOS_ANNOTATION_PROTOCOLS} is ${p.protocols}` : `; no ${KRATOS_ANNOTATION_PROTOCOLS} annotation`}${secureOnly ? "; grpcs only: the transport needs secure: true, and doctor probes h2c only" : ""})`,
+      `${p.name}: no grpc endpoint (${inst.instance.endpoints.join(", ") || "no container ports"}${has ? `; annotation ${KRATOS_ANNOTATION_PROTOCOLS} is ${p.annotations[KRATOS_ANNOTATION_PROTOCOLS]}` : `; no ${KRATOS_ANNOTATION_PROTOCOLS} annotation`}${secureOnly ? "; grpcs only: the transport needs secure: true, and doctor probes h2c only" : ""})`,
     );
   }
   const grpcEndpoints = rows.filter((r) => r.included && r.address !== undefined).map((r) => `grpc://${r.address}`);

@@ -8,7 +8,8 @@
  *
  * @module
  */
-import { KRATOS_LABEL_APP, KRATOS_LABEL_VERSION, type PodRecord } from "../src/kube/index.ts";
+import type { PodRecord } from "../src/kube/index.ts";
+import { KRATOS_LABEL_APP, KRATOS_LABEL_VERSION } from "../src/index.ts";
 import { instanceFromRecord, type Selection } from "../src/index.ts";
 import { routableAddress, routingScheme, type RoutingOptions } from "../src/connect/index.ts";
 import { renderTable, type Column } from "./table.ts";

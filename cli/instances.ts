@@ -5,7 +5,8 @@
  *
  * @module
  */
-import { KRATOS_LABEL_APP, projectPod, type PodRecord } from "../src/kube/index.ts";
+import type { PodRecord } from "../src/kube/index.ts";
+import { KRATOS_LABEL_APP, projectKratosPod } from "../src/index.ts";
 import type { Selection } from "../src/index.ts";
 import type { RoutingOptions, RoutingProtocol } from "../src/connect/index.ts";
 import { clusterOptions, helpText, parseCommandArgs, stringOption, UsageError, type CommandSpec, type ParsedArgs } from "./args.ts";
@@ -57,7 +58,7 @@ export async function readServicePods(client: Parameters<typeof listAllPods>[0],
   const pods = await listAllPods(client, namespace, `${KRATOS_LABEL_APP}=${service}`, signal);
   const out: PodRecord[] = [];
   for (const p of pods) {
-    const r = projectPod(p);
+    const r = projectKratosPod(p);
     if (typeof r !== "string") out.push(r);
   }
   return out;

@@ -7,8 +7,8 @@
  *
  * @module
  */
-import { createPodCache, type PodChange } from "../src/kube/index.ts";
-import { KRATOS_LABEL_APP, type PodRecord } from "../src/kube/index.ts";
+import type { PodRecord } from "../src/kube/index.ts";
+import { createPodCache, KRATOS_LABEL_APP, type PodChange } from "../src/index.ts";
 import type { Selection } from "../src/index.ts";
 import type { RoutingOptions } from "../src/connect/index.ts";
 import { stringOption, type CommandSpec } from "./args.ts";

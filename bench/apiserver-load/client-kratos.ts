@@ -6,7 +6,8 @@
  * @module
  */
 import process from "node:process";
-import { createKubeClient, createPodCache, KubeConfig } from "../../src/kube/index.ts";
+import { createKubeClient, KubeConfig } from "../../src/kube/index.ts";
+import { createPodCache } from "../../src/index.ts";
 import { arg, numArg } from "../lib/proc.ts";
 import { scaledClock } from "../lib/scaled-clock.ts";
 

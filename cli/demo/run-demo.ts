@@ -8,7 +8,8 @@
  * @module
  */
 import { createDiscoveryTransport } from "../../src/connect/index.ts";
-import { createKubeClient, createPodCache, KubeConfig } from "../../src/kube/index.ts";
+import { createKubeClient, KubeConfig } from "../../src/kube/index.ts";
+import { createPodCache } from "../../src/index.ts";
 import { KubernetesRegistry } from "../../src/index.ts";
 import { apiPodControl, fakePodControl } from "./pod-control.ts";
 import type { CliIo } from "../io.ts";

@@ -21,9 +21,11 @@ import type { KubeConfig } from "./config.ts";
 import { configInternals, isLoopbackHost } from "./config.ts";
 import { KubeApiError, KubeConfigError, KubeConnectionError } from "./errors.ts";
 import type { FetchLike } from "./fetch-like.ts";
+import type { ListOptions, ListWatchApi, WatchOptions } from "./list-watch-api.ts";
 import type { ListPodsOptions, PatchType, PodApi, WatchPodsOptions } from "./pod-api.ts";
+import { POD_RESOURCE, resourceName, resourcePath, type ResourceType } from "./resource.ts";
 import { createTokenSource } from "./token-source.ts";
-import type { Pod, PodList } from "./wire.ts";
+import type { KubeObjectList, Pod, PodList } from "./wire.ts";
 
 /** The package version sent in `User-Agent` (kept equal to package.json by a test). */
 export const KRATOS_KUBE_VERSION = "0.1.0";
@@ -48,8 +50,8 @@ export interface KubeRequestOptions {
   signal?: AbortSignal | undefined;
 }
 
-/** A Kubernetes API client: pod operations, raw requests and an access check. */
-export interface KubeClient extends PodApi, AsyncDisposable {
+/** A Kubernetes API client: list and watch of any resource, pod operations, raw requests and an access check. */
+export interface KubeClient extends PodApi, ListWatchApi, AsyncDisposable {
   /** The config it was built from. */
   readonly config: KubeConfig;
   /** One request; resolves to a 2xx response, rejects with {@link KubeApiError} otherwise. */
@@ -72,11 +74,8 @@ export interface KubeClientOptions {
   clock?: Clock | undefined;
 }
 
-const enc = encodeURIComponent;
-
 function podsPath(namespace: string | undefined, name?: string): string {
-  const base = namespace === undefined ? "/api/v1/pods" : `/api/v1/namespaces/${enc(namespace)}/pods`;
-  return name === undefined ? base : `${base}/${enc(name)}`;
+  return resourcePath(POD_RESOURCE, namespace, name);
 }
 
 function isAbort(err: unknown, signal: AbortSignal | undefined): boolean {
@@ -286,15 +285,15 @@ export function createKubeClient(options: KubeClientOptions): KubeClient {
   }
 
   const isPod = (v: unknown): boolean => typeof v === "object" && v !== null && typeof (v as Pod).metadata === "object";
-  const isPodList = (v: unknown): boolean =>
-    typeof v === "object" && v !== null && Array.isArray((v as PodList).items) && typeof (v as PodList).metadata === "object";
+  const isList = (v: unknown): boolean =>
+    typeof v === "object" && v !== null && Array.isArray((v as KubeObjectList).items) && typeof (v as KubeObjectList).metadata === "object";
 
   const client: KubeClient = {
     config,
     request,
 
-    async listPods(o: ListPodsOptions): Promise<PodList> {
-      const res = await request("GET", podsPath(o.namespace), {
+    async listObjects(resource: ResourceType, o: ListOptions): Promise<KubeObjectList> {
+      const res = await request("GET", resourcePath(resource, o.namespace), {
         query: {
           labelSelector: o.labelSelector,
           fieldSelector: o.fieldSelector,
@@ -305,11 +304,11 @@ export function createKubeClient(options: KubeClientOptions): KubeClient {
         },
         signal: o.signal,
       });
-      return json<PodList>(res, "LIST pods", isPodList, o.signal);
+      return json<KubeObjectList>(res, `LIST ${resourceName(resource)}`, isList, o.signal);
     },
 
-    async watchPods(o: WatchPodsOptions): Promise<ReadableStream<Uint8Array>> {
-      const res = await request("GET", podsPath(o.namespace), {
+    async watchObjects(resource: ResourceType, o: WatchOptions): Promise<ReadableStream<Uint8Array>> {
+      const res = await request("GET", resourcePath(resource, o.namespace), {
         query: {
           watch: true,
           labelSelector: o.labelSelector,
@@ -323,6 +322,25 @@ export function createKubeClient(options: KubeClientOptions): KubeClient {
         signal: o.signal,
       });
       return res.body ?? new ReadableStream<Uint8Array>({ start: (c) => c.close() });
+    },
+
+    async listPods(o: ListPodsOptions): Promise<PodList> {
+      const res = await request("GET", podsPath(o.namespace), {
+        query: {
+          labelSelector: o.labelSelector,
+          fieldSelector: o.fieldSelector,
+          limit: o.limit,
+          continue: o.continue,
+          resourceVersion: o.resourceVersion,
+          resourceVersionMatch: o.resourceVersionMatch,
+        },
+        signal: o.signal,
+      });
+      return json<PodList>(res, "LIST pods", isList, o.signal);
+    },
+
+    watchPods(o: WatchPodsOptions): Promise<ReadableStream<Uint8Array>> {
+      return client.watchObjects(POD_RESOURCE, o);
     },
 
     async getPod(namespace: string, name: string, o?: { signal?: AbortSignal | undefined }): Promise<Pod> {

@@ -8,6 +8,10 @@
  * - {@link createKubeClient}: the pod operations ({@link PodApi}), raw requests
  *   and `SelfSubjectAccessReview`, over the runtime's own TLS-capable fetch or
  *   an injected {@link FetchLike}.
+ * - {@link createInformer} / {@link createInformerPool}: list-and-watch caches
+ *   of any resource described by a {@link ResourceDescriptor} (path,
+ *   projection, indexes); {@link podResource} and
+ *   {@link endpointSliceResource} describe Pods and EndpointSlices.
  *
  * ## Errors
  * A non-2xx answer is a {@link KubeApiError} (Status fields, `retryAfterSeconds`,
@@ -45,11 +49,21 @@ export type { FetchLike } from "./fetch-like.ts";
 export type { Clock, TimerHandle } from "./clock.ts";
 export { systemClock, sleep } from "./clock.ts";
 export type { ListPodsOptions, PatchType, PodApi, WatchPodsOptions } from "./pod-api.ts";
+export type { ListOptions, ListWatchApi, WatchOptions } from "./list-watch-api.ts";
 export type {
   ContainerPort,
   Container,
+  Endpoint,
+  EndpointConditions,
+  EndpointHints,
+  EndpointPort,
+  EndpointSlice,
+  EndpointSliceList,
+  KubeObject,
+  KubeObjectList,
   ListMeta,
   ObjectMeta,
+  ObjectReference,
   Pod,
   PodCondition,
   PodList,
@@ -58,25 +72,35 @@ export type {
   WatchEventType,
 } from "./wire.ts";
 export { INITIAL_EVENTS_END_ANNOTATION, WATCH_EVENT_TYPES } from "./wire.ts";
-export type { PodPort, PodRecord } from "./pod-record.ts";
-export {
-  KRATOS_ANNOTATION_METADATA,
-  KRATOS_ANNOTATION_PROTOCOLS,
-  KRATOS_LABEL_APP,
-  KRATOS_LABEL_ID,
-  KRATOS_LABEL_VERSION,
-  projectPod,
-} from "./pod-record.ts";
 
-// ── reflector and pod cache (owned by the reflector engineer; append below) ──
-export { createPodCache } from "./pod-cache.ts";
-export type { PodCache, PodCacheOptions, PodCacheView, PodChange } from "./pod-cache.ts";
+// ── resources, informers and their records ────────────────────────────────
+export { ENDPOINT_SLICE_RESOURCE, POD_RESOURCE, describeObject, objectKey, resourceName, resourcePath } from "./resource.ts";
+export type { IndexFunction, ObjectRecord, ResourceDescriptor, ResourceType } from "./resource.ts";
+export { projectPod } from "./pod-record.ts";
+export type { PodPort, PodRecord, ProjectPodOptions } from "./pod-record.ts";
+export { createPodInterner, podResource } from "./pod-resource.ts";
+export type { PodResourceOptions } from "./pod-resource.ts";
+export {
+  ENDPOINT_SLICE_CONTROLLER,
+  MANAGED_BY_LABEL,
+  SERVICE_NAME_LABEL,
+  endpointSliceResource,
+  projectEndpointSlice,
+} from "./endpoint-slice-record.ts";
+export type { EndpointSliceRecord, EndpointSliceResourceOptions, SliceEndpoint, SlicePort } from "./endpoint-slice-record.ts";
+export { createInformer } from "./informer.ts";
+export type { Informer, InformerOptions, InformerState, InformerView, ObjectChange } from "./informer.ts";
+export { createInformerPool } from "./informer-pool.ts";
+export type { InformerErrorContext, InformerLease, InformerPool, InformerPoolOptions } from "./informer-pool.ts";
+
 /**
- * Advanced: the list-and-watch machinery under the pod cache (a pure state
+ * Advanced: the list-and-watch machinery under the informers (a pure state
  * machine, its driver, the backoff policy and the watch-stream decoder).
  */
 export { createReflector, Reflector, DEFAULT_BOOKMARK_SILENCE_MS, DEFAULT_IDLE_GRACE_MS, MIN_WATCH_TIMEOUT_SECONDS } from "./reflector/reflector.ts";
-export type { ReflectorOptions, ReflectorSink } from "./reflector/reflector.ts";
+export type { ReflectorApi, ReflectorOptions, ReflectorSink } from "./reflector/reflector.ts";
+export { IndexSet, ObjectStore } from "./reflector/store.ts";
+export type { StoreHooks } from "./reflector/store.ts";
 export { initialState, step, relistRequest, classifyError, DEFAULT_PAGE_SIZE, VERY_SHORT_WATCH_MS } from "./reflector/state.ts";
 export type { Command, Effect, ErrorClass, ReflectorInput, ReflectorState, StepResult, ListRequest, WatchRequest } from "./reflector/state.ts";
 export { createBackoff, BACKOFF_FACTOR, BACKOFF_INITIAL_MS, BACKOFF_MAX_MS, BACKOFF_RESET_AFTER_MS } from "./reflector/backoff.ts";

@@ -1,37 +1,19 @@
 /**
- * The pod operations kratos-kube performs against the Kubernetes API. The
- * reflector and the registry depend on this interface only; `createKubeClient`
- * implements it over a {@link FetchLike}.
+ * The pod operations kratos-kube performs against the Kubernetes API (the
+ * registrar's GET and PATCH, and the pod LIST and WATCH kept for callers of
+ * earlier releases; the reflector uses {@link ListWatchApi}). `createKubeClient`
+ * implements both.
  *
  * @module
  */
+import type { ListOptions, ListWatchApi, WatchOptions } from "./list-watch-api.ts";
 import type { Pod, PodList } from "./wire.ts";
 
-/** Query options of a pod LIST. */
-export interface ListPodsOptions {
-  /** Namespace, or undefined for all namespaces (`/api/v1/pods`). */
-  namespace?: string | undefined;
-  labelSelector?: string | undefined;
-  fieldSelector?: string | undefined;
-  limit?: number | undefined;
-  continue?: string | undefined;
-  resourceVersion?: string | undefined;
-  resourceVersionMatch?: "Exact" | "NotOlderThan" | undefined;
-  signal?: AbortSignal | undefined;
-}
+/** Query options of a pod LIST (the same as any resource's). */
+export type ListPodsOptions = ListOptions;
 
-/** Query options of a pod WATCH. */
-export interface WatchPodsOptions {
-  namespace?: string | undefined;
-  labelSelector?: string | undefined;
-  fieldSelector?: string | undefined;
-  resourceVersion?: string | undefined;
-  resourceVersionMatch?: "NotOlderThan" | undefined;
-  timeoutSeconds?: number | undefined;
-  allowWatchBookmarks?: boolean | undefined;
-  sendInitialEvents?: boolean | undefined;
-  signal?: AbortSignal | undefined;
-}
+/** Query options of a pod WATCH (the same as any resource's). */
+export type WatchPodsOptions = WatchOptions;
 
 /** Strategic merge, JSON merge or JSON patch. */
 export type PatchType = "strategic" | "merge" | "json";

@@ -1,22 +1,16 @@
 /**
- * The projection of a Pod that the pod cache keeps: only what discovery needs,
+ * The projection of a Pod that a cache keeps: identity, labels, the
+ * annotations the caller asks for, phase, readiness, IPs and container ports,
  * so that a cached pod costs well under 1 KB of heap instead of the ~5 KB of
  * JSON (and ~19 KB of objects) a full Pod takes.
  *
+ * Which annotations are kept is the caller's choice (the registry keeps the
+ * two it reads); no other vocabulary is known here.
+ *
  * @module
  */
+import type { ObjectRecord } from "./resource.ts";
 import type { Pod } from "./wire.ts";
-
-/** Label keys and annotation keys written by Kratos registries. */
-export const KRATOS_LABEL_ID = "kratos-service-id";
-/** The service name label; the pod cache indexes on it. */
-export const KRATOS_LABEL_APP = "kratos-service-app";
-/** The service version label. */
-export const KRATOS_LABEL_VERSION = "kratos-service-version";
-/** Annotation: JSON object port → scheme. */
-export const KRATOS_ANNOTATION_PROTOCOLS = "kratos-service-protocols";
-/** Annotation: JSON object of string metadata. */
-export const KRATOS_ANNOTATION_METADATA = "kratos-service-metadata";
 
 /** One container port, as discovery needs it. */
 export interface PodPort {
@@ -27,17 +21,11 @@ export interface PodPort {
 }
 
 /** A cached pod, immutable. Replaced as a whole on every change. */
-export interface PodRecord {
-  readonly namespace: string;
-  readonly name: string;
-  readonly uid: string;
-  readonly resourceVersion: string;
+export interface PodRecord extends ObjectRecord {
   /** All labels of the pod (string values only). */
   readonly labels: Readonly<Record<string, string>>;
-  /** Raw `kratos-service-protocols` annotation, if any. Parsed by the registry codec. */
-  readonly protocols: string | undefined;
-  /** Raw `kratos-service-metadata` annotation, if any. Parsed by the registry codec. */
-  readonly metadata: string | undefined;
+  /** The annotations the projection was asked to keep (string values only). */
+  readonly annotations: Readonly<Record<string, string>>;
   /** `status.phase`, `""` when absent. */
   readonly phase: string;
   /** The `Ready` condition is `"True"`. */
@@ -50,14 +38,30 @@ export interface PodRecord {
   readonly ports: readonly PodPort[];
 }
 
+/** Options of {@link projectPod}. */
+export interface ProjectPodOptions {
+  /** Annotation keys to keep, or `"all"`; default none. */
+  readonly annotations?: readonly string[] | "all" | undefined;
+}
+
 const EMPTY: Readonly<Record<string, string>> = Object.freeze({});
 
-function stringMap(value: unknown): Readonly<Record<string, string>> {
-  if (value === null || typeof value !== "object") return EMPTY;
+function setOwn(target: Record<string, string>, key: string, value: string): void {
+  if (key === "__proto__") Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true });
+  else target[key] = value;
+}
+
+function stringMap(value: unknown, keep?: readonly string[] | "all"): Readonly<Record<string, string>> {
+  if (value === null || typeof value !== "object" || keep === undefined) return EMPTY;
   let out: Record<string, string> | undefined;
-  for (const [k, v] of Object.entries(value)) {
-    if (typeof v !== "string") continue;
-    (out ??= {})[k] = v;
+  if (keep === "all") {
+    for (const [k, v] of Object.entries(value)) if (typeof v === "string") setOwn((out ??= {}), k, v);
+  } else {
+    for (const k of keep) {
+      if (!Object.hasOwn(value, k)) continue;
+      const v = (value as Record<string, unknown>)[k];
+      if (typeof v === "string") setOwn((out ??= {}), k, v);
+    }
   }
   return out ?? EMPTY;
 }
@@ -69,15 +73,12 @@ function stringMap(value: unknown): Readonly<Record<string, string>> {
  * at all (no name or namespace); every other oddity (missing status, ports
  * without numbers) is tolerated, so one strange pod never stops the cache.
  */
-export function projectPod(pod: Pod): PodRecord | string {
+export function projectPod(pod: Pod, options: ProjectPodOptions = {}): PodRecord | string {
   const meta = pod?.metadata;
   if (meta === null || typeof meta !== "object") return "object has no metadata";
   const { name, namespace } = meta;
   if (typeof name !== "string" || name === "") return "metadata.name is missing";
   if (typeof namespace !== "string" || namespace === "") return "metadata.namespace is missing";
-  const annotations = meta.annotations;
-  const protocols = annotations && typeof annotations === "object" ? annotations[KRATOS_ANNOTATION_PROTOCOLS] : undefined;
-  const metadata = annotations && typeof annotations === "object" ? annotations[KRATOS_ANNOTATION_METADATA] : undefined;
   const status = pod.status && typeof pod.status === "object" ? pod.status : undefined;
   const ips: string[] = [];
   if (Array.isArray(status?.podIPs)) {
@@ -108,9 +109,8 @@ export function projectPod(pod: Pod): PodRecord | string {
     name,
     uid: typeof meta.uid === "string" ? meta.uid : "",
     resourceVersion: typeof meta.resourceVersion === "string" ? meta.resourceVersion : "",
-    labels: stringMap(meta.labels),
-    protocols: typeof protocols === "string" ? protocols : undefined,
-    metadata: typeof metadata === "string" ? metadata : undefined,
+    labels: stringMap(meta.labels, "all"),
+    annotations: stringMap(meta.annotations, options.annotations),
     phase: typeof status?.phase === "string" ? status.phase : "",
     ready,
     terminating: meta.deletionTimestamp !== undefined && meta.deletionTimestamp !== null,

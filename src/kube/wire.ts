@@ -82,6 +82,88 @@ export interface Pod {
   };
 }
 
+/**
+ * Any object of the API as far as the list-and-watch loop reads it: only
+ * `metadata` (name, namespace, resourceVersion) is looked at; resource
+ * descriptors project the rest.
+ */
+export interface KubeObject {
+  kind?: string;
+  apiVersion?: string;
+  metadata: ObjectMeta;
+}
+
+/** A LIST answer of any resource (`PodList`, `EndpointSliceList`, …). */
+export interface KubeObjectList<T extends KubeObject = KubeObject> {
+  kind?: string;
+  apiVersion?: string;
+  metadata: ListMeta;
+  items: T[];
+}
+
+/** `core/v1` ObjectReference, as EndpointSlice endpoints carry it in `targetRef`. */
+export interface ObjectReference {
+  kind?: string;
+  namespace?: string;
+  name?: string;
+  uid?: string;
+  apiVersion?: string;
+  resourceVersion?: string;
+  fieldPath?: string;
+}
+
+/** `discovery/v1` EndpointConditions; `ready` and `serving` mean true when absent, `terminating` false. */
+export interface EndpointConditions {
+  ready?: boolean | null;
+  serving?: boolean | null;
+  terminating?: boolean | null;
+}
+
+/** `discovery/v1` EndpointHints. */
+export interface EndpointHints {
+  forZones?: { name: string }[] | null;
+  forNodes?: { name: string }[] | null;
+}
+
+/** `discovery/v1` Endpoint: one backend of a Service. */
+export interface Endpoint {
+  /** At least one address; they are fungible and clients may use only the first. */
+  addresses: string[];
+  conditions?: EndpointConditions;
+  hostname?: string;
+  targetRef?: ObjectReference;
+  nodeName?: string;
+  zone?: string;
+  hints?: EndpointHints;
+}
+
+/** `discovery/v1` EndpointPort. A nil `port` means "all ports". */
+export interface EndpointPort {
+  name?: string;
+  protocol?: string;
+  port?: number | null;
+  appProtocol?: string;
+}
+
+/** `discovery/v1` EndpointSlice. */
+export interface EndpointSlice {
+  kind?: string;
+  apiVersion?: string;
+  metadata: ObjectMeta;
+  /** `IPv4`, `IPv6` or `FQDN`; immutable. */
+  addressType: string;
+  endpoints: Endpoint[] | null;
+  ports?: EndpointPort[] | null;
+}
+
+/** `discovery/v1` EndpointSliceList. */
+export interface EndpointSliceList {
+  kind?: string;
+  apiVersion?: string;
+  metadata: ListMeta;
+  items: EndpointSlice[];
+}
+
 /** `core/v1` PodList. */
 export interface PodList {
   kind?: string;

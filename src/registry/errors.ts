@@ -16,7 +16,9 @@ const BRAND: unique symbol = Symbol.for("kratos-kube.RegistryError") as never;
  * - `FORBIDDEN`: RBAC refused a request (the message names verb, resource, namespace, identity);
  * - `UNAUTHORIZED`: the API server rejected the credentials (401, after the client's one retry);
  * - `REGISTER_FAILED`: the API refused the patch for another reason (`cause` is the `KubeApiError`);
- * - `SYNC_TIMEOUT`: the pod cache did not finish its first sync in time;
+ * - `INVALID_TARGET`: a discovery target (`discovery://…`, `kubernetes:///…`) cannot be parsed,
+ *   or names a scheme the discovery does not serve;
+ * - `SYNC_TIMEOUT`: a watch (pods or EndpointSlices of a namespace) did not finish its first sync in time;
  * - `CLOSED`: the registry or watcher was closed.
  */
 export type RegistryErrorCode =
@@ -25,6 +27,7 @@ export type RegistryErrorCode =
   | "FORBIDDEN"
   | "UNAUTHORIZED"
   | "REGISTER_FAILED"
+  | "INVALID_TARGET"
   | "SYNC_TIMEOUT"
   | "CLOSED";
 

@@ -6,15 +6,15 @@
  *
  * @module
  */
+import type { PodRecord } from "../kube/pod-record.ts";
 import {
   KRATOS_ANNOTATION_METADATA,
   KRATOS_ANNOTATION_PROTOCOLS,
   KRATOS_LABEL_APP,
   KRATOS_LABEL_ID,
   KRATOS_LABEL_VERSION,
-  projectPod,
-  type PodRecord,
-} from "../kube/pod-record.ts";
+  projectKratosPod,
+} from "./kratos-pods.ts";
 import type { Pod } from "../kube/wire.ts";
 import { RegistryError } from "./errors.ts";
 import { goJsonString, goJsonStringMap } from "./go-json.ts";
@@ -141,9 +141,9 @@ export function instanceFromRecord(pod: PodRecord): InstanceResult {
   if (ip === undefined) return { ok: false, code: "no-ip", reason: "pod has no IP (status.podIP is empty)" };
   // The API server validates pod IPs; anything else came from a hostile or broken source and must never become a host to dial.
   if (!isIpLiteral(ip)) return { ok: false, code: "no-ip", reason: `pod IP ${JSON.stringify(ip.slice(0, 64))} is not an IPv4 or IPv6 address` };
-  const metadata = parseStringMapAnnotation(pod.metadata);
+  const metadata = parseStringMapAnnotation(pod.annotations?.[KRATOS_ANNOTATION_METADATA]);
   if (typeof metadata === "string") return { ok: false, code: "bad-metadata", reason: `annotation ${KRATOS_ANNOTATION_METADATA}: ${metadata}` };
-  const protocols = parseStringMapAnnotation(pod.protocols);
+  const protocols = parseStringMapAnnotation(pod.annotations?.[KRATOS_ANNOTATION_PROTOCOLS]);
   if (typeof protocols === "string") return { ok: false, code: "bad-protocols", reason: `annotation ${KRATOS_ANNOTATION_PROTOCOLS}: ${protocols}` };
   const endpoints: string[] = [];
   for (const p of pod.ports) {
@@ -175,7 +175,7 @@ export function selectInstance(pod: PodRecord, selection: Selection = "ready"): 
 
 /** {@link selectInstance} on a Pod as read from the API (projected first). */
 export function instanceFromPod(pod: Pod, selection: Selection = "ready"): InstanceResult {
-  const record = projectPod(pod);
+  const record = projectKratosPod(pod);
   if (typeof record === "string") return { ok: false, code: "bad-object", reason: record };
   return selectInstance(record, selection);
 }

@@ -13,7 +13,7 @@ import {
   KRATOS_LABEL_APP,
   KRATOS_LABEL_ID,
   KRATOS_LABEL_VERSION,
-} from "../kube/pod-record.ts";
+} from "../registry/kratos-pods.ts";
 
 /** Options of {@link makePod}. */
 export interface MakePodOptions {

@@ -10,7 +10,7 @@ import { packageVersion } from "../../cli/version.ts";
 import { run } from "../../cli/fake-apiserver.ts";
 import { captureIo } from "../../cli/io.ts";
 import type { CliIo } from "../../cli/io.ts";
-import { KRATOS_LABEL_APP } from "../../src/kube/pod-record.ts";
+import { KRATOS_LABEL_APP } from "../../src/registry/kratos-pods.ts";
 import { KubeConfig, createKubeClient } from "../../src/kube/index.ts";
 
 /** Runs the command until it prints its kubeconfig line, then hands back the output and a stop function. */

@@ -5,21 +5,26 @@ import type { Pod } from "../../src/kube/wire.ts";
 import { instanceRows, renderInstanceTable, summaryLine } from "../../cli/instance-rows.ts";
 import { annotationsCheck, exclusionFix, protocolsCheck, readyCheck, terminatingCheck } from "../../cli/doctor-pod-checks.ts";
 
-function rec(name: string, o: Partial<PodRecord> = {}): PodRecord {
+/** A record; `protocols` and `metadata` are the raw Kratos annotations. */
+function rec(name: string, o: Partial<PodRecord> & { protocols?: string | undefined; metadata?: string | undefined } = {}): PodRecord {
+  const { protocols: given, metadata, ...rest } = o;
+  const protocols = "protocols" in o ? given : '{"9000":"grpc"}';
+  const annotations: Record<string, string> = {};
+  if (protocols !== undefined) annotations["kratos-service-protocols"] = protocols;
+  if (metadata !== undefined) annotations["kratos-service-metadata"] = metadata;
   return {
     namespace: "default",
     name,
     uid: `uid-${name}`,
     resourceVersion: "1",
     labels: { "kratos-service-app": "sayhello.service", "kratos-service-id": name, "kratos-service-version": "v1" },
-    protocols: '{"9000":"grpc"}',
-    metadata: undefined,
+    annotations,
     phase: "Running",
     ready: true,
     terminating: false,
     podIPs: ["10.0.0.1"],
     ports: [{ name: "grpc", port: 9000, protocol: "TCP" }],
-    ...o,
+    ...rest,
   };
 }
 

@@ -1,8 +1,8 @@
 import { after, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { makePod } from "../../src/testing/pods.ts";
-import type { PodChange } from "../../src/kube/pod-cache.ts";
-import { createPodCache } from "../../src/kube/pod-cache.ts";
+import type { PodChange } from "../../src/registry/pod-cache.ts";
+import { createPodCache } from "../../src/registry/pod-cache.ts";
 import type { PodApi } from "../../src/kube/pod-api.ts";
 import type { Pod, PodList } from "../../src/kube/wire.ts";
 import type { WatchError } from "../../src/kube/errors.ts";
@@ -102,15 +102,18 @@ describe("pod cache", () => {
 
   it("keeps a small, shared projection (no raw JSON, frozen shared values)", async () => {
     const r = track(rig());
-    r.server.createPod(makePod({ name: "a1", app: "a", ports: [{ name: "grpc", containerPort: 9000 }] }));
-    r.server.createPod(makePod({ name: "a2", app: "a", ports: [{ name: "grpc", containerPort: 9000 }] }));
+    const kratos = { protocols: '{"9000":"grpc"}', metadata: '{"region":"eu"}', annotations: { "other.example/keep-out": "x" } };
+    r.server.createPod(makePod({ name: "a1", app: "a", ports: [{ name: "grpc", containerPort: 9000 }], ...kratos }));
+    r.server.createPod(makePod({ name: "a2", app: "a", ports: [{ name: "grpc", containerPort: 9000 }], ...kratos }));
     r.cache.start();
     await r.cache.ready();
     const [p1, p2] = r.cache.byApp("a");
     assert.ok(p1 && p2);
     assert.ok(Object.isFrozen(p1));
     assert.equal(p1.ports, p2.ports, "identical port lists are shared");
-    assert.deepEqual(Object.keys(p1).sort(), ["labels", "metadata", "name", "namespace", "phase", "podIPs", "ports", "protocols", "ready", "resourceVersion", "terminating", "uid"]);
+    assert.equal(p1.annotations, p2.annotations, "identical annotation maps are shared");
+    assert.deepEqual(Object.keys(p1.annotations).sort(), ["kratos-service-metadata", "kratos-service-protocols"], "only the Kratos annotations are kept");
+    assert.deepEqual(Object.keys(p1).sort(), ["annotations", "labels", "name", "namespace", "phase", "podIPs", "ports", "ready", "resourceVersion", "terminating", "uid"]);
   });
 
   it("ready() rejects on abort and on close; close() stops everything", async () => {

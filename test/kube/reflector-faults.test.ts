@@ -9,7 +9,7 @@ import assert from "node:assert/strict";
 import { makePod } from "../../src/testing/pods.ts";
 import type { FakeKubeApiServer } from "../../src/testing/fake-api-server.ts";
 import type { WatchError } from "../../src/kube/errors.ts";
-import type { PodChange } from "../../src/kube/pod-cache.ts";
+import type { PodChange } from "../../src/registry/pod-cache.ts";
 import type { FetchLike } from "../../src/kube/fetch-like.ts";
 import { cachedNames, rig, serverNames, until } from "./reflector-harness.ts";
 import type { Rig } from "./reflector-harness.ts";
@@ -78,7 +78,7 @@ describe("reflector faults", () => {
     const r = rig();
     rigs.push(r);
     const { createKubeClient } = await import("../../src/kube/client.ts");
-    const { createPodCache } = await import("../../src/kube/pod-cache.ts");
+    const { createPodCache } = await import("../../src/registry/pod-cache.ts");
     const client = createKubeClient({ config: r.client.config, fetch: fetchCut(r.server.fetch), clock: r.clock });
     const errors: Error[] = [];
     const cache = createPodCache({ api: client, clock: r.clock, random: () => 0.5, onError: (e) => errors.push(e) });
@@ -345,7 +345,7 @@ function halfOpen(inner: FetchLike): { fetch: FetchLike; silence(): void; cancel
 /** A pod cache over `fetch` (wrapping the rig's server) on the rig's clock. */
 async function cacheOver(r: Rig, fetch: FetchLike, o: { pageSize?: number } = {}, config = r.client.config) {
   const { createKubeClient } = await import("../../src/kube/client.ts");
-  const { createPodCache } = await import("../../src/kube/pod-cache.ts");
+  const { createPodCache } = await import("../../src/registry/pod-cache.ts");
   const client = createKubeClient({ config, fetch, clock: r.clock });
   const errors: Error[] = [];
   const cache = createPodCache({ api: client, clock: r.clock, random: () => 0.5, onError: (e) => errors.push(e), ...o });

@@ -8,8 +8,8 @@ import type { Clock, TimerHandle } from "../../src/kube/clock.ts";
 import { KubeConfig } from "../../src/kube/config.ts";
 import { createKubeClient } from "../../src/kube/client.ts";
 import type { KubeClient } from "../../src/kube/client.ts";
-import { createPodCache } from "../../src/kube/pod-cache.ts";
-import type { PodCache, PodCacheOptions } from "../../src/kube/pod-cache.ts";
+import { createPodCache } from "../../src/registry/pod-cache.ts";
+import type { PodCache, PodCacheOptions } from "../../src/registry/pod-cache.ts";
 import { FakeKubeApiServer } from "../../src/testing/fake-api-server.ts";
 import type { FakeKubeApiServerOptions } from "../../src/testing/fake-api-server.ts";
 

@@ -13,7 +13,7 @@ import { KubeApiError } from "../../src/kube/errors.ts";
 import type { WatchError } from "../../src/kube/errors.ts";
 import { KubeConfig } from "../../src/kube/config.ts";
 import { createKubeClient } from "../../src/kube/client.ts";
-import { createPodCache } from "../../src/kube/pod-cache.ts";
+import { createPodCache } from "../../src/registry/pod-cache.ts";
 import type { FetchLike } from "../../src/kube/fetch-like.ts";
 import { FakeKubeApiServer } from "../../src/testing/fake-api-server.ts";
 import { serve } from "../../src/testing/listen.ts";

@@ -82,11 +82,25 @@ describe("architecture", () => {
     assert.deepEqual(bad, []);
   });
 
+  it("keeps src/kube/ free of Kratos: no kratos-service vocabulary, no imports of the layers above it", () => {
+    const upper = new Set(["registry", "connect", "app", "testing"]);
+    const bad = all.filter((i) => area(i.file) === "kube" && upper.has(target(i) ?? ""));
+    assert.deepEqual(bad, []);
+    for (const file of files(join(src, "kube"))) {
+      // The library's own name (kratos-kube, KRATOS_KUBE_VERSION) is allowed; Kratos's vocabulary is not.
+      const text = readFileSync(file, "utf8").replace(/kratos-kube|KRATOS_KUBE/gi, "");
+      const hit = /kratos/i.exec(text);
+      assert.equal(hit, null, `${relative(root, file)} mentions Kratos: …${hit ? text.slice(Math.max(0, hit.index - 40), hit.index + 40) : ""}…`);
+    }
+  });
+
   it("keeps the pure cores free of I/O (reflector state, pickers, codec, App lifecycle)", () => {
     const pure = [
       "src/kube/reflector/state.ts",
       "src/connect/picker.ts",
       "src/registry/kratos-codec.ts",
+      "src/registry/target.ts",
+      "src/registry/endpoint-set.ts",
       "src/app/lifecycle.ts",
       "src/app/health.ts",
       "src/app/endpoint.ts",

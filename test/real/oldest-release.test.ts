@@ -9,7 +9,7 @@ import assert from "node:assert/strict";
 import { KubeConfig } from "../../src/kube/config.ts";
 import { createKubeClient } from "../../src/kube/client.ts";
 import { KubeApiError } from "../../src/kube/errors.ts";
-import { createPodCache } from "../../src/kube/pod-cache.ts";
+import { createPodCache } from "../../src/registry/pod-cache.ts";
 import { KubernetesRegistry } from "../../src/index.ts";
 import { KUBERNETES_OLDEST } from "../../scripts/k8s/paths.ts";
 import { newNamespace, privateControlPlane, realSkip, type ControlPlane } from "../support/real-cluster.ts";

@@ -7,7 +7,7 @@ import { before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { KubeConfig } from "../../src/kube/config.ts";
 import { createKubeClient, type KubeClient } from "../../src/kube/client.ts";
-import { createPodCache, type PodCache } from "../../src/kube/pod-cache.ts";
+import { createPodCache, type PodCache } from "../../src/registry/pod-cache.ts";
 import { createWatchDecoder, WatchDecodeError, type WatchDecodeResult } from "../../src/kube/watch-decoder.ts";
 import { newNamespace, realSkip, sharedCluster, type Cluster } from "../support/real-cluster.ts";
 import { runPod, setStatus } from "../support/kubelet.ts";

@@ -9,7 +9,7 @@ import assert from "node:assert/strict";
 import { KubeConfig } from "../../src/kube/config.ts";
 import { createKubeClient } from "../../src/kube/client.ts";
 import { KubeApiError, WatchError } from "../../src/kube/errors.ts";
-import { createPodCache } from "../../src/kube/pod-cache.ts";
+import { createPodCache } from "../../src/registry/pod-cache.ts";
 import { newNamespace, privateControlPlane, realSkip, type ControlPlane } from "../support/real-cluster.ts";
 import { runPod } from "../support/kubelet.ts";
 import { cachedIn, cacheUntil, loggedApi } from "../support/real-watch.ts";

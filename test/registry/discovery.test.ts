@@ -3,7 +3,8 @@
  */
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { projectPod, type PodRecord } from "../../src/kube/pod-record.ts";
+import type { PodRecord } from "../../src/kube/pod-record.ts";
+import { projectKratosPod as projectPod } from "../../src/registry/kratos-pods.ts";
 import type { Pod } from "../../src/kube/wire.ts";
 import { createDiscovery } from "../../src/registry/discovery.ts";
 import type { PodCacheView, PodChange } from "../../src/registry/pod-cache-view.ts";
@@ -216,7 +217,7 @@ describe("discovery", () => {
     await loop;
     assert.deepEqual(seen, [0]);
     await assert.rejects(w.next(), (e: unknown) => e instanceof RegistryError && e.code === "CLOSED");
-    assert.equal(view.listeners.size, 1, "the shared subscription stays for other watchers");
+    assert.equal(view.listeners.size, 0, "the last watcher's stop ends the subscription");
   });
 
   it("an aborted signal stops the watcher; close() stops all and rejects later calls", async () => {

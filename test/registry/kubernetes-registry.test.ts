@@ -150,7 +150,7 @@ describe("KubernetesRegistry against the fake API server", () => {
       Object.assign(pod.metadata.annotations!, { "kratos-service-metadata": "{}", "kratos-service-protocols": "{}" });
     });
     assert.deepEqual(await w.next(), []);
-    assert.deepEqual(await registry.getService(""), []);
+    await assert.rejects(registry.getService(""), (e: unknown) => e instanceof RegistryError && e.code === "INVALID_TARGET");
     await w.stop();
   });
 

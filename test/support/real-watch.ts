@@ -5,7 +5,7 @@
  */
 import { after } from "node:test";
 import type { PodApi } from "../../src/kube/pod-api.ts";
-import type { PodCacheView } from "../../src/kube/pod-cache.ts";
+import type { PodCacheView } from "../../src/registry/pod-cache.ts";
 import { releaseSharedCluster } from "./real-cluster.ts";
 
 /** Resolves once `pred(cache)` holds (checked now and after every applied batch); rejects after `ms`. */

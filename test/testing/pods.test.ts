@@ -1,7 +1,7 @@
 import { after, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
-import { projectPod } from "../../src/kube/pod-record.ts";
+import { projectKratosPod as projectPod } from "../../src/registry/kratos-pods.ts";
 import { unknownPodFields } from "../../src/testing/pod-schema.ts";
 import { createManualClock, FakeKubeApiServer, makePod, setPodReady } from "../../src/testing/index.ts";
 
@@ -23,7 +23,7 @@ describe("makePod", () => {
     assert.equal(r.labels["kratos-service-app"], "greeter");
     assert.equal(r.labels["kratos-service-id"], "inst-1");
     assert.equal(r.labels["kratos-service-version"], "v2");
-    assert.equal(r.protocols, '{"9000":"grpc"}');
+    assert.equal(r.annotations["kratos-service-protocols"], '{"9000":"grpc"}');
     assert.deepEqual(r.podIPs, ["10.1.2.3", "fd00::3"]);
     assert.deepEqual(r.ports, [{ name: "grpc", port: 9000, protocol: "TCP" }]);
     assert.equal(r.phase, "Running");

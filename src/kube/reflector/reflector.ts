@@ -1,6 +1,7 @@
 /**
  * The list-and-watch driver: runs the commands of the pure state machine
- * (`state.ts`) against a {@link PodApi}, decodes watch streams, keeps the idle
+ * (`state.ts`) against a {@link ListWatchApi} for one resource (Pods unless
+ * `resource` says otherwise), decodes watch streams, keeps the idle
  * watchdog and the backoff timer on an injected {@link Clock}, and hands store
  * updates to a {@link ReflectorSink}.
  *
@@ -28,8 +29,10 @@
  */
 import type { Clock, TimerHandle } from "../clock.ts";
 import { sleep, systemClock } from "../clock.ts";
+import type { ListOptions, ListWatchApi, WatchOptions } from "../list-watch-api.ts";
 import type { PodApi } from "../pod-api.ts";
-import type { Pod } from "../wire.ts";
+import { POD_RESOURCE, resourceName, type ResourceType } from "../resource.ts";
+import type { KubeObject, KubeObjectList } from "../wire.ts";
 import { WatchError } from "../errors.ts";
 import { createWatchDecoder, WatchDecodeError } from "../watch-decoder.ts";
 import type { Backoff, BackoffOptions } from "./backoff.ts";
@@ -70,20 +73,47 @@ export const DEFAULT_INITIAL_EVENTS_TIMEOUT_MS = 180_000;
 export interface ReflectorSink {
   /** A relist starts; buffer until {@link ReflectorSink.relistDone}. */
   relistBegin(): void;
-  relistItems(items: readonly Pod[]): void;
+  relistItems(items: readonly KubeObject[]): void;
   /** Streaming list only: an object deleted before the relist completed. */
-  relistDelete(object: Pod): void;
+  relistDelete(object: KubeObject): void;
   /** Replace the contents atomically with the buffered objects. */
   relistDone(resourceVersion: string): void;
   /** Drop the buffered objects. */
   relistAbort(): void;
   /** One watch event. */
-  apply(type: "ADDED" | "MODIFIED" | "DELETED", object: Pod): void;
+  apply(type: "ADDED" | "MODIFIED" | "DELETED", object: KubeObject): void;
+  /** Optional: a plain watch (not a streaming list) was accepted with a 2xx answer. */
+  watchStarted?(): void;
+}
+
+/**
+ * LIST and WATCH for the reflector: a {@link ListWatchApi} (any resource), or
+ * a {@link PodApi} of an earlier release (Pods only).
+ */
+export type ReflectorApi = ListWatchApi | PodApi;
+
+/** The list and watch calls of `api` bound to `resource`. */
+function bind(api: ReflectorApi, resource: ResourceType): {
+  list(o: ListOptions): Promise<KubeObjectList>;
+  watch(o: WatchOptions): Promise<ReadableStream<Uint8Array>>;
+} {
+  const lw = api as Partial<ListWatchApi>;
+  if (typeof lw.listObjects === "function" && typeof lw.watchObjects === "function") {
+    return { list: (o) => lw.listObjects!(resource, o), watch: (o) => lw.watchObjects!(resource, o) };
+  }
+  const pods = api as Partial<PodApi>;
+  const isPods = resource.group === "" && resource.resource === "pods";
+  if (!isPods || typeof pods.listPods !== "function" || typeof pods.watchPods !== "function") {
+    throw new TypeError(`createReflector: api has no listObjects/watchObjects for ${resourceName(resource)}`);
+  }
+  return { list: (o) => pods.listPods!(o), watch: (o) => pods.watchPods!(o) };
 }
 
 /** Options of {@link createReflector}. */
 export interface ReflectorOptions {
-  api: PodApi;
+  api: ReflectorApi;
+  /** The resource listed and watched; default Pods. */
+  resource?: ResourceType | undefined;
   sink: ReflectorSink;
   /** Namespace; undefined for all namespaces. */
   namespace?: string | undefined;
@@ -135,13 +165,14 @@ function abortable<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
 }
 
 /**
- * One list-and-watch loop over the pods of one namespace (or all). Create it
- * with {@link createReflector}; it starts on `start()`.
+ * One list-and-watch loop over the objects of one resource in one namespace
+ * (or all). Create it with {@link createReflector}; it starts on `start()`.
  */
 export class Reflector implements AsyncDisposable {
   #state: ReflectorState;
   #running: Promise<void> | undefined;
   readonly #o: ReflectorOptions;
+  readonly #api: ReturnType<typeof bind>;
   readonly #clock: Clock;
   readonly #random: () => number;
   readonly #abort = new AbortController();
@@ -151,6 +182,7 @@ export class Reflector implements AsyncDisposable {
   /** Prefer {@link createReflector}. */
   constructor(options: ReflectorOptions) {
     this.#o = options;
+    this.#api = bind(options.api, options.resource ?? POD_RESOURCE);
     this.#clock = options.clock ?? systemClock;
     this.#random = options.random ?? Math.random;
     this.#backoff = createBackoff({ ...options.backoff, clock: this.#clock, random: this.#random });
@@ -275,7 +307,7 @@ export class Reflector implements AsyncDisposable {
         let list;
         try {
           list = await abortable(
-            this.#o.api.listPods({
+            this.#api.list({
               namespace: this.#o.namespace,
               labelSelector: this.#o.labelSelector,
               fieldSelector: this.#o.fieldSelector,
@@ -356,7 +388,7 @@ export class Reflector implements AsyncDisposable {
       let body: ReadableStream<Uint8Array>;
       try {
         body = await abortable(
-          this.#o.api.watchPods({
+          this.#api.watch({
             namespace: this.#o.namespace,
             labelSelector: this.#o.labelSelector,
             fieldSelector: this.#o.fieldSelector,
@@ -375,6 +407,13 @@ export class Reflector implements AsyncDisposable {
         return this.#feed({ i: "watch-failed", error });
       }
       lastByte = clock.now();
+      if (!request.sendInitialEvents) {
+        try {
+          this.#o.sink.watchStarted?.();
+        } catch (err) {
+          this.#report(new WatchError("watch-start", `watchStarted failed: ${String(err)}`, { cause: err }));
+        }
+      }
       reader = body.getReader();
       const decoder = createWatchDecoder(this.#o.maxLineBytes !== undefined ? { maxLineBytes: this.#o.maxLineBytes } : {});
       for (;;) {
@@ -416,8 +455,9 @@ export class Reflector implements AsyncDisposable {
 }
 
 /**
- * Creates a list-and-watch loop over pods. Call `start()`; store updates go
- * to `sink` (see `pod-cache.ts`), failures to `onError`.
+ * Creates a list-and-watch loop over one resource (Pods by default). Call
+ * `start()`; store updates go to `sink` (see `reflector/store.ts`), failures
+ * to `onError`.
  */
 export function createReflector(options: ReflectorOptions): Reflector {
   return new Reflector(options);

@@ -40,7 +40,7 @@
  *
  * @module
  */
-import type { Pod } from "../wire.ts";
+import type { KubeObject } from "../wire.ts";
 import type { DecodedWatchEvent } from "../watch-decoder.ts";
 import type { WatchErrorKind } from "../errors.ts";
 import { KubeApiError, KubeConnectionError } from "../errors.ts";
@@ -75,14 +75,14 @@ export type Command =
 export type Effect =
   /** A relist starts: buffer what follows, the current contents stay visible. */
   | { readonly e: "relist-begin" }
-  | { readonly e: "relist-items"; readonly items: readonly Pod[] }
+  | { readonly e: "relist-items"; readonly items: readonly KubeObject[] }
   /** Streaming list only: an object of the relist was deleted before it completed. */
-  | { readonly e: "relist-delete"; readonly object: Pod }
+  | { readonly e: "relist-delete"; readonly object: KubeObject }
   /** The relist is complete: replace the contents atomically and emit the difference. */
   | { readonly e: "relist-done"; readonly resourceVersion: string }
   /** The relist failed: drop the buffer, the current contents stay. */
   | { readonly e: "relist-abort" }
-  | { readonly e: "apply"; readonly type: "ADDED" | "MODIFIED" | "DELETED"; readonly object: Pod }
+  | { readonly e: "apply"; readonly type: "ADDED" | "MODIFIED" | "DELETED"; readonly object: KubeObject }
   | { readonly e: "error"; readonly kind: WatchErrorKind; readonly message: string; readonly cause: unknown };
 
 /** Inputs: the results of commands. */
@@ -92,7 +92,7 @@ export type ReflectorInput =
       readonly i: "list-page";
       readonly resourceVersion: string | undefined;
       readonly continue: string | undefined;
-      readonly items: readonly Pod[];
+      readonly items: readonly KubeObject[];
     }
   | { readonly i: "list-failed"; readonly error: unknown }
   /** The WATCH request failed before a 2xx response. */

@@ -1,101 +1,121 @@
 /**
- * The pod cache's storage: a shared index of {@link PodRecord}s keyed by
- * `namespace/name` and by the `kratos-service-app` label, written by one
- * {@link ShardWriter} per reflector (one per namespace, or one for all).
+ * A cache's storage: projected records keyed by `namespace/name`, and the
+ * descriptor's indexes, written by one {@link ObjectStore} per reflector.
  *
  * A relist is streamed into a buffer of projected records only (never the raw
- * pages; unchanged pods reuse their existing record), then swapped in at
+ * pages; unchanged objects reuse their existing record), then swapped in at
  * `relistDone` in one synchronous step, so readers never see a half-applied
  * relist, and the difference is emitted as one batch of changes.
  *
  * @module
  */
-import type { Pod } from "../wire.ts";
-import type { PodRecord } from "../pod-record.ts";
-import { KRATOS_LABEL_APP } from "../pod-record.ts";
+import type { IndexFunction, ObjectRecord } from "../resource.ts";
+import { objectKey } from "../resource.ts";
+import type { KubeObject } from "../wire.ts";
 import type { ReflectorSink } from "./reflector.ts";
 
-/** One change of the cache contents. */
-export type PodChange =
-  | { readonly type: "added"; readonly pod: PodRecord }
-  | { readonly type: "modified"; readonly pod: PodRecord; readonly old: PodRecord }
-  | { readonly type: "deleted"; readonly pod: PodRecord };
+/** One change of a cache's contents. */
+export type ObjectChange<R> =
+  | { readonly type: "added"; readonly object: R }
+  | { readonly type: "modified"; readonly object: R; readonly old: R }
+  | { readonly type: "deleted"; readonly object: R };
 
-const EMPTY: readonly PodRecord[] = Object.freeze([]);
+const EMPTY: readonly never[] = Object.freeze([]);
 
-interface AppEntry {
-  readonly pods: Map<string, PodRecord>;
-  /** Frozen snapshot for `byApp`, rebuilt lazily after a change. */
-  list: readonly PodRecord[] | undefined;
+interface IndexEntry<R> {
+  readonly items: Map<string, R>;
+  /** Frozen snapshot for `byIndex`, rebuilt lazily after a change. */
+  list: readonly R[] | undefined;
 }
 
-/** The key of a pod: `namespace/name`. */
-export function podKey(namespace: string, name: string): string {
-  return `${namespace}/${name}`;
-}
+/** The indexes of a cache: for each index function, value → records. */
+export class IndexSet<R> {
+  readonly #fns: readonly (readonly [string, IndexFunction<R>])[];
+  readonly #maps = new Map<string, Map<string, IndexEntry<R>>>();
 
-/** The app index shared by every shard. */
-export class AppIndex {
-  readonly #apps = new Map<string, AppEntry>();
+  /** Indexes for each of `functions`. */
+  constructor(functions: Readonly<Record<string, IndexFunction<R>>> = {}) {
+    this.#fns = Object.entries(functions);
+    for (const [name] of this.#fns) this.#maps.set(name, new Map());
+  }
 
-  /** Pods whose `kratos-service-app` label is `app`; O(pods of that app) after a change, O(1) otherwise. */
-  byApp(app: string): readonly PodRecord[] {
-    const entry = this.#apps.get(app);
+  /** Whether index `name` exists. */
+  has(name: string): boolean {
+    return this.#maps.has(name);
+  }
+
+  /** Records filed under `value` in index `name`; O(records of that value) after a change, O(1) otherwise. Frozen. */
+  byIndex(name: string, value: string): readonly R[] {
+    const map = this.#maps.get(name);
+    if (map === undefined) throw new RangeError(`no index named ${JSON.stringify(name)}`);
+    const entry = map.get(value);
     if (entry === undefined) return EMPTY;
-    entry.list ??= Object.freeze([...entry.pods.values()]);
+    entry.list ??= Object.freeze([...entry.items.values()]);
     return entry.list;
   }
 
-  /** Records one change. */
-  update(key: string, old: PodRecord | undefined, next: PodRecord | undefined): void {
-    const oldApp = old?.labels[KRATOS_LABEL_APP];
-    const newApp = next?.labels[KRATOS_LABEL_APP];
-    if (oldApp !== undefined && (oldApp !== newApp || next === undefined)) {
-      const entry = this.#apps.get(oldApp);
-      if (entry && entry.pods.delete(key)) {
+  /** The values index `name` holds records under. */
+  values(name: string): IterableIterator<string> {
+    const map = this.#maps.get(name);
+    if (map === undefined) throw new RangeError(`no index named ${JSON.stringify(name)}`);
+    return map.keys();
+  }
+
+  /** Records one change of the record at `key`. */
+  update(key: string, old: R | undefined, next: R | undefined): void {
+    for (const [name, fn] of this.#fns) {
+      const map = this.#maps.get(name)!;
+      const before = old === undefined ? undefined : fn(old);
+      const after = next === undefined ? undefined : fn(next);
+      if (before !== undefined && (before !== after || next === undefined)) {
+        const entry = map.get(before);
+        if (entry && entry.items.delete(key)) {
+          entry.list = undefined;
+          if (entry.items.size === 0) map.delete(before);
+        }
+      }
+      if (after !== undefined && next !== undefined) {
+        let entry = map.get(after);
+        if (entry === undefined) {
+          entry = { items: new Map(), list: undefined };
+          map.set(after, entry);
+        }
+        entry.items.set(key, next);
         entry.list = undefined;
-        if (entry.pods.size === 0) this.#apps.delete(oldApp);
       }
-    }
-    if (newApp !== undefined && next !== undefined) {
-      let entry = this.#apps.get(newApp);
-      if (entry === undefined) {
-        entry = { pods: new Map(), list: undefined };
-        this.#apps.set(newApp, entry);
-      }
-      entry.pods.set(key, next);
-      entry.list = undefined;
     }
   }
 }
 
-/** What a {@link ShardWriter} needs from its cache. */
-export interface ShardHooks {
-  readonly index: AppIndex;
-  /** Projects a pod; a string is the reason it cannot be cached. */
-  project(pod: Pod): PodRecord | string;
-  /** A pod that could not be projected (reported, then skipped). */
-  onInvalid(pod: Pod, reason: string, phase: "list" | "watch-event"): void;
+/** What an {@link ObjectStore} needs from its cache. */
+export interface StoreHooks<R> {
+  readonly index: IndexSet<R>;
+  /** Projects an object; a string is the reason it cannot be cached. */
+  project(object: KubeObject): R | string;
+  /** An object that could not be projected (reported, then skipped). */
+  onInvalid(object: KubeObject, reason: string, phase: "list" | "watch-event"): void;
   /** A batch of changes was applied. */
-  onChanges(changes: readonly PodChange[]): void;
-  /** The first relist completed. */
+  onChanges(changes: readonly ObjectChange<R>[]): void;
+  /** A relist completed (the first one marks the store synced). */
   onSynced(): void;
+  /** A plain watch was accepted. */
+  onWatchStarted?(): void;
 }
 
-function sameRecord(a: PodRecord, b: PodRecord): boolean {
+function sameRecord(a: ObjectRecord, b: ObjectRecord): boolean {
   return a.uid === b.uid && a.resourceVersion === b.resourceVersion && a.resourceVersion !== "";
 }
 
-/** The pods of one reflector; implements its {@link ReflectorSink}. */
-export class ShardWriter implements ReflectorSink {
+/** The records of one reflector; implements its {@link ReflectorSink}. */
+export class ObjectStore<R extends ObjectRecord> implements ReflectorSink {
   /** Current contents, by key. */
-  readonly pods: Map<string, PodRecord> = new Map();
-  #next: Map<string, PodRecord> | undefined;
+  readonly objects: Map<string, R> = new Map();
+  #next: Map<string, R> | undefined;
   #synced = false;
-  readonly #hooks: ShardHooks;
+  readonly #hooks: StoreHooks<R>;
 
-  /** A shard writing into `hooks.index`. */
-  constructor(hooks: ShardHooks) {
+  /** A store writing into `hooks.index`. */
+  constructor(hooks: StoreHooks<R>) {
     this.#hooks = hooks;
   }
 
@@ -104,10 +124,10 @@ export class ShardWriter implements ReflectorSink {
     return this.#synced;
   }
 
-  #project(pod: Pod, phase: "list" | "watch-event"): PodRecord | undefined {
-    const r = this.#hooks.project(pod);
+  #project(object: KubeObject, phase: "list" | "watch-event"): R | undefined {
+    const r = this.#hooks.project(object);
     if (typeof r === "string") {
-      this.#hooks.onInvalid(pod, r, phase);
+      this.#hooks.onInvalid(object, r, phase);
       return undefined;
     }
     return r;
@@ -117,21 +137,21 @@ export class ShardWriter implements ReflectorSink {
     this.#next = new Map();
   }
 
-  relistItems(items: readonly Pod[]): void {
+  relistItems(items: readonly KubeObject[]): void {
     const next = (this.#next ??= new Map());
-    for (const pod of items) {
-      const rec = this.#project(pod, "list");
+    for (const object of items) {
+      const rec = this.#project(object, "list");
       if (rec === undefined) continue;
-      const key = podKey(rec.namespace, rec.name);
-      const old = this.pods.get(key);
-      // Reuse the record of an unchanged pod: the buffer then costs only its map entries.
+      const key = objectKey(rec.namespace, rec.name);
+      const old = this.objects.get(key);
+      // Reuse the record of an unchanged object: the buffer then costs only its map entries.
       next.set(key, old !== undefined && sameRecord(old, rec) ? old : rec);
     }
   }
 
-  relistDelete(object: Pod): void {
+  relistDelete(object: KubeObject): void {
     const meta = object?.metadata;
-    if (meta && typeof meta.namespace === "string" && typeof meta.name === "string") this.#next?.delete(podKey(meta.namespace, meta.name));
+    if (meta && typeof meta.namespace === "string" && typeof meta.name === "string") this.#next?.delete(objectKey(meta.namespace, meta.name));
   }
 
   relistAbort(): void {
@@ -139,53 +159,56 @@ export class ShardWriter implements ReflectorSink {
   }
 
   relistDone(): void {
-    const next = this.#next ?? new Map<string, PodRecord>();
+    const next = this.#next ?? new Map<string, R>();
     this.#next = undefined;
-    const changes: PodChange[] = [];
+    const changes: ObjectChange<R>[] = [];
     const { index } = this.#hooks;
     for (const [key, rec] of next) {
-      const old = this.pods.get(key);
-      if (old === undefined) changes.push({ type: "added", pod: rec });
-      else if (old !== rec) changes.push({ type: "modified", pod: rec, old });
+      const old = this.objects.get(key);
+      if (old === undefined) changes.push({ type: "added", object: rec });
+      else if (old !== rec) changes.push({ type: "modified", object: rec, old });
       else continue;
       index.update(key, old, rec);
     }
-    for (const [key, old] of this.pods) {
+    for (const [key, old] of this.objects) {
       if (next.has(key)) continue;
-      changes.push({ type: "deleted", pod: old });
+      changes.push({ type: "deleted", object: old });
       index.update(key, old, undefined);
     }
-    // Swap contents: clear and refill keeps the one Map the view holds.
-    this.pods.clear();
-    for (const [key, rec] of next) this.pods.set(key, rec);
-    const first = !this.#synced;
+    // Swap contents: clear and refill keeps the one Map the readers hold.
+    this.objects.clear();
+    for (const [key, rec] of next) this.objects.set(key, rec);
     this.#synced = true;
     if (changes.length > 0) this.#hooks.onChanges(changes);
-    if (first) this.#hooks.onSynced();
+    this.#hooks.onSynced();
   }
 
-  apply(type: "ADDED" | "MODIFIED" | "DELETED", object: Pod): void {
+  watchStarted(): void {
+    this.#hooks.onWatchStarted?.();
+  }
+
+  apply(type: "ADDED" | "MODIFIED" | "DELETED", object: KubeObject): void {
     if (type === "DELETED") {
       const meta = object?.metadata;
       if (!meta || typeof meta.namespace !== "string" || typeof meta.name !== "string") {
         this.#hooks.onInvalid(object, "DELETED object has no metadata.namespace/name", "watch-event");
         return;
       }
-      const key = podKey(meta.namespace, meta.name);
-      const old = this.pods.get(key);
+      const key = objectKey(meta.namespace, meta.name);
+      const old = this.objects.get(key);
       if (old === undefined) return;
       const last = this.#hooks.project(object);
-      this.pods.delete(key);
+      this.objects.delete(key);
       this.#hooks.index.update(key, old, undefined);
-      this.#hooks.onChanges([{ type: "deleted", pod: typeof last === "string" ? old : last }]);
+      this.#hooks.onChanges([{ type: "deleted", object: typeof last === "string" ? old : last }]);
       return;
     }
     const rec = this.#project(object, "watch-event");
     if (rec === undefined) return;
-    const key = podKey(rec.namespace, rec.name);
-    const old = this.pods.get(key);
-    this.pods.set(key, rec);
+    const key = objectKey(rec.namespace, rec.name);
+    const old = this.objects.get(key);
+    this.objects.set(key, rec);
     this.#hooks.index.update(key, old, rec);
-    this.#hooks.onChanges([old === undefined ? { type: "added", pod: rec } : { type: "modified", pod: rec, old }]);
+    this.#hooks.onChanges([old === undefined ? { type: "added", object: rec } : { type: "modified", object: rec, old }]);
   }
 }

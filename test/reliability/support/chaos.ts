@@ -24,7 +24,7 @@ import { Code, ConnectError, createClient } from "@connectrpc/connect";
 import { createDiscoveryTransport } from "../../../src/connect/index.ts";
 import { createKubeClient } from "../../../src/kube/client.ts";
 import { KubeConfig } from "../../../src/kube/config.ts";
-import { createPodCache } from "../../../src/kube/pod-cache.ts";
+import { createPodCache } from "../../../src/registry/pod-cache.ts";
 import { KubernetesRegistry } from "../../../src/index.ts";
 import { FakeKubeApiServer, makePod } from "../../../src/testing/index.ts";
 import { Greeter } from "../../../proto/gen/helloworld_pb.ts";

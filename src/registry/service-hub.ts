@@ -1,0 +1,308 @@
+/**
+ * The watched services of one source (Kratos Pods or EndpointSlices): for
+ * each (namespace, service, options) one incrementally kept set shared by its
+ * watchers, fed by the informers of its scope.
+ *
+ * Changes reach a set through one router per informer, keyed by service: a
+ * batch costs the records it carries, not the number of watched services.
+ * Which service a record belongs to is the model's `serviceOf`, the same
+ * function the informer indexes by, so membership is decided in one place.
+ *
+ * @module
+ */
+import type { InformerState, InformerView, ObjectChange } from "../kube/informer.ts";
+import type { ObjectRecord } from "../kube/resource.ts";
+import type { ServiceInstance } from "./kratos-codec.ts";
+
+/**
+ * Where a set comes from: a synced, working watch (`synced`: an empty set is
+ * authoritative), a watch that has not synced yet (`unsynced`), or one whose
+ * loop failed since its last successful list or watch (`failing`: the set may
+ * be stale).
+ */
+export type DiscoveryState = "synced" | "unsynced" | "failing";
+
+/** The instances of one watched service, kept up to date record by record. */
+export interface MemberSet<R> {
+  /** Bumped on every change of the set's content. */
+  readonly version: number;
+  upsert(record: R): void;
+  remove(record: R): void;
+  /** A fresh array of the current instances. */
+  instances(): ServiceInstance[];
+  /** Stops the set's timers, if any. */
+  close?(): void;
+}
+
+/** How a source turns records into instance sets. */
+export interface ServiceModel<R extends ObjectRecord, O> {
+  /** The informer index holding records by service (its function is {@link ServiceModel.serviceOf}). */
+  readonly index: string;
+  /** The service a record belongs to; undefined for none. */
+  serviceOf(record: R): string | undefined;
+  /**
+   * A set over `records` (the service's records in scope). `changed` must be
+   * called when the set changes by itself (a timer), not through upsert/remove.
+   */
+  createSet(service: string, records: readonly R[], options: O, changed: () => void): MemberSet<R>;
+}
+
+/** One informer a scope reads, and the namespace it contributes (undefined: all it holds). */
+export interface ScopePart<R extends ObjectRecord> {
+  readonly view: InformerView<R>;
+  readonly namespace: string | undefined;
+}
+
+/** The synced informers of a namespace scope, held until `release()`. */
+export interface Scope<R extends ObjectRecord> {
+  readonly parts: readonly ScopePart<R>[];
+  release(): void;
+}
+
+/** Options of {@link createServiceHub}. */
+export interface ServiceHubOptions<R extends ObjectRecord, O> {
+  readonly model: ServiceModel<R, O>;
+  /**
+   * The synced scope of `namespace` (undefined: the source's default). Rejects
+   * on abort, on the sync timeout, or early on a refusal.
+   */
+  scope(namespace: string | undefined, signal: AbortSignal | undefined): Promise<Scope<R>>;
+}
+
+/** A watcher's hold on a shared set. */
+export interface SetHandle {
+  readonly set: { readonly version: number; instances(): ServiceInstance[] };
+  state(): DiscoveryState;
+  /** `fn` runs after each change of the set. */
+  onChange(fn: () => void): void;
+  /** Gives the hold back; the set and its scope go with the last one. Idempotent. */
+  release(): void;
+}
+
+/** The watched services of one source. */
+export interface ServiceHub<O> {
+  /** A hold on the set of `service` in `namespace` with `options` (`optionsKey` identifies them). */
+  watch(namespace: string | undefined, service: string, options: O, optionsKey: string, signal?: AbortSignal): Promise<SetHandle>;
+  /** The current instances, from a watched set when there is one, else from a scope held for the call. */
+  get(namespace: string | undefined, service: string, options: O, optionsKey: string, signal?: AbortSignal): Promise<ServiceInstance[]>;
+  /** Number of watched sets. */
+  readonly size: number;
+  /** Drops every set and scope. */
+  close(): void;
+}
+
+interface Entry<R extends ObjectRecord> {
+  readonly key: string;
+  readonly scope: Scope<R>;
+  readonly set: MemberSet<R>;
+  readonly listeners: Set<() => void>;
+  holds: number;
+  readonly unroute: (() => void)[];
+}
+
+interface Route<R extends ObjectRecord> {
+  readonly entry: Entry<R>;
+  /** Namespaces the entry takes from this informer; undefined: all. */
+  readonly namespaces: Set<string> | undefined;
+}
+
+interface Router<R extends ObjectRecord> {
+  readonly byService: Map<string, Set<Route<R>>>;
+  readonly unsubscribe: () => void;
+}
+
+function worst(states: Iterable<InformerState>): DiscoveryState {
+  let out: DiscoveryState = "synced";
+  for (const s of states) {
+    if (s === "failing") return "failing";
+    if (s === "unsynced") out = "unsynced";
+  }
+  return out;
+}
+
+function covers<R extends ObjectRecord>(route: Route<R>, record: R): boolean {
+  return route.namespaces === undefined || route.namespaces.has(record.namespace);
+}
+
+/** The records of `service` in `scope`, each informer read once. */
+function scopeRecords<R extends ObjectRecord>(scope: Scope<R>, index: string, service: string): R[] {
+  const out: R[] = [];
+  for (const [view, namespaces] of byView(scope)) {
+    for (const r of view.byIndex(index, service)) if (namespaces === undefined || namespaces.has(r.namespace)) out.push(r);
+  }
+  return out;
+}
+
+/** Groups a scope's parts by informer: undefined namespaces means all. */
+function byView<R extends ObjectRecord>(scope: Scope<R>): Map<InformerView<R>, Set<string> | undefined> {
+  const out = new Map<InformerView<R>, Set<string> | undefined>();
+  for (const p of scope.parts) {
+    if (out.has(p.view) && out.get(p.view) === undefined) continue;
+    if (p.namespace === undefined) out.set(p.view, undefined);
+    else {
+      const set = out.get(p.view) ?? new Set<string>();
+      set.add(p.namespace);
+      out.set(p.view, set);
+    }
+  }
+  return out;
+}
+
+/** Creates a hub for one source. */
+export function createServiceHub<R extends ObjectRecord, O>(options: ServiceHubOptions<R, O>): ServiceHub<O> {
+  const { model } = options;
+  const entries = new Map<string, Entry<R>>();
+  const opening = new Map<string, Promise<Entry<R>>>();
+  const routers = new Map<InformerView<R>, Router<R>>();
+  let closed = false;
+
+  function notify(entry: Entry<R>): void {
+    for (const l of [...entry.listeners]) l();
+  }
+
+  function onChanges(router: Router<R>, changes: readonly ObjectChange<R>[]): void {
+    const touched = new Set<Entry<R>>();
+    for (const c of changes) {
+      const old = c.type === "modified" ? c.old : c.type === "deleted" ? c.object : undefined;
+      const after = c.type === "deleted" ? undefined : model.serviceOf(c.object);
+      const before = old === undefined ? undefined : model.serviceOf(old);
+      if (before !== undefined && before !== after) {
+        for (const route of router.byService.get(before) ?? []) {
+          if (!covers(route, old!)) continue;
+          route.entry.set.remove(old!);
+          touched.add(route.entry);
+        }
+      }
+      if (after !== undefined) {
+        for (const route of router.byService.get(after) ?? []) {
+          if (!covers(route, c.object)) continue;
+          route.entry.set.upsert(c.object);
+          touched.add(route.entry);
+        }
+      }
+    }
+    for (const e of touched) notify(e);
+  }
+
+  function route(entry: Entry<R>, service: string): void {
+    for (const [view, namespaces] of byView(entry.scope)) {
+      let router = routers.get(view);
+      if (router === undefined) {
+        const byService = new Map<string, Set<Route<R>>>();
+        const r: Router<R> = { byService, unsubscribe: view.subscribe((c) => onChanges(r, c)) };
+        routers.set(view, (router = r));
+      }
+      const held = router;
+      let routes = held.byService.get(service);
+      if (routes === undefined) held.byService.set(service, (routes = new Set()));
+      const rt: Route<R> = { entry, namespaces };
+      routes.add(rt);
+      entry.unroute.push(() => {
+        routes!.delete(rt);
+        if (routes!.size === 0) held.byService.delete(service);
+        if (held.byService.size === 0 && routers.get(view) === held) {
+          routers.delete(view);
+          held.unsubscribe();
+        }
+      });
+    }
+  }
+
+  function teardown(entry: Entry<R>): void {
+    if (entries.get(entry.key) === entry) entries.delete(entry.key);
+    for (const u of entry.unroute.splice(0)) u();
+    entry.set.close?.();
+    entry.listeners.clear();
+    entry.scope.release();
+  }
+
+  async function open(namespace: string | undefined, service: string, o: O, key: string, signal?: AbortSignal): Promise<Entry<R>> {
+    const scope = await options.scope(namespace, signal);
+    if (closed) {
+      scope.release();
+      throw new Error("the discovery is closed");
+    }
+    const existing = entries.get(key);
+    if (existing !== undefined) {
+      // Another open won the race while this scope synced.
+      scope.release();
+      return existing;
+    }
+    // Subscribing and reading the index in the same tick: no change falls in between.
+    let entry: Entry<R> | undefined;
+    const set = model.createSet(service, scopeRecords(scope, model.index, service), o, () => {
+      if (entry !== undefined) notify(entry);
+    });
+    entry = { key, scope, set, listeners: new Set(), holds: 0, unroute: [] };
+    entries.set(key, entry);
+    route(entry, service);
+    return entry;
+  }
+
+  return {
+    async watch(namespace, service, o, optionsKey, signal) {
+      if (closed) throw new Error("the discovery is closed");
+      const key = `${namespace ?? ""}\u0000${service}\u0000${optionsKey}`;
+      let entry = entries.get(key);
+      if (entry === undefined) {
+        let p = opening.get(key);
+        if (p === undefined) {
+          p = open(namespace, service, o, key, signal).finally(() => opening.delete(key));
+          opening.set(key, p);
+        }
+        entry = await p;
+        if (signal?.aborted) {
+          if (entry.holds === 0) teardown(entry);
+          throw signal.reason;
+        }
+        if (entries.get(key) !== entry) return this.watch(namespace, service, o, optionsKey, signal);
+      }
+      const held = entry;
+      held.holds++;
+      let listener: (() => void) | undefined;
+      let released = false;
+      return {
+        set: held.set,
+        state: () => worst(held.scope.parts.map((p) => p.view.state)),
+        onChange(fn) {
+          if (released) return;
+          if (listener !== undefined) held.listeners.delete(listener);
+          listener = fn;
+          held.listeners.add(fn);
+        },
+        release() {
+          if (released) return;
+          released = true;
+          if (listener !== undefined) held.listeners.delete(listener);
+          held.holds--;
+          if (held.holds === 0) teardown(held);
+        },
+      };
+    },
+
+    async get(namespace, service, o, optionsKey, signal) {
+      if (closed) throw new Error("the discovery is closed");
+      const key = `${namespace ?? ""}\u0000${service}\u0000${optionsKey}`;
+      const entry = entries.get(key);
+      if (entry !== undefined) return entry.set.instances();
+      const scope = await options.scope(namespace, signal);
+      try {
+        const set = model.createSet(service, scopeRecords(scope, model.index, service), o, () => {});
+        const out = set.instances();
+        set.close?.();
+        return out;
+      } finally {
+        scope.release();
+      }
+    },
+
+    get size() {
+      return entries.size;
+    },
+
+    close() {
+      closed = true;
+      for (const e of [...entries.values()]) teardown(e);
+    },
+  };
+}

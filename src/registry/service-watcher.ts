@@ -1,0 +1,117 @@
+/**
+ * A service watcher over a shared, versioned set: the first `next()` gives
+ * the current set at once (also `[]`), each later one the set after the next
+ * change. A watcher only remembers which version it yielded last, so a burst
+ * of changes costs one array when the consumer pulls; a slow consumer never
+ * builds a queue and the latest state wins. Changes that cancel out between
+ * two pulls are yielded as the unchanged set: telling them apart would need a
+ * copy of the last set per pull, which cost a service of 10,000 Pods its p99
+ * (bench/propagation.ts: 0.95 → 0.24–0.5 ms).
+ *
+ * @module
+ */
+import { RegistryError } from "./errors.ts";
+import type { ServiceInstance } from "./kratos-codec.ts";
+import type { DiscoveryState } from "./service-hub.ts";
+
+/**
+ * The changing instance set of one service. The first `next()` gives the
+ * current set at once (also `[]`), each later one the set after the next
+ * change of its instances (changes between two pulls coalesce: latest wins).
+ * Iterating with `for await` ends when `stop()` is called.
+ */
+export interface ServiceWatcher extends AsyncIterable<ServiceInstance[]> {
+  /** The next set; rejects with a `CLOSED` {@link RegistryError} once stopped. */
+  next(): Promise<ServiceInstance[]>;
+  /** Ends the watcher: pending and later `next()` calls end. Idempotent. */
+  stop(): Promise<void>;
+  /**
+   * Where the sets come from right now: `synced` (a working, synced watch: an
+   * empty set means the service has no instances), `unsynced` or `failing`
+   * (the watch is not synced or its loop is failing: the set may be stale).
+   */
+  readonly state: DiscoveryState;
+}
+
+/** What a {@link CoalescingWatcher} reads. */
+export interface VersionedSet {
+  readonly version: number;
+  instances(): ServiceInstance[];
+}
+
+/** The watcher of {@link ServiceWatcher}'s contract over one {@link VersionedSet}. */
+export class CoalescingWatcher implements ServiceWatcher {
+  #seenVersion = -1;
+  #stopped = false;
+  #waiters: { resolve: (r: IteratorResult<ServiceInstance[], undefined>) => void }[] = [];
+  #cleanup: (() => void) | undefined;
+  readonly #name: string;
+  readonly #set: VersionedSet;
+  readonly #state: () => DiscoveryState;
+
+  /** A watcher of `set`, named `name` in errors; `state` reads the set's source. */
+  constructor(name: string, set: VersionedSet, state: () => DiscoveryState) {
+    this.#name = name;
+    this.#set = set;
+    this.#state = state;
+  }
+
+  /** See {@link ServiceWatcher.state}. */
+  get state(): DiscoveryState {
+    return this.#state();
+  }
+
+  /** Runs once when the watcher stops. */
+  setCleanup(fn: () => void): void {
+    this.#cleanup = fn;
+  }
+
+  #take(): ServiceInstance[] | undefined {
+    if (this.#set.version === this.#seenVersion) return undefined;
+    this.#seenVersion = this.#set.version;
+    return this.#set.instances();
+  }
+
+  /** The set changed: wakes a pending `next()`. */
+  notify(): void {
+    if (this.#waiters.length === 0) return; // coalesce: the set is read when pulled
+    const value = this.#take();
+    if (value !== undefined) this.#waiters.shift()!.resolve({ value, done: false });
+  }
+
+  #pull(): Promise<IteratorResult<ServiceInstance[], undefined>> {
+    if (this.#stopped) return Promise.resolve({ value: undefined, done: true });
+    if (this.#waiters.length === 0) {
+      const value = this.#take();
+      if (value !== undefined) return Promise.resolve({ value, done: false });
+    }
+    return new Promise((resolve) => this.#waiters.push({ resolve }));
+  }
+
+  /** See {@link ServiceWatcher.next}. */
+  async next(): Promise<ServiceInstance[]> {
+    const r = await this.#pull();
+    if (r.done) throw new RegistryError("CLOSED", `the watcher of ${this.#name} was stopped`);
+    return r.value;
+  }
+
+  /** See {@link ServiceWatcher.stop}. */
+  stop(): Promise<void> {
+    if (this.#stopped) return Promise.resolve();
+    this.#stopped = true;
+    this.#cleanup?.();
+    for (const w of this.#waiters.splice(0)) w.resolve({ value: undefined, done: true });
+    return Promise.resolve();
+  }
+
+  /** Iterates until `stop()`. */
+  [Symbol.asyncIterator](): AsyncIterator<ServiceInstance[], undefined> {
+    return {
+      next: () => this.#pull(),
+      return: async () => {
+        await this.stop();
+        return { value: undefined, done: true };
+      },
+    };
+  }
+}
