@@ -7,17 +7,20 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import * as http2 from "node:http2";
+import * as net from "node:net";
 import type { AddressInfo } from "node:net";
 import { createClient } from "@connectrpc/connect";
 import { connectNodeAdapter } from "@connectrpc/connect-node";
+import { Code, ConnectError } from "@connectrpc/connect";
 import { createDiscoveryTransport, createManualDiscovery } from "../../src/connect/index.ts";
+import { generateTlsMaterial } from "../../src/testing/index.ts";
 import { Echo } from "../../proto/gen/echo_pb.ts";
 import { createFakeClock } from "./support/fake-clock.ts";
 import { createWaiter, watchdog, within, WAIT_LIMIT_MS } from "./support/load.ts";
 import { instance } from "./support/servers.ts";
 
 /** An Echo server that counts its connections and holds "hold" calls until released. */
-async function countingServer(settings: http2.Settings = {}) {
+async function countingServer(settings: http2.Settings = {}, tls?: { cert: string; key: string }) {
   const waiter = createWaiter();
   const held: (() => void)[] = [];
   const sessions = new Set<http2.ServerHttp2Session>();
@@ -39,10 +42,11 @@ async function countingServer(settings: http2.Settings = {}) {
         },
       }),
   });
-  const server = http2.createServer({ settings }, (req, res) => {
+  const onRequest = (req: http2.Http2ServerRequest, res: http2.Http2ServerResponse): void => {
     last = req.stream.session;
     handler(req, res);
-  });
+  };
+  const server = tls === undefined ? http2.createServer({ settings }, onRequest) : http2.createSecureServer({ settings, ...tls }, onRequest);
   server.on("session", (s) => {
     connections++;
     order.push(s);
@@ -79,6 +83,31 @@ async function countingServer(settings: http2.Settings = {}) {
   };
 }
 
+/** A TCP front that forwards its first connection to `target` and keeps every later one silent. */
+async function firstOnly(target: string) {
+  const [host, port] = [target.slice(0, target.lastIndexOf(":")), Number(target.slice(target.lastIndexOf(":") + 1))];
+  const sockets = new Set<net.Socket>();
+  let n = 0;
+  const server = net.createServer((client) => {
+    sockets.add(client);
+    client.on("error", () => {});
+    if (n++ > 0) return; // silent: accepted, never answered
+    const upstream = net.connect(port, host);
+    sockets.add(upstream);
+    upstream.on("error", () => client.destroy());
+    client.pipe(upstream);
+    upstream.pipe(client);
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  return {
+    address: `127.0.0.1:${(server.address() as AddressInfo).port}`,
+    close: () => {
+      for (const s of sockets) s.destroy();
+      return new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
 describe("connections of an endpoint", () => {
   it("opens a second connection when the first reaches MAX_CONCURRENT_STREAMS", watchdog, async () => {
     const server = await countingServer({ maxConcurrentStreams: 1 });
@@ -99,6 +128,37 @@ describe("connections of an endpoint", () => {
       assert.deepEqual((await Promise.all([a, b])).map((r) => r.text), ["hold", "hold"]);
     } finally {
       await transport.close();
+      await server.close();
+    }
+  });
+
+  it("a call waiting for a new connection ends at its own deadline, not the connect timeout", watchdog, async () => {
+    const material = await generateTlsMaterial();
+    const server = await countingServer({ maxConcurrentStreams: 1 }, { cert: material.certPem, key: material.keyPem });
+    const front = await firstOnly(server.address);
+    const transport = createDiscoveryTransport({
+      discovery: createManualDiscovery({ "echo.service": [{ ...instance(front.address), endpoints: [`grpcs://${front.address}`] }] }),
+      target: "discovery:///echo.service",
+      secure: { ca: material.caPem },
+      healthCheck: false,
+      connectTimeoutMs: 30_000,
+    });
+    try {
+      await within(transport.ready(), WAIT_LIMIT_MS, () => "the endpoint");
+      const client = createClient(Echo, transport);
+      const a = client.say({ text: "hold" });
+      await server.until(() => server.held() === 1);
+      // The first connection is full; the second one's TLS handshake never completes.
+      const t0 = performance.now();
+      const err = await client.say({ text: "late" }, { timeoutMs: 300 }).catch((e: unknown) => e);
+      const took = performance.now() - t0;
+      assert.ok(err instanceof ConnectError && err.code === Code.DeadlineExceeded, String(err));
+      assert.ok(took < 20_000, `took ${Math.round(took)} ms: the 30 s connect timeout, not the 300 ms deadline`);
+      server.release();
+      assert.equal((await a).text, "hold");
+    } finally {
+      await transport.close();
+      await front.close();
       await server.close();
     }
   });

@@ -96,7 +96,11 @@ export class Endpoint implements CallOwner {
     this.#inflight++;
     const c = this.#pool.ready();
     if (c !== undefined) return unaryCall(this.#target, c, plan, att, args);
-    return this.#acquire(att, args.signal).then((conn) => unaryCall(this.#target, conn, plan, att, args), (e: unknown) => this.#notStarted(e));
+    const t0 = performance.now();
+    return this.#acquire(att, args.signal, args.timeoutMs).then(
+      (conn) => unaryCall(this.#target, conn, plan, att, rest(args, t0)),
+      (e: unknown) => this.#notStarted(e),
+    );
   }
 
   /** Runs a streaming attempt here; `onFinal` runs once it is completely over. */
@@ -105,8 +109,9 @@ export class Endpoint implements CallOwner {
     const target: CallTarget = { config: this.#o.config, owner: this, onFinal };
     const c = this.#pool.ready();
     if (c !== undefined) return streamCall(target, c, plan, att, args);
-    return this.#acquire(att, args.signal).then(
-      (conn) => streamCall(target, conn, plan, att, args),
+    const t0 = performance.now();
+    return this.#acquire(att, args.signal, args.timeoutMs).then(
+      (conn) => streamCall(target, conn, plan, att, rest(args, t0)),
       (e: unknown) => {
         onFinal?.();
         return this.#notStarted(e);
@@ -136,17 +141,25 @@ export class Endpoint implements CallOwner {
 
   // ---- connections -----------------------------------------------------------
 
-  /** A connection for a call when none is ready: waits for one being dialed, or dials. */
-  async #acquire(att: Attempt, signal: AbortSignal | undefined): Promise<Connection> {
+  /**
+   * A connection for a call when none is ready: waits for one being dialed,
+   * or dials; bounded by the call's signal and deadline (the wait counts
+   * against the deadline; the call then gets what is left of it).
+   */
+  async #acquire(att: Attempt, signal: AbortSignal | undefined, timeoutMs: number | undefined): Promise<Connection> {
     if (this.#state.s === "closed") {
       att.notSent = true;
       throw new ConnectError(`endpoint ${this.address} is closed`, Code.Unavailable);
     }
     const pending = this.#pool.dialing();
     try {
-      return await abortable(pending.whenReady(), signal);
+      return await abortable(pending.whenReady(), signal, timeoutMs);
     } catch (e) {
       if (signal?.aborted === true) throw ConnectError.from(signal.reason, Code.Canceled);
+      if (e instanceof ConnectError && e.code === Code.DeadlineExceeded) {
+        att.notSent = true;
+        throw e;
+      }
       att.notSent = true;
       this.lastError = e;
       this.#step({ ev: "dial-failed", error: e, delayMs: (n) => backoffDelay(this.#o.backoff, n, this.#o.random) });
@@ -237,20 +250,37 @@ export class Endpoint implements CallOwner {
   }
 }
 
-/** `p`, or a rejection when `signal` aborts first. */
-function abortable<T>(p: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
-  if (signal === undefined) return p;
-  if (signal.aborted) return Promise.reject(ConnectError.from(signal.reason, Code.Canceled));
+/** `args` with the deadline that is left `performance.now() - t0` ms later. */
+function rest<A extends { readonly timeoutMs: number | undefined }>(args: A, t0: number): A {
+  if (args.timeoutMs === undefined) return args;
+  return { ...args, timeoutMs: Math.max(1, Math.ceil(args.timeoutMs - (performance.now() - t0))) };
+}
+
+/** `p`, or a rejection when `signal` aborts or `timeoutMs` (a real timer, as call deadlines) passes first. */
+function abortable<T>(p: Promise<T>, signal: AbortSignal | undefined, timeoutMs: number | undefined): Promise<T> {
+  if (signal === undefined && timeoutMs === undefined) return p;
+  if (signal?.aborted === true) return Promise.reject(ConnectError.from(signal.reason, Code.Canceled));
   return new Promise<T>((resolve, reject) => {
-    const onAbort = (): void => reject(ConnectError.from(signal.reason, Code.Canceled));
-    signal.addEventListener("abort", onAbort, { once: true });
+    const onAbort = (): void => {
+      clearTimeout(timer);
+      reject(ConnectError.from(signal?.reason, Code.Canceled));
+    };
+    const timer = timeoutMs === undefined
+      ? undefined
+      : setTimeout(() => {
+          signal?.removeEventListener("abort", onAbort);
+          reject(new ConnectError(`the operation timed out after ${timeoutMs} ms (waiting for a connection)`, Code.DeadlineExceeded));
+        }, timeoutMs);
+    signal?.addEventListener("abort", onAbort, { once: true });
     p.then(
       (v) => {
-        signal.removeEventListener("abort", onAbort);
+        clearTimeout(timer);
+        signal?.removeEventListener("abort", onAbort);
         resolve(v);
       },
       (e: unknown) => {
-        signal.removeEventListener("abort", onAbort);
+        clearTimeout(timer);
+        signal?.removeEventListener("abort", onAbort);
         reject(e);
       },
     );
