@@ -6,8 +6,10 @@
  */
 import type { Clock, TimerHandle } from "../kube/clock.ts";
 import { systemClock } from "../kube/clock.ts";
-import type { Pod } from "../kube/wire.ts";
-import { ANONYMOUS, authenticate, authorize, type TokenGrant } from "./auth.ts";
+import type { EndpointSlice, Pod } from "../kube/wire.ts";
+import { ENDPOINT_SLICE_PATH, routeEndpointSlices, type SliceContext } from "./endpoint-slices.ts";
+import { FakeEndpointSlices } from "./fake-endpoint-slices.ts";
+import { ANONYMOUS, authenticate, type TokenGrant } from "./auth.ts";
 import { maybeGzip } from "./compression.ts";
 import { FailRule, type FailSpec } from "./faults.ts";
 import { buildKubeconfig } from "./kubeconfig.ts";
@@ -15,21 +17,16 @@ import { serve, type Listening } from "./listen.ts";
 import { queryBool } from "./list-options.ts";
 import { metaRoute } from "./meta-routes.ts";
 import { asYaml, negotiate, notAcceptable, type Representation } from "./negotiation.ts";
-import { readObject } from "./request-body.ts";
 import { POD_PATH, routePods, type PodRouteContext } from "./pod-routes.ts";
 import { prepareCreate, type WriteContext } from "./pod-writes.ts";
 import { restampDefault, rfc3339, setPodReady } from "./pods.ts";
-import { readSelfSubjectAccessReview, selfSubjectAccessReviewResponse } from "./ssar.ts";
-import { checkSelfSubjectReview, selfSubjectReviewResponse } from "./ssr.ts";
+import { REVIEW_PATHS, routeReviews } from "./review-routes.ts";
 import { copyPod, podKey, PodStore } from "./store.ts";
 import {
   badRequest,
   cacheNotReady,
   forbiddenPath,
-  forbiddenReview,
   internalError,
-  invalid,
-  jsonResponse,
   pathNotFound,
   statusResponse,
   unauthorized,
@@ -90,6 +87,13 @@ export interface FakeKubeApiServerOptions {
    * stays bounded. {@link FakeKubeApiServer.requestCount} counts them all.
    */
   requestLogLimit?: number;
+  /**
+   * Accept loopback addresses (127.0.0.0/8, ::1) in EndpointSlices, so tests
+   * can put real servers on loopback behind slices. A relaxation of the fake:
+   * a real kube-apiserver refuses them (`ValidateEndpointIP`), and so does the
+   * fake by default.
+   */
+  allowLoopbackEndpoints?: boolean;
 }
 
 export type { TokenGrant } from "./auth.ts";
@@ -127,12 +131,10 @@ export interface FakeFaults {
   cacheNotReady(downtimeSeconds: number | false): void;
 }
 
-const SSAR_PATH = "/apis/authorization.k8s.io/v1/selfsubjectaccessreviews";
 /** The API groups besides the core group that the fake serves. */
-const SERVED_GROUPS = new Set(["authorization.k8s.io", "authentication.k8s.io"]);
+const SERVED_GROUPS = new Set(["authorization.k8s.io", "authentication.k8s.io", "discovery.k8s.io"]);
 /** What `system:public-info-viewer` lets an anonymous caller read. */
 const PUBLIC_PATHS = new Set(["/version", "/healthz", "/readyz", "/livez"]);
-const SSR_PATH = "/apis/authentication.k8s.io/v1/selfsubjectreviews";
 
 /** Whether a request is a watch (a GET with a true `watch` parameter, see {@link queryBool}, or on a legacy `/api/v1/watch/` path). */
 function isWatch(method: string, url: URL): boolean {
@@ -150,6 +152,9 @@ export class FakeKubeApiServer implements AsyncDisposable {
   readonly fetch: (req: Request) => Promise<Response>;
   /** Fault injection. */
   readonly faults: FakeFaults;
+  /** The EndpointSlices (`discovery.k8s.io/v1`), and a Service mirror that keeps them in step with pods. */
+  readonly endpointSlices: FakeEndpointSlices;
+  readonly #slices: SliceContext;
   readonly #clock: Clock;
   readonly #store: PodStore;
   readonly #wallBase: number;
@@ -178,7 +183,9 @@ export class FakeKubeApiServer implements AsyncDisposable {
 
   constructor(options: FakeKubeApiServerOptions = {}) {
     this.#clock = options.clock ?? systemClock;
-    this.#store = new PodStore(options.historyLimit ?? 1000);
+    // One revision for every resource, as etcd has.
+    const revision = { value: 1000 };
+    this.#store = new PodStore(options.historyLimit ?? 1000, revision.value, revision);
     this.#requestLogLimit = Math.max(1, options.requestLogLimit ?? 100_000);
     this.#wallBase = (options.wallTime === undefined ? Date.now() : new Date(options.wallTime).getTime()) - this.#clock.now();
     this.#tokens = options.tokens === undefined ? undefined : { ...options.tokens };
@@ -224,6 +231,17 @@ export class FakeKubeApiServer implements AsyncDisposable {
     },
   };
     this.#routeCtx = { store: this.#store, clock: this.#clock, writes: this.#writeCtx, watches: this.#watchCtx };
+    const sliceStore = new PodStore<EndpointSlice>(options.historyLimit ?? 1000, revision.value, revision);
+    this.#slices = {
+      store: sliceStore,
+      clock: this.#clock,
+      watches: { ...this.#watchCtx, store: sliceStore },
+      timestamp: () => this.#writeCtx.timestamp(),
+      uid: () => crypto.randomUUID(),
+      allowLoopback: options.allowLoopbackEndpoints ?? false,
+      notReady: () => (this.#notReadyFor === false ? undefined : cacheNotReady(this.#notReadyFor)),
+    };
+    this.endpointSlices = new FakeEndpointSlices(this.#slices, this.#store);
     this.fetch = async (req) => {
       const url = new URL(req.url);
       let res: Response;
@@ -242,7 +260,10 @@ export class FakeKubeApiServer implements AsyncDisposable {
       hangWatches: () => {
         for (const w of this.#watches) w.output.hang();
       },
-      compact: () => this.#store.compact(),
+      compact: () => {
+        this.#store.compact();
+        this.#slices.store.compact();
+      },
       failNext: (n, f) => {
         if (n > 0) this.#rules.push(new FailRule(n, f));
       },
@@ -404,6 +425,7 @@ export class FakeKubeApiServer implements AsyncDisposable {
   async close(): Promise<void> {
     this.#closed = true;
     for (const w of [...this.#watches]) w.output.end();
+    this.endpointSlices.stopMirrors();
     for (const t of this.#finishTimers.values()) t.cancel();
     this.#finishTimers.clear();
     const l = this.#listening;
@@ -439,36 +461,16 @@ export class FakeKubeApiServer implements AsyncDisposable {
     const user = who.grant ? who.user : this.#user;
     const api = url.pathname === "/api" || url.pathname.startsWith("/api/") || url.pathname === "/apis" || url.pathname.startsWith("/apis/");
     // Anonymous callers (no Authorization header) may read only the public info; resources answer their own 403s.
-    if (who.grant?.user === ANONYMOUS && !PUBLIC_PATHS.has(url.pathname) && m === null && url.pathname !== SSAR_PATH && url.pathname !== SSR_PATH) {
+    const sm = m === null ? ENDPOINT_SLICE_PATH.exec(url.pathname) : null;
+    if (who.grant?.user === ANONYMOUS && !PUBLIC_PATHS.has(url.pathname) && m === null && sm === null && !REVIEW_PATHS.has(url.pathname)) {
       return statusResponse(forbiddenPath(ANONYMOUS, method.toLowerCase(), url.pathname));
     }
     const rep = api ? negotiate(req.headers.get("accept"), m !== null) : "json";
     if (rep === undefined) return statusResponse(notAcceptable());
-    const res = await this.#route(req, url, m, method, who.grant, user, watch, rep);
+    const res = sm !== null
+      ? await routeEndpointSlices(this.#slices, req, url, sm, { grant: who.grant, user }, watch)
+      : await this.#route(req, url, m, method, who.grant, user, watch, rep);
     return rep === "yaml" && !watch ? await asYaml(res) : res;
-  }
-
-  /** POST selfsubjectaccessreviews: JSON bodies decoded and validated as the apiserver does, protobuf as kubectl sends it. */
-  async #selfSubjectAccessReview(req: Request, grant: TokenGrant | undefined): Promise<Response> {
-    const type = (req.headers.get("content-type") ?? "").toLowerCase();
-    if (!type.startsWith("application/vnd.kubernetes.protobuf")) {
-      const obj = await readObject(req.clone(), "SelfSubjectAccessReview");
-      if ("code" in obj && (obj as { kind?: unknown }).kind === "Status") return statusResponse(obj as never);
-      const spec = (obj as { spec?: { resourceAttributes?: unknown; nonResourceAttributes?: unknown } }).spec ?? {};
-      if ((spec.resourceAttributes == null) === (spec.nonResourceAttributes == null)) {
-        return statusResponse(invalid("", "authorization.k8s.io", "", [
-          { type: "FieldValueInvalid", field: "spec.resourceAttributes", value: spec.resourceAttributes ?? null, detail: "exactly one of nonResourceAttributes or resourceAttributes must be specified" },
-        ]));
-      }
-    }
-    let a;
-    try {
-      a = await readSelfSubjectAccessReview(req);
-    } catch (e) {
-      return statusResponse(badRequest((e as Error).message));
-    }
-    // The fake's grants never deny explicitly: like RBAC, a refusal has no reason and no `denied`.
-    return jsonResponse(201, selfSubjectAccessReviewResponse(a, { allowed: authorize(grant, { verb: a.verb, namespace: a.namespace || undefined }) }));
   }
 
   async #route(req: Request, url: URL, m: RegExpExecArray | null, method: string, grant: TokenGrant | undefined, user: string, watch: boolean, rep: Representation): Promise<Response> {
@@ -476,16 +478,8 @@ export class FakeKubeApiServer implements AsyncDisposable {
       return statusResponse(cacheNotReady(this.#notReadyFor));
     }
     if (m !== null) return routePods(this.#routeCtx, req, url, m, { grant, user }, watch, rep);
-    if (url.pathname === SSAR_PATH && method === "POST") {
-      if (grant?.user === ANONYMOUS) return statusResponse(forbiddenReview(ANONYMOUS, "selfsubjectaccessreviews", "authorization.k8s.io"));
-      return await this.#selfSubjectAccessReview(req, grant);
-    }
-    if (url.pathname === SSR_PATH && method === "POST") {
-      if (grant?.user === ANONYMOUS) return statusResponse(forbiddenReview(ANONYMOUS, "selfsubjectreviews", "authentication.k8s.io"));
-      const problem = await checkSelfSubjectReview(req);
-      if (problem !== undefined) return statusResponse(badRequest(problem));
-      return jsonResponse(201, selfSubjectReviewResponse(user, grant?.uid, this.#writeCtx.timestamp()));
-    }
+    const review = await routeReviews(req, url, method, grant, user, this.#writeCtx.timestamp());
+    if (review) return review;
     const meta = metaRoute(req, url);
     if (meta) return meta;
     // Under /apis/, a group the server does not serve is the mux's plain 404 (a real v1.34 answer).

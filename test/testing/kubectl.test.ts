@@ -150,7 +150,9 @@ for (const { backend: b, skip } of backends) {
       let stderr = "";
       child.stderr.setEncoding("utf8").on("data", (d: string) => (stderr += d));
       try {
-        await waitForOutput(child, (out) => out.includes("pod/alpha\n"), 20_000);
+        await waitForOutput(child, (out) => out.includes("pod/alpha\n"), 20_000).catch((e: Error) => {
+          throw new Error(`${e.message}; kubectl's log: ${stderr.slice(-3000)}`);
+        });
         // The list has been printed, so this pod can only reach kubectl through the watch.
         await b.runPod(ns, "watched", "shop", "127.0.3.9");
         await waitForOutput(child, (out) => out.includes("pod/watched\n"), 20_000);
