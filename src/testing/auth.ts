@@ -16,6 +16,8 @@ export interface TokenGrant {
   verbs?: string[];
   /** Allowed namespaces; undefined = all, including cluster-wide requests. */
   namespaces?: string[];
+  /** Allowed resources (`pods`, `endpointslices`, …); undefined = all. */
+  resources?: string[];
 }
 
 /** The authorization attributes of a resource request. */
@@ -51,8 +53,9 @@ export function authenticate(
 }
 
 /** Whether `grant` allows the request (undefined grant = no authentication = allowed). */
-export function authorize(grant: TokenGrant | undefined, a: { verb: string; namespace: string | undefined }): boolean {
+export function authorize(grant: TokenGrant | undefined, a: { verb: string; namespace: string | undefined; resource?: string | undefined }): boolean {
   if (grant === undefined) return true;
+  if (grant.resources !== undefined && a.resource !== undefined && !grant.resources.includes(a.resource) && !grant.resources.includes("*")) return false;
   if (grant.verbs !== undefined && !grant.verbs.includes(a.verb) && !grant.verbs.includes("*")) return false;
   if (grant.namespaces !== undefined) {
     if (a.namespace === undefined || a.namespace === "") return false;

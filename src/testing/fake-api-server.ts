@@ -6,7 +6,9 @@
  */
 import type { Clock, TimerHandle } from "../kube/clock.ts";
 import { systemClock } from "../kube/clock.ts";
-import type { Pod } from "../kube/wire.ts";
+import type { EndpointSlice, Pod } from "../kube/wire.ts";
+import { ENDPOINT_SLICE_PATH, routeEndpointSlices, type SliceContext } from "./endpoint-slices.ts";
+import { FakeEndpointSlices } from "./fake-endpoint-slices.ts";
 import { ANONYMOUS, authenticate, type TokenGrant } from "./auth.ts";
 import { maybeGzip } from "./compression.ts";
 import { FailRule, type FailSpec } from "./faults.ts";
@@ -85,6 +87,13 @@ export interface FakeKubeApiServerOptions {
    * stays bounded. {@link FakeKubeApiServer.requestCount} counts them all.
    */
   requestLogLimit?: number;
+  /**
+   * Accept loopback addresses (127.0.0.0/8, ::1) in EndpointSlices, so tests
+   * can put real servers on loopback behind slices. A relaxation of the fake:
+   * a real kube-apiserver refuses them (`ValidateEndpointIP`), and so does the
+   * fake by default.
+   */
+  allowLoopbackEndpoints?: boolean;
 }
 
 export type { TokenGrant } from "./auth.ts";
@@ -123,7 +132,7 @@ export interface FakeFaults {
 }
 
 /** The API groups besides the core group that the fake serves. */
-const SERVED_GROUPS = new Set(["authorization.k8s.io", "authentication.k8s.io"]);
+const SERVED_GROUPS = new Set(["authorization.k8s.io", "authentication.k8s.io", "discovery.k8s.io"]);
 /** What `system:public-info-viewer` lets an anonymous caller read. */
 const PUBLIC_PATHS = new Set(["/version", "/healthz", "/readyz", "/livez"]);
 
@@ -143,6 +152,9 @@ export class FakeKubeApiServer implements AsyncDisposable {
   readonly fetch: (req: Request) => Promise<Response>;
   /** Fault injection. */
   readonly faults: FakeFaults;
+  /** The EndpointSlices (`discovery.k8s.io/v1`), and a Service mirror that keeps them in step with pods. */
+  readonly endpointSlices: FakeEndpointSlices;
+  readonly #slices: SliceContext;
   readonly #clock: Clock;
   readonly #store: PodStore;
   readonly #wallBase: number;
@@ -171,7 +183,9 @@ export class FakeKubeApiServer implements AsyncDisposable {
 
   constructor(options: FakeKubeApiServerOptions = {}) {
     this.#clock = options.clock ?? systemClock;
-    this.#store = new PodStore(options.historyLimit ?? 1000);
+    // One revision for every resource, as etcd has.
+    const revision = { value: 1000 };
+    this.#store = new PodStore(options.historyLimit ?? 1000, revision.value, revision);
     this.#requestLogLimit = Math.max(1, options.requestLogLimit ?? 100_000);
     this.#wallBase = (options.wallTime === undefined ? Date.now() : new Date(options.wallTime).getTime()) - this.#clock.now();
     this.#tokens = options.tokens === undefined ? undefined : { ...options.tokens };
@@ -217,6 +231,17 @@ export class FakeKubeApiServer implements AsyncDisposable {
     },
   };
     this.#routeCtx = { store: this.#store, clock: this.#clock, writes: this.#writeCtx, watches: this.#watchCtx };
+    const sliceStore = new PodStore<EndpointSlice>(options.historyLimit ?? 1000, revision.value, revision);
+    this.#slices = {
+      store: sliceStore,
+      clock: this.#clock,
+      watches: { ...this.#watchCtx, store: sliceStore },
+      timestamp: () => this.#writeCtx.timestamp(),
+      uid: () => crypto.randomUUID(),
+      allowLoopback: options.allowLoopbackEndpoints ?? false,
+      notReady: () => (this.#notReadyFor === false ? undefined : cacheNotReady(this.#notReadyFor)),
+    };
+    this.endpointSlices = new FakeEndpointSlices(this.#slices, this.#store);
     this.fetch = async (req) => {
       const url = new URL(req.url);
       let res: Response;
@@ -235,7 +260,10 @@ export class FakeKubeApiServer implements AsyncDisposable {
       hangWatches: () => {
         for (const w of this.#watches) w.output.hang();
       },
-      compact: () => this.#store.compact(),
+      compact: () => {
+        this.#store.compact();
+        this.#slices.store.compact();
+      },
       failNext: (n, f) => {
         if (n > 0) this.#rules.push(new FailRule(n, f));
       },
@@ -397,6 +425,7 @@ export class FakeKubeApiServer implements AsyncDisposable {
   async close(): Promise<void> {
     this.#closed = true;
     for (const w of [...this.#watches]) w.output.end();
+    this.endpointSlices.stopMirrors();
     for (const t of this.#finishTimers.values()) t.cancel();
     this.#finishTimers.clear();
     const l = this.#listening;
@@ -432,12 +461,15 @@ export class FakeKubeApiServer implements AsyncDisposable {
     const user = who.grant ? who.user : this.#user;
     const api = url.pathname === "/api" || url.pathname.startsWith("/api/") || url.pathname === "/apis" || url.pathname.startsWith("/apis/");
     // Anonymous callers (no Authorization header) may read only the public info; resources answer their own 403s.
-    if (who.grant?.user === ANONYMOUS && !PUBLIC_PATHS.has(url.pathname) && m === null && !REVIEW_PATHS.has(url.pathname)) {
+    const sm = m === null ? ENDPOINT_SLICE_PATH.exec(url.pathname) : null;
+    if (who.grant?.user === ANONYMOUS && !PUBLIC_PATHS.has(url.pathname) && m === null && sm === null && !REVIEW_PATHS.has(url.pathname)) {
       return statusResponse(forbiddenPath(ANONYMOUS, method.toLowerCase(), url.pathname));
     }
     const rep = api ? negotiate(req.headers.get("accept"), m !== null) : "json";
     if (rep === undefined) return statusResponse(notAcceptable());
-    const res = await this.#route(req, url, m, method, who.grant, user, watch, rep);
+    const res = sm !== null
+      ? await routeEndpointSlices(this.#slices, req, url, sm, { grant: who.grant, user }, watch)
+      : await this.#route(req, url, m, method, who.grant, user, watch, rep);
     return rep === "yaml" && !watch ? await asYaml(res) : res;
   }
 

@@ -1,6 +1,7 @@
 /**
- * `kratos-kube/testing`: an in-memory Kubernetes API server for pods, to test
- * discovery code without a cluster (what envtest is for Go, without etcd).
+ * `kratos-kube/testing`: an in-memory Kubernetes API server for pods and
+ * EndpointSlices, to test discovery code without a cluster (what envtest is
+ * for Go, without etcd).
  *
  * `FakeKubeApiServer` behaves like a real kube-apiserver for `core/v1` pods:
  * one resourceVersion counter for every write; LIST with `limit`/`continue`
@@ -24,6 +25,12 @@
  * const res = await server.fetch(new Request("http://fake/api/v1/namespaces/default/pods"));
  * ```
  *
+ * EndpointSlices (`discovery.k8s.io/v1`) go through the same list and watch
+ * code; `server.endpointSlices` creates and changes them, and `mirror()`
+ * keeps a Service's slices in step with its pods as the endpointslice
+ * controller does. Loopback addresses are refused as by a real apiserver
+ * unless `allowLoopbackEndpoints` is set.
+ *
  * Errors: every failure answer is a `metav1.Status` with the real apiserver's
  * code, reason and message. Programmatic state methods (`createPod`,
  * `updatePod`, …) throw an `Error` naming the pod on a missing or duplicate pod.
@@ -36,12 +43,17 @@ export type { TokenGrant } from "./auth.ts";
 export type { FailSpec } from "./faults.ts";
 export { makePod, setPodReady } from "./pods.ts";
 export type { MakePodOptions } from "./pods.ts";
+export { FakeEndpointSlices, makeEndpointSlice } from "./fake-endpoint-slices.ts";
+export type { MakeEndpointOptions, MakeEndpointSliceOptions, MirroredService, ServicePortSpec, ServiceSpec } from "./fake-endpoint-slices.ts";
 export { createManualClock } from "./manual-clock.ts";
 export type { ManualClock } from "./manual-clock.ts";
 
 // ── Advanced: building blocks, for tests of clients and decoders ─────────
-export { parseLabelSelector, parseFieldSelector, podFields, SelectorError } from "./selectors.ts";
-export type { PodPredicate } from "./selectors.ts";
+export { parseLabelSelector, parseFieldSelector, podFields, SelectorError, OBJECT_META_FIELDS } from "./selectors.ts";
+export type { FieldSet, PodPredicate } from "./selectors.ts";
+export { reconcileService } from "./endpoint-slice-controller.ts";
+export type { SliceWrites } from "./endpoint-slice-controller.ts";
+export { defaultEndpointSlice, endpointIpProblems, validateEndpointSlice } from "./endpoint-slice-validation.ts";
 export { strategicMergePatch, mergePatch, jsonPatch, PatchError } from "./patch.ts";
 export { encodeContinue, decodeContinue } from "./continue-token.ts";
 export type { ContinueToken } from "./continue-token.ts";

@@ -7,7 +7,7 @@
  * @module
  */
 import type { Status } from "../kube/wire.ts";
-import { parseFieldSelector, parseLabelSelector, SelectorError, type PodPredicate } from "./selectors.ts";
+import { parseFieldSelector, parseLabelSelector, SelectorError, type FieldSet, type PodPredicate } from "./selectors.ts";
 import { badRequest, invalid, unclassified, type FieldError } from "./status.ts";
 
 /** Decoded list/watch parameters. */
@@ -62,9 +62,10 @@ function isStatus(v: unknown): v is Status {
 /**
  * Parses the query of a pods LIST/WATCH. `forceWatch` is set for the legacy
  * `/api/v1/watch/…` paths, `name` for the legacy watch of one pod (as if
- * `metadata.name=NAME` were selected). Returns a Status (400 or 422) on a bad request.
+ * `metadata.name=NAME` were selected), `fields` for a resource other than
+ * pods. Returns a Status (400 or 422) on a bad request.
  */
-export function parseListQuery(url: URL, forceWatch: boolean, name?: string): ListQuery | Status {
+export function parseListQuery(url: URL, forceWatch: boolean, name?: string, fields?: FieldSet): ListQuery | Status {
   const q = url.searchParams;
   const watch = parseBool(q.get("watch"));
   const allow = parseBool(q.get("allowWatchBookmarks"));
@@ -78,7 +79,7 @@ export function parseListQuery(url: URL, forceWatch: boolean, name?: string): Li
   let matches: PodPredicate;
   try {
     const l = parseLabelSelector(labelSelector);
-    const f = parseFieldSelector(fieldSelector);
+    const f = parseFieldSelector(fieldSelector, fields);
     matches = name === undefined ? (p) => l(p) && f(p) : (p) => p.metadata.name === name && l(p) && f(p);
   } catch (e) {
     if (e instanceof SelectorError) return badRequest(e.message);

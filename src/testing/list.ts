@@ -6,7 +6,7 @@
  * @module
  */
 import type { Clock } from "../kube/clock.ts";
-import type { Pod, PodList, Status } from "../kube/wire.ts";
+import type { KubeObject, KubeObjectList, Pod, PodList, Status } from "../kube/wire.ts";
 import { continueStartKey, decodeContinue, encodeContinue } from "./continue-token.ts";
 import type { ListQuery } from "./list-options.ts";
 import type { PodStore } from "./store.ts";
@@ -14,13 +14,19 @@ import { badRequest, CONTINUE_EXPIRED_MESSAGE, failure, listTooOld, tooLargeReso
 import { BLOCK_TIMEOUT_MS } from "./watch.ts";
 
 /** Removes `kind`/`apiVersion`: LIST items do not carry them (golden `responses/list`). */
-function asItem(pod: Pod): Pod {
+function asItem<T extends KubeObject>(pod: T): T {
   const { kind: _k, apiVersion: _a, ...rest } = pod;
-  return rest as Pod;
+  return rest as T;
+}
+
+/** The list kind of a resource's LIST answer. */
+export interface ListKind {
+  readonly kind: string;
+  readonly apiVersion: string;
 }
 
 /** Waits (on `clock`) until the store reaches `rv`, at most {@link BLOCK_TIMEOUT_MS}; resolves whether it did. */
-export function waitForRv(store: PodStore, clock: Clock, rv: number, signal?: AbortSignal): Promise<boolean> {
+export function waitForRv<T extends KubeObject>(store: PodStore<T>, clock: Clock, rv: number, signal?: AbortSignal): Promise<boolean> {
   if (store.rv >= rv) return Promise.resolve(true);
   return new Promise((resolve) => {
     const done = (ok: boolean): void => {
@@ -38,17 +44,18 @@ export function waitForRv(store: PodStore, clock: Clock, rv: number, signal?: Ab
   });
 }
 
-/** Serves one LIST; returns the PodList or the failure Status. */
-export async function listPods(
-  store: PodStore,
+/** Serves one LIST; returns the PodList (or `list`'s kind) or the failure Status. */
+export async function listPods<T extends KubeObject = Pod>(
+  store: PodStore<T>,
   clock: Clock,
   namespace: string | undefined,
   q: ListQuery,
   signal?: AbortSignal,
-): Promise<PodList | Status> {
-  const inScope = (key: string, p: Pod): boolean =>
-    (namespace === undefined || key.startsWith(`${namespace}/`)) && q.matches(p);
-  let snapshot: [string, Pod][];
+  list: ListKind = { kind: "PodList", apiVersion: "v1" },
+): Promise<(T extends Pod ? PodList : KubeObjectList<T>) | Status> {
+  const inScope = (key: string, p: T): boolean =>
+    (namespace === undefined || key.startsWith(`${namespace}/`)) && q.matches(p as unknown as Pod);
+  let snapshot: [string, T][];
   let listRv: number;
   let start = "";
   let limit = q.limit;
@@ -105,7 +112,7 @@ export async function listPods(
     listRv = store.rv;
   }
 
-  const items: Pod[] = [];
+  const items: T[] = [];
   let i = 0;
   while (i < snapshot.length && snapshot[i]![0] < start) i++;
   let lastKey = "";
@@ -123,5 +130,5 @@ export async function listPods(
     metadata.continue = encodeContinue(listRv, lastKey, namespace);
     if (!q.selective) metadata.remainingItemCount = remaining;
   }
-  return { kind: "PodList", apiVersion: "v1", metadata, items };
+  return { kind: list.kind, apiVersion: list.apiVersion, metadata, items } as unknown as T extends Pod ? PodList : KubeObjectList<T>;
 }

@@ -2,7 +2,7 @@
  * The fixed, read-only endpoints of the fake API server that clients such as
  * kubectl call before touching any object: version, legacy discovery
  * (`/api`, `/apis`, `/api/v1`, `/apis/authorization.k8s.io/v1`,
- * `/apis/authentication.k8s.io/v1`), the minimal
+ * `/apis/authentication.k8s.io/v1`, `/apis/discovery.k8s.io/v1`), the minimal
  * OpenAPI v3 documents kubectl's `create -f` needs, and the health probes.
  *
  * Shapes follow the real kube-apiserver (apimachinery `meta/v1` `APIVersions`,
@@ -23,6 +23,7 @@ export const FAKE_KUBE_VERSION: { major: string; minor: string; gitVersion: stri
 
 const AUTHZ_GROUP = "authorization.k8s.io";
 const AUTHN_GROUP = "authentication.k8s.io";
+const DISCOVERY_GROUP = "discovery.k8s.io";
 
 /** Verbs of `pods`, as the real `/api/v1` lists them (kube-apiserver pod REST storage). */
 const POD_VERBS = ["create", "delete", "deletecollection", "get", "list", "patch", "update", "watch"];
@@ -77,7 +78,7 @@ function apiGroupList(): unknown {
   return {
     kind: "APIGroupList",
     apiVersion: "v1",
-    groups: [apiGroup(AUTHN_GROUP), apiGroup(AUTHZ_GROUP)],
+    groups: [apiGroup(AUTHN_GROUP), apiGroup(AUTHZ_GROUP), apiGroup(DISCOVERY_GROUP)],
   };
 }
 
@@ -109,6 +110,25 @@ function coreV1Resources(): unknown {
         storageVersionHash: "xPOwRZ+Yhw8=",
       },
       { name: "pods/status", singularName: "", namespaced: true, kind: "Pod", verbs: ["get", "patch", "update"] },
+    ],
+  };
+}
+
+/** `/apis/discovery.k8s.io/v1`, as a real v1.34 apiserver lists it. */
+function discoveryV1Resources(): unknown {
+  return {
+    kind: "APIResourceList",
+    apiVersion: "v1",
+    groupVersion: `${DISCOVERY_GROUP}/v1`,
+    resources: [
+      {
+        name: "endpointslices",
+        singularName: "endpointslice",
+        namespaced: true,
+        kind: "EndpointSlice",
+        verbs: POD_VERBS,
+        storageVersionHash: "qgS0xkrxYAI=",
+      },
     ],
   };
 }
@@ -192,11 +212,14 @@ export function metaRoute(req: Request, url: URL): Response | undefined {
       return json(coreV1Resources());
     case `/apis/${AUTHZ_GROUP}`:
     case `/apis/${AUTHN_GROUP}`:
+    case `/apis/${DISCOVERY_GROUP}`:
       return json({ kind: "APIGroup", apiVersion: "v1", ...apiGroup(path.slice("/apis/".length)) });
     case `/apis/${AUTHZ_GROUP}/v1`:
       return json(authorizationV1Resources());
     case `/apis/${AUTHN_GROUP}/v1`:
       return json(authenticationV1Resources());
+    case `/apis/${DISCOVERY_GROUP}/v1`:
+      return json(discoveryV1Resources());
     case "/openapi/v3":
       return json(openApiV3Index());
     case "/openapi/v3/api/v1":

@@ -58,7 +58,7 @@ export async function routePods(
   if (sub !== undefined && sub !== "status") return statusResponse(pathNotFound());
   if (m[1] === "watch" && sub !== undefined) return statusResponse(pathNotFound());
   const verb = verbOf(method, name !== undefined && m[1] !== "watch", watch);
-  if (!authorize(caller.grant, { verb, namespace: ns })) {
+  if (!authorize(caller.grant, { verb, namespace: ns, resource: "pods" })) {
     return statusResponse(
       forbidden({
         user: caller.user,

@@ -37,7 +37,7 @@ async function accessReview(req: Request, grant: TokenGrant | undefined): Promis
     return statusResponse(badRequest((e as Error).message));
   }
   // The fake's grants never deny explicitly: like RBAC, a refusal has no reason and no `denied`.
-  return jsonResponse(201, selfSubjectAccessReviewResponse(a, { allowed: authorize(grant, { verb: a.verb, namespace: a.namespace || undefined }) }));
+  return jsonResponse(201, selfSubjectAccessReviewResponse(a, { allowed: authorize(grant, { verb: a.verb, namespace: a.namespace || undefined, resource: a.resource || undefined }) }));
 }
 
 /** Answers a POST of a self review, or returns undefined for other requests. `now` stamps SelfSubjectReview. */

@@ -239,6 +239,26 @@ export function podFields(pod: Pod): Record<string, string> {
 /** Field labels the pod conversion accepts (`status.podIPs` passes conversion but selects nothing). */
 const CONVERTIBLE = new Set([...Object.keys(podFields({ metadata: {} })), "status.podIPs"]);
 
+/**
+ * The selectable fields of a resource other than pods: what they are for an
+ * object, and the error for a field the resource does not know (the
+ * apiserver's message for resources with only the metadata fields).
+ */
+export interface FieldSet {
+  fields(object: Pod): Record<string, string>;
+  /** Undefined when `field` is selectable, else the error message. */
+  unknown(field: string): string | undefined;
+}
+
+/** `metadata.name` and `metadata.namespace` only (apiserver `generic.ObjectMetaFieldsSet`, e.g. EndpointSlices). */
+export const OBJECT_META_FIELDS: FieldSet = {
+  fields: (o) => ({ "metadata.name": o.metadata?.name ?? "", "metadata.namespace": o.metadata?.namespace ?? "" }),
+  unknown: (field) =>
+    field === "metadata.name" || field === "metadata.namespace"
+      ? undefined
+      : `${JSON.stringify(field)} is not a known field selector: only "metadata.name", "metadata.namespace"`,
+};
+
 function splitUnescaped(s: string, sep: string): string[] {
   const out: string[] = [];
   let cur = "";
@@ -278,7 +298,7 @@ function unescapeValue(s: string): string {
  * Parses a pod `fieldSelector`; throws {@link SelectorError} with "field label not
  * supported: X" for a field pods cannot be selected on.
  */
-export function parseFieldSelector(selector: string): PodPredicate {
+export function parseFieldSelector(selector: string, fieldSet?: FieldSet): PodPredicate {
   if (selector.trim() === "") return () => true;
   const terms: { field: string; neg: boolean; value: string }[] = [];
   for (const term of splitUnescaped(selector, ",")) {
@@ -292,12 +312,19 @@ export function parseFieldSelector(selector: string): PodPredicate {
       }
     }
     if (found === undefined) throw new SelectorError(`invalid selector: '${selector}'; can't understand '${term}'`);
+    if (fieldSet !== undefined) {
+      const problem = fieldSet.unknown(found.field);
+      if (problem !== undefined) throw new SelectorError(problem);
+      terms.push(found);
+      continue;
+    }
     if (found.field === "spec.host") found.field = "spec.nodeName";
     if (!CONVERTIBLE.has(found.field)) throw new SelectorError(`field label not supported: ${found.field}`);
     terms.push(found);
   }
+  const fieldsOf = fieldSet?.fields ?? podFields;
   return (pod) => {
-    const f = podFields(pod);
+    const f = fieldsOf(pod);
     return terms.every((t) => ((f[t.field] ?? "") === t.value) !== t.neg);
   };
 }

@@ -108,8 +108,8 @@ export function unsupportedPatchType(accepted: readonly string[]): Status {
 
 /** One `field.Error` of a 422 Invalid. */
 export interface FieldError {
-  /** `FieldValueForbidden`, `FieldValueRequired`, `FieldValueInvalid`, `FieldValueNotSupported`. */
-  type: "FieldValueForbidden" | "FieldValueRequired" | "FieldValueInvalid" | "FieldValueNotSupported";
+  /** `FieldValueForbidden`, `FieldValueRequired`, `FieldValueInvalid`, `FieldValueNotSupported`, `FieldValueDuplicate`, `FieldValueTooMany`. */
+  type: "FieldValueForbidden" | "FieldValueRequired" | "FieldValueInvalid" | "FieldValueNotSupported" | "FieldValueDuplicate" | "FieldValueTooMany";
   field: string;
   /** The part after the type, e.g. `resourceVersionMatch is forbidden …`; may be empty. */
   detail: string;
@@ -122,6 +122,8 @@ const TYPE_TEXT: Record<FieldError["type"], string> = {
   FieldValueRequired: "Required value",
   FieldValueInvalid: "Invalid value",
   FieldValueNotSupported: "Unsupported value",
+  FieldValueDuplicate: "Duplicate value",
+  FieldValueTooMany: "Too many",
 };
 
 function fieldErrorBody(e: FieldError): string {
@@ -195,15 +197,21 @@ export function forbidden(a: {
   user: string;
   verb: string;
   resource: string;
+  /** API group; `""` (the core group) by default. */
+  group?: string;
   subresource?: string;
   namespace?: string;
   name?: string;
 }): Status {
+  const group = a.group ?? "";
   const res = a.subresource ? `${a.resource}/${a.subresource}` : a.resource;
   const scope = a.namespace ? `in the namespace "${a.namespace}"` : "at the cluster scope";
-  const why = `User "${a.user}" cannot ${a.verb} resource "${res}" in API group "" ${scope}`;
-  const subject = a.name ? `${a.resource} "${a.name}"` : a.resource;
-  return failure(403, "Forbidden", `${subject} is forbidden: ${why}`, { name: a.name ?? "", kind: a.resource });
+  const why = `User "${a.user}" cannot ${a.verb} resource "${res}" in API group "${group}" ${scope}`;
+  const qualified = group === "" ? a.resource : `${a.resource}.${group}`;
+  const subject = a.name ? `${qualified} "${a.name}"` : qualified;
+  const details: NonNullable<Status["details"]> = { name: a.name ?? "", kind: a.resource };
+  if (group !== "") details.group = group;
+  return failure(403, "Forbidden", `${subject} is forbidden: ${why}`, details);
 }
 
 /** 403 for a non-resource path (apiserver `responsewriters/errors.go` `forbiddenMessage` for non-resource requests). */

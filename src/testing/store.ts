@@ -1,20 +1,27 @@
 /**
- * The fake apiserver's storage: pods by `namespace/name`, one resourceVersion
- * counter shared by every write (like etcd's revision), and a bounded ring of
- * change events that watches and exact LISTs read from.
+ * The fake apiserver's storage of one resource: objects by `namespace/name`,
+ * one resourceVersion counter shared by every write of every resource (a
+ * {@link Revision}, like etcd's revision), and a bounded ring of change
+ * events (per resource, like the watch cache's) that watches and exact LISTs
+ * read from.
  *
  * @module
  */
-import type { Pod } from "../kube/wire.ts";
+import type { KubeObject, Pod } from "../kube/wire.ts";
 
 /** A stored change. `prev` is the object before the change (MODIFIED, DELETED). */
-export interface StoreEvent {
+export interface StoreEvent<T extends KubeObject = Pod> {
   readonly type: "ADDED" | "MODIFIED" | "DELETED";
   /** The revision of the change. */
   readonly rv: number;
   /** The object after the change; for DELETED the last state carrying the delete's RV. */
-  readonly object: Pod;
-  readonly prev: Pod | undefined;
+  readonly object: T;
+  readonly prev: T | undefined;
+}
+
+/** The revision counter the stores of one server share (etcd's revision). */
+export interface Revision {
+  value: number;
 }
 
 /** The storage key of a pod, `namespace/name`, ordered as etcd orders keys. */
@@ -28,30 +35,33 @@ export function compareKeys(a: string, b: string): number {
 }
 
 /** Deep copy through JSON, as objects cross the wire. */
-export function copyPod(p: Pod): Pod {
-  return JSON.parse(JSON.stringify(p)) as Pod;
+export function copyPod<T extends KubeObject = Pod>(p: T): T {
+  return JSON.parse(JSON.stringify(p)) as T;
 }
 
-/** In-memory pod storage with history. */
-export class PodStore {
-  #rv: number;
+/** In-memory storage of one resource with history (pods unless `T` says otherwise). */
+export class PodStore<T extends KubeObject = Pod> {
+  readonly #revision: Revision;
   /** Every event with `rv > #historyStart` is in `#history`. */
   #historyStart: number;
-  readonly #history: StoreEvent[] = [];
-  readonly #pods = new Map<string, Pod>();
-  readonly #listeners = new Set<(e: StoreEvent) => void>();
+  readonly #history: StoreEvent<T>[] = [];
+  readonly #pods = new Map<string, T>();
+  readonly #listeners = new Set<(e: StoreEvent<T>) => void>();
   readonly #historyLimit: number;
 
-  /** `initialRv` is arbitrary (a fresh cluster's revision is in the hundreds); only equality and order matter. */
-  constructor(historyLimit: number, initialRv = 1000) {
+  /**
+   * `initialRv` is arbitrary (a fresh cluster's revision is in the hundreds);
+   * only equality and order matter. Stores of one server pass the same `revision`.
+   */
+  constructor(historyLimit: number, initialRv = 1000, revision: Revision = { value: initialRv }) {
     this.#historyLimit = Math.max(1, historyLimit);
-    this.#rv = initialRv;
-    this.#historyStart = initialRv;
+    this.#revision = revision;
+    this.#historyStart = revision.value;
   }
 
-  /** The latest revision. */
+  /** The latest revision (of the server, not only of this resource). */
   get rv(): number {
-    return this.#rv;
+    return this.#revision.value;
   }
 
   /** The oldest revision still covered by history: a watch from any RV ≥ this is served. */
@@ -60,12 +70,12 @@ export class PodStore {
   }
 
   /** The live object (do not mutate; copy first). */
-  get(key: string): Pod | undefined {
+  get(key: string): T | undefined {
     return this.#pods.get(key);
   }
 
   /** Live objects in key order. */
-  sorted(): [string, Pod][] {
+  sorted(): [string, T][] {
     return [...this.#pods.entries()].sort((a, b) => compareKeys(a[0], b[0]));
   }
 
@@ -75,13 +85,13 @@ export class PodStore {
   }
 
   /** Takes the next revision and stamps it on `pod`. */
-  #bump(pod: Pod): number {
-    this.#rv += 1;
-    pod.metadata.resourceVersion = String(this.#rv);
-    return this.#rv;
+  #bump(pod: T): number {
+    this.#revision.value += 1;
+    pod.metadata.resourceVersion = String(this.#revision.value);
+    return this.#revision.value;
   }
 
-  #record(e: StoreEvent): void {
+  #record(e: StoreEvent<T>): void {
     this.#history.push(e);
     while (this.#history.length > this.#historyLimit) {
       const dropped = this.#history.shift()!;
@@ -91,7 +101,7 @@ export class PodStore {
   }
 
   /** Stores a new object; the caller checked it does not exist. */
-  add(key: string, pod: Pod): Pod {
+  add(key: string, pod: T): T {
     const obj = copyPod(pod);
     const rv = this.#bump(obj);
     this.#pods.set(key, obj);
@@ -100,7 +110,7 @@ export class PodStore {
   }
 
   /** Replaces an existing object. */
-  replace(key: string, pod: Pod): Pod {
+  replace(key: string, pod: T): T {
     const prev = this.#pods.get(key);
     if (prev === undefined) throw new Error(`replace: no object at ${key}`);
     const obj = copyPod(pod);
@@ -111,7 +121,7 @@ export class PodStore {
   }
 
   /** Removes an object; the DELETED event carries its last state with the delete's RV. */
-  remove(key: string): Pod | undefined {
+  remove(key: string): T | undefined {
     const prev = this.#pods.get(key);
     if (prev === undefined) return undefined;
     const obj = copyPod(prev);
@@ -122,7 +132,7 @@ export class PodStore {
   }
 
   /** Events with `rv > from`, or undefined when `from` is older than the history. */
-  since(from: number): StoreEvent[] | undefined {
+  since(from: number): StoreEvent<T>[] | undefined {
     if (from < this.#historyStart) return undefined;
     return this.#history.filter((e) => e.rv > from);
   }
@@ -130,15 +140,15 @@ export class PodStore {
   /** Forgets all history: every older RV is now compacted. */
   compact(): void {
     this.#history.length = 0;
-    this.#historyStart = this.#rv;
+    this.#historyStart = this.#revision.value;
   }
 
   /**
    * The objects as they were at revision `at`, in key order, or undefined when
    * `at` is compacted. Rolls the current state back through history.
    */
-  snapshotAt(at: number): [string, Pod][] | undefined {
-    if (at >= this.#rv) return this.sorted();
+  snapshotAt(at: number): [string, T][] | undefined {
+    if (at >= this.#revision.value) return this.sorted();
     const events = this.since(at);
     if (events === undefined) return undefined;
     const state = new Map(this.#pods);
@@ -152,7 +162,7 @@ export class PodStore {
   }
 
   /** Calls `fn` synchronously after every change; returns the unsubscribe function. */
-  subscribe(fn: (e: StoreEvent) => void): () => void {
+  subscribe(fn: (e: StoreEvent<T>) => void): () => void {
     this.#listeners.add(fn);
     return () => this.#listeners.delete(fn);
   }

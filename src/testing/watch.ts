@@ -8,16 +8,16 @@
  * @module
  */
 import type { Clock, TimerHandle } from "../kube/clock.ts";
-import type { Pod, Status } from "../kube/wire.ts";
+import type { KubeObject, Pod, Status } from "../kube/wire.ts";
 import { INITIAL_EVENTS_END_ANNOTATION } from "../kube/wire.ts";
 import type { ListQuery } from "./list-options.ts";
 import type { PodStore, StoreEvent } from "./store.ts";
 import { tooLargeResourceVersion, watchTooOld } from "./status.ts";
 import { WatchOutput } from "./watch-stream.ts";
 
-/** What the watch handler needs from the server. */
-export interface WatchContext {
-  readonly store: PodStore;
+/** What the watch handler needs from the server (`store` holds pods unless `T` says otherwise). */
+export interface WatchContext<T extends KubeObject = Pod> {
+  readonly store: PodStore<T>;
   readonly clock: Clock;
   readonly bookmarkIntervalMs: number;
   /** A PRNG for re-chunking this stream, or undefined for one chunk per batch. */
@@ -25,7 +25,7 @@ export interface WatchContext {
   /** Random number for the default timeout. */
   random(): number;
   /** Registers an open watch; returns the unregister function. */
-  register(w: WatchSession): () => void;
+  register(w: WatchSession<KubeObject>): () => void;
   /** The shape of the next periodic bookmark (see {@link BookmarkShape}). */
   nextBookmarkShape(): BookmarkShape;
 }
@@ -70,17 +70,17 @@ function bookmark(rv: number, shape: BookmarkShape, end: boolean): unknown {
 }
 
 /** One open watch. */
-export class WatchSession {
+export class WatchSession<T extends KubeObject = Pod> {
   readonly output: WatchOutput;
   #timers: TimerHandle[] = [];
   #unsubscribe: (() => void) | undefined;
   #unregister: () => void = () => {};
-  readonly #ctx: WatchContext;
+  readonly #ctx: WatchContext<T>;
 
-  constructor(ctx: WatchContext) {
+  constructor(ctx: WatchContext<T>) {
     this.#ctx = ctx;
     this.output = new WatchOutput(ctx.chunkRandom(), () => this.#cleanup());
-    this.#unregister = ctx.register(this);
+    this.#unregister = ctx.register(this as unknown as WatchSession<KubeObject>);
   }
 
   #cleanup(): void {
@@ -98,7 +98,7 @@ export class WatchSession {
   }
 
   /** Subscribes to store changes. */
-  follow(fn: (e: StoreEvent) => void): void {
+  follow(fn: (e: StoreEvent<T>) => void): void {
     this.#unsubscribe = this.#ctx.store.subscribe(fn);
   }
 
@@ -109,16 +109,29 @@ export class WatchSession {
   }
 }
 
+/**
+ * How a resource's objects look on a watch: `kind`/`apiVersion` put in front,
+ * and the object of a bookmark. Pods by default ({@link POD_WATCH_SHAPE}).
+ */
+export interface WatchShape<T extends KubeObject> {
+  withKind(object: T): T;
+  bookmark(rv: number, shape: BookmarkShape, end: boolean): unknown;
+}
+
 /** Converts a store event to what a watcher with `matches` sees (apiserver `cache_watcher.go` `convertToWatchEvent`). */
-export function toWatchEvent(e: StoreEvent, matches: (p: Pod) => boolean): { type: string; object: Pod } | undefined {
+export function toWatchEvent<T extends KubeObject = Pod>(
+  e: StoreEvent<T>,
+  matches: (p: T) => boolean,
+  kinded: (o: T) => T = withKind as unknown as (o: T) => T,
+): { type: string; object: T } | undefined {
   const now = e.type !== "DELETED" && matches(e.object);
   const before = e.prev !== undefined && matches(e.prev);
-  if (e.type === "ADDED") return now ? { type: "ADDED", object: withKind(e.object) } : undefined;
-  if (e.type === "DELETED") return before ? { type: "DELETED", object: withKind(e.object) } : undefined;
-  if (now && before) return { type: "MODIFIED", object: withKind(e.object) };
-  if (now) return { type: "ADDED", object: withKind(e.object) };
+  if (e.type === "ADDED") return now ? { type: "ADDED", object: kinded(e.object) } : undefined;
+  if (e.type === "DELETED") return before ? { type: "DELETED", object: kinded(e.object) } : undefined;
+  if (now && before) return { type: "MODIFIED", object: kinded(e.object) };
+  if (now) return { type: "ADDED", object: kinded(e.object) };
   if (before) {
-    const old = withKind(e.prev!);
+    const old = kinded(e.prev!);
     old.metadata = { ...old.metadata, resourceVersion: String(e.rv) };
     return { type: "DELETED", object: old };
   }
@@ -128,9 +141,18 @@ export function toWatchEvent(e: StoreEvent, matches: (p: Pod) => boolean): { typ
 /** Rewrites an event's object (e.g. into a Table row); `first` is true for the stream's first object event. */
 export type ObjectTransform = (pod: Pod, first: boolean) => unknown;
 
-/** Opens a pod watch over `namespace` (undefined = all) and returns the 200 response. */
-export function openWatch(ctx: WatchContext, namespace: string | undefined, q: ListQuery, transform?: ObjectTransform): Response {
-  const session = new WatchSession(ctx);
+/** The pods' {@link WatchShape}. */
+export const POD_WATCH_SHAPE: WatchShape<Pod> = { withKind, bookmark };
+
+/** Opens a watch over `namespace` (undefined = all) of the store's resource (pods by default) and returns the 200 response. */
+export function openWatch<T extends KubeObject = Pod>(
+  ctx: WatchContext<T>,
+  namespace: string | undefined,
+  q: ListQuery,
+  transform?: ObjectTransform,
+  shape: WatchShape<T> = POD_WATCH_SHAPE as unknown as WatchShape<T>,
+): Response {
+  const session = new WatchSession<T>(ctx);
   const raw = session.output;
   // Object events go through `transform` (a Table watch); bookmarks and errors do not.
   let first = true;
@@ -140,15 +162,15 @@ export function openWatch(ctx: WatchContext, namespace: string | undefined, q: L
     },
     send(ev: { type: string; object: unknown }): void {
       if (transform !== undefined && ev.type !== "BOOKMARK" && ev.type !== "ERROR") {
-        raw.send({ type: ev.type, object: transform(ev.object as Pod, first) });
+        raw.send({ type: ev.type, object: transform(ev.object as unknown as Pod, first) });
         first = false;
       } else raw.send(ev);
     },
     end: (): void => raw.end(),
   };
   const store = ctx.store;
-  const matches = (p: Pod): boolean =>
-    (namespace === undefined || p.metadata.namespace === namespace) && q.matches(p);
+  const matches = (p: T): boolean =>
+    (namespace === undefined || p.metadata.namespace === namespace) && q.matches(p as unknown as Pod);
   const legacyInitial = (q.rv === undefined || q.rv === 0) && q.sendInitialEvents === undefined;
   // With the WatchList gate (default since 1.34), a legacy RV ""/"0" watch is
   // rewritten to sendInitialEvents=true (apimachinery `internalversion/defaults.go`).
@@ -174,7 +196,7 @@ export function openWatch(ctx: WatchContext, namespace: string | undefined, q: L
   const sendBookmark = (): void => {
     const rv = Math.max(lastRv, store.rv);
     if (out.state === "open" && liveFrom !== undefined && rv > liveFrom) {
-      out.send({ type: "BOOKMARK", object: bookmark(rv, ctx.nextBookmarkShape(), false) });
+      out.send({ type: "BOOKMARK", object: shape.bookmark(rv, ctx.nextBookmarkShape(), false) });
     }
   };
   const goLive = (from: number): void => {
@@ -189,7 +211,7 @@ export function openWatch(ctx: WatchContext, namespace: string | undefined, q: L
     }
     if (e.rv <= liveFrom) return;
     lastRv = e.rv;
-    const ev = toWatchEvent(e, matches);
+    const ev = toWatchEvent(e, matches, shape.withKind);
     if (ev !== undefined) out.send(ev);
   });
   if (q.allowWatchBookmarks) {
@@ -201,9 +223,9 @@ export function openWatch(ctx: WatchContext, namespace: string | undefined, q: L
     if (timeoutMs > BOOKMARK_BEFORE_DEADLINE_MS) session.timer(sendBookmark, timeoutMs - BOOKMARK_BEFORE_DEADLINE_MS);
   }
   const sendInitial = (): void => {
-    for (const [, pod] of store.sorted()) if (matches(pod)) out.send({ type: "ADDED", object: withKind(pod) });
+    for (const [, pod] of store.sorted()) if (matches(pod)) out.send({ type: "ADDED", object: shape.withKind(pod) });
     const at = Math.max(store.rv, q.rv ?? 0);
-    if (endBookmark) out.send({ type: "BOOKMARK", object: bookmark(at, ctx.nextBookmarkShape() === "current" ? "current" : "metadata-only", true) });
+    if (endBookmark) out.send({ type: "BOOKMARK", object: shape.bookmark(at, ctx.nextBookmarkShape() === "current" ? "current" : "metadata-only", true) });
     goLive(store.rv);
   };
 
@@ -233,7 +255,7 @@ export function openWatch(ctx: WatchContext, namespace: string | undefined, q: L
     } else {
       for (const e of events) {
         if (e.rv <= from) continue;
-        const ev = toWatchEvent(e, matches);
+        const ev = toWatchEvent(e, matches, shape.withKind);
         if (ev !== undefined) out.send(ev);
       }
       // A future RV simply waits: only events newer than it are sent.

@@ -25,7 +25,7 @@ describe("metaRoute", () => {
     );
   });
 
-  it("serves legacy discovery: /api APIVersions and /apis APIGroupList with authentication.k8s.io and authorization.k8s.io", async () => {
+  it("serves legacy discovery: /api APIVersions and /apis APIGroupList with authentication.k8s.io, authorization.k8s.io and discovery.k8s.io", async () => {
     const api = (await get("/api"))?.body as { kind: string; versions: string[] };
     assert.equal(api.kind, "APIVersions");
     assert.deepEqual(api.versions, ["v1"]);
@@ -34,6 +34,7 @@ describe("metaRoute", () => {
     assert.deepEqual(apis.groups.map((g) => [g.name, g.preferredVersion.groupVersion]), [
       ["authentication.k8s.io", "authentication.k8s.io/v1"],
       ["authorization.k8s.io", "authorization.k8s.io/v1"],
+      ["discovery.k8s.io", "discovery.k8s.io/v1"],
     ]);
   });
 
