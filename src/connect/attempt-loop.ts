@@ -81,7 +81,14 @@ export class AttemptLoop {
     const node = o.pool.pick(undefined);
     if (node === undefined) return this.#loop(call, 1, undefined);
     const att = newAttempt();
-    return this.#attempt(call, node, att, start).then(undefined, (e: unknown) => this.#failed(call, node, att, start, e, 1, undefined));
+    // One promise hop: the unary latency sample and the failure path in one then().
+    return this.#attempt(call, node, att, start).then(
+      (res) => {
+        if (!streaming) o.pool.picker.done(node, start, false);
+        return res;
+      },
+      (e: unknown) => this.#failed(call, node, att, start, e, 1, undefined),
+    );
   }
 
   /** Attempts `first`, `first + 1`, … (after no endpoint was ready, or a retry). */
@@ -92,7 +99,9 @@ export class AttemptLoop {
       const att = newAttempt();
       const startedAt = o.clock.now();
       try {
-        return await this.#attempt(call, node, att, startedAt);
+        const res = await this.#attempt(call, node, att, startedAt);
+        if (call.shielded === undefined) o.pool.picker.done(node, startedAt, false);
+        return res;
       } catch (e) {
         const err = this.#report(call, node, att, startedAt, e);
         if (!this.#mayRetry(call, att, attempt)) throw this.#final(err, node.value, att, call.signal);
@@ -108,19 +117,15 @@ export class AttemptLoop {
     return this.#loop(call, attempt + 1, [...(tried ?? []), node.value]);
   }
 
-  /** Runs one attempt on `node`; unary latency goes to the picker. */
+  /** Runs one attempt on `node` (the caller reports a unary success to the picker). */
   #attempt(call: Call, node: PickerNode<Endpoint>, att: Attempt, startedAt: number): Promise<UnaryResponse | StreamResponse> {
     const o = this.#o;
     const ep = node.value;
     const timeoutMs = remainingMs(call.deadline, startedAt);
     if (call.shielded === undefined) {
-      const p = o.interceptors.length === 0
+      return (o.interceptors.length === 0
         ? ep.unary(att, call.plan, { signal: call.signal, timeoutMs, header: call.header, input: call.input })
-        : this.#intercepted(call, ep, att, timeoutMs);
-      return (p as Promise<UnaryResponse>).then((res) => {
-        o.pool.picker.done(node, startedAt, false);
-        return res;
-      });
+        : this.#intercepted(call, ep, att, timeoutMs)) as Promise<UnaryResponse>;
     }
     // A stream's pick is released once the stream is completely over.
     const onFinal = (): void => o.pool.picker.release(node);

@@ -20,7 +20,7 @@ import type { RawHeaders } from "../protocol/headers.ts";
 import { codeFromH2Reset, H2, h2CodeName } from "../protocol/http-status.ts";
 import { ResponseReader, type ResponseSink } from "../protocol/response-reader.ts";
 import type { Attempt } from "./attempt.ts";
-import { decompress, type CallConfig, type MethodPlan } from "./call-config.ts";
+import type { CallConfig, MethodPlan } from "./call-config.ts";
 
 /** Told when a call is over (settled and its stream closed). */
 export interface CallOwner {
@@ -60,18 +60,7 @@ export abstract class CallBase implements StreamHolder, ResponseSink {
     this.target = target;
     this.plan = plan;
     this.att = att;
-    const s = target.config.settings;
-    this.reader = new ResponseReader(
-      {
-        framing: plan.framing,
-        binary: s.binary,
-        singleMessage: plan.singleMessage,
-        readMaxBytes: s.readMaxBytes,
-        acceptEncodings: s.acceptCompression,
-        decompress,
-      },
-      this,
-    );
+    this.reader = new ResponseReader(plan.reader, this);
   }
 
   /**

@@ -11,6 +11,7 @@ import { gunzip, gzip, OutputTooLargeError } from "../../runtime/compression.ts"
 import { Code, ConnectError } from "@connectrpc/connect";
 import { methodCodec, type JsonCodecOptions, type MethodCodec } from "../protocol/codec.ts";
 import { addHeaders, type OutgoingHeaders } from "../protocol/headers.ts";
+import type { ResponseReaderOptions } from "../protocol/response-reader.ts";
 import { baseRequestHeaders, framingOf, type Framing, type WireProtocol } from "../protocol/wire-protocol.ts";
 import type { TransportClock } from "../transport-clock.ts";
 
@@ -49,6 +50,8 @@ export interface MethodPlan {
   readonly headers: OutgoingHeaders;
   /** `/package.Service/Method`, for messages and interceptors. */
   readonly path: string;
+  /** What the response reader of each call expects (shared by the calls). */
+  readonly reader: ResponseReaderOptions;
 }
 
 /** Settings plus the method plans. */
@@ -69,15 +72,17 @@ export class CallConfig {
     const streaming = method.methodKind !== "unary";
     const framing = framingOf(s.protocol, streaming);
     const path = `/${method.parent.typeName}/${method.name}`;
+    const singleMessage = method.methodKind === "unary" || method.methodKind === "client_streaming";
     p = {
       method,
       framing,
       codec: methodCodec(method, s.binary, s.jsonOptions),
-      singleMessage: method.methodKind === "unary" || method.methodKind === "client_streaming",
+      singleMessage,
       headers: Object.freeze(
         baseRequestHeaders({ framing, path, binary: s.binary, sendEncoding: s.sendCompression, acceptEncodings: s.acceptCompression, userAgent: s.userAgent }),
       ) as OutgoingHeaders,
       path,
+      reader: { framing, binary: s.binary, singleMessage, readMaxBytes: s.readMaxBytes, acceptEncodings: s.acceptCompression, decompress },
     };
     this.#plans.set(method, p);
     return p;
