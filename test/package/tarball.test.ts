@@ -7,7 +7,7 @@
  * servers. The apps are set up once per tarball and README (see
  * support/temp-app.ts; the first runtime of a run pays for the installs).
  */
-import { spawn } from "node:child_process";
+import { spawn, type ChildProcess } from "node:child_process";
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -50,13 +50,14 @@ interface Result {
 }
 
 /** Runs this runtime's binary in `cwd` (asynchronously: the servers live in this process). */
-function runHere(cwd: string, args: string[], env: Record<string, string> = {}): Promise<Result> {
+function runHere(cwd: string, args: string[], env: Record<string, string> = {}, onStart: (child: ChildProcess) => void = () => {}): Promise<Result> {
   const childEnv: Record<string, string | undefined> = { ...process.env, ...env, NO_COLOR: "1" };
   for (const k of ["FORCE_COLOR", "KUBERNETES_SERVICE_HOST", "KUBERNETES_SERVICE_PORT", "NODE_TEST_CONTEXT", "NODE_OPTIONS", "POD_NAME", "POD_NAMESPACE"]) {
     if (!(k in env)) delete childEnv[k];
   }
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, args, { cwd, env: childEnv, stdio: ["ignore", "pipe", "pipe"] });
+    onStart(child);
     let out = "";
     let err = "";
     child.stdout.on("data", (d: Uint8Array) => (out += new TextDecoder().decode(d)));
@@ -204,6 +205,45 @@ describe(`the packed package on ${runtime}`, { timeout: 600_000 }, () => {
     abort.abort();
     await reader.cancel().catch(() => {});
     assert.deepEqual(apps_, ["sayhello.service", undefined], "registered as sayhello.service, then the label removed");
+  });
+
+  it("README App example: registers its Pod on run(), and on SIGTERM deregisters and exits by itself", async () => {
+    const list = await fake.fetch(new Request("http://fake.invalid/api/v1/namespaces/default/pods?fieldSelector=metadata.name%3Dsayhello-0"));
+    const rv = ((await list.json()) as { metadata: { resourceVersion: string } }).metadata.resourceVersion;
+    const abort = new AbortController();
+    const res = await fake.fetch(new Request(
+      `http://fake.invalid/api/v1/namespaces/default/pods?watch=true&resourceVersion=${rv}&fieldSelector=metadata.name%3Dsayhello-0`,
+      { signal: abort.signal },
+    ));
+    let child: ChildProcess | undefined;
+    const running = runHere(apps.readmeApp, exampleArgs(apps.readmeApp, "app"), { KUBECONFIG: kubeconfig, POD_NAME: "sayhello-0" }, (c) => (child = c));
+    const labels: (string | undefined)[] = [];
+    const reader = res.body!.pipeThrough(new TextDecoderStream()).getReader();
+    let buf = "";
+    while (labels.length < 2) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      buf += value;
+      let nl: number;
+      while ((nl = buf.indexOf("\n")) >= 0) {
+        const ev = JSON.parse(buf.slice(0, nl)) as { type: string; object: { metadata: { labels?: Record<string, string> } } };
+        buf = buf.slice(nl + 1);
+        if (ev.type !== "MODIFIED") continue;
+        const app = ev.object.metadata.labels?.["kratos-service-app"];
+        if (labels.length === 0 && app === "sayhello.service") {
+          labels.push(app);
+          child!.kill("SIGTERM"); // registered: now the kubelet's SIGTERM
+        } else if (labels.length === 1 && app === undefined) labels.push(app);
+      }
+    }
+    abort.abort();
+    await reader.cancel().catch(() => {});
+    const r = await running;
+    assert.deepEqual(labels, ["sayhello.service", undefined], `registered, then deregistered on SIGTERM\n${explain(r)}`);
+    // Deno's node:child_process reports a child it sent a signal to as killed
+    // by it (code null) even when the child handled it and exited 0.
+    if (runtime === "deno") assert.ok(r.code === 0 || r.code === null, explain(r));
+    else assert.equal(r.code, 0, explain(r));
   });
 
   it("README client example: calls a real Greeter server through the discovery transport", async () => {

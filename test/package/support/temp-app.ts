@@ -30,10 +30,10 @@ export const MINOR_PEERS = {
 } as const;
 
 /** Example blocks the README must have, written to `<name>.ts` in the app. */
-export const EXAMPLES = ["server", "client", "testing"] as const;
+export const EXAMPLES = ["server", "client", "testing", "app"] as const;
 
 /** Bumped when the recipe below changes, so cached apps are rebuilt. */
-const RECIPE = 4;
+const RECIPE = 5;
 
 export interface TempApps {
   tarball: string;
