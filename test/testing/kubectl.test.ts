@@ -155,7 +155,9 @@ for (const { backend: b, skip } of backends) {
         });
         // The list has been printed, so this pod can only reach kubectl through the watch.
         await b.runPod(ns, "watched", "shop", "127.0.3.9");
-        await waitForOutput(child, (out) => out.includes("pod/watched\n"), 20_000);
+        await waitForOutput(child, (out) => out.includes("pod/watched\n"), 20_000).catch((e: Error) => {
+          throw new Error(`${e.message}; kubectl's log: ${stderr.slice(-3000)}`);
+        });
         assert.ok(loggedCalls(stderr).some((c) => c.path === `/api/v1/namespaces/${ns}/pods` && c.query.get("watch") === "true"), stderr);
       } finally {
         const exited = new Promise((resolve) => child.once("close", resolve));
