@@ -145,8 +145,26 @@ function startChild(name: "etcd" | "kube-apiserver", exe: string, args: string[]
   };
 }
 
-/** Starts etcd and kube-apiserver; resolves once `/readyz` answers 200 and `default` exists. */
+/**
+ * Starts etcd and kube-apiserver; resolves once `/readyz` answers 200 and
+ * `default` exists. Ports are picked free and then handed to the children, so
+ * another process may take one in between: a start whose child exits early
+ * is tried again on new ports (three times in all).
+ */
 export async function startControlPlane(options: ControlPlaneOptions = {}): Promise<ControlPlane> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startOnce(options);
+    } catch (e) {
+      if (attempt >= 3 || !(e instanceof EarlyExit)) throw e;
+    }
+  }
+}
+
+/** A child exited (or etcd never became healthy) during the start: worth another try on new ports. */
+class EarlyExit extends Error {}
+
+async function startOnce(options: ControlPlaneOptions): Promise<ControlPlane> {
   const version = options.version ?? KUBERNETES_VERSION;
   const bin = binDir(version);
   const dir = mkdtempSync(join(tmpdir(), "kratos-kube-k8s-"));
@@ -216,14 +234,18 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
   const request = client.request;
 
   const startEtcd = async (): Promise<void> => {
-    etcd = startChild("etcd", join(bin, "etcd"), etcdArgs, (l) => log("etcd", l));
+    const child = startChild("etcd", join(bin, "etcd"), etcdArgs, (l) => log("etcd", l));
+    etcd = child;
+    let gone = false;
+    void child.exited.then(() => (gone = true));
     const deadline = Date.now() + 30_000;
     while (Date.now() < deadline) {
+      if (gone) throw new EarlyExit(`etcd exited during start:\n${recent.join("\n")}`);
       const ok = await fetch(`http://127.0.0.1:${etcdClient}/health`).then((r) => r.ok, () => false);
       if (ok) return;
       await new Promise((r) => setTimeout(r, 50));
     }
-    throw new Error(`etcd not healthy after 30 s:\n${recent.join("\n")}`);
+    throw new EarlyExit(`etcd not healthy after 30 s:\n${recent.join("\n")}`);
   };
   const waitReady = async (): Promise<void> => {
     const deadline = Date.now() + (options.readyTimeoutMs ?? 120_000);
@@ -232,7 +254,7 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
     let gone = false;
     void child.exited.then(() => (gone = true));
     while (Date.now() < deadline) {
-      if (gone) throw new Error(`kube-apiserver exited during start:\n${recent.join("\n")}`);
+      if (gone) throw new EarlyExit(`kube-apiserver exited during start:\n${recent.join("\n")}`);
       try {
         if (caPem === "") caPem = readFileSync(join(dir, "pki", "apiserver.crt"), "utf8");
         const r = await request({ path: "/readyz" });
