@@ -12,7 +12,7 @@ import type { DescMessage, DescMethodStreaming, DescMethodUnary, MessageInitShap
 import { AttemptLoop } from "./attempt-loop.ts";
 import { CallConfig } from "./call/call-config.ts";
 import { EndpointPool } from "./endpoint-pool.ts";
-import { parseTarget } from "./endpoint-source.ts";
+import { parseTargetParts } from "./endpoint-source.ts";
 import { DEFAULT_BACKOFF, realClock, type TransportClock } from "./transport-clock.ts";
 import {
   http2OptionsFor,
@@ -73,7 +73,8 @@ class DiscoveryTransportImpl implements DiscoveryTransport {
   #onError: ((error: Error) => void) | undefined;
 
   constructor(o: DiscoveryTransportOptions) {
-    this.service = parseTarget(o.target);
+    const target = parseTargetParts(o.target);
+    this.service = target.service;
     const clock = (this.#clock = o.clock ?? realClock);
     const random = o.random ?? Math.random;
     this.#onError = o.onError;
@@ -96,6 +97,7 @@ class DiscoveryTransportImpl implements DiscoveryTransport {
       service: this.service,
       protocol: o.protocol,
       secure,
+      anyScheme: target.scheme === "kubernetes",
       version: o.version,
       filter: o.filter,
       subset: o.subset,
@@ -139,6 +141,7 @@ class DiscoveryTransportImpl implements DiscoveryTransport {
     void runWatchLoop({
       source: o.discovery,
       service: this.service,
+      target: o.target,
       signal: this.#ac.signal,
       clock,
       onList: (list) => this.#pool.apply(list),

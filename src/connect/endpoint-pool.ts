@@ -19,6 +19,8 @@ export interface EndpointPoolOptions {
   readonly service: string;
   readonly protocol: RoutingProtocol | undefined;
   readonly secure: boolean;
+  /** A `kubernetes:///` target: each instance's first endpoint is dialed whatever its scheme. */
+  readonly anyScheme?: boolean | undefined;
   readonly version: string | undefined;
   readonly filter: ((i: EndpointInstance) => boolean) | undefined;
   readonly subset: number | undefined;
@@ -77,14 +79,14 @@ export class EndpointPool {
   apply(list: readonly EndpointInstance[]): void {
     const o = this.#o;
     this.discoveryError = undefined;
-    const routing = { protocol: o.protocol, secure: o.secure };
+    const routing = { protocol: o.protocol, secure: o.secure, anyScheme: o.anyScheme };
     const { version, filter: userFilter } = o;
     const filter = version === undefined && userFilter === undefined
       ? undefined
       : (i: EndpointInstance): boolean => (version === undefined || i.version === version) && (userFilter === undefined || userFilter(i));
     const resolved = resolveEndpoints(list, { ...routing, filter });
     this.discovered = true;
-    this.seen = `discovery returned ${list.length} instance(s), ${resolved.length} with a ${routingScheme(routing)} endpoint` +
+    this.seen = `discovery returned ${list.length} instance(s), ${resolved.length} with ${o.anyScheme === true ? "an" : `a ${routingScheme(routing)}`} endpoint` +
       (version !== undefined ? ` of version ${JSON.stringify(version)}` : "");
     if (resolved.length === 0 && this.#entries.size > 0) {
       // Kratos refuses empty updates and keeps the last endpoints.

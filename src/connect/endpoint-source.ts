@@ -2,8 +2,10 @@
  * What the balancing transport needs from service discovery, declared here so
  * `kratos-kube/connect` depends on nothing else of ours: any object shaped
  * like the registry's `Discovery` (for example `KubernetesRegistry`) fits
- * {@link EndpointSource} structurally. Also: the `discovery:///name` target
- * syntax and Kratos's choice of one address per instance.
+ * {@link EndpointSource} structurally. Also: the target syntax
+ * (`discovery:///name`, `discovery://namespace/name`, and kuberesolver's
+ * `kubernetes:///service.namespace:port`) and Kratos's choice of one address
+ * per instance.
  *
  * @module
  */
@@ -22,6 +24,13 @@ export interface EndpointInstance {
   readonly endpoints: readonly string[];
 }
 
+/**
+ * Where a watcher's lists come from, when the source says: a synced, working
+ * watch (`synced`: an empty list means no instances), or one not synced yet
+ * or failing (the list may be stale).
+ */
+export type InstanceWatcherState = "synced" | "unsynced" | "failing";
+
 /** A running watch (Kratos `registry.Watcher`). */
 export interface InstanceWatcher {
   /**
@@ -31,12 +40,25 @@ export interface InstanceWatcher {
   next(): Promise<readonly EndpointInstance[]>;
   /** Ends the watch; a pending `next()` may reject afterwards. */
   stop(): unknown;
+  /** Optional: see {@link InstanceWatcherState}. */
+  readonly state?: InstanceWatcherState | undefined;
+}
+
+/** Options of {@link EndpointSource.watch}. */
+export interface EndpointSourceWatchOptions {
+  signal?: AbortSignal;
+  /**
+   * The transport's whole target (`discovery://ns/name`,
+   * `kubernetes:///svc.ns:port`, …); `name` is the service name parsed out
+   * of it. Sources that know only names ignore it.
+   */
+  target?: string;
 }
 
 /** Service discovery (Kratos `registry.Discovery`, the watch half). */
 export interface EndpointSource {
-  /** Starts watching the instances of service `name`. */
-  watch(name: string, options?: { signal?: AbortSignal }): Promise<InstanceWatcher>;
+  /** Starts watching the instances of service `name` (of `options.target`). */
+  watch(name: string, options?: EndpointSourceWatchOptions): Promise<InstanceWatcher>;
 }
 
 /** Error codes of {@link EndpointConfigError}. */
@@ -54,16 +76,68 @@ export class EndpointConfigError extends Error {
   }
 }
 
+/** A target's parts (see {@link parseTargetParts}). */
+export interface TargetParts {
+  /** `discovery` (Kratos services, also for a bare name) or `kubernetes` (a Service's EndpointSlices). */
+  readonly scheme: "discovery" | "kubernetes";
+  readonly service: string;
+  /** The namespace the target names, if any. */
+  readonly namespace: string | undefined;
+  /** `kubernetes` only: the port name or number, if any. */
+  readonly port: string | undefined;
+}
+
+function decodePart(target: string, part: string): string {
+  try {
+    return decodeURIComponent(part);
+  } catch {
+    throw new EndpointConfigError("BAD_TARGET", `target ${JSON.stringify(target)} has a malformed %-escape`);
+  }
+}
+
+/** kuberesolver's `service[.namespace[.…]][:port]`. */
+function splitServicePort(s: string): { service: string; namespace: string | undefined; port: string | undefined } {
+  const colon = s.lastIndexOf(":");
+  const port = colon === -1 ? undefined : s.slice(colon + 1);
+  const host = colon === -1 ? s : s.slice(0, colon);
+  const [service, namespace] = host.split(".", 2);
+  return { service: service!, namespace: namespace === "" ? undefined : namespace, port: port === "" ? undefined : port };
+}
+
 /**
- * Parses a Kratos target, `discovery:///<service>` or
- * `discovery://<authority>/<service>`, and returns the service name. A bare
- * service name is accepted as is.
+ * Parses a target: `discovery:///<service>`, `discovery://<namespace>/<service>`,
+ * a bare service name, or kuberesolver's `kubernetes:///<service>[.<namespace>][:<port>]`,
+ * `kubernetes://<namespace>/<service>[:<port>]`, `kubernetes://<service>[.<namespace>][:<port>]`.
+ * Throws a `BAD_TARGET` {@link EndpointConfigError} otherwise.
+ */
+export function parseTargetParts(target: string): TargetParts {
+  const m = /^(discovery|kubernetes):\/\/([^/?#]*)(?:\/([^?#]*))?$/i.exec(target);
+  if (m === null) {
+    if (!target.includes("/") && !target.includes(":") && target.length > 0) return { scheme: "discovery", service: target, namespace: undefined, port: undefined };
+    throw new EndpointConfigError(
+      "BAD_TARGET",
+      `target ${JSON.stringify(target)} is not discovery:///<service-name>, discovery://<namespace>/<service-name> or kubernetes:///<service>.<namespace>:<port>`,
+    );
+  }
+  const authority = decodePart(target, m[2]!);
+  const path = m[3] === undefined ? "" : decodePart(target, m[3]).replace(/\/$/, "");
+  if (m[1]!.toLowerCase() === "discovery") {
+    if (path === "" || path.includes("/")) throw new EndpointConfigError("BAD_TARGET", `target ${JSON.stringify(target)} is not discovery://[<namespace>]/<service-name>`);
+    return { scheme: "discovery", service: path, namespace: authority === "" ? undefined : authority, port: undefined };
+  }
+  const parts = authority === "" ? splitServicePort(path) : path !== "" ? { ...splitServicePort(path), namespace: authority } : splitServicePort(authority);
+  if (parts.service === "" || parts.service.includes("/")) {
+    throw new EndpointConfigError("BAD_TARGET", `target ${JSON.stringify(target)} names no Service (kubernetes:///<service>.<namespace>:<port>)`);
+  }
+  return { scheme: "kubernetes", ...parts };
+}
+
+/**
+ * Parses a target (see {@link parseTargetParts}) and returns the service
+ * name: the Kratos service, or the Kubernetes Service.
  */
 export function parseTarget(target: string): string {
-  const m = /^discovery:\/\/[^/]*\/([^/?#]+)\/?$/.exec(target);
-  if (m !== null) return decodeURIComponent(m[1]!);
-  if (!target.includes("/") && !target.includes(":") && target.length > 0) return target;
-  throw new EndpointConfigError("BAD_TARGET", `target ${JSON.stringify(target)} is not discovery:///<service-name>`);
+  return parseTargetParts(target).service;
 }
 
 /** One dialable address chosen for an instance. */
@@ -122,6 +196,12 @@ export type RoutingProtocol = "grpc" | "connect" | "grpc-web";
 export interface RoutingOptions {
   readonly protocol?: RoutingProtocol | undefined;
   readonly secure?: boolean | undefined;
+  /**
+   * Take each instance's first endpoint whatever its scheme: for
+   * `kubernetes:///` targets, whose port the target chose (the scheme there
+   * only names the port).
+   */
+  readonly anyScheme?: boolean | undefined;
 }
 
 /** The endpoint URL scheme the transport looks for: `grpc`/`grpcs` for gRPC, `http`/`https` for Connect and gRPC-web. */
@@ -138,6 +218,13 @@ export function routingScheme(o: RoutingOptions = {}): string {
  * they never disagree about which Pods can take calls.
  */
 export function routableAddress(endpoints: readonly string[], o: RoutingOptions = {}): string | undefined {
+  if (o.anyScheme === true) {
+    for (const e of endpoints) {
+      const m = /^[A-Za-z][A-Za-z0-9+.-]*:\/\/((?:\[[0-9A-Fa-f:.]+\]|[^/:?#[\]]+):\d+)(?:[/?#]|$)/.exec(e);
+      if (m !== null) return m[1]!;
+    }
+    return undefined;
+  }
   const scheme = o.protocol === undefined || o.protocol === "grpc" ? "grpc" : "http";
   return endpointAddress(endpoints, scheme, o.secure === true);
 }

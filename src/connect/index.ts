@@ -36,7 +36,7 @@ export type {
   EndpointStatus,
   TlsOptions,
 } from "./balancing-transport.ts";
-export type { EndpointInstance, EndpointSource, InstanceWatcher } from "./endpoint-source.ts";
+export type { EndpointInstance, EndpointSource, EndpointSourceWatchOptions, InstanceWatcher, InstanceWatcherState } from "./endpoint-source.ts";
 export { EndpointConfigError } from "./endpoint-source.ts";
 export type { EndpointConfigErrorCode } from "./endpoint-source.ts";
 export { createManualDiscovery, WatcherStoppedError } from "./manual-discovery.ts";
@@ -46,8 +46,8 @@ export type { ManualDiscovery } from "./manual-discovery.ts";
 export { createNodeStats, p2c, p2cWeight, P2C_FORCE_PICK_MS, P2C_TAU_MS, randomPicker, roundRobin, weightedRoundRobin } from "./picker.ts";
 export type { NodeStats, Picker, PickerClock, PickerNode, PickerPolicy } from "./picker.ts";
 export { DEFAULT_SUBSET_SIZE, fnv32a, subset, subsetMemberKey, SUBSET_REPLICAS } from "./subset.ts";
-export { DEFAULT_WEIGHT, endpointAddress, instanceWeight, parseTarget, resolveEndpoints, routableAddress, routingScheme } from "./endpoint-source.ts";
-export type { ResolvedEndpoint, RoutingOptions, RoutingProtocol } from "./endpoint-source.ts";
+export { DEFAULT_WEIGHT, endpointAddress, instanceWeight, parseTarget, parseTargetParts, resolveEndpoints, routableAddress, routingScheme } from "./endpoint-source.ts";
+export type { ResolvedEndpoint, RoutingOptions, RoutingProtocol, TargetParts } from "./endpoint-source.ts";
 export type { ChannelState, EndpointProtocol } from "./transport-options.ts";
 export type { Http2ConnectOptions } from "../runtime/http2-client.ts";
 export type { KeepaliveOptions } from "./channel/keepalive.ts";

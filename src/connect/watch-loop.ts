@@ -16,6 +16,8 @@ export const WATCH_RETRY_MS = 1000;
 export interface WatchLoopOptions {
   readonly source: EndpointSource;
   readonly service: string;
+  /** The transport's whole target, handed to the source with the service name. */
+  readonly target?: string | undefined;
   /** Ends the loop and stops the current watcher. */
   readonly signal: AbortSignal;
   readonly clock: TransportClock;
@@ -42,7 +44,7 @@ export async function runWatchLoop(o: WatchLoopOptions): Promise<void> {
     while (!signal.aborted) {
       let watcher: InstanceWatcher;
       try {
-        watcher = await o.source.watch(o.service, { signal });
+        watcher = await o.source.watch(o.service, o.target === undefined ? { signal } : { signal, target: o.target });
       } catch (e) {
         if (signal.aborted) return;
         o.onError(e, "watch");

@@ -5,6 +5,7 @@ import {
   EndpointConfigError,
   instanceWeight,
   parseTarget,
+  parseTargetParts,
   resolveEndpoints,
   routableAddress,
   routingScheme,
@@ -26,10 +27,30 @@ describe("parseTarget", () => {
     assert.equal(parseTarget("sayhello.service"), "sayhello.service");
   });
 
+  it("reads the namespace of discovery://ns/name and kuberesolver's three kubernetes:// forms", () => {
+    assert.deepEqual(parseTargetParts("discovery://shop/sayhello.service"), { scheme: "discovery", service: "sayhello.service", namespace: "shop", port: undefined });
+    assert.deepEqual(parseTargetParts("discovery:///sayhello.service"), { scheme: "discovery", service: "sayhello.service", namespace: undefined, port: undefined });
+    assert.deepEqual(parseTargetParts("kubernetes:///greeter.shop:grpc"), { scheme: "kubernetes", service: "greeter", namespace: "shop", port: "grpc" });
+    assert.deepEqual(parseTargetParts("kubernetes:///greeter.shop.svc.cluster.local:8080"), { scheme: "kubernetes", service: "greeter", namespace: "shop", port: "8080" });
+    assert.deepEqual(parseTargetParts("kubernetes:///greeter"), { scheme: "kubernetes", service: "greeter", namespace: undefined, port: undefined });
+    assert.deepEqual(parseTargetParts("kubernetes://shop/greeter:grpc"), { scheme: "kubernetes", service: "greeter", namespace: "shop", port: "grpc" });
+    assert.deepEqual(parseTargetParts("kubernetes://greeter.shop:9000"), { scheme: "kubernetes", service: "greeter", namespace: "shop", port: "9000" });
+    assert.equal(parseTarget("kubernetes:///greeter.shop:grpc"), "greeter");
+  });
+
   it("rejects anything else with a typed error naming the target", () => {
-    for (const bad of ["http://x/y", "discovery:///", "discovery:///a/b", ""]) {
+    for (const bad of ["http://x/y", "discovery:///", "discovery:///a/b", "", "kubernetes:///", "kubernetes:///:80"]) {
       assert.throws(() => parseTarget(bad), (e: unknown) => e instanceof EndpointConfigError && e.code === "BAD_TARGET" && e.message.includes(JSON.stringify(bad)));
     }
+  });
+});
+
+describe("routableAddress with anyScheme (kubernetes:/// targets)", () => {
+  it("takes the first endpoint with a host and port, whatever its scheme", () => {
+    assert.equal(routableAddress(["http://10.0.0.1:8080", "grpc://10.0.0.1:9000"], { anyScheme: true }), "10.0.0.1:8080");
+    assert.equal(routableAddress(["TCP://[fd00::1]:9000"], { anyScheme: true }), "[fd00::1]:9000");
+    assert.equal(routableAddress(["no-port://10.0.0.1", "x"], { anyScheme: true }), undefined);
+    assert.equal(routableAddress(["http://10.0.0.1:8080"], {}), undefined, "without it the scheme decides, as before");
   });
 });
 

@@ -1,0 +1,132 @@
+/**
+ * The merge of a Service's EndpointSlices into instances (pure, on a manual
+ * clock): ready endpoints only, ports resolved per slice, address families,
+ * identity by targetRef, the grace window of an endpoint moving between
+ * slices (either event order), and an empty Service.
+ */
+import { describe, it } from "node:test";
+import assert from "node:assert/strict";
+import { endpointSliceResource, type EndpointSliceRecord } from "../../src/kube/endpoint-slice-record.ts";
+import { createEndpointSet, DEFAULT_MOVE_GRACE_MS, portScheme, type AddressFamily } from "../../src/registry/endpoint-set.ts";
+import { makeEndpointSlice, createManualClock, type MakeEndpointOptions } from "../../src/testing/index.ts";
+
+const desc = endpointSliceResource();
+let rv = 1;
+
+function rec(name: string, endpoints: MakeEndpointOptions[], o: { ports?: { name?: string; port: number; appProtocol?: string }[]; type?: "IPv4" | "IPv6" } = {}): EndpointSliceRecord {
+  const s = makeEndpointSlice({ name, service: "greeter", endpoints, ports: o.ports ?? [{ name: "grpc", port: 9000 }], ...(o.type ? { addressType: o.type } : {}) });
+  s.metadata.uid = `uid-${name}`;
+  s.metadata.resourceVersion = String(rv++);
+  const r = desc.project(s);
+  assert.ok(typeof r !== "string", r as string);
+  return r;
+}
+
+function setup(slices: EndpointSliceRecord[], o: { port?: string; family?: AddressFamily; graceMs?: number } = {}) {
+  const clock = createManualClock();
+  let changed = 0;
+  const set = createEndpointSet("greeter", slices, { port: o.port, family: o.family ?? "dual", moveGraceMs: o.graceMs ?? DEFAULT_MOVE_GRACE_MS, clock }, () => changed++);
+  return { set, clock, changed: () => changed };
+}
+
+const view = (set: { instances(): { id: string; endpoints: readonly string[] }[] }) => set.instances().map((i) => `${i.id}=${i.endpoints.join(",")}`);
+
+describe("EndpointSlice set", () => {
+  it("merges every slice of the Service and keeps only ready endpoints (serving+terminating drain like terminating Pods)", () => {
+    const { set } = setup([
+      rec("a", [{ ip: "10.0.0.1", pod: "p1" }, { ip: "10.0.0.2", pod: "p2", ready: false }]),
+      rec("b", [{ ip: "10.0.0.3", pod: "p3" }, { ip: "10.0.0.4", pod: "p4", ready: false, serving: true, terminating: true }]),
+    ]);
+    assert.deepEqual(view(set), ["p1=grpc://10.0.0.1:9000", "p3=grpc://10.0.0.3:9000"]);
+    const [i] = set.instances();
+    assert.ok(Object.isFrozen(i) && Object.isFrozen(i!.endpoints) && Object.isFrozen(i!.metadata));
+    assert.equal(i!.name, "greeter");
+  });
+
+  it("resolves a named port per slice, takes a number as the endpoints' port, and lists every port without one", () => {
+    const slices = [
+      rec("a", [{ ip: "10.0.0.1", pod: "p1" }], { ports: [{ name: "http", port: 8080 }, { name: "grpc", port: 9000 }] }),
+      rec("b", [{ ip: "10.0.0.2", pod: "p2" }], { ports: [{ name: "grpc", port: 9100 }] }),
+      rec("c", [{ ip: "10.0.0.3", pod: "p3" }], { ports: [{ name: "http", port: 8080 }] }),
+    ];
+    assert.deepEqual(view(setup(slices, { port: "grpc" }).set), ["p1=grpc://10.0.0.1:9000", "p2=grpc://10.0.0.2:9100"], "a slice without the port contributes nothing");
+    assert.deepEqual(view(setup(slices, { port: "9000" }).set), ["p1=grpc://10.0.0.1:9000", "p2=TCP://10.0.0.2:9000", "p3=TCP://10.0.0.3:9000"], "a number is dialed on every endpoint (kuberesolver); the scheme only names a matching port");
+    assert.deepEqual(view(setup(slices).set), ["p1=http://10.0.0.1:8080,grpc://10.0.0.1:9000", "p2=grpc://10.0.0.2:9100", "p3=http://10.0.0.3:8080"]);
+    assert.equal(portScheme({ name: "grpc-api", port: 1, protocol: "TCP", appProtocol: undefined }), "grpc");
+    assert.equal(portScheme({ name: "web", port: 1, protocol: "TCP", appProtocol: "h2c" }), "h2c");
+    assert.equal(portScheme({ name: "web", port: 1, protocol: "TCP", appProtocol: "kubernetes.io/h2c" }), "web");
+    assert.equal(portScheme({ name: undefined, port: 1, protocol: "TCP", appProtocol: undefined }), "TCP");
+  });
+
+  it("dual-stack: one instance per Pod with IPv4 then IPv6 endpoints; family picks one", () => {
+    const slices = [
+      rec("v4", [{ ip: "10.0.0.1", pod: "p1", zone: "z1", nodeName: "n1", forZones: ["z1"] }]),
+      rec("v6", [{ ip: "fd00::1", pod: "p1" }, { ip: "fd00::2", pod: "p2" }], { type: "IPv6" }),
+    ];
+    assert.deepEqual(view(setup(slices).set), ["p1=grpc://10.0.0.1:9000,grpc://[fd00::1]:9000", "p2=grpc://[fd00::2]:9000"]);
+    assert.deepEqual(view(setup(slices, { family: "IPv6" }).set), ["p1=grpc://[fd00::1]:9000", "p2=grpc://[fd00::2]:9000"]);
+    assert.deepEqual(view(setup(slices, { family: "IPv4" }).set), ["p1=grpc://10.0.0.1:9000"]);
+    assert.deepEqual(setup(slices).set.instances()[0]!.metadata, { zone: "z1", nodeName: "n1", "hints.forZones": "z1" });
+  });
+
+  it("skips addresses that are not IP literals of the slice's family and FQDN slices", () => {
+    const { set } = setup([
+      rec("a", [{ ip: "10.0.0.1", pod: "ok" }, { ip: "evil.example.com", pod: "dns" }, { ip: "fd00::9", pod: "wrong-family" }]),
+      rec("f", [{ ip: "db.example.com", pod: "fqdn" }], { type: "FQDN" as never }),
+    ]);
+    assert.deepEqual(view(set), ["ok=grpc://10.0.0.1:9000"]);
+  });
+
+  for (const order of ["added first", "removed first"] as const) {
+    it(`an endpoint moving between slices keeps its identity through the grace window (${order})`, async () => {
+      const a1 = rec("a", [{ ip: "10.0.0.1", pod: "p1" }, { ip: "10.0.0.2", pod: "p2" }]);
+      const b1 = rec("b", [{ ip: "10.0.0.3", pod: "p3" }]);
+      const { set, clock, changed } = setup([a1, b1]);
+      const before = set.instances();
+      const v0 = set.version;
+      const a2 = rec("a", [{ ip: "10.0.0.1", pod: "p1" }]);
+      const b2 = rec("b", [{ ip: "10.0.0.3", pod: "p3" }, { ip: "10.0.0.2", pod: "p2" }]);
+      if (order === "added first") {
+        set.upsert(b2);
+        set.upsert(a2);
+      } else {
+        set.upsert(a2);
+        assert.deepEqual(view(set), view({ instances: () => before }), "kept while it is in no slice");
+        await clock.advance(DEFAULT_MOVE_GRACE_MS - 1);
+        set.upsert(b2);
+      }
+      assert.equal(set.version, v0, "the set did not change");
+      await clock.advance(DEFAULT_MOVE_GRACE_MS * 2);
+      assert.equal(set.version, v0);
+      assert.equal(changed(), 0);
+      assert.equal(set.instances()[1], before[1], "the same instance object");
+    });
+  }
+
+  it("removes an endpoint that left every slice when the grace window ends, and tells the hub", async () => {
+    const { set, clock, changed } = setup([rec("a", [{ ip: "10.0.0.1", pod: "p1" }, { ip: "10.0.0.2", pod: "p2" }])]);
+    set.upsert(rec("a", [{ ip: "10.0.0.1", pod: "p1" }]));
+    assert.equal(set.instances().length, 2);
+    await clock.advance(DEFAULT_MOVE_GRACE_MS);
+    assert.deepEqual(view(set), ["p1=grpc://10.0.0.1:9000"]);
+    assert.equal(changed(), 1);
+    // Not ready when it left: no window, it was not shown.
+    set.upsert(rec("a", [{ ip: "10.0.0.1", pod: "p1", ready: false }]));
+    set.remove(rec("a", []));
+    assert.deepEqual(view(set), []);
+    set.close!();
+    assert.equal(clock.pending, 0);
+  });
+
+  it("readiness flips change the set at once; a Service with no slices is empty at once", () => {
+    const { set } = setup([]);
+    assert.deepEqual(set.instances(), []);
+    const v = set.version;
+    set.upsert(rec("a", [{ ip: "10.0.0.1", pod: "p1", ready: false }]));
+    assert.equal(set.version, v, "an unready endpoint changes nothing visible");
+    set.upsert(rec("a", [{ ip: "10.0.0.1", pod: "p1" }]));
+    assert.deepEqual(view(set), ["p1=grpc://10.0.0.1:9000"]);
+    set.upsert(rec("a", [{ ip: "10.0.0.1", pod: "p1", ready: false, serving: true, terminating: true }]));
+    assert.deepEqual(view(set), [], "terminating: out at once, no grace (it is still in its slice)");
+  });
+});
