@@ -12,7 +12,7 @@ import { after, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { createClient } from "@connectrpc/connect";
 import { KubeConfig } from "../../src/kube/config.ts";
-import { FakeKubeApiServer, makeEndpointSlice, makePod, createManualClock, type ManualClock } from "../../src/testing/index.ts";
+import { FakeKubeApiServer, makeEndpointSlice, makePod, createManualClock, type FakeKubeApiServerOptions, type ManualClock } from "../../src/testing/index.ts";
 import { KubernetesDiscovery, KubernetesRegistry, RegistryError, type ServiceInstance, type ServiceWatcher } from "../../src/index.ts";
 import { createDiscoveryTransport } from "../../src/connect/index.ts";
 import { Echo } from "../../proto/gen/echo_pb.ts";
@@ -24,7 +24,7 @@ after(async () => {
   for (const o of open.reverse()) await o.close();
 });
 
-function setup(o: { clock?: ManualClock; token?: string; tokens?: ConstructorParameters<typeof FakeKubeApiServer>[0]["tokens"]; loopback?: boolean; namespace?: string } = {}) {
+function setup(o: { clock?: ManualClock; token?: string; tokens?: FakeKubeApiServerOptions["tokens"]; loopback?: boolean; namespace?: string } = {}) {
   const clock = o.clock ?? createManualClock();
   const fake = new FakeKubeApiServer({ clock, rechunk: 3, ...(o.tokens ? { tokens: o.tokens } : {}), allowLoopbackEndpoints: o.loopback ?? false });
   const config = KubeConfig.fromOptions({ server: "http://127.0.0.1:6443", namespace: "shop", ...(o.token ? { token: o.token } : {}) });
@@ -70,7 +70,7 @@ const sliceWatches = (fake: FakeKubeApiServer, ns: string) =>
   fake.requests.filter((r) => r.watch && r.path === `/apis/discovery.k8s.io/v1/namespaces/${ns}/endpointslices`).length;
 
 const greeterPod = (name: string, ns: string, ip: string, ready = true) =>
-  makePod({ name, namespace: ns, app: undefined, labels: { app: "greeter" }, ip, ready, ports: [{ name: "grpc", containerPort: 9000 }] });
+  makePod({ name, namespace: ns, labels: { app: "greeter" }, ip, ready, ports: [{ name: "grpc", containerPort: 9000 }] });
 
 describe("EndpointSlice discovery", () => {
   it("kubernetes:///svc.ns:port yields the ready endpoints of every slice and follows the pods; a Service without slices is [] at once", async () => {
