@@ -9,7 +9,8 @@
  */
 import type { Clock, KubeClient, KubeConfig, Pod } from "../src/kube/index.ts";
 import { systemClock, type PodRecord } from "../src/kube/index.ts";
-import { KRATOS_LABEL_APP, projectKratosPod } from "../src/index.ts";
+import { KRATOS_LABEL_APP, parseDiscoveryTarget, projectKratosPod, type DiscoveryTarget } from "../src/index.ts";
+import { sliceChecks } from "./doctor-slices.ts";
 import { explainError, listAllPods } from "./cluster.ts";
 import type { Check } from "./doctor-pod-checks.ts";
 import { annotationsCheck, protocolsCheck, readyCheck, terminatingCheck } from "./doctor-pod-checks.ts";
@@ -77,7 +78,10 @@ export async function runDoctor(input: DoctorInput): Promise<Check[]> {
     add({ name: "config", verdict: "FAIL", detail: explainError(error, undefined, "load the config") });
     return skipRest(later, "no config");
   }
-  const namespace = input.namespace(config);
+  // `discovery://ns/name` and `kubernetes:///svc.ns:port` name their namespace; it wins over --namespace.
+  const target = targetOf(input.service);
+  const service = target.service;
+  const namespace = target.namespace ?? input.namespace(config);
   const client = input.openClient(config);
   const explain = (error: unknown, what: string): string => explainError(error, config, what, { verbs: ["list", "watch"], namespace });
   try {
@@ -92,6 +96,20 @@ export async function runDoctor(input: DoctorInput): Promise<Check[]> {
     } catch (error) {
       add({ name: "config", verdict: "FAIL", detail: explain(error, `reach the API server ${config.server}`) });
       return skipRest(later, "the API server is not usable");
+    }
+
+    if (target.scheme === "kubernetes") {
+      await sliceChecks({
+        client,
+        target,
+        namespace,
+        add,
+        explain,
+        probe: input.probe,
+        identity: async (denied) => (await whoAmI(client, input.signal)) ?? (await identityFromDenial(client, namespace, denied, input.signal)),
+        signal: input.signal,
+      });
+      return checks;
     }
 
     // 2. RBAC via SelfSubjectAccessReview; who we are via SelfSubjectReview
@@ -136,7 +154,7 @@ export async function runDoctor(input: DoctorInput): Promise<Check[]> {
     }
 
     // 3. namespace: are the service's pods here, or elsewhere?
-    const selector = `${KRATOS_LABEL_APP}=${input.service}`;
+    const selector = `${KRATOS_LABEL_APP}=${service}`;
     let raw: Pod[];
     try {
       raw = await listAllPods(client, namespace, selector, input.signal);
@@ -192,7 +210,7 @@ export async function runDoctor(input: DoctorInput): Promise<Check[]> {
         name: "labels",
         verdict: "FAIL",
         detail: `no pod carries the label ${selector}${unlabelled}`,
-        fix: `set the labels in the Pod template of the service's Deployment (spec.template.metadata: labels: {${KRATOS_LABEL_APP}: ${input.service}, kratos-service-version: v1.0.0}, annotations: {kratos-service-protocols: '{"9000":"grpc"}'}), or call registry.register() when the server starts (needs patch on its pod)`,
+        fix: `set the labels in the Pod template of the service's Deployment (spec.template.metadata: labels: {${KRATOS_LABEL_APP}: ${service}, kratos-service-version: v1.0.0}, annotations: {kratos-service-protocols: '{"9000":"grpc"}'}), or call registry.register() when the server starts (needs patch on its pod)`,
       });
       return skipRest(after("labels"), "no pods to inspect");
     }
@@ -217,7 +235,7 @@ export async function runDoctor(input: DoctorInput): Promise<Check[]> {
 
     // 6. annotations parse; 7. Running and Ready; 8. not stuck terminating;
     // 9. a grpc endpoint the transport dials
-    const rows = instanceRows(here, input.service, "ready", { protocol: "grpc" });
+    const rows = instanceRows(here, service, "ready", { protocol: "grpc" });
     add(annotationsCheck(here));
     add(readyCheck(rows));
     add(terminatingCheck(raw, (input.now ?? Date.now)()));
@@ -239,6 +257,16 @@ export async function runDoctor(input: DoctorInput): Promise<Check[]> {
     return checks;
   } finally {
     await client.close().catch(() => {});
+  }
+}
+
+/** The doctor's target: a Kratos service name (as before), `discovery://ns/name` or `kubernetes:///…`. */
+function targetOf(service: string): DiscoveryTarget {
+  try {
+    return parseDiscoveryTarget(service);
+  } catch {
+    // Not a target: checked as a Kratos service name, as before (its labels check explains).
+    return { scheme: "discovery", service, namespace: undefined, port: undefined };
   }
 }
 

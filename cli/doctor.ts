@@ -16,7 +16,7 @@ import { createKubeClient } from "../src/kube/index.ts";
 const spec: CommandSpec = {
   name: "doctor",
   positionals: ["<service>"],
-  summary: "Check why a Kratos service cannot be discovered or called: config and auth, RBAC, namespace, labels, a streaming watch, annotations, readiness, terminating pods, protocols, reachability.",
+  summary: "Check why a Kratos service (name or discovery://namespace/name) or a Kubernetes Service (kubernetes:///service.namespace:port) cannot be discovered or called: config and auth, RBAC, namespace, labels or EndpointSlices, a streaming watch, annotations, readiness, terminating pods, protocols, reachability.",
   options: {
     ...clusterOptions,
     timeout: { type: "string", value: "MS", help: "deadline of each endpoint probe (TCP connect, then grpc.health.v1 Check)", default: "1000" },
@@ -25,6 +25,8 @@ const spec: CommandSpec = {
     "The checks follow the design document's troubleshooting list. Run doctor where the client runs",
     "(inside the cluster network) so the endpoint probes reach Pod IPs. There is no informer to start:",
     "kratos-kube's discovery starts its pod watch on the first getService()/watch().",
+    "A kubernetes:/// target checks list/watch on endpointslices in its namespace, the Service's slices,",
+    "the port in them, ready endpoints and each endpoint, as EndpointSlice discovery reads them.",
     "The watch check waits up to max(2000 ms, --timeout) for the first event of a pod watch: a proxy that",
     "buffers responses delivers none. WARN marks what is worth knowing but does not fail.",
     "Exit code 0 when every check passes (or warns), 1 when one fails or is skipped, 2 on a usage error.",

@@ -1,5 +1,6 @@
 /**
- * Pure: the RBAC fix the CLI prints for missing verbs on pods — one complete
+ * Pure: the RBAC fix the CLI prints for missing verbs on pods (or on
+ * endpointslices) — one complete
  * Role and RoleBinding, for every missing verb at once, bound to the identity
  * the API server actually sees (from a SelfSubjectReview, or from the 403
  * message), ready for `kubectl apply -f -`.
@@ -43,15 +44,24 @@ function roleName(subject: RbacSubject | undefined): string {
   return base === "" ? "kratos-kube" : `kratos-kube-${base}`;
 }
 
+/** Why EndpointSlice discovery needs each verb. */
+const WHY_SLICES: Readonly<Record<string, string>> = {
+  list: "EndpointSlice discovery lists the Service's slices",
+  watch: "EndpointSlice discovery watches them to see changes",
+};
+
 /**
- * The `kubectl apply -f -` command with one Role granting `verbs` on pods in
+ * The `kubectl apply -f -` command with one Role granting `verbs` on pods
+ * (or on `resource` of `group`, e.g. endpointslices of discovery.k8s.io) in
  * `namespace` and one RoleBinding of it to `identity` (a placeholder
  * ServiceAccount when the identity is unknown).
  */
-export function rbacManifest(o: { verbs: readonly string[]; namespace: string; identity: string | undefined }): string {
+export function rbacManifest(o: { verbs: readonly string[]; namespace: string; identity: string | undefined; resource?: "pods" | "endpointslices" }): string {
   const verbs = [...new Set(o.verbs)].sort((a, b) => rank(a) - rank(b));
   const subject = o.identity === undefined ? undefined : subjectOf(o.identity);
-  const name = roleName(subject);
+  const slices = o.resource === "endpointslices";
+  const name = slices ? `${roleName(subject)}-endpointslices`.slice(0, 63) : roleName(subject);
+  const why = slices ? WHY_SLICES : WHY;
   const q = (s: string): string => JSON.stringify(s); // a JSON string is a YAML scalar
   const subjectLines = subject === undefined
     ? ["  # the identity is unknown: name the service account the workload runs as", "  - kind: ServiceAccount", `    name: REPLACE-WITH-THE-SERVICE-ACCOUNT`, `    namespace: ${q(o.namespace)}`]
@@ -60,16 +70,16 @@ export function rbacManifest(o: { verbs: readonly string[]; namespace: string; i
     : ["  - apiGroup: rbac.authorization.k8s.io", "    kind: User", `    name: ${q(subject.name)}`];
   return [
     "kubectl apply -f - <<'EOF'",
-    `# kratos-kube needs on pods in ${o.namespace}:`,
-    ...verbs.map((v) => `#   ${v}: ${WHY[v] ?? "needed by kratos-kube"}`),
+    `# kratos-kube needs on ${slices ? "endpointslices" : "pods"} in ${o.namespace}:`,
+    ...verbs.map((v) => `#   ${v}: ${why[v] ?? "needed by kratos-kube"}`),
     "apiVersion: rbac.authorization.k8s.io/v1",
     "kind: Role",
     "metadata:",
     `  name: ${name}`,
     `  namespace: ${q(o.namespace)}`,
     "rules:",
-    `  - apiGroups: [""]`,
-    "    resources: [pods]",
+    `  - apiGroups: [${slices ? '"discovery.k8s.io"' : '""'}]`,
+    `    resources: [${slices ? "endpointslices" : "pods"}]`,
     `    verbs: [${verbs.join(", ")}]`,
     "---",
     "apiVersion: rbac.authorization.k8s.io/v1",

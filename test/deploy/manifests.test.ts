@@ -47,13 +47,14 @@ describe("deploy/ manifests", () => {
     assert.deepEqual(listed, yamlFiles.filter((f) => f !== "kustomization.yaml"));
   });
 
-  it("two namespaced Roles: discovery (list, watch) and registrar (patch), no ClusterRole, no wildcard", () => {
+  it("three namespaced Roles: discovery (list, watch), registrar (patch), endpointslices (list, watch), no ClusterRole, no wildcard", () => {
     assert.equal(byKind("ClusterRole").length, 0, "least privilege: namespaced Roles, no ClusterRole");
     assert.equal(byKind("ClusterRoleBinding").length, 0);
     const rules = Object.fromEntries(byKind("Role").map((r) => [r.metadata.name, r.rules]));
     assert.deepEqual(rules, {
       "kratos-kube-discovery": [{ apiGroups: [""], resources: ["pods"], verbs: ["list", "watch"] }],
       "kratos-kube-registrar": [{ apiGroups: [""], resources: ["pods"], verbs: ["patch"] }],
+      "kratos-kube-endpointslices": [{ apiGroups: ["discovery.k8s.io"], resources: ["endpointslices"], verbs: ["list", "watch"] }],
     });
     assert.ok(!JSON.stringify(rules).includes("*"));
   });

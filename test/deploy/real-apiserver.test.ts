@@ -101,6 +101,7 @@ describe("deploy/ on a real kube-apiserver", { skip }, () => {
       "deployment.apps/micro-forge",
       "deployment.apps/sayhello",
       "role.rbac.authorization.k8s.io/kratos-kube-discovery",
+      "role.rbac.authorization.k8s.io/kratos-kube-endpointslices",
       "role.rbac.authorization.k8s.io/kratos-kube-registrar",
       "rolebinding.rbac.authorization.k8s.io/micro-forge-discovery",
       "rolebinding.rbac.authorization.k8s.io/micro-forge-registrar",
