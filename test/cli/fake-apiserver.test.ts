@@ -139,7 +139,8 @@ describe("kratos-kube fake-apiserver", () => {
       assert.equal((await client.listPods({ namespace: "default" })).items.length, 0);
       const url = /^url: (\S+)$/m.exec(s.out())?.[1] ?? "";
       await using anonymous = createKubeClient({ config: KubeConfig.fromOptions({ server: url, namespace: "default", insecureSkipTlsVerify: true }) });
-      await assert.rejects(anonymous.listPods({ namespace: "default" }), /401|Unauthorized/);
+      // As kube-apiserver with anonymous authentication on (its default): no credentials is system:anonymous, refused.
+      await assert.rejects(anonymous.listPods({ namespace: "default" }), /403 Forbidden: .*User "system:anonymous" cannot list/);
     } finally {
       assert.equal(await s.stop(), 0);
     }

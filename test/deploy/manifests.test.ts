@@ -194,9 +194,9 @@ describe("deploy/ manifests", () => {
       const specs = [...text.matchAll(/^\s*import\s[^;]*?from\s+"([^"]+)"/gms)].map((m) => m[1] ?? "");
       assert.ok(specs.some((s) => s === "kratos-kube" || s === "kratos-kube/connect"), `${name} uses kratos-kube`);
       for (const s of specs) {
-        const ok = s === "kratos-kube" || s === "kratos-kube/connect" || s.startsWith("@connectrpc/") ||
+        const ok = s === "kratos-kube" || s === "kratos-kube/connect" || s === "kratos-kube/app" || s.startsWith("@connectrpc/") ||
           s.startsWith("@bufbuild/") || s.startsWith("node:") || /^\.\.\/\.\.\/proto\/gen\//.test(s);
-        assert.ok(ok, `${name}.ts imports ${s}: examples may use only kratos-kube, kratos-kube/connect, connect and proto/gen`);
+        assert.ok(ok, `${name}.ts imports ${s}: examples may use only kratos-kube, kratos-kube/connect, kratos-kube/app, connect and proto/gen`);
       }
     }
   });

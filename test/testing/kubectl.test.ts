@@ -38,23 +38,39 @@ function ok(r: KubectlResult, what: string): string {
 }
 
 /** Resolves with stdout so far once `predicate` holds, or rejects at the deadline. */
-function waitForOutput(child: ChildProcess, predicate: (out: string) => boolean, ms: number): Promise<string> {
-  return new Promise((resolve, reject) => {
-    let out = "";
-    const onData = (d: Buffer | string): void => {
-      out += d.toString();
-      if (predicate(out)) {
-        clearTimeout(timer);
-        child.stdout?.off("data", onData);
-        resolve(out);
-      }
-    };
-    const timer = setTimeout(() => {
-      child.stdout?.off("data", onData);
-      reject(new Error(`expected output did not appear within ${ms} ms; got: ${JSON.stringify(out)}`));
-    }, ms);
-    child.stdout?.on("data", onData);
+/**
+ * Everything `child` writes to stdout, from the start: a flowing stream drops
+ * what arrives while no listener is attached, so one collector listens all
+ * along and {@link StdoutLog.until} checks what it has.
+ */
+interface StdoutLog {
+  until(predicate: (out: string) => boolean, ms: number): Promise<string>;
+}
+
+function collectStdout(child: ChildProcess): StdoutLog {
+  let out = "";
+  const waiters = new Set<() => void>();
+  child.stdout?.on("data", (d: Buffer | string) => {
+    out += d.toString();
+    for (const w of [...waiters]) w();
   });
+  return {
+    until: (predicate, ms) =>
+      new Promise((resolve, reject) => {
+        const check = (): void => {
+          if (!predicate(out)) return;
+          clearTimeout(timer);
+          waiters.delete(check);
+          resolve(out);
+        };
+        const timer = setTimeout(() => {
+          waiters.delete(check);
+          reject(new Error(`expected output did not appear within ${ms} ms; got: ${JSON.stringify(out)}`));
+        }, ms);
+        waiters.add(check);
+        check();
+      }),
+  };
 }
 
 function manifest(name: string, extraSpec: Record<string, unknown> = {}): string {
@@ -149,13 +165,14 @@ for (const { backend: b, skip } of backends) {
       const child = spawn(KUBECTL, ["--kubeconfig", admin, "get", "pods", "--watch", "-o", "name", "-v=6"], { env, stdio: ["ignore", "pipe", "pipe"] });
       let stderr = "";
       child.stderr.setEncoding("utf8").on("data", (d: string) => (stderr += d));
+      const stdout = collectStdout(child);
       try {
-        await waitForOutput(child, (out) => out.includes("pod/alpha\n"), 20_000).catch((e: Error) => {
+        await stdout.until((out) => out.includes("pod/alpha\n"), 20_000).catch((e: Error) => {
           throw new Error(`${e.message}; kubectl's log: ${stderr.slice(-3000)}`);
         });
         // The list has been printed, so this pod can only reach kubectl through the watch.
         await b.runPod(ns, "watched", "shop", "127.0.3.9");
-        await waitForOutput(child, (out) => out.includes("pod/watched\n"), 20_000).catch((e: Error) => {
+        await stdout.until((out) => out.includes("pod/watched\n"), 20_000).catch((e: Error) => {
           throw new Error(`${e.message}; kubectl's log: ${stderr.slice(-3000)}`);
         });
         assert.ok(loggedCalls(stderr).some((c) => c.path === `/api/v1/namespaces/${ns}/pods` && c.query.get("watch") === "true"), stderr);
