@@ -23,6 +23,7 @@ const spec: CommandSpec = {
     rate: { type: "string", value: "N", help: "calls per second", default: "50" },
     output: { type: "string", short: "o", value: "FORMAT", help: "summary format (json: the log goes to stderr)", default: "table", choices: ["table", "json"] },
     kubeconfig: { type: "string", value: "FILE", help: "run on this API server instead of the embedded fake: one without a kubelet (a test control plane), as the demo plays the kubelet" },
+    source: { type: "string", value: "SOURCE", help: "how micro-forge finds sayhello: its Pods' Kratos labels (discovery:///sayhello.service) or the EndpointSlices of Service sayhello (kubernetes:///sayhello.default:grpc, embedded fake only)", default: "pods", choices: ["pods", "endpointslices"] },
   },
   details: [
     "Expected result: no failed call except calls in flight on the killed server.",
@@ -44,7 +45,12 @@ export async function run(argv: string[], io: CliIo = defaultIo()): Promise<numb
       balancer: (stringOption(args, "balancer") ?? "round_robin") as DemoOptions["balancer"],
       json: args.values.output === "json",
       ...(typeof args.values.kubeconfig === "string" ? { kubeconfig: args.values.kubeconfig } : {}),
+      source: (stringOption(args, "source") ?? "pods") as "pods" | "endpointslices",
     };
+    if (o.source === "endpointslices" && o.kubeconfig !== undefined) {
+      // A real apiserver runs no endpointslice controller here and refuses the demo's loopback addresses in slices.
+      throw new UsageError("--source endpointslices runs on the embedded fake API server only (it plays the endpointslice controller there)");
+    }
   } catch (error) {
     if (!(error instanceof UsageError)) throw error;
     io.stderr.write(`kratos-kube demo: ${error.message}\n`);

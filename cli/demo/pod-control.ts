@@ -29,9 +29,18 @@ export interface PodControl extends AsyncDisposable {
   close(): Promise<void>;
 }
 
-/** The embedded fake API server on loopback. */
-export async function fakePodControl(config: (url: string) => KubeConfig): Promise<PodControl> {
-  const fake = new FakeKubeApiServer();
+/**
+ * The embedded fake API server on loopback. With `endpointSlices`, it also
+ * keeps the EndpointSlices of Service `sayhello` (the pods labelled
+ * `app.kubernetes.io/name: sayhello`, port `grpc`) in step with the pods, as
+ * the endpointslice controller does, accepting the pods' loopback addresses
+ * (the fake's documented `allowLoopbackEndpoints` relaxation).
+ */
+export async function fakePodControl(config: (url: string) => KubeConfig, o: { endpointSlices?: boolean } = {}): Promise<PodControl> {
+  const fake = new FakeKubeApiServer({ allowLoopbackEndpoints: o.endpointSlices === true });
+  if (o.endpointSlices === true) {
+    fake.endpointSlices.mirror({ namespace: "default", name: "sayhello", selector: { "app.kubernetes.io/name": "sayhello" }, ports: [{ name: "grpc", targetPort: "grpc" }] });
+  }
   const { url } = await fake.listen({ host: "127.0.0.1" });
   const close = (): Promise<void> => fake.close();
   return {

@@ -38,6 +38,13 @@ export interface DemoOptions {
    * one without a kubelet (a test control plane), as the demo plays the kubelet.
    */
   readonly kubeconfig?: string;
+  /**
+   * How micro-forge finds sayhello: `pods` (default: the Kratos labels its
+   * servers register, `discovery:///sayhello.service`) or `endpointslices`
+   * (the EndpointSlices of Service `sayhello`, which the embedded fake keeps
+   * in step with the pods: `kubernetes:///sayhello.default:grpc`).
+   */
+  readonly source?: "pods" | "endpointslices";
 }
 
 /** Kratos clients' default per-call timeout (go-kratos transport/grpc client: 2 s). */
@@ -75,7 +82,7 @@ export async function runDemo(o: DemoOptions, io: CliIo): Promise<number> {
 
   const pods =
     o.kubeconfig === undefined
-      ? await fakePodControl((url) => KubeConfig.fromOptions({ server: url, namespace: "default" }))
+      ? await fakePodControl((url) => KubeConfig.fromOptions({ server: url, namespace: "default" }), { endpointSlices: o.source === "endpointslices" })
       : await apiPodControl(await KubeConfig.fromKubeconfig(o.kubeconfig), `the API server of ${o.kubeconfig}`);
   const config = pods.config;
   log(pods.description);
@@ -84,7 +91,9 @@ export async function runDemo(o: DemoOptions, io: CliIo): Promise<number> {
   const discovery = new KubernetesRegistry({ config, namespace: "default", onError: (e) => log(`discovery error (retrying): ${e.message}`) });
   const discovered = new Set<string>();
   const waiters = new Set<() => void>();
-  const watcher = await discovery.watch(SERVICE);
+  const target = o.source === "endpointslices" ? "kubernetes:///sayhello.default:grpc" : `discovery:///${SERVICE}`;
+  if (o.source === "endpointslices") log(`micro-forge discovers ${target}: the EndpointSlices of Service sayhello`);
+  const watcher = await discovery.watch(target);
   const following = (async () => {
     for await (const instances of watcher) {
       discovered.clear();
@@ -125,7 +134,7 @@ export async function runDemo(o: DemoOptions, io: CliIo): Promise<number> {
   const transport = createDiscoveryTransport({
     discovery,
     interceptors: [tracker.interceptor],
-    target: `discovery:///${SERVICE}`,
+    target,
     balancer: o.balancer,
     onError: (e) => log(`transport discovery error: ${e.message}`),
   });

@@ -63,6 +63,21 @@ describe("kratos-kube demo", () => {
     assert.match(io.err(), /── rolling restart/);
   });
 
+  it("--source endpointslices: micro-forge finds sayhello through its Service's EndpointSlices and the result holds", async () => {
+    const io = captureIo();
+    const code = await run(["--duration", "2", "--replicas", "2", "--rate", "40", "--source", "endpointslices"], io);
+    const out = io.out();
+    assert.equal(code, 0, `${out}\n${io.err()}`);
+    assert.match(out, /micro-forge discovers kubernetes:\/\/\/sayhello\.default:grpc: the EndpointSlices of Service sayhello/);
+    const n = summaryNumbers(out);
+    assert.ok(n.sent >= 20 && n.ok + n.failed === n.sent, `calls were made and settled: ${n.sent}`);
+    assert.equal(n.elsewhere, 0, "no failure except on the killed server");
+    assert.match(out, /^result: HELD/m);
+    const io2 = captureIo();
+    assert.equal(await run(["--source", "endpointslices", "--kubeconfig", "/nonexistent"], io2), 2);
+    assert.match(io2.err(), /--source endpointslices runs on the embedded fake API server only/);
+  });
+
   it("rejects bad flags in one line with exit code 2", async () => {
     const io = captureIo();
     assert.equal(await run(["--balancer", "fastest"], io), 2);
