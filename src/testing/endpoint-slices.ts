@@ -121,7 +121,7 @@ const sameJson = (a: unknown, b: unknown): boolean => JSON.stringify(a) === JSON
 /**
  * Stores `next` as the new state of `current`: identity fields kept, a set
  * resourceVersion must match (409), `addressType` is immutable, the
- * generation grows when anything but metadata changes, and an update that
+ * generation grows when anything but metadata, or the labels, change, and an update that
  * changes nothing is not written.
  */
 export function commitSliceUpdate(ctx: SliceContext, current: EndpointSlice, input: EndpointSlice, name: string, dryRun: boolean): { status: number; body: unknown } {
@@ -147,7 +147,8 @@ export function commitSliceUpdate(ctx: SliceContext, current: EndpointSlice, inp
   const meta = (next.metadata = { ...next.metadata, name, namespace }) as Record<string, unknown>;
   const cur = current.metadata as Record<string, unknown>;
   for (const k of ["uid", "creationTimestamp", "generation"]) meta[k] = cur[k];
-  const body = (o: EndpointSlice): unknown => ({ addressType: o.addressType, endpoints: o.endpoints, ports: o.ports });
+  // Anything but metadata, and the labels (which say the Service), grows the generation (endpointslice strategy PrepareForUpdate).
+  const body = (o: EndpointSlice): unknown => ({ addressType: o.addressType, endpoints: o.endpoints, ports: o.ports, labels: o.metadata.labels ?? {} });
   if (!sameJson(body(next), body(current)) && typeof meta["generation"] === "number") meta["generation"] += 1;
   next.metadata.resourceVersion = current.metadata.resourceVersion!;
   if (sameJson(next, current)) return { status: 200, body: sliceWithKind(current) };

@@ -85,6 +85,8 @@ function walk(v: unknown, n: Names, path: string[], horizon: boolean): unknown {
     if (k === "metadata" && typeof x === "object" && x !== null) {
       out[k] = metadata(x as J, n, horizon || kind.endsWith("List") || kind === "Table" || kind === "Status");
     } else if (k === "message" && typeof x === "string" && kind === "Status") out[k] = n.message(x);
+    // A Success Status of a delete names the deleted object's uid (EndpointSlices answer one).
+    else if (k === "details" && kind === "Status" && typeof x === "object" && x !== null && typeof (x as J).uid === "string") out[k] = { ...(walk(x, n, [...path, k], false) as J), uid: n.uid((x as J).uid as string) };
     else if (k === "object" && (o.type === "BOOKMARK" || o.type === "ERROR")) out[k] = walk(x, n, [...path, k], true);
     else out[k] = walk(x, n, [...path, k], false);
   }

@@ -152,8 +152,10 @@ describe("fake API server: EndpointSlices", () => {
     const strategic = await (await call(s, "PATCH", `${BASE}/u`, { contentType: "application/strategic-merge-patch+json", body: { endpoints: [{ addresses: ["10.1.2.10"] }] } })).json();
     assert.deepEqual(strategic.endpoints, [{ addresses: ["10.1.2.10"], conditions: {} }], "lists are atomic: replaced");
     assert.equal(strategic.metadata.generation, 3);
-    const labelsOnly = await (await call(s, "PATCH", `${BASE}/u`, { contentType: "application/json-patch+json", body: [{ op: "add", path: "/metadata/labels/x", value: "y" }] })).json();
-    assert.equal(labelsOnly.metadata.generation, 3, "a metadata change keeps the generation");
+    const annotated = await (await call(s, "PATCH", `${BASE}/u`, { contentType: "application/json-patch+json", body: [{ op: "add", path: "/metadata/annotations", value: { x: "y" } }] })).json();
+    assert.equal(annotated.metadata.generation, 3, "an annotation change keeps the generation");
+    const labelled = await (await call(s, "PATCH", `${BASE}/u`, { contentType: "application/json-patch+json", body: [{ op: "add", path: "/metadata/labels/x", value: "y" }] })).json();
+    assert.equal(labelled.metadata.generation, 4, "a label change grows it (labels say the Service)");
     const before = s.resourceVersion;
     await call(s, "PATCH", `${BASE}/u`, { contentType: "application/merge-patch+json", body: {} });
     assert.equal(s.resourceVersion, before, "a patch that changes nothing is not written");
