@@ -16,6 +16,7 @@
  * assertion when the reference server sends GOAWAY
  * ("find_stream_on_goaway_func: Assertion `stream->closed_next == NULL'").
  */
+import { existsSync } from "node:fs";
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
@@ -56,7 +57,12 @@ const skip = goMissing() ?? (runtime === "node24" || runtime === "deno"
 /** Runs the suite against `impl`; resolves with the runner's exit code and output. */
 function runSuite(impl: string, knownFailing: string): Promise<{ code: number | null; output: string }> {
   const runner = buildPeer("connectconformance").path;
-  const args = ["--mode", "client", "--conf", join(here, "config.yaml"), "--known-failing", `@${join(here, knownFailing)}`, "--max-servers", "2", "--", ...clientCommand(impl)];
+  const flaky = join(here, knownFailing.replace("known-failing", "known-flaky"));
+  const args = [
+    "--mode", "client", "--conf", join(here, "config.yaml"), "--known-failing", `@${join(here, knownFailing)}`,
+    ...(existsSync(flaky) ? ["--known-flaky", `@${flaky}`] : []),
+    "--max-servers", "2", "--", ...clientCommand(impl),
+  ];
   return new Promise((resolve) => {
     const child = spawn(runner, args, { cwd: root, stdio: ["ignore", "pipe", "pipe"] });
     let output = "";

@@ -51,6 +51,7 @@ describe("deploy/ with kubectl", { skip: kubectlMissing }, () => {
       "Deployment/micro-forge",
       "Deployment/sayhello",
       "Role/kratos-kube-discovery",
+      "Role/kratos-kube-endpointslices",
       "Role/kratos-kube-registrar",
       "RoleBinding/micro-forge-discovery",
       "RoleBinding/micro-forge-registrar",

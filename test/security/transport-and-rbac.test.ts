@@ -136,13 +136,16 @@ describe("deploy/ RBAC is least privilege", () => {
     .filter((o) => o !== null && typeof o === "object");
   const roles = docs.filter((o) => o.kind === "Role");
 
-  it("namespaced Roles on pods only (discovery: list/watch; registration: patch), no ClusterRole, no wildcard, no escalation verbs", () => {
+  it("namespaced Roles (discovery: list/watch pods or endpointslices; registration: patch pods), no ClusterRole, no wildcard, no escalation verbs", () => {
     assert.deepEqual(docs.filter((o) => /^Cluster/.test(String(o.kind))).map((o) => o.kind), []);
     assert.deepEqual(roles.map((r) => [r.metadata?.name, (r.rules as Obj[]).flatMap((x) => x.verbs as string[]).sort().join(",")]).sort(), [
       ["kratos-kube-discovery", "list,watch"],
+      ["kratos-kube-endpointslices", "list,watch"],
       ["kratos-kube-registrar", "patch"],
     ]);
-    const rules = roles.flatMap((r) => r.rules as Obj[]);
+    const slices = roles.find((r) => r.metadata?.name === "kratos-kube-endpointslices")!;
+    assert.deepEqual(slices.rules, [{ apiGroups: ["discovery.k8s.io"], resources: ["endpointslices"], verbs: ["list", "watch"] }]);
+    const rules = roles.filter((r) => r !== slices).flatMap((r) => r.rules as Obj[]);
     for (const r of rules) {
       for (const field of ["apiGroups", "resources", "verbs", "resourceNames"]) {
         for (const v of (r[field] as string[] | undefined) ?? []) assert.ok(!v.includes("*"), `${field} has ${v}`);
@@ -156,8 +159,9 @@ describe("deploy/ RBAC is least privilege", () => {
   });
 
   it("every granted verb is needed: without any one, registration or discovery is refused", async () => {
-    // A workload that registers and discovers (micro-forge) holds both Roles.
-    const granted = [...new Set(roles.flatMap((role) => (role.rules as Obj[]).flatMap((r) => r.verbs as string[])))];
+    // A workload that registers and discovers Kratos Pods (micro-forge) holds both pod Roles.
+    const podRoles = roles.filter((role) => (role.rules as Obj[]).every((r) => (r.resources as string[]).includes("pods")));
+    const granted = [...new Set(podRoles.flatMap((role) => (role.rules as Obj[]).flatMap((r) => r.verbs as string[])))];
     const attempt = async (verbs: string[]): Promise<string | undefined> => {
       const fake = new FakeKubeApiServer({ tokens: { sa: { user: "system:serviceaccount:shop:kratos-kube", verbs, namespaces: ["shop"] } } });
       fake.createPod(makePod({ name: "me", namespace: "shop" }));
