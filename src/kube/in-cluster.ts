@@ -7,8 +7,8 @@
  * @module
  */
 import type { Host } from "../runtime/host.ts";
-import type { ConfigParts, InClusterOptions } from "./config.ts";
-import { subjectOfToken } from "./config.ts";
+import type { ConfigParts, InClusterOptions } from "./config-parts.ts";
+import { subjectOfToken } from "./config-parts.ts";
 import { KubeConfigError } from "./errors.ts";
 
 /** Where kubelet mounts the service account (client-go `rest.InClusterConfig`). */

@@ -8,7 +8,7 @@
  * @module
  */
 import type { Host } from "../runtime/host.ts";
-import type { ConfigParts, FromKubeconfigOptions } from "./config.ts";
+import type { ConfigParts, FromKubeconfigOptions } from "./config-parts.ts";
 import { KubeConfigError } from "./errors.ts";
 import type { ExecPluginConfig } from "./exec-credential.ts";
 import type { KubeconfigExec } from "./kubeconfig-schema.ts";

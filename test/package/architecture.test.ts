@@ -94,6 +94,30 @@ describe("architecture", () => {
     }
   });
 
+  it("has no import cycles in src/kube/ and src/registry/ (type imports included)", () => {
+    const graph = new Map<string, string[]>();
+    for (const i of all) {
+      if (!i.spec.startsWith(".")) continue;
+      const to = relative(root, join(root, i.file, "..", i.spec));
+      (graph.get(i.file) ?? graph.set(i.file, []).get(i.file)!).push(to);
+    }
+    const scope = (f: string): boolean => area(f) === "kube" || area(f) === "registry";
+    const cycles: string[] = [];
+    const state = new Map<string, "open" | "done">();
+    const visit = (f: string, path: string[]): void => {
+      if (state.get(f) === "done") return;
+      if (state.get(f) === "open") {
+        cycles.push([...path.slice(path.indexOf(f)), f].join(" -> "));
+        return;
+      }
+      state.set(f, "open");
+      for (const to of graph.get(f) ?? []) if (scope(to)) visit(to, [...path, f]);
+      state.set(f, "done");
+    };
+    for (const f of graph.keys()) if (scope(f)) visit(f, []);
+    assert.deepEqual(cycles, []);
+  });
+
   it("keeps the pure cores free of I/O (reflector state, pickers, codec, App lifecycle)", () => {
     const pure = [
       "src/kube/reflector/state.ts",
