@@ -153,7 +153,20 @@ export function view(c: Case, o: Outcome): unknown {
     // the one before the deadline twice: consecutive equal bookmarks count once.
     const periodic = (e: unknown): boolean =>
       (e as J).type === "BOOKMARK" && ((e as { object?: { metadata?: { annotations?: J } } }).object?.metadata?.annotations?.["k8s.io/initial-events-end"] ?? "") !== "true";
+    // A Table watch (kubectl get -w) defines its columns in the first event
+    // only; the Age cell of every event's rows depends on the wall clock.
+    let age = -1;
+    const ageless = (e: unknown): unknown => {
+      const obj = (e as { object?: J }).object;
+      if (obj?.kind !== "Table") return e;
+      const cols = Array.isArray(obj.columnDefinitions) ? (obj.columnDefinitions as J[]) : [];
+      if (cols.length > 0) age = cols.findIndex((col) => col.name === "Age");
+      if (age < 0 || !Array.isArray(obj.rows)) return e;
+      const at = age;
+      return { ...(e as J), object: { ...obj, rows: (obj.rows as J[]).map((r) => ({ ...r, cells: (r.cells as unknown[]).map((cell, i) => (i === at ? "<age>" : cell)) })) } };
+    };
     out.events = o.events
+      .map(ageless)
       .map((e) => walk(e, n, [], false))
       .filter((e) => c.watch?.bookmarks === "compare" || !periodic(e))
       .filter((e, i, all) => i === 0 || (e as J).type !== "BOOKMARK" || JSON.stringify(e) !== JSON.stringify(all[i - 1]));
