@@ -12,6 +12,7 @@ import type { ConnectRouter } from "@connectrpc/connect";
 import { createApp, grpcServer, type App, type AppServerSpec, type RunningServer } from "../../src/app/index.ts";
 import type { Registrar } from "../../src/index.ts";
 import { Greeter } from "../../proto/gen/helloworld_pb.ts";
+import { simulatedWork } from "./greeter-server.ts";
 
 /** A running greeter. */
 export interface GreeterApp {
@@ -59,18 +60,7 @@ export async function startGreeterApp(o: GreeterAppOptions): Promise<GreeterApp>
       async sayHello(req, ctx) {
         inFlight++;
         try {
-          await new Promise<void>((resolve, reject) => {
-            const t = setTimeout(() => {
-              timers.delete(t);
-              resolve();
-            }, o.workMs);
-            timers.add(t);
-            ctx.signal.addEventListener("abort", () => {
-              clearTimeout(t);
-              timers.delete(t);
-              reject(ctx.signal.reason);
-            }, { once: true });
-          });
+          await simulatedWork(o.workMs, ctx.signal, timers);
           served++;
           return { message: `Hello ${req.name} from ${o.name}` };
         } finally {

@@ -44,6 +44,24 @@ export interface GreeterOptions {
   readonly workMs: number;
 }
 
+/**
+ * The demo's simulated work: waits `ms` (the timer kept in `timers`, so a
+ * kill can clear it), or rejects with the call's abort reason.
+ */
+export function simulatedWork(ms: number, signal: AbortSignal, timers: Set<ReturnType<typeof setTimeout>>): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    const t = setTimeout(() => {
+      timers.delete(t);
+      resolve();
+    }, ms);
+    timers.add(t);
+    signal.addEventListener("abort", () => {
+      clearTimeout(t);
+      timers.delete(t);
+      reject(signal.reason);
+    }, { once: true });
+  });
+}
 /** Starts a greeter on 127.0.0.1, port 0. */
 export async function startGreeter(o: GreeterOptions): Promise<GreeterServer> {
   let served = 0;
@@ -57,18 +75,7 @@ export async function startGreeter(o: GreeterOptions): Promise<GreeterServer> {
       async sayHello(req, ctx) {
         inFlight++;
         try {
-          await new Promise<void>((resolve, reject) => {
-            const t = setTimeout(() => {
-              timers.delete(t);
-              resolve();
-            }, o.workMs);
-            timers.add(t);
-            ctx.signal.addEventListener("abort", () => {
-              clearTimeout(t);
-              timers.delete(t);
-              reject(ctx.signal.reason);
-            }, { once: true });
-          });
+          await simulatedWork(o.workMs, ctx.signal, timers);
           served++;
           return { message: `Hello ${req.name} from ${o.name}` };
         } finally {

@@ -177,67 +177,65 @@ describe(`the packed package on ${runtime}`, { timeout: 600_000 }, () => {
     assert.match(r.out, /grpc:\/\/10\.244\.0\.10:9000/, explain(r));
   });
 
-  it("README server example: registers its Pod, then deregisters it", async () => {
-    const list = await fake.fetch(new Request("http://fake.invalid/api/v1/namespaces/default/pods"));
-    const rv = ((await list.json()) as { metadata: { resourceVersion: string } }).metadata.resourceVersion;
-    const r = await runHere(apps.readmeApp, exampleArgs(apps.readmeApp, "server"), { KUBECONFIG: kubeconfig, POD_NAME: "sayhello-0" });
-    assert.equal(r.code, 0, explain(r));
-    // The Pod's history since before the run, from the fake's watch.
+  /** The resourceVersion of the server examples' own Pod, sayhello-0, now. */
+  async function ownPodVersion(): Promise<string> {
+    const list = await fake.fetch(new Request("http://fake.invalid/api/v1/namespaces/default/pods?fieldSelector=metadata.name%3Dsayhello-0"));
+    return ((await list.json()) as { metadata: { resourceVersion: string } }).metadata.resourceVersion;
+  }
+
+  /**
+   * Follows sayhello-0's history since `rv` on the fake's watch: the
+   * `kratos-service-app` label of each MODIFIED event goes to `take`, until it
+   * returns true (or the watch ends).
+   */
+  async function followAppLabel(rv: string, take: (app: string | undefined) => boolean): Promise<void> {
     const abort = new AbortController();
     const res = await fake.fetch(new Request(
       `http://fake.invalid/api/v1/namespaces/default/pods?watch=true&resourceVersion=${rv}&fieldSelector=metadata.name%3Dsayhello-0`,
       { signal: abort.signal },
     ));
-    const apps_: (string | undefined)[] = [];
     const reader = res.body!.pipeThrough(new TextDecoderStream()).getReader();
     let buf = "";
-    while (apps_.length < 2) {
-      const { value, done } = await reader.read();
-      if (done) break;
-      buf += value;
-      let nl: number;
-      while ((nl = buf.indexOf("\n")) >= 0) {
-        const ev = JSON.parse(buf.slice(0, nl)) as { type: string; object: { metadata: { labels?: Record<string, string> } } };
-        buf = buf.slice(nl + 1);
-        if (ev.type === "MODIFIED") apps_.push(ev.object.metadata.labels?.["kratos-service-app"]);
+    try {
+      for (;;) {
+        const { value, done } = await reader.read();
+        if (done) return;
+        buf += value;
+        let nl: number;
+        while ((nl = buf.indexOf("\n")) >= 0) {
+          const ev = JSON.parse(buf.slice(0, nl)) as { type: string; object: { metadata: { labels?: Record<string, string> } } };
+          buf = buf.slice(nl + 1);
+          if (ev.type === "MODIFIED" && take(ev.object.metadata.labels?.["kratos-service-app"])) return;
+        }
       }
+    } finally {
+      abort.abort();
+      await reader.cancel().catch(() => {});
     }
-    abort.abort();
-    await reader.cancel().catch(() => {});
+  }
+
+  it("README server example: registers its Pod, then deregisters it", async () => {
+    const rv = await ownPodVersion();
+    const r = await runHere(apps.readmeApp, exampleArgs(apps.readmeApp, "server"), { KUBECONFIG: kubeconfig, POD_NAME: "sayhello-0" });
+    assert.equal(r.code, 0, explain(r));
+    // The Pod's history since before the run, from the fake's watch.
+    const apps_: (string | undefined)[] = [];
+    await followAppLabel(rv, (app) => apps_.push(app) >= 2);
     assert.deepEqual(apps_, ["sayhello.service", undefined], "registered as sayhello.service, then the label removed");
   });
 
   it("README App example: registers its Pod on run(), and on SIGTERM deregisters and exits by itself", async () => {
-    const list = await fake.fetch(new Request("http://fake.invalid/api/v1/namespaces/default/pods?fieldSelector=metadata.name%3Dsayhello-0"));
-    const rv = ((await list.json()) as { metadata: { resourceVersion: string } }).metadata.resourceVersion;
-    const abort = new AbortController();
-    const res = await fake.fetch(new Request(
-      `http://fake.invalid/api/v1/namespaces/default/pods?watch=true&resourceVersion=${rv}&fieldSelector=metadata.name%3Dsayhello-0`,
-      { signal: abort.signal },
-    ));
+    const rv = await ownPodVersion();
     let child: ChildProcess | undefined;
     const running = runHere(apps.readmeApp, exampleArgs(apps.readmeApp, "app"), { KUBECONFIG: kubeconfig, POD_NAME: "sayhello-0" }, (c) => (child = c));
     const labels: (string | undefined)[] = [];
-    const reader = res.body!.pipeThrough(new TextDecoderStream()).getReader();
-    let buf = "";
-    while (labels.length < 2) {
-      const { value, done } = await reader.read();
-      if (done) break;
-      buf += value;
-      let nl: number;
-      while ((nl = buf.indexOf("\n")) >= 0) {
-        const ev = JSON.parse(buf.slice(0, nl)) as { type: string; object: { metadata: { labels?: Record<string, string> } } };
-        buf = buf.slice(nl + 1);
-        if (ev.type !== "MODIFIED") continue;
-        const app = ev.object.metadata.labels?.["kratos-service-app"];
-        if (labels.length === 0 && app === "sayhello.service") {
-          labels.push(app);
-          child!.kill("SIGTERM"); // registered: now the kubelet's SIGTERM
-        } else if (labels.length === 1 && app === undefined) labels.push(app);
-      }
-    }
-    abort.abort();
-    await reader.cancel().catch(() => {});
+    await followAppLabel(rv, (app) => {
+      if (labels.length === 0 && app === "sayhello.service") {
+        labels.push(app);
+        child!.kill("SIGTERM"); // registered: now the kubelet's SIGTERM
+      } else if (labels.length === 1 && app === undefined) labels.push(app);
+      return labels.length === 2;
+    });
     const r = await running;
     assert.deepEqual(labels, ["sayhello.service", undefined], `registered, then deregistered on SIGTERM\n${explain(r)}`);
     // Deno's node:child_process reports a child it sent a signal to as killed
