@@ -1,15 +1,26 @@
 /**
- * Benchmark 1 (and 6 for watching): watch throughput and memory.
+ * Benchmark 1 (and 6 for watching): watch throughput and memory, on the
+ * path users run and on the layers under it.
  *
- * One fake API server process serves 10,000 realistic pods and replays the
- * same 50,000 MODIFIED events to every client (see
- * `lib/fake-server-process.ts`); each client runs in its own process:
- * kratos-kube's `createPodCache` (Node 20, Node 24, Bun, Deno),
- * @kubernetes/client-node's informer (Node 24: it needs undici 8), bare
- * `JSON.parse` of the same lines (every runtime), and two decoders side by
- * side (`ndjson` over node:http vs kratos-kube's web-stream decoder).
+ * Two scenarios over Kratos-shaped pods (`--kratos=1` of
+ * `lib/fake-server-process.ts`: all five `kratos-service-*` keys, a metadata
+ * annotation, managedFields, ownerReferences, a projected token volume, two
+ * containers): one service of 10,000 pods, and 100 services of 100 pods. One
+ * fake API server process per scenario serves the pods and replays the same
+ * 50,000 MODIFIED events to every client; each client runs in its own
+ * process:
+ * - `KubernetesRegistry.watch()` per service, a consumer holding the latest
+ *   set (Node 20, Node 24, Bun, Deno): the headline rows;
+ * - kratos-kube's `createPodCache` alone (one service scenario);
+ * - @kubernetes/client-node's informer (Node 24: it needs undici 8);
+ * - bare `fetch` + `JSON.parse` of the same lines (every runtime);
+ * - two decoders side by side (`ndjson` over node:http vs kratos-kube's
+ *   web-stream decoder; one service scenario).
  *
  *     node --import tsx bench/watch.ts        (or npm run bench:watch)
+ *
+ * `BENCH_WATCH_PODS` and `BENCH_WATCH_EVENTS` scale both scenarios down for
+ * a quick look (results are then printed, not written).
  *
  * @module
  */
@@ -22,8 +33,21 @@ import type { RuntimeName } from "./lib/runtimes.ts";
 import { fmt, fmtSummary, summarizeFields, type Summary } from "./lib/stats.ts";
 import { barChart, type Bar } from "./lib/svg.ts";
 
-const PODS = size(10_000, 50);
-const EVENTS = size(50_000, 200);
+const SCALED = process.env["BENCH_WATCH_PODS"] !== undefined || process.env["BENCH_WATCH_EVENTS"] !== undefined;
+const PODS = Number(process.env["BENCH_WATCH_PODS"] ?? size(10_000, 50));
+const EVENTS = Number(process.env["BENCH_WATCH_EVENTS"] ?? size(50_000, 200));
+const RUNTIMES = ["node20", "node24", "bun", "deno"] as const;
+
+interface Scenario {
+  readonly id: "one" | "many";
+  readonly apps: number;
+  readonly title: string;
+}
+const SCENARIOS: Scenario[] = [
+  { id: "one", apps: 1, title: `One service of ${PODS.toLocaleString("en-US")} pods` },
+  { id: "many", apps: Math.max(2, Math.min(100, Math.floor(PODS / 100))), title: "" },
+];
+SCENARIOS[1] = { ...SCENARIOS[1]!, title: `${SCENARIOS[1]!.apps} services of ${Math.floor(PODS / SCENARIOS[1]!.apps).toLocaleString("en-US")} pods` };
 
 interface Variant {
   readonly id: string;
@@ -35,89 +59,97 @@ interface Variant {
 }
 
 const V = (id: string, label: string, rt: RuntimeName, script: string, args: string[], ours: boolean): Variant => ({ id, label, rt, script, args, ours });
-const all: Variant[] = [];
-for (const rt of ["node20", "node24", "bun", "deno"] as const) {
-  if (!wantRuntime(rt)) continue;
-  all.push(V(`kratos-${rt}`, `kratos-kube createPodCache`, rt, "bench/watch/client-kratos.ts", [], true));
-  if (rt === "node24") all.push(V(`informer-${rt}`, `client-node informer`, rt, "bench/watch/client-informer.ts", [], false));
-  all.push(V(`bare-${rt}`, `bare JSON.parse`, rt, "bench/watch/client-baseline.ts", ["--mode=bare"], false));
-}
-if (wantRuntime("node24")) {
-  all.push(V("decoder-node24", "web-stream decoder (kratos-kube)", "node24", "bench/watch/client-baseline.ts", ["--mode=decoder"], true));
-  all.push(V("ndjson-node24", "ndjson over node:http", "node24", "bench/watch/client-baseline.ts", ["--mode=ndjson"], false));
+const REGISTRY = "KubernetesRegistry.watch()";
+function variants(sc: Scenario): Variant[] {
+  const out: Variant[] = [];
+  for (const rt of RUNTIMES) if (wantRuntime(rt)) out.push(V(`registry-${rt}`, REGISTRY, rt, "bench/watch/client-registry.ts", [`--apps=${sc.apps}`], true));
+  for (const rt of RUNTIMES) {
+    if (!wantRuntime(rt)) continue;
+    if (sc.id === "one") out.push(V(`kratos-${rt}`, "kratos-kube createPodCache", rt, "bench/watch/client-kratos.ts", [], true));
+    if (rt === "node24") out.push(V(`informer-${rt}`, "client-node informer", rt, "bench/watch/client-informer.ts", [], false));
+    out.push(V(`bare-${rt}`, "bare JSON.parse", rt, "bench/watch/client-baseline.ts", ["--mode=bare"], false));
+  }
+  if (sc.id === "one" && wantRuntime("node24")) {
+    out.push(V("decoder-node24", "web-stream decoder (kratos-kube)", "node24", "bench/watch/client-baseline.ts", ["--mode=decoder"], true));
+    out.push(V("ndjson-node24", "ndjson over node:http", "node24", "bench/watch/client-baseline.ts", ["--mode=ndjson"], false));
+  }
+  return out;
 }
 
 const KEYS = ["syncMs", "eventsPerSec", "cpuUsPerEvent", "eventsPerCpuSec", "heapPerPodBytes", "peakRssMiB"] as const;
 type Key = (typeof KEYS)[number];
 
 const t0 = performance.now();
-process.stderr.write(`# watch: starting the fake API server (${PODS} pods, ${EVENTS} events pre-generated)…\n`);
-const server = await startFakeServer({ pods: PODS, events: EVENTS });
-const results = new Map<string, Partial<Record<Key, number>>[]>();
-try {
-  // Runs interleave the variants, so drift on the machine hits all of them alike.
-  for (let run = 0; run < RUNS; run++) {
-    for (const v of all) {
-      const r = await runClient(v.rt, v.script, [`--url=${server.url}`, `--pods=${PODS}`, `--events=${EVENTS}`, ...v.args]);
-      const list = results.get(v.id) ?? [];
-      list.push(r as Partial<Record<Key, number>>);
-      results.set(v.id, list);
-      process.stderr.write(`# watch run ${run + 1}/${RUNS} ${v.rt} ${v.label}: ${fmt(Number(r["eventsPerSec"]))} events/s, ${fmt(Number(r["cpuUsPerEvent"]))} µs CPU/event, ${fmt(Number(r["heapPerPodBytes"]))} B/pod\n`);
+const sum = new Map<string, Partial<Record<Key, Summary>>>();
+const s = (sc: Scenario, id: string, k: Key): Summary | undefined => sum.get(`${sc.id}:${id}`)?.[k];
+for (const sc of SCENARIOS) {
+  process.stderr.write(`# watch (${sc.title}): starting the fake API server (${EVENTS} events pre-generated)…\n`);
+  const server = await startFakeServer({ pods: PODS, apps: sc.apps, events: EVENTS, kratos: true });
+  const results = new Map<string, Partial<Record<Key, number>>[]>();
+  try {
+    // Runs interleave the variants, so drift on the machine hits all of them alike.
+    for (let run = 0; run < RUNS; run++) {
+      for (const v of variants(sc)) {
+        const r = await runClient(v.rt, v.script, [`--url=${server.url}`, `--pods=${PODS}`, `--events=${EVENTS}`, ...v.args]);
+        const list = results.get(v.id) ?? [];
+        list.push(r as Partial<Record<Key, number>>);
+        results.set(v.id, list);
+        process.stderr.write(`# watch ${sc.id} run ${run + 1}/${RUNS} ${v.rt} ${v.label}: ${fmt(Number(r["eventsPerSec"]))} events/s, ${fmt(Number(r["cpuUsPerEvent"]))} µs CPU/event, ${fmt(Number(r["heapPerPodBytes"]))} B/pod\n`);
+      }
     }
+  } finally {
+    await server.close();
   }
-} finally {
-  await server.close();
+  for (const v of variants(sc)) sum.set(`${sc.id}:${v.id}`, summarizeFields(results.get(v.id) ?? [], KEYS));
 }
 
-const sum = new Map<string, Partial<Record<Key, Summary>>>();
-for (const v of all) sum.set(v.id, summarizeFields(results.get(v.id) ?? [], KEYS));
-const s = (id: string, k: Key): Summary | undefined => sum.get(id)?.[k];
-
-const rows = all.map((v) => {
-  const bare = s(`bare-${v.rt}`, "eventsPerCpuSec");
-  const mine = s(v.id, "eventsPerCpuSec");
-  const ratio = bare && mine && !v.id.startsWith("bare") ? `${fmt(mine.median / bare.median, 2)}×` : "–";
-  return [
+const ratio = (sc: Scenario, id: string, rt: string): number => (s(sc, id, "eventsPerCpuSec")?.median ?? Number.NaN) / (s(sc, `bare-${rt}`, "eventsPerCpuSec")?.median ?? Number.NaN);
+function rows(sc: Scenario): string[][] {
+  return variants(sc).map((v) => [
     `${v.ours ? "**" + v.label + "**" : v.label}`,
     v.rt,
-    fmtSummary(s(v.id, "syncMs")),
-    fmtSummary(s(v.id, "eventsPerSec")),
-    fmtSummary(s(v.id, "cpuUsPerEvent")),
-    ratio,
-    fmtSummary(s(v.id, "heapPerPodBytes")),
-    fmtSummary(s(v.id, "peakRssMiB")),
-  ];
-});
+    fmtSummary(s(sc, v.id, "syncMs")),
+    fmtSummary(s(sc, v.id, "eventsPerSec")),
+    fmtSummary(s(sc, v.id, "cpuUsPerEvent")),
+    v.id.startsWith("bare") ? "–" : `${fmt(ratio(sc, v.id, v.rt), 2)}×`,
+    fmtSummary(s(sc, v.id, "heapPerPodBytes")),
+    fmtSummary(s(sc, v.id, "peakRssMiB")),
+  ]);
+}
 
-const heapK = (rt: string): string => fmt((s(`kratos-${rt}`, "heapPerPodBytes")?.median ?? Number.NaN) / 1024, 2);
-const ratioK = (rt: string): number => (s(`kratos-${rt}`, "eventsPerCpuSec")?.median ?? Number.NaN) / (s(`bare-${rt}`, "eventsPerCpuSec")?.median ?? Number.NaN);
-const verdictLines = (["node20", "node24", "bun", "deno"] as const)
-  .filter((rt) => sum.has(`kratos-${rt}`))
-  .map((rt) => {
-    const h = (s(`kratos-${rt}`, "heapPerPodBytes")?.median ?? Number.NaN) <= 1024;
-    const r = ratioK(rt) >= 0.8;
-    return `- ${rt}: heap ${heapK(rt)} KB/pod (${h ? "meets" : "**misses**"} ≤ 1 KB); events per CPU-second ${fmt(ratioK(rt), 2)}× bare JSON.parse (${r ? "meets" : "**misses**"} ≥ 0.8×).`;
-  });
-const dec = s("decoder-node24", "cpuUsPerEvent");
-const nd = s("ndjson-node24", "cpuUsPerEvent");
+const heap = (sc: Scenario, id: string): number => s(sc, id, "heapPerPodBytes")?.median ?? Number.NaN;
+const verdict = (ok: boolean): string => (ok ? "meets" : "**misses**");
+const verdictLines: string[] = [];
+for (const rt of RUNTIMES) {
+  if (!wantRuntime(rt)) continue;
+  const user = SCENARIOS.map((sc) => `${sc.title}: ${fmt(heap(sc, `registry-${rt}`) / 1024, 2)} KB/pod (${verdict(heap(sc, `registry-${rt}`) <= 1024)}), ${fmt(ratio(sc, `registry-${rt}`, rt), 2)}× bare`);
+  const one = SCENARIOS[0]!;
+  verdictLines.push(
+    `- ${rt}: \`watch()\` ${user.join("; ")}. Pod cache alone: ${fmt(heap(one, `kratos-${rt}`) / 1024, 2)} KB/pod (${verdict(heap(one, `kratos-${rt}`) <= 512)} ≤ 0.5 KB), ${fmt(ratio(one, `kratos-${rt}`, rt), 2)}× bare (${verdict(ratio(one, `kratos-${rt}`, rt) >= 0.8)} ≥ 0.8×).`,
+  );
+}
+const one = SCENARIOS[0]!;
+const dec = s(one, "decoder-node24", "cpuUsPerEvent");
+const nd = s(one, "ndjson-node24", "cpuUsPerEvent");
 const decoderVerdict =
   dec && nd
     ? `Decoder verdict (Node 24, same lines, both keeping the objects in a Map): kratos-kube's web-stream decoder costs ${fmt(dec.median)} µs CPU per event, \`ndjson\` over node:http ${fmt(nd.median)} µs (${fmt(dec.median / nd.median, 2)}×). ` +
       (dec.median <= nd.median * 1.1
-        ? `Keep the web-stream decoder: it is ${dec.median < nd.median * 0.95 ? "faster" : "as fast (within 10 %)"}, works on every runtime's \`fetch\` body, enforces the line limit and types its errors; \`ndjson\` (a Node-stream transform over split2/through2) needs node:http streams and adds dependencies. Drop \`ndjson\` from dependencies.`
+        ? `Keep the web-stream decoder: it is ${dec.median < nd.median * 0.95 ? "faster" : "as fast (within 10 %)"}, works on every runtime's \`fetch\` body, enforces the line limit and types its errors; \`ndjson\` (a Node-stream transform over split2/through2) needs node:http streams and adds dependencies.`
         : "`ndjson` is faster here, but it is a Node-stream transform (needs node:http or a stream adapter) and has no line limit; keep the web-stream decoder for portability and note the gap.")
     : "";
 
+const HEAD = ["Client", "Runtime", "Sync ms", "Events/s", "CPU µs/event", "vs bare", "Heap B/pod", "Peak RSS MiB"];
 const md = [
-  sectionHeader("1. Watch throughput and memory", "npm run bench:watch", ["node20", "node24", "bun", "deno"]),
-  `${PODS.toLocaleString("en-US")} realistic pods (≈5 KB of JSON each, \`makePod\`) listed, then ${EVENTS.toLocaleString("en-US")} MODIFIED events replayed from the server's history as fast as each client reads. The fake API server runs in its own process (Node 20); every client is a fresh process, ${RUNS} runs each, interleaved. Cells: median (min–max).`,
+  sectionHeader("1. Watch throughput and memory", "npm run bench:watch", [...RUNTIMES]),
+  `Kratos-shaped pods (≈5 KB of JSON each: \`makePod\` with all five \`kratos-service-*\` keys, a 6-entry \`kratos-service-metadata\` annotation, managedFields, ownerReferences, a projected token volume and a second container) listed, then ${EVENTS.toLocaleString("en-US")} MODIFIED events replayed from the server's history as fast as each client reads (status-style changes: nothing an instance shows changes), then one visible change per service. The fake API server runs in its own process (Node 20), one per scenario; every client is a fresh process, ${RUNS} runs each, interleaved. Cells: median (min–max).`,
   "",
-  "- **Sync**: process start of the client (after one warm-up request) to the cache being synced.",
-  "- **Events/s**: wall rate from the first to the last MODIFIED event applied. **CPU/event**: the client process's user+system CPU over that interval per event (all its threads, GC included). **vs bare**: events per CPU-second relative to bare `JSON.parse` on the same runtime (target ≥ 0.8×).",
-  "- **Heap/pod**: JS heap after forced GC at the end (all events applied, cache full) minus the heap before the LIST, divided by the pod count (target ≤ 1 KB). **Peak RSS**: Linux `VmHWM` of the client.",
+  `- **${REGISTRY}**: what users run: \`new KubernetesRegistry({ client, namespace })\`, one \`watch()\` per service, each consumer holding the latest yielded set. Its event phase runs from the first sync to the last service's visible change (a watcher yields changed sets only, not events).`,
+  "- **Sync**: process start of the client (after one warm-up request) to the cache being synced (every watcher's first set, for `watch()`).",
+  "- **Events/s**: wall rate from the first to the last MODIFIED event applied. **CPU/event**: the client process's user+system CPU over that interval per event (all its threads, GC included). **vs bare**: events per CPU-second relative to bare `fetch` + `JSON.parse` on the same runtime and pods.",
+  "- **Heap/pod**: JS heap after forced GC at the end (all events applied; for `watch()` the latest sets held) minus the heap before the LIST, divided by the pod count. Targets: ≤ 1 KB through `watch()`, ≤ 0.5 KB for the pod cache alone. **Peak RSS**: Linux `VmHWM` of the client.",
   "",
-  table(["Client", "Runtime", "Sync ms", "Events/s", "CPU µs/event", "vs bare", "Heap B/pod", "Peak RSS MiB"], rows),
-  "",
+  ...SCENARIOS.flatMap((sc) => [`### ${sc.title}`, "", table(HEAD, rows(sc)), ""]),
   "Targets:",
   ...verdictLines,
   "",
@@ -129,17 +161,17 @@ const md = [
 ].join("\n");
 
 const bar = (id: string, label: string, k: Key, ours: boolean): Bar => {
-  const x = s(id, k);
+  const x = s(one, id, k);
   return { label, value: x?.median ?? Number.NaN, min: x?.min ?? Number.NaN, max: x?.max ?? Number.NaN, ours };
 };
-const chartIds = all.filter((v) => !v.id.startsWith("decoder") && !v.id.startsWith("ndjson"));
-const svg = barChart(`Watch: ${PODS.toLocaleString("en-US")} pods, ${EVENTS.toLocaleString("en-US")} MODIFIED events`, [
+const chartIds = variants(one).filter((v) => !v.id.startsWith("decoder") && !v.id.startsWith("ndjson"));
+const svg = barChart(`Watch: ${one.title.toLowerCase()}, ${EVENTS.toLocaleString("en-US")} MODIFIED events`, [
   { title: "Client CPU per event", unit: "µs", better: "lower", bars: chartIds.map((v) => bar(v.id, `${v.label} (${v.rt})`, "cpuUsPerEvent", v.ours)) },
   { title: "Retained heap per pod", unit: "bytes", better: "lower", target: 1024, bars: chartIds.map((v) => bar(v.id, `${v.label} (${v.rt})`, "heapPerPodBytes", v.ours)) },
   { title: "Peak RSS", unit: "MiB", better: "lower", bars: chartIds.map((v) => bar(v.id, `${v.label} (${v.rt})`, "peakRssMiB", v.ours)) },
 ], `medians of ${RUNS} runs; fake API server in a separate process`);
 
-if (QUICK) process.stdout.write(`${md}\n`);
+if (QUICK || SCALED) process.stdout.write(`${md}\n`);
 else {
   writeSection("watch", md);
   writeChart("watch", svg);

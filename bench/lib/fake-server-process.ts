@@ -20,6 +20,13 @@
  * `--in-service=K` makes pods p-0…p-(K-1) the service `bench.svc` with
  * loopback IPs (for the propagation benchmark).
  *
+ * `--kratos=1` shapes the pods as real Kratos Pods: all five
+ * `kratos-service-*` keys (a `kratos-service-metadata` annotation of 6
+ * entries, one value per service and zone), and a second container (a log
+ * shipper, no ports) beside the service's; with events, each service then
+ * gets one more MODIFIED event after them (its first pod's metadata gains
+ * `bench-sentinel`), which a `watch()` consumer sees and the others ignore.
+ *
  * Commands: `{cmd:"ready", name, ready}` flips a pod's readiness;
  * `{cmd:"requests"}` → counts of the request log (also by client:
  * User-Agent `kratos-kube/…` or other);
@@ -29,6 +36,7 @@
  */
 import process from "node:process";
 import { createInterface } from "node:readline";
+import type { Pod } from "../../src/kube/wire.ts";
 import { FakeKubeApiServer, makePod, serve, setPodReady } from "../../src/testing/index.ts";
 import { arg, numArg } from "./proc.ts";
 import { scaledClock } from "./scaled-clock.ts";
@@ -39,8 +47,9 @@ const events = numArg("events", 0);
 const bookmarkMs = numArg("bookmark-ms", 60_000);
 const ns = arg("namespace", "bench");
 const scale = numArg("scale", 1);
+const kratos = arg("kratos", "0") === "1";
 
-const server = new FakeKubeApiServer({ historyLimit: Math.max(1000, pods + events + 100), rechunk: false, bookmarkIntervalMs: bookmarkMs, ...(scale === 1 ? {} : { clock: scaledClock(scale) }) });
+const server = new FakeKubeApiServer({ historyLimit: Math.max(1000, pods + events + apps + 100), rechunk: false, bookmarkIntervalMs: bookmarkMs, ...(scale === 1 ? {} : { clock: scaledClock(scale) }) });
 /** Requests by client (User-Agent `kratos-kube/…` or other) and kind. */
 const byClient: Record<string, number> = {};
 /** `--in-service=K`: pods p-0…p-(K-1) form service `bench.svc` with loopback IPs 127.x.y.z (closed port: dials fail fast). */
@@ -55,7 +64,35 @@ for (let i = 0; i < pods; i++) {
   }
   const name = `svc-${i % apps}-${i.toString(36).padStart(5, "0")}`;
   names.push(name);
-  server.createPod(makePod({ name, namespace: ns, app: `svc-${i % apps}`, protocols: '{"9000":"grpc"}' }));
+  if (kratos) server.createPod(kratosPod(name, i % apps, i));
+  else server.createPod(makePod({ name, namespace: ns, app: `svc-${i % apps}`, protocols: '{"9000":"grpc"}' }));
+}
+
+/** The `kratos-service-metadata` of service `svc` in zone `zone` (keys sorted, as Go Kratos writes them). */
+function kratosMetadata(svc: number, zone: number, extra = ""): string {
+  return `{${extra}"cluster":"prod-eu-1","env":"production","region":"eu-west-1","team":"team-${svc % 7}","weight":"100","zone":"eu-west-1${"abc"[zone]}"}`;
+}
+
+/** A Pod as a Go Kratos (or kratos-kube) service in a Deployment has it, with a log-shipper sidecar. */
+function kratosPod(name: string, svc: number, i: number): Pod {
+  const pod = makePod({
+    name,
+    namespace: ns,
+    app: `svc-${svc}`,
+    version: "v1.4.2",
+    protocols: '{"8000":"http","9000":"grpc"}',
+    metadata: kratosMetadata(svc, i % 3),
+  });
+  pod.spec!.containers!.push({
+    name: "log-shipper",
+    image: "registry.example.com/fluent-bit:3.1.4",
+    resources: { limits: { cpu: "100m", memory: "64Mi" }, requests: { cpu: "10m", memory: "32Mi" } },
+    volumeMounts: [{ name: "kube-api-access-x7k2p", readOnly: true, mountPath: "/var/run/secrets/kubernetes.io/serviceaccount" }],
+    terminationMessagePath: "/dev/termination-log",
+    terminationMessagePolicy: "File",
+    imagePullPolicy: "IfNotPresent",
+  });
+  return pod;
 }
 
 let gen = 0;
@@ -71,6 +108,14 @@ function update(n: number): void {
 
 const r0 = server.resourceVersion;
 update(events);
+if (kratos && events > 0) {
+  // One visible change per service after the events: a watch() consumer's end marker.
+  for (let svc = 0; svc < Math.min(apps, pods); svc++) {
+    server.updatePod(ns, names[svc]!, (p) => {
+      p.metadata.annotations = { ...p.metadata.annotations, "kratos-service-metadata": kratosMetadata(svc, svc % 3, '"bench-sentinel":"1",') };
+    });
+  }
+}
 const listening = await serve(async (req) => {
   {
     const q = new URL(req.url).searchParams;

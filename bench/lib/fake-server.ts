@@ -17,11 +17,12 @@ export interface FakeServerProcess {
 }
 
 /** Starts a fake API server process with `pods` pods over `apps` services; `events` MODIFIED events are pre-generated and every LIST is pinned before them (see the process file). */
-export async function startFakeServer(o: { pods: number; apps?: number; events?: number; bookmarkMs?: number; scale?: number; inService?: number }): Promise<FakeServerProcess> {
+export async function startFakeServer(o: { pods: number; apps?: number; events?: number; bookmarkMs?: number; scale?: number; inService?: number; kratos?: boolean }): Promise<FakeServerProcess> {
   const args = [`--pods=${o.pods}`, `--apps=${o.apps ?? 10}`, `--events=${o.events ?? 0}`];
   if (o.bookmarkMs !== undefined) args.push(`--bookmark-ms=${o.bookmarkMs}`);
   if (o.scale !== undefined) args.push(`--scale=${o.scale}`);
   if (o.inService !== undefined) args.push(`--in-service=${o.inService}`);
+  if (o.kratos === true) args.push("--kratos=1");
   const proc = startLineProcess("bench/lib/fake-server-process.ts", args);
   const first = await proc.next();
   return {

@@ -14,6 +14,14 @@ export interface WatchMeter {
   synced(): void;
   /** Call once per applied MODIFIED event; resolves {@link WatchMeter.done} at the expected count. */
   event(): void;
+  /**
+   * For clients that cannot see each event (a `watch()` consumer sees only
+   * changed sets): the event phase starts now, and {@link WatchMeter.eventsDone}
+   * ends it after all expected events.
+   */
+  eventsStart(): void;
+  /** Ends the phase {@link WatchMeter.eventsStart} began; resolves {@link WatchMeter.done}. */
+  eventsDone(): void;
   /** Resolves when all expected events were applied. */
   readonly done: Promise<void>;
   /** Reports the RESULT line (heap measured now, after GC). */
@@ -52,10 +60,20 @@ export function startMeter(expectedEvents: number): WatchMeter {
         resolveDone();
       }
     },
+    eventsStart() {
+      tFirst = performance.now();
+      cpuFirst = cpuMicros();
+    },
+    eventsDone() {
+      tLast = performance.now();
+      cpuLast = cpuMicros();
+      n = expectedEvents + 1; // the whole phase counts: every event, not every event after the first
+      resolveDone();
+    },
     done,
     finish(pods, extra = {}) {
       const heap = heapUsed() - heap0;
-      const counted = Math.max(0, expectedEvents - 1);
+      const counted = n > expectedEvents ? expectedEvents : Math.max(0, expectedEvents - 1);
       const wallS = (tLast - tFirst) / 1000;
       const cpuS = (cpuLast - cpuFirst) / 1e6;
       report({
