@@ -83,6 +83,13 @@ function parse(name, rawText) {
   // Deno prints node:test `describe` blocks as containers ("name ..." alone on a
   // line, closed later by "name ... ok"); count only the leaves.
   if (!/(?:ok|FAILED) \| \d+ passed/.test(text)) return { passed: undefined, failed: undefined, skipped: 0 };
+  return countDenoLeaves(text);
+}
+
+/** Counts the leaf results of Deno's test output (also of a run cut short). */
+function countDenoLeaves(rawText) {
+  // eslint-disable-next-line no-control-regex
+  const text = rawText.replace(/\x1b\[[0-9;]*m/g, "");
   const open = new Set();
   let passed = 0;
   let failed = 0;
@@ -163,6 +170,58 @@ async function sharedControlPlane(files) {
   };
 }
 
+async function runOnce(name, spec) {
+  const { code, text } = await run(name, spec[0], spec[1]);
+  return { code, text, r: parse(name, text) };
+}
+
+/**
+ * Deno 2.9's node:http2 (its bundled nghttp2) can abort the whole process on
+ * an internal assertion while a peer sends GOAWAY (`find_stream_on_goaway_func:
+ * Assertion stream->closed_next == NULL`): rare (once in the CI runs on record,
+ * never reproduced on demand) and outside any JavaScript code. One abort would
+ * erase every Deno result, so when the output ends in exactly that abort, the
+ * run resumes from the file that was running (re-run whole, its partial
+ * results dropped), at most twice, and the summary says so. Any other crash,
+ * or the same one a third time, fails the run as before.
+ */
+const DENO_NGHTTP2_ABORT = /nghttp2_session\.c:\d+: int find_stream_on_goaway_func\(void \*, void \*\): Assertion `stream->closed_next == NULL' failed/;
+async function runDeno(files) {
+  let rest = files;
+  const parts = [];
+  const notes = [];
+  let lastCode = 1;
+  for (;;) {
+    const spec = runtimes.deno(rest);
+    const { code, text } = await run("deno", spec[0], spec[1]);
+    lastCode = code;
+    const clean = text.replace(/\x1b\[[0-9;]*m/g, "");
+    if (code === 0 || !DENO_NGHTTP2_ABORT.test(clean) || notes.length >= 2 || /(?:ok|FAILED) \| \d+ passed/.test(clean)) {
+      parts.push(text);
+      break;
+    }
+    const started = [...clean.matchAll(/^running \d+ tests? from \.\/(\S+)$/gm)];
+    const last = started.at(-1);
+    const at = last ? rest.indexOf(last[1]) : -1;
+    if (at < 0) {
+      parts.push(text);
+      break;
+    }
+    // Keep the leaves of the files that finished; re-run from the one that aborted.
+    parts.push(clean.slice(0, last.index));
+    notes.push(`Deno aborted on its nghttp2 GOAWAY assertion in ${last[1]}; resumed from that file`);
+    console.log(`\n# ── deno: ${notes.at(-1)}`);
+    rest = rest.slice(at);
+  }
+  const sums = parts.map((t, i) => (i < parts.length - 1 ? countDenoLeaves(t) : parse("deno", t)));
+  const r = sums.reduce((a, b) => ({
+    passed: a.passed === undefined || b.passed === undefined ? undefined : a.passed + b.passed,
+    failed: (a.failed ?? 0) + (b.failed ?? 0),
+    skipped: a.skipped + b.skipped,
+  }));
+  return { code: lastCode, text: parts.join("\n"), r, note: notes.join("; ") || undefined };
+}
+
 const argv = process.argv.slice(2);
 const files = listTests(argv.length ? argv : ["test"]);
 const wanted = (process.env.TEST_RUNTIMES ?? "node20,node24,bun,deno").split(",").map((s) => s.trim()).filter(Boolean);
@@ -181,11 +240,10 @@ for (const name of wanted) {
     failedAny = true;
     continue;
   }
-  const { code, text } = await run(name, spec[0], spec[1]);
-  const r = parse(name, text);
+  const { code, text, r, note: resumed } = name === "deno" ? await runDeno(files) : await runOnce(name, spec);
   const passed = r.passed ?? 0;
   let failed = r.failed ?? 0;
-  let note = "";
+  let note = resumed ?? "";
   if (r.passed === undefined) {
     note = "no test summary found in the output";
     failed = Math.max(failed, 1);
