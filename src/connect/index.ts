@@ -56,3 +56,5 @@ export type { JsonCodecOptions } from "./protocol/codec.ts";
 export { Health, HealthCheckRequestSchema, HealthCheckResponseSchema, HealthCheckResponse_ServingStatus } from "./gen/health_pb.ts";
 export { backoffDelay, DEFAULT_BACKOFF, realClock } from "./transport-clock.ts";
 export type { BackoffPolicy, TransportClock, TransportTimer } from "./transport-clock.ts";
+export type { Clock, TimerHandle } from "../runtime/clock.ts";
+export { systemClock } from "../runtime/clock.ts";

@@ -69,7 +69,10 @@ export interface PickerPolicy {
   build<T>(nodes: readonly PickerNode<T>[], previous?: Picker<T>): Picker<T>;
 }
 
-/** The clock pickers need: monotonic milliseconds. */
+/**
+ * The part of the library's `Clock` pickers need: monotonic milliseconds
+ * (declared structurally: this pure core imports nothing).
+ */
 export interface PickerClock {
   /** Milliseconds since an arbitrary origin. */
   now(): number;

@@ -1,35 +1,29 @@
 /**
- * Time and randomness for the balancing transport, injected so tests drive
- * backoff and p2c deterministically. Structurally the same as the `Clock` of
- * `kratos-kube/kube` (declared again here: `kratos-kube/connect` imports
- * nothing else of ours), so one clock object serves both.
+ * Time for the balancing transport, injected so tests drive backoff and p2c
+ * deterministically. It is the library's one {@link Clock} (also exported by
+ * `kratos-kube/kube`): the names below are kept as aliases.
  *
  * @module
  */
+import { systemClock, type Clock, type TimerHandle } from "../runtime/clock.ts";
 
-/** A cancellable timer. */
-export interface TransportTimer {
-  /** Cancels the timer; calling it twice is harmless. */
-  cancel(): void;
-}
+/**
+ * A cancellable timer.
+ * @deprecated Use `TimerHandle` (the same type).
+ */
+export type TransportTimer = TimerHandle;
 
-/** Monotonic time and timers that never keep the process alive. */
-export interface TransportClock {
-  /** Milliseconds since an arbitrary origin. */
-  now(): number;
-  /** Runs `fn` once after `ms` milliseconds. */
-  setTimeout(fn: () => void, ms: number): TransportTimer;
-}
+/**
+ * Monotonic time and timers that never keep the process alive.
+ * @deprecated Use `Clock` (the same type).
+ */
+export type TransportClock = Clock;
 
-/** `performance.now()` and unref'd timers. */
-export const realClock: TransportClock = {
-  now: () => performance.now(),
-  setTimeout(fn, ms) {
-    const t = setTimeout(fn, ms) as unknown as { unref?: () => void };
-    if (typeof t === "object" && t !== null && typeof t.unref === "function") t.unref();
-    return { cancel: () => clearTimeout(t as unknown as number) };
-  },
-};
+/**
+ * `performance.now()` and unref'd timers.
+ * @deprecated Use `systemClock` (the same object).
+ */
+export const realClock: Clock = systemClock;
 
 /** Reconnect backoff of an endpoint that failed to connect. */
 export interface BackoffPolicy {

@@ -6,8 +6,8 @@
  * @module
  */
 import type { BunFetchTls } from "./ambient.d.ts";
-import type { RuntimeFetch, RuntimeTlsOptions } from "./fetch.ts";
-import { hasTlsOptions } from "./fetch.ts";
+import type { RuntimeFetch, RuntimeTlsOptions } from "./fetch-types.ts";
+import { hasTlsOptions } from "./fetch-types.ts";
 
 /** A fetch for Bun. */
 export function createBunFetch(tls: RuntimeTlsOptions): RuntimeFetch {

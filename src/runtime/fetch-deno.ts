@@ -11,8 +11,8 @@
  * @module
  */
 import type { DenoHttpClient, RuntimeGlobals } from "./ambient.d.ts";
-import type { RuntimeFetch, RuntimeTlsOptions } from "./fetch.ts";
-import { hasTlsOptions } from "./fetch.ts";
+import type { RuntimeFetch, RuntimeTlsOptions } from "./fetch-types.ts";
+import { hasTlsOptions } from "./fetch-types.ts";
 import { createNodeHttpFetch } from "./fetch-node-http.ts";
 
 /** A fetch for Deno. */

@@ -8,7 +8,7 @@
  *
  * @module
  */
-import type { RuntimeFetch, RuntimeTlsOptions } from "./fetch.ts";
+import type { RuntimeFetch, RuntimeTlsOptions } from "./fetch-types.ts";
 
 type Https = typeof import("node:https");
 type Http = typeof import("node:http");

@@ -7,7 +7,7 @@
  *
  * @module
  */
-import type { RuntimeFetch, RuntimeTlsOptions } from "./fetch.ts";
+import type { RuntimeFetch, RuntimeTlsOptions } from "./fetch-types.ts";
 
 type Undici = typeof import("undici");
 type Agent = InstanceType<Undici["Agent"]>;

@@ -11,39 +11,10 @@ import { detectRuntime } from "./detect.ts";
 import { createBunFetch } from "./fetch-bun.ts";
 import { createDenoFetch } from "./fetch-deno.ts";
 import { createNodeFetch } from "./fetch-node.ts";
+import { hasTlsOptions, type RuntimeFetch, type RuntimeTlsOptions } from "./fetch-types.ts";
 
-/** TLS material for the connection to the API server (PEM text, never paths). */
-export interface RuntimeTlsOptions {
-  /** PEM bundle of trusted CAs; the runtime's default roots when absent. */
-  caPem?: string | undefined;
-  /** Client certificate chain (PEM), with {@link keyPem}. */
-  certPem?: string | undefined;
-  /** Client private key (PEM). */
-  keyPem?: string | undefined;
-  /** Skip server certificate verification (kubeconfig `insecure-skip-tls-verify`). */
-  insecureSkipTlsVerify?: boolean | undefined;
-  /** Server name for SNI and verification (kubeconfig `tls-server-name`). */
-  serverName?: string | undefined;
-}
-
-/** A fetch function with a lifecycle: `close()` releases its connections. */
-export interface RuntimeFetch extends AsyncDisposable {
-  /** Sends `req`; aborting `req.signal` aborts the connection. */
-  readonly fetch: (req: Request) => Promise<Response>;
-  /** Closes pooled connections (and open streams). Idempotent. */
-  close(): Promise<void>;
-}
-
-/** True when `tls` asks for anything beyond the runtime's defaults. */
-export function hasTlsOptions(tls: RuntimeTlsOptions): boolean {
-  return (
-    tls.caPem !== undefined ||
-    tls.certPem !== undefined ||
-    tls.keyPem !== undefined ||
-    tls.insecureSkipTlsVerify === true ||
-    tls.serverName !== undefined
-  );
-}
+export type { RuntimeFetch, RuntimeTlsOptions } from "./fetch-types.ts";
+export { hasTlsOptions } from "./fetch-types.ts";
 
 /** Builds the fetch of the current runtime for `tls`. */
 export function createRuntimeFetch(tls: RuntimeTlsOptions = {}): RuntimeFetch {
