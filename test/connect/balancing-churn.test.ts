@@ -50,13 +50,10 @@ function setup(o: Partial<DiscoveryTransportOptions> = {}) {
 }
 
 describe("churn", () => {
-  it("survives a GOAWAY on an idle connection and keeps serving through a new one", {
-    ...watchdog,
-    // Deno 2.9's node:http2 client segfaults (exit 139) on a GOAWAY received on
-    // an idle connection, with a plain connect-node transport as well: reproduced
-    // 3 times out of 4 with the server in a separate Node process.
-    skip: "Deno" in globalThis ? "Deno's node:http2 client crashes (SIGSEGV) on a GOAWAY on an idle connection" : false,
-  }, async () => {
+  // Runs on Deno too: Deno 2.9's node:http2 client segfaulted here behind
+  // connect-node's transport; behind kratos-kube's own call path it passed 16
+  // runs out of 16.
+  it("survives a GOAWAY on an idle connection and keeps serving through a new one", watchdog, async () => {
     const a = await startServer();
     const t = setup();
     try {
@@ -285,7 +282,7 @@ describe("churn", () => {
     const timeouts: string[] = [];
     const t = setup({
       clock,
-      interceptors: [(next) => async (req) => {
+      attemptInterceptors: [(next) => async (req) => {
         timeouts.push(req.header.get("grpc-timeout") ?? "none");
         return next(req);
       }],
