@@ -19,6 +19,12 @@
  * naming the server (`tls: true` for certificate problems); an unusable
  * configuration is a {@link KubeConfigError}. Each has a stable `code`.
  *
+ * ## Stability
+ * The config, client, errors, clock, wire types, resource descriptors and
+ * informers are the stable API. The projections, resource helpers, reflector
+ * machinery and watch decoder are exported as advanced and unstable (marked
+ * "Advanced" below): they may change in a minor release.
+ *
  * ## Recovery
  * The client retries only once, after a 401, with a re-read token (token file
  * or exec plugin). Token files are re-read about every 50 s (client-go's 1 min
@@ -73,25 +79,30 @@ export type {
 } from "./wire.ts";
 export { INITIAL_EVENTS_END_ANNOTATION, WATCH_EVENT_TYPES } from "./wire.ts";
 
-// ── resources, informers and their records ────────────────────────────────
-export { ENDPOINT_SLICE_RESOURCE, POD_RESOURCE, describeObject, objectKey, resourceName, resourcePath } from "./resource.ts";
+// ── resources and informers ───────────────────────────────────────────────
+export { ENDPOINT_SLICE_RESOURCE, POD_RESOURCE } from "./resource.ts";
 export type { IndexFunction, ObjectRecord, ResourceDescriptor, ResourceType } from "./resource.ts";
-export { projectPod } from "./pod-record.ts";
-export type { PodPort, PodRecord, ProjectPodOptions } from "./pod-record.ts";
-export { createPodInterner, podResource } from "./pod-resource.ts";
+export { podResource } from "./pod-resource.ts";
 export type { PodResourceOptions } from "./pod-resource.ts";
-export {
-  ENDPOINT_SLICE_CONTROLLER,
-  MANAGED_BY_LABEL,
-  SERVICE_NAME_LABEL,
-  endpointSliceResource,
-  projectEndpointSlice,
-} from "./endpoint-slice-record.ts";
+export type { PodPort, PodRecord } from "./pod-record.ts";
+export { ENDPOINT_SLICE_CONTROLLER, MANAGED_BY_LABEL, SERVICE_NAME_LABEL, endpointSliceResource } from "./endpoint-slice-record.ts";
 export type { EndpointSliceRecord, EndpointSliceResourceOptions, SliceEndpoint, SlicePort } from "./endpoint-slice-record.ts";
 export { createInformer } from "./informer.ts";
 export type { Informer, InformerOptions, InformerState, InformerView, ObjectChange } from "./informer.ts";
 export { createInformerPool } from "./informer-pool.ts";
 export type { InformerErrorContext, InformerLease, InformerPool, InformerPoolOptions } from "./informer-pool.ts";
+
+// ══ Advanced and unstable ═════════════════════════════════════════════════
+// Everything below is exported for tools and tests that build their own
+// caches; it may change in a minor release (see CHANGELOG.md). The API above
+// this line is the stable one.
+
+/** Advanced: resource helpers and the projections behind the descriptors. */
+export { describeObject, objectKey, resourceName, resourcePath } from "./resource.ts";
+export { projectPod } from "./pod-record.ts";
+export type { ProjectPodOptions } from "./pod-record.ts";
+export { createPodInterner } from "./pod-resource.ts";
+export { projectEndpointSlice } from "./endpoint-slice-record.ts";
 
 /**
  * Advanced: the list-and-watch machinery under the informers (a pure state
