@@ -85,6 +85,7 @@ export class AttemptLoop {
     return this.#attempt(call, node, att, start).then(
       (res) => {
         if (!streaming) o.pool.picker.done(node, start, false);
+        o.pool.outcome(node, undefined);
         return res;
       },
       (e: unknown) => this.#failed(call, node, att, start, e, 1, undefined),
@@ -101,6 +102,7 @@ export class AttemptLoop {
       try {
         const res = await this.#attempt(call, node, att, startedAt);
         if (call.shielded === undefined) o.pool.picker.done(node, startedAt, false);
+        o.pool.outcome(node, undefined);
         return res;
       } catch (e) {
         const err = this.#report(call, node, att, startedAt, e);
@@ -191,13 +193,13 @@ export class AttemptLoop {
     return p;
   }
 
-  /** Reports a failed attempt to the picker (unary); returns the error as a ConnectError. */
+  /** Reports a failed attempt to the picker (unary) and outlier detection; returns the error as a ConnectError. */
   #report(call: Call, node: PickerNode<Endpoint>, att: Attempt, startedAt: number, e: unknown): ConnectError {
     const err = ConnectError.from(e);
-    if (call.shielded === undefined) {
-      const callerGone = call.signal?.aborted === true;
-      this.#o.pool.picker.done(node, startedAt, !callerGone && healthFailure(err, att.responded));
-    }
+    const callerGone = call.signal?.aborted === true;
+    if (call.shielded === undefined) this.#o.pool.picker.done(node, startedAt, !callerGone && healthFailure(err, att.responded));
+    // A call the caller cancelled says nothing about the endpoint.
+    if (!callerGone) this.#o.pool.outcome(node, err.code);
     return err;
   }
 

@@ -12,6 +12,9 @@ import type { DescMessage, DescMethodStreaming, DescMethodUnary, MessageInitShap
 import { AttemptLoop } from "./attempt-loop.ts";
 import { CallConfig } from "./call/call-config.ts";
 import { EndpointPool } from "./endpoint-pool.ts";
+import { emptySetPolicy } from "./policy/empty-set.ts";
+import { outlierConfig } from "./policy/outlier-detection.ts";
+import { slowStartConfig } from "./policy/slow-start.ts";
 import { parseTargetParts } from "./endpoint-source.ts";
 import { DEFAULT_BACKOFF, realClock, type TransportClock } from "./transport-clock.ts";
 import {
@@ -45,11 +48,13 @@ const USER_AGENT = "kratos-kube";
  * Creates a balancing transport for `target`.
  *
  * Recovery: discovery errors go to `onError` and the watch is started again
- * after a second (Kratos's resolver pauses 1 s too); an empty update is
- * refused and the previous endpoints are kept (as Kratos does). Endpoints
- * that fail to connect are ejected and re-probed with backoff. A call is
- * retried on another endpoint only when it provably was not sent, within its
- * remaining deadline.
+ * after a second (Kratos's resolver pauses 1 s too). An empty list from a
+ * synced watch removes every endpoint (`emptySet: "fail"`, the default);
+ * while discovery is unsynced or failing, or reports no state, the previous
+ * endpoints are kept. Endpoints that fail to connect are ejected and
+ * re-probed with backoff; endpoints whose calls fail are ejected by outlier
+ * detection (`outlierDetection`). A call is retried on another endpoint only
+ * when it provably was not sent, within its remaining deadline.
  *
  * Errors: while no endpoint is ready a call waits, up to its deadline and
  * `resolveTimeoutMs`, then fails with `Code.Unavailable` (`DeadlineExceeded`
@@ -105,6 +110,10 @@ class DiscoveryTransportImpl implements DiscoveryTransport {
       drainTimeoutMs: o.drainTimeoutMs,
       policy: policyOf(o.balancer, clock, random),
       clock,
+      random,
+      outlier: o.outlierDetection === false ? undefined : outlierConfig(o.outlierDetection),
+      slowStart: o.slowStart === undefined || o.slowStart === false ? undefined : slowStartConfig(o.slowStart),
+      emptySet: emptySetPolicy(o.emptySet),
       endpoint: {
         secure,
         http2Options: http2OptionsFor(o.secure, o.http2Options) as Readonly<Record<string, unknown>> | undefined,
@@ -144,7 +153,7 @@ class DiscoveryTransportImpl implements DiscoveryTransport {
       target: o.target,
       signal: this.#ac.signal,
       clock,
-      onList: (list) => this.#pool.apply(list),
+      onList: (list, state) => this.#pool.apply(list, state),
       onError: (e, during) => this.#report(e, during),
     });
   }
@@ -185,8 +194,17 @@ class DiscoveryTransportImpl implements DiscoveryTransport {
   endpoints(): EndpointStatus[] {
     const out: EndpointStatus[] = [];
     const status = (e: { address: string; state: EndpointStatus["state"]; inflight: number; failures: number; lastError: unknown }): EndpointStatus => {
-      const base = { address: e.address, state: e.state, inflight: e.inflight, failures: e.failures };
-      return e.lastError === undefined ? base : { ...base, lastError: describeError(e.lastError) };
+      const ejected = this.#pool.ejection(e.address);
+      const slowStartWeight = this.#pool.slowStartWeight(e.address);
+      return {
+        address: e.address,
+        state: e.state,
+        inflight: e.inflight,
+        failures: e.failures,
+        ...(e.lastError === undefined ? {} : { lastError: describeError(e.lastError) }),
+        ...(ejected === undefined ? {} : { ejected }),
+        ...(slowStartWeight === undefined ? {} : { slowStartWeight }),
+      };
     };
     for (const e of this.#pool.endpoints) out.push(status(e));
     for (const e of this.#pool.draining) out.push(status(e));

@@ -5,12 +5,21 @@
  * picker snapshot over the ready ones, rebuilt whenever that set changes.
  * Calls that find no ready endpoint wait here for a change.
  *
+ * The resilience policies apply here, so every picker (custom ones too)
+ * gets them: ejected endpoints (outlier detection) are left out of the
+ * snapshot unless too few endpoints are healthy (the panic threshold), and
+ * endpoints in slow start are kept by a pick only with their weight factor.
+ *
  * @module
  */
 import { Endpoint, type EndpointOptions } from "./channel/endpoint.ts";
 import type { LifecycleName } from "./channel/lifecycle.ts";
-import { resolveEndpoints, routingScheme, type EndpointInstance, type ResolvedEndpoint, type RoutingProtocol } from "./endpoint-source.ts";
+import type { Code } from "@connectrpc/connect";
+import { resolveEndpoints, routingScheme, type EndpointInstance, type InstanceWatcherState, type ResolvedEndpoint, type RoutingProtocol } from "./endpoint-source.ts";
 import { createNodeStats, type Picker, type PickerNode, type PickerPolicy } from "./picker.ts";
+import { keepLastReason, type EmptySetPolicy } from "./policy/empty-set.ts";
+import { OutlierDetector, type EjectionChange, type EjectionReason, type OutlierConfig } from "./policy/outlier-detection.ts";
+import { slowStartFactor, type SlowStartConfig } from "./policy/slow-start.ts";
 import { DEFAULT_SUBSET_SIZE, subset, subsetMemberKey } from "./subset.ts";
 import type { TransportClock } from "./transport-clock.ts";
 
@@ -32,11 +41,21 @@ export interface EndpointPoolOptions {
   readonly endpoint: Omit<EndpointOptions, "address" | "onChange">;
   /** Every endpoint state change. */
   readonly onChange: (address: string, state: LifecycleName, error: unknown) => void;
+  /** Outlier detection, or `undefined` when off. */
+  readonly outlier?: OutlierConfig | undefined;
+  /** Slow start, or `undefined` when off. */
+  readonly slowStart?: SlowStartConfig | undefined;
+  /** What an empty list means (default `"fail"`). */
+  readonly emptySet?: EmptySetPolicy | undefined;
+  /** Randomness for outlier enforcement and slow start. */
+  readonly random?: (() => number) | undefined;
 }
 
 interface Entry {
   endpoint: Endpoint;
   node: PickerNode<Endpoint>;
+  /** Added while no endpoint was ready (the first set): its first ready skips slow start. */
+  initial: boolean;
 }
 
 /** See the module doc. */
@@ -47,6 +66,10 @@ export class EndpointPool {
   #order: string[] = [];
   #picker: Picker<Endpoint>;
   #waiters = new Set<() => void>();
+  #outliers: OutlierDetector | undefined;
+  /** Endpoints in slow start: address → clock time they became ready. */
+  #warming = new Map<string, number>();
+  #random: () => number;
   /** Discovery answered at least once. */
   discovered = false;
   /** What the last instance list held, for error messages. */
@@ -58,6 +81,8 @@ export class EndpointPool {
   constructor(o: EndpointPoolOptions) {
     this.#o = o;
     this.#picker = o.policy.build([]);
+    this.#random = o.random ?? Math.random;
+    this.#outliers = o.outlier === undefined ? undefined : new OutlierDetector(o.outlier, o.clock.now(), this.#random);
   }
 
   /** The current picker snapshot. */
@@ -75,8 +100,8 @@ export class EndpointPool {
     return this.#draining;
   }
 
-  /** Applies an instance list from discovery. */
-  apply(list: readonly EndpointInstance[]): void {
+  /** Applies an instance list from discovery; `state` is the watcher's, when it reports one. */
+  apply(list: readonly EndpointInstance[], state?: InstanceWatcherState): void {
     const o = this.#o;
     this.discoveryError = undefined;
     const routing = { protocol: o.protocol, secure: o.secure, anyScheme: o.anyScheme };
@@ -88,9 +113,9 @@ export class EndpointPool {
     this.discovered = true;
     this.seen = `discovery returned ${list.length} instance(s), ${resolved.length} with ${o.anyScheme === true ? "an" : `a ${routingScheme(routing)}`} endpoint` +
       (version !== undefined ? ` of version ${JSON.stringify(version)}` : "");
-    if (resolved.length === 0 && this.#entries.size > 0) {
-      // Kratos refuses empty updates and keeps the last endpoints.
-      this.seen += " (empty update ignored, keeping the previous endpoints)";
+    const keepReason = resolved.length === 0 && this.#entries.size > 0 ? keepLastReason(o.emptySet ?? "fail", state) : undefined;
+    if (keepReason !== undefined) {
+      this.seen += ` (empty update ignored: ${keepReason}; keeping the previous endpoints)`;
       this.notify();
       return;
     }
@@ -105,6 +130,8 @@ export class EndpointPool {
     for (const [address, e] of this.#entries) {
       if (keep.has(address)) continue;
       this.#entries.delete(address);
+      this.#outliers?.remove(address);
+      this.#warming.delete(address);
       this.#draining.add(e.endpoint);
       e.endpoint.drain(o.drainTimeoutMs);
     }
@@ -119,21 +146,42 @@ export class EndpointPool {
       onChange: (ep, state, error) => this.#changed(ep, state, error),
     });
     const node: PickerNode<Endpoint> = { key: r.address, value: endpoint, weight: r.weight, stats: createNodeStats(this.#o.clock.now()) };
-    this.#entries.set(r.address, { endpoint, node });
+    this.#entries.set(r.address, { endpoint, node, initial: this.#picker.nodes.length === 0 });
+    this.#outliers?.add(r.address);
     this.#o.onChange(r.address, endpoint.state, undefined);
   }
 
   #changed(ep: Endpoint, state: LifecycleName, error: unknown): void {
     if (state === "closed") this.#draining.delete(ep);
     this.#o.onChange(ep.address, state, error);
-    if (this.#entries.get(ep.address)?.endpoint === ep) this.#rebuild();
+    const entry = this.#entries.get(ep.address);
+    if (entry?.endpoint !== ep) return;
+    if (state !== "ready") this.#warming.delete(ep.address);
+    else if (entry.initial) entry.initial = false;
+    else if (this.#o.slowStart !== undefined && [...this.#entries.values()].some((e) => e.endpoint !== ep && e.endpoint.state === "ready")) {
+      // Slow start for endpoints joining (or coming back to) others that serve; the first set starts at full weight.
+      this.#warming.set(ep.address, this.#o.clock.now());
+    }
+    this.#rebuild();
   }
 
   #rebuild(): void {
     const nodes: PickerNode<Endpoint>[] = [];
+    const od = this.#outliers;
+    let ejectedReady = 0;
     for (const address of this.#order) {
       const e = this.#entries.get(address);
-      if (e !== undefined && e.endpoint.state === "ready") nodes.push(e.node);
+      if (e === undefined || e.endpoint.state !== "ready") continue;
+      if (od !== undefined && od.ejectedCount > 0 && od.ejected(address) !== undefined) ejectedReady++;
+      else nodes.push(e.node);
+    }
+    // Panic (Envoy healthy_panic_threshold): too few healthy endpoints, ignore ejections.
+    if (ejectedReady > 0 && nodes.length * 100 < od!.config.panicThresholdPercent * this.#entries.size) {
+      nodes.length = 0;
+      for (const address of this.#order) {
+        const e = this.#entries.get(address);
+        if (e !== undefined && e.endpoint.state === "ready") nodes.push(e.node);
+      }
     }
     const prev = this.#picker;
     const same = prev.nodes.length === nodes.length && nodes.every((n, i) => prev.nodes[i] === n);
@@ -146,12 +194,18 @@ export class EndpointPool {
    * unsent) while others are available.
    */
   pick(tried: readonly Endpoint[] | undefined): PickerNode<Endpoint> | undefined {
-    const picker = this.#picker;
-    const first = picker.pick();
+    let picker = this.#picker;
+    let first = this.#warming.size === 0 ? picker.pick() : this.#pickWarm(picker);
+    if (first === undefined && this.#outliers !== undefined && this.#outliers.ejectedCount > 0) {
+      // No call completes while nothing is pickable: let due un-ejections happen here.
+      this.#applyChanges(this.#outliers.tick(this.#o.clock.now()));
+      picker = this.#picker;
+      first = picker.pick();
+    }
     if (tried === undefined || first === undefined || !tried.includes(first.value)) return first;
     // p2c counts a pick as in flight: give back the picks not used.
     for (let i = 1; i < picker.nodes.length; i++) {
-      const n = picker.pick();
+      const n = this.#warming.size === 0 ? picker.pick() : this.#pickWarm(picker);
       if (n === undefined) break;
       if (!tried.includes(n.value)) {
         picker.release(first);
@@ -160,6 +214,49 @@ export class EndpointPool {
       picker.release(n);
     }
     return first;
+  }
+
+  /** A pick that keeps an endpoint in slow start with its weight factor (rejection sampling, bounded). */
+  #pickWarm(picker: Picker<Endpoint>): PickerNode<Endpoint> | undefined {
+    const c = this.#o.slowStart!;
+    const now = this.#o.clock.now();
+    const tries = 2 * picker.nodes.length;
+    for (let i = 1; ; i++) {
+      const n = picker.pick();
+      if (n === undefined || i >= tries) return n;
+      const readyAt = this.#warming.get(n.key);
+      if (readyAt === undefined) return n;
+      const f = slowStartFactor(c, now - readyAt);
+      if (f >= 1) this.#warming.delete(n.key);
+      if (f >= 1 || this.#random() < f) return n;
+      picker.release(n);
+    }
+  }
+
+  /**
+   * Reports how a call (a unary call, or the start of a stream) on `node`
+   * ended: `code` undefined = OK. Feeds outlier detection.
+   */
+  outcome(node: PickerNode<Endpoint>, code: Code | undefined): void {
+    if (this.#outliers === undefined) return;
+    this.#applyChanges(this.#outliers.record(node.key, code, this.#o.clock.now()));
+  }
+
+  #applyChanges(changes: readonly EjectionChange[]): void {
+    if (changes.length > 0) this.#rebuild();
+  }
+
+  /** Why the endpoint at `address` is ejected, if it is. */
+  ejection(address: string): EjectionReason | undefined {
+    return this.#outliers?.ejected(address);
+  }
+
+  /** The slow-start weight factor of `address` while it ramps up, else `undefined`. */
+  slowStartWeight(address: string): number | undefined {
+    const readyAt = this.#warming.get(address);
+    if (readyAt === undefined) return undefined;
+    const f = slowStartFactor(this.#o.slowStart!, this.#o.clock.now() - readyAt);
+    return f >= 1 ? undefined : f;
   }
 
   /** True when endpoints are known and every one is in backoff. */

@@ -11,8 +11,9 @@
  *
  * Recovery: endpoints follow discovery (new ones are connected eagerly,
  * removed ones are never picked again and close once their calls end);
- * endpoints that fail to connect are ejected with gRPC connection backoff; a
- * call is retried on another endpoint only when it provably was not sent.
+ * endpoints that fail to connect are ejected with gRPC connection backoff;
+ * endpoints whose calls fail are ejected by outlier detection; a call is
+ * retried on another endpoint only when it provably was not sent.
  *
  * Calls go over kratos-kube's own gRPC / Connect / gRPC-web client on one
  * `node:http2` connection per endpoint (verified with the Connect
@@ -41,10 +42,17 @@ export { EndpointConfigError } from "./endpoint-source.ts";
 export type { EndpointConfigErrorCode } from "./endpoint-source.ts";
 export { createManualDiscovery, WatcherStoppedError } from "./manual-discovery.ts";
 export type { ManualDiscovery } from "./manual-discovery.ts";
+export type { EmptySetPolicy } from "./policy/empty-set.ts";
+export type { EjectionReason, FailurePercentageEjection, OutlierDetectionOptions, SuccessRateEjection } from "./policy/outlier-detection.ts";
+export type { SlowStartOptions } from "./policy/slow-start.ts";
 
 // Advanced: custom pickers, Kratos helpers, the health service the probes call
 export { createNodeStats, p2c, p2cWeight, P2C_FORCE_PICK_MS, P2C_TAU_MS, randomPicker, roundRobin, weightedRoundRobin } from "./picker.ts";
 export type { NodeStats, Picker, PickerClock, PickerNode, PickerPolicy } from "./picker.ts";
+export { DEFAULT_FAILURE_CODES, OutlierDetector, outlierConfig } from "./policy/outlier-detection.ts";
+export type { EjectionChange, OutlierConfig } from "./policy/outlier-detection.ts";
+export { slowStartConfig, slowStartFactor } from "./policy/slow-start.ts";
+export type { SlowStartConfig } from "./policy/slow-start.ts";
 export { DEFAULT_SUBSET_SIZE, fnv32a, subset, subsetMemberKey, SUBSET_REPLICAS } from "./subset.ts";
 export { DEFAULT_WEIGHT, endpointAddress, instanceWeight, parseTarget, parseTargetParts, resolveEndpoints, routableAddress, routingScheme } from "./endpoint-source.ts";
 export type { ResolvedEndpoint, RoutingOptions, RoutingProtocol, TargetParts } from "./endpoint-source.ts";

@@ -31,6 +31,9 @@ export class WatcherStoppedError extends Error {
 /**
  * Creates a {@link ManualDiscovery}. A watcher's first `next()` resolves at
  * once with the current list (possibly empty), later ones on each `set()`.
+ * Its watchers report the state `synced`: an empty list set by hand means
+ * the service has no instances (the transport drops its endpoints, unless
+ * its `emptySet` option is `"keep-last"`).
  */
 export function createManualDiscovery(initial: Record<string, readonly EndpointInstance[]> = {}): ManualDiscovery {
   const services = new Map<string, readonly EndpointInstance[]>(Object.entries(initial));
@@ -57,6 +60,8 @@ export function createManualDiscovery(initial: Record<string, readonly EndpointI
       const set = wakers.get(name) ?? new Set<() => void>();
       wakers.set(name, set);
       const watcher: InstanceWatcher = {
+        // What the user set is the truth: an empty list means no instances.
+        state: "synced",
         async next() {
           for (;;) {
             if (stopped) throw new WatcherStoppedError(name);

@@ -20,6 +20,9 @@ export type EndpointProtocol = WireProtocol;
 import type { EndpointInstance, EndpointSource } from "./endpoint-source.ts";
 import { p2c, randomPicker, roundRobin, weightedRoundRobin, type PickerPolicy } from "./picker.ts";
 import type { BackoffPolicy, TransportClock } from "./transport-clock.ts";
+import type { EmptySetPolicy } from "./policy/empty-set.ts";
+import type { EjectionReason, OutlierDetectionOptions } from "./policy/outlier-detection.ts";
+import type { SlowStartOptions } from "./policy/slow-start.ts";
 
 /** TLS settings for `grpcs` endpoints. */
 export interface TlsOptions {
@@ -50,6 +53,10 @@ export interface EndpointStatus {
   readonly failures: number;
   /** The last connect or probe error, as text. */
   readonly lastError?: string;
+  /** Why outlier detection ejected it, while it is ejected. */
+  readonly ejected?: EjectionReason;
+  /** Its slow-start weight factor (0–1) while it ramps up. */
+  readonly slowStartWeight?: number;
 }
 
 /** An endpoint state change, reported to `onEvent`. */
@@ -131,6 +138,29 @@ export interface DiscoveryTransportOptions {
    * onto Pods that started later. Default: never.
    */
   readonly maxConnectionAgeMs?: number;
+  /**
+   * Outlier detection (gRPC / Envoy semantics): endpoints whose calls fail
+   * are ejected for a while. Default: on, with Envoy's and gRPC's defaults
+   * (5 consecutive failures, success-rate ejection over 10 s intervals, 30 s
+   * base ejection, at most 10 % ejected, panic below 50 % healthy); `false`
+   * turns it off. See {@link OutlierDetectionOptions}.
+   */
+  readonly outlierDetection?: OutlierDetectionOptions | false;
+  /**
+   * Slow start (Envoy `slow_start_config`) for endpoints that become ready
+   * while others serve: their share of calls ramps up over `windowMs`.
+   * Default: off (as Envoy).
+   */
+  readonly slowStart?: SlowStartOptions | false;
+  /**
+   * What an empty instance list means. `"fail"` (default): an empty list
+   * from a synced watch (the Kubernetes registry reports its state) drops
+   * every endpoint, and calls wait up to `resolveTimeoutMs` then fail with
+   * `Unavailable` naming the service; while discovery is unsynced or
+   * failing, and for sources that report no state, the last endpoints are
+   * kept. `"keep-last"`: always keep them, as Kratos does.
+   */
+  readonly emptySet?: EmptySetPolicy;
   /** Attempts per call when earlier ones were provably not sent (default 3). */
   readonly maxAttempts?: number;
   /** Reconnect backoff (default 1 s ×1.6 ±20 %, max 120 s). */

@@ -4,9 +4,15 @@
  * the watch is started again after {@link WATCH_RETRY_MS}; aborting `signal`
  * stops the current watcher and ends the loop.
  *
+ * Each list goes with the watcher's `state` when it reports one. A state
+ * change alone does not wake `next()`, so while the last list came from a
+ * watch that was not synced, the state is looked at again every
+ * {@link WATCH_RETRY_MS} and the same list handed over once it is `synced`
+ * (an empty list kept as stale then counts).
+ *
  * @module
  */
-import type { EndpointInstance, EndpointSource, InstanceWatcher } from "./endpoint-source.ts";
+import type { EndpointInstance, EndpointSource, InstanceWatcher, InstanceWatcherState } from "./endpoint-source.ts";
 import type { TransportClock } from "./transport-clock.ts";
 
 /** Pause after a discovery error (go-kratos resolver: `time.Sleep(time.Second)` after a failed `Next()`). */
@@ -21,8 +27,8 @@ export interface WatchLoopOptions {
   /** Ends the loop and stops the current watcher. */
   readonly signal: AbortSignal;
   readonly clock: TransportClock;
-  /** Every instance list the watcher returns. */
-  onList(list: readonly EndpointInstance[]): void;
+  /** Every instance list the watcher returns, with its state when it reports one. */
+  onList(list: readonly EndpointInstance[], state: InstanceWatcherState | undefined): void;
   /** A failed `watch()` or `next()`; the loop continues. */
   onError(error: unknown, during: "watch" | "next"): void;
 }
@@ -56,10 +62,22 @@ export async function runWatchLoop(o: WatchLoopOptions): Promise<void> {
         return;
       }
       current = watcher;
+      let stale = false;
+      let last: readonly EndpointInstance[] = [];
       for (;;) {
         let list: readonly EndpointInstance[];
         try {
-          list = await watcher.next();
+          const pending = watcher.next();
+          while (stale) {
+            // Look at the state again until it is synced or the next list comes.
+            const got = await settledWithin(pending, o.clock, WATCH_RETRY_MS);
+            if (got || signal.aborted) break;
+            if (watcher.state === "synced") {
+              stale = false;
+              o.onList(last, "synced");
+            }
+          }
+          list = await pending;
         } catch (e) {
           if (signal.aborted) return;
           // A watcher that failed may be dead (stopped, closed registry):
@@ -71,12 +89,27 @@ export async function runWatchLoop(o: WatchLoopOptions): Promise<void> {
           break;
         }
         if (signal.aborted) return;
-        o.onList(list);
+        const state = watcher.state;
+        stale = state !== undefined && state !== "synced";
+        last = list;
+        o.onList(list, state);
       }
     }
   } finally {
     signal.removeEventListener("abort", onAbort);
   }
+}
+
+/** True once `p` settles, false after `ms` on `clock` (the timer is cancelled either way). */
+function settledWithin(p: Promise<unknown>, clock: TransportClock, ms: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const t = clock.setTimeout(() => resolve(false), ms);
+    const done = (): void => {
+      t.cancel();
+      resolve(true);
+    };
+    p.then(done, done);
+  });
 }
 
 /** Waits `ms` on `clock`, or less if `signal` aborts. */

@@ -96,10 +96,17 @@ describe("options", () => {
     }
   });
 
-  it("keeps the last endpoints when discovery sends an empty update (as Kratos)", watchdog, async () => {
+  it("keeps the last endpoints on an empty update from a source that does not report its state (as Kratos)", watchdog, async () => {
     const a = await startServer();
     const discovery = createManualDiscovery({ "echo.service": [instance(a.address)] });
-    const transport = createDiscoveryTransport({ discovery, target: "discovery:///echo.service" });
+    // Manual discovery says its lists are synced (authoritative); a custom source may say nothing.
+    const stateless: EndpointSource = {
+      async watch(name, o) {
+        const w = await discovery.watch(name, o);
+        return { next: () => w.next(), stop: () => w.stop() };
+      },
+    };
+    const transport = createDiscoveryTransport({ discovery: stateless, target: "discovery:///echo.service" });
     try {
       await transport.ready();
       discovery.set("echo.service", []);
