@@ -1,7 +1,7 @@
 /**
  * The attempt loop of the balancing transport, one for unary and streaming
  * calls: pick an endpoint (or wait for one), run the attempt there (through
- * the user's interceptors), and on failure try another endpoint only when
+ * the per-attempt interceptors), and on failure try another endpoint only when
  * the attempt provably was not sent, within `maxAttempts` and the call's
  * remaining deadline. The first attempt of a call whose pick succeeds runs
  * without an async frame: the common case costs one promise hop.
@@ -19,11 +19,13 @@ import { toMessage } from "./protocol/codec.ts";
 import { shieldInput, type ShieldedInput } from "./shield-input.ts";
 import type { TransportClock } from "./transport-clock.ts";
 import { waitForEndpoint, type WaitContext } from "./wait-for-endpoint.ts";
+import type { CallTrace } from "./telemetry/call-trace.ts";
 
 /** What the loop needs from its transport. */
 export interface AttemptLoopOptions extends WaitContext {
   readonly config: CallConfig;
   readonly clock: TransportClock;
+  /** Per-attempt interceptors (`attemptInterceptors`; the call's own run once, outside the loop). */
   readonly interceptors: readonly Interceptor[];
   readonly maxAttempts: number;
   readonly defaultTimeoutMs: number | undefined;
@@ -41,6 +43,10 @@ interface Call {
   readonly input: unknown;
   readonly shielded: ShieldedInput<unknown> | undefined;
   readonly contextValues: ContextValues | undefined;
+  /** The call's telemetry, when the transport has some. */
+  readonly trace: CallTrace | undefined;
+  /** Attempts started (telemetry only). */
+  attempts: number;
 }
 
 const unsent = new WeakSet<object>();
@@ -62,6 +68,7 @@ export class AttemptLoop {
     header: HeadersInit | undefined,
     input: unknown,
     contextValues: ContextValues | undefined,
+    trace?: CallTrace,
   ): Promise<UnaryResponse | StreamResponse> {
     const o = this.#o;
     const start = o.clock.now();
@@ -77,6 +84,8 @@ export class AttemptLoop {
       input: shielded?.iterable ?? input,
       shielded,
       contextValues,
+      trace,
+      attempts: 0,
     };
     const node = o.pool.pick(undefined);
     if (node === undefined) return this.#loop(call, 1, undefined);
@@ -119,8 +128,19 @@ export class AttemptLoop {
     return this.#loop(call, attempt + 1, [...(tried ?? []), node.value]);
   }
 
-  /** Runs one attempt on `node` (the caller reports a unary success to the picker). */
+  /** Runs one attempt on `node` (the caller reports a unary success to the picker), traced when the call is. */
   #attempt(call: Call, node: PickerNode<Endpoint>, att: Attempt, startedAt: number): Promise<UnaryResponse | StreamResponse> {
+    if (call.trace === undefined) return this.#send(call, node, att, startedAt);
+    const at = call.trace.attempt(node.value.address, ++call.attempts, call.header);
+    const p = this.#send({ ...call, header: at.header }, node, att, startedAt);
+    if (call.shielded === undefined) return p.then((r) => (at.end(), r), (e: unknown) => (at.end(e), Promise.reject(e)));
+    // A stream whose response came is the call's last attempt: it ends with the call.
+    p.then(undefined, (e: unknown) => at.end(e));
+    return p;
+  }
+
+  /** Sends one attempt on `node`. */
+  #send(call: Call, node: PickerNode<Endpoint>, att: Attempt, startedAt: number): Promise<UnaryResponse | StreamResponse> {
     const o = this.#o;
     const ep = node.value;
     const timeoutMs = remainingMs(call.deadline, startedAt);
@@ -229,7 +249,7 @@ export function isUnsentError(error: unknown): boolean {
 }
 
 /** `next` wrapped by `interceptors`, the first one outermost (as connect applies them). */
-function applyInterceptors<T>(next: T, interceptors: readonly Interceptor[]): T {
+export function applyInterceptors<T>(next: T, interceptors: readonly Interceptor[]): T {
   let fn = next as unknown as Parameters<Interceptor>[0];
   for (let i = interceptors.length - 1; i >= 0; i--) fn = interceptors[i]!(fn);
   return fn as unknown as T;

@@ -10,6 +10,8 @@ import { Code, ConnectError } from "@connectrpc/connect";
 import type { ContextValues, StreamResponse, UnaryResponse } from "@connectrpc/connect";
 import type { DescMessage, DescMethodStreaming, DescMethodUnary, MessageInitShape } from "@bufbuild/protobuf";
 import { AttemptLoop } from "./attempt-loop.ts";
+import { createCallRunner, type CallRunner } from "./call-scope.ts";
+import { TransportObserver } from "./transport-observer.ts";
 import { CallConfig } from "./call/call-config.ts";
 import { EndpointPool } from "./endpoint-pool.ts";
 import { emptySetPolicy } from "./policy/empty-set.ts";
@@ -73,6 +75,8 @@ class DiscoveryTransportImpl implements DiscoveryTransport {
   #clock: TransportClock;
   #pool: EndpointPool;
   #loop: AttemptLoop;
+  #run: CallRunner;
+  #observer: TransportObserver;
   #closed = false;
   #ac = new AbortController();
   #onError: ((error: Error) => void) | undefined;
@@ -98,6 +102,9 @@ class DiscoveryTransportImpl implements DiscoveryTransport {
       clock,
     });
     const onEvent = o.onEvent;
+    const observer = (this.#observer = new TransportObserver({
+      telemetry: o.telemetry, logger: o.logger, service: this.service, protocol, clock, states: () => this.endpoints(),
+    }));
     this.#pool = new EndpointPool({
       service: this.service,
       protocol: o.protocol,
@@ -127,6 +134,7 @@ class DiscoveryTransportImpl implements DiscoveryTransport {
         config,
       },
       onChange: (address, state, error) => {
+        observer.endpoint(address, state, error);
         if (onEvent === undefined) return;
         try {
           onEvent(error === undefined ? { address, state } : { address, state, error });
@@ -142,10 +150,14 @@ class DiscoveryTransportImpl implements DiscoveryTransport {
       resolveTimeoutMs: o.resolveTimeoutMs ?? DEFAULT_RESOLVE_TIMEOUT_MS,
       isClosed: () => this.#closed,
       config,
-      interceptors: o.interceptors ?? [],
+      interceptors: o.attemptInterceptors ?? [],
       maxAttempts: o.maxAttempts ?? 3,
       defaultTimeoutMs: o.defaultTimeoutMs,
       secure,
+    });
+    this.#run = createCallRunner({
+      loop: this.#loop, config, service: this.service, secure, defaultTimeoutMs: o.defaultTimeoutMs,
+      interceptors: o.interceptors ?? [], telemetry: observer.telemetry,
     });
     void runWatchLoop({
       source: o.discovery,
@@ -161,6 +173,7 @@ class DiscoveryTransportImpl implements DiscoveryTransport {
   #report(e: unknown, during: "watch" | "next"): void {
     this.#pool.discoveryError = e;
     const err = e instanceof Error ? e : new Error(String(e));
+    this.#observer.discoveryError(err, during);
     try {
       this.#onError?.(new Error(`discovery ${during} for service "${this.service}" failed: ${err.message}`, { cause: err }));
     } catch {
@@ -177,7 +190,7 @@ class DiscoveryTransportImpl implements DiscoveryTransport {
     input: MessageInitShape<I>,
     contextValues?: ContextValues,
   ): Promise<UnaryResponse<I, O>> {
-    return this.#loop.run(method, signal, timeoutMs, header, input, contextValues) as Promise<UnaryResponse<I, O>>;
+    return this.#run(method, signal, timeoutMs, header, input, contextValues) as Promise<UnaryResponse<I, O>>;
   }
 
   stream<I extends DescMessage, O extends DescMessage>(
@@ -188,7 +201,7 @@ class DiscoveryTransportImpl implements DiscoveryTransport {
     input: AsyncIterable<MessageInitShape<I>>,
     contextValues?: ContextValues,
   ): Promise<StreamResponse<I, O>> {
-    return this.#loop.run(method, signal, timeoutMs, header, input, contextValues) as Promise<StreamResponse<I, O>>;
+    return this.#run(method, signal, timeoutMs, header, input, contextValues) as Promise<StreamResponse<I, O>>;
   }
 
   endpoints(): EndpointStatus[] {
@@ -226,6 +239,7 @@ class DiscoveryTransportImpl implements DiscoveryTransport {
     this.#closed = true;
     this.#ac.abort(new ConnectError(`transport for "${this.service}" closed`, Code.Canceled));
     this.#pool.close();
+    this.#observer.close();
   }
 
   async [Symbol.asyncDispose](): Promise<void> {

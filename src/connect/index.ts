@@ -63,6 +63,18 @@ export type { CompressionName } from "./call/call-config.ts";
 export type { JsonCodecOptions } from "./protocol/codec.ts";
 export { Health, HealthCheckRequestSchema, HealthCheckResponseSchema, HealthCheckResponse_ServingStatus } from "./gen/health_pb.ts";
 export { backoffDelay, DEFAULT_BACKOFF, realClock } from "./transport-clock.ts";
+
+// Observability: the logger hook and OpenTelemetry (structural types; `@opentelemetry/api` is never imported)
+export { consoleLogger, filterLevel } from "./logger.ts";
+export type { Logger, LogLevel, LogRecord } from "./logger.ts";
+export type {
+  OtelApi,
+  OtelMeterProvider,
+  OtelPropagator,
+  OtelTracerProvider,
+  TelemetryOptions,
+} from "./telemetry/otel-api.ts";
+export { SEMCONV_VERSION } from "./telemetry/instruments.ts";
 export type { BackoffPolicy, TransportClock, TransportTimer } from "./transport-clock.ts";
 export type { Clock, TimerHandle } from "../runtime/clock.ts";
 export { systemClock } from "../runtime/clock.ts";

@@ -11,6 +11,8 @@ import type { KeepaliveOptions } from "./channel/keepalive.ts";
 import type { LifecycleName } from "./channel/lifecycle.ts";
 import type { JsonCodecOptions } from "./protocol/codec.ts";
 import type { WireProtocol } from "./protocol/wire-protocol.ts";
+import type { Logger } from "./logger.ts";
+import type { TelemetryOptions } from "./telemetry/otel-api.ts";
 
 /** Endpoint states: `connecting`, `ready`, `backoff`, `draining` (removed, calls still running), `closed`. */
 export type ChannelState = LifecycleName;
@@ -105,8 +107,22 @@ export interface DiscoveryTransportOptions {
   readonly connectTimeoutMs?: number;
   /** Probe endpoints with grpc.health.v1 Check (default `true`, service `""`); `false` = plain connect. */
   readonly healthCheck?: boolean | { readonly service: string };
-  /** Interceptors run on each attempt (not on the health probes). */
+  /**
+   * Interceptors run once per logical call, before an endpoint is picked,
+   * whatever the attempts (as connect's own transports run them; never on
+   * the health probes). The request's `url` names the service.
+   */
   readonly interceptors?: Interceptor[];
+  /** Interceptors run on each attempt, with the picked endpoint's URL (inside `interceptors`). */
+  readonly attemptInterceptors?: Interceptor[];
+  /**
+   * OpenTelemetry metrics and traces (`{ api }`, the `@opentelemetry/api`
+   * module, plus optional providers and propagator). Default: none, and
+   * nothing of OpenTelemetry is loaded.
+   */
+  readonly telemetry?: TelemetryOptions;
+  /** Log records (ejections, recoveries, discovery errors, retries); default: silent. `consoleLogger()` prints them. */
+  readonly logger?: Logger;
   /**
    * Keepalive of each HTTP/2 connection (the field names of connect-node's
    * `Http2SessionOptions`: `pingIntervalMs`, `pingTimeoutMs`,

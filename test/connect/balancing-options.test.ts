@@ -160,7 +160,7 @@ describe("options", () => {
     }
   });
 
-  it("runs interceptors on each attempt", watchdog, async () => {
+  it("runs interceptors once per call", watchdog, async () => {
     const a = await startServer();
     const seen: string[] = [];
     const tag: Interceptor = (next) => async (req) => {

@@ -61,6 +61,8 @@ export interface TestServerOptions {
   onStats?: () => void;
   /** Every grpc.health.v1 Check waits for this promise (a probe the test holds). */
   healthGate?: () => Promise<void>;
+  /** Sees every request's path and headers (health probes included) before it is served. */
+  onRequest?: (path: string, headers: http2.IncomingHttpHeaders) => void;
 }
 
 /** Starts a test server in this process (node:http2 server; works on Node, Bun and Deno). */
@@ -150,6 +152,7 @@ export async function startLocalServer(o: TestServerOptions = {}): Promise<TestS
   const handler = connectNodeAdapter({ routes });
   const refused = { count: 0 };
   const onRequest = (req: http2.Http2ServerRequest, res: http2.Http2ServerResponse): void => {
+    o.onRequest?.(req.url, req.headers);
     if (o.refuseEcho !== undefined && o.refuseEcho !== false && req.url.startsWith("/kratoskube.echo.v1.Echo/")) {
       refused.count++;
       stats();

@@ -1,0 +1,124 @@
+/**
+ * The balancing transport's OpenTelemetry instruments and the object the
+ * transport holds: call traces, endpoint ejections and an observable count
+ * of endpoints per state.
+ *
+ * Names: `rpc.client.call.duration` as the OpenTelemetry semantic
+ * conventions for RPC v1.45.0 define it (seconds; `rpc.system.name`,
+ * `rpc.method`, `rpc.response.status_code`, `error.type`, `server.address`
+ * = the service of the target); kratos-kube's own under `kratos_kube.*`.
+ *
+ * @module
+ */
+import type { DescMethod } from "@bufbuild/protobuf";
+import { ConnectError } from "@connectrpc/connect";
+import type { WireProtocol } from "../protocol/wire-protocol.ts";
+import type { TransportClock } from "../transport-clock.ts";
+import { CallTrace, splitAddress, statusName, type CallTraceContext } from "./call-trace.ts";
+import { checkTelemetryOptions, SCOPE, type OtelAttributes, type OtelCounter, type OtelHistogram, type OtelObservable, type OtelObservableResult, type TelemetryOptions } from "./otel-api.ts";
+
+/** The semantic conventions version the names follow. */
+export const SEMCONV_VERSION = "1.45.0";
+
+/** Bucket boundaries (s) the RPC conventions advise for durations. */
+const DURATION_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 7.5, 10];
+
+/** The instruments of one transport. */
+export interface TransportInstruments {
+  /** `rpc.client.call.duration` (s): one per logical call, whatever its attempts. */
+  readonly callDuration: OtelHistogram;
+  /** `kratos_kube.client.attempt.duration` (s): one per attempt, with the endpoint. */
+  readonly attemptDuration: OtelHistogram;
+  /** `kratos_kube.client.picks`: endpoints picked, per endpoint. */
+  readonly picks: OtelCounter;
+  /** `kratos_kube.client.retries`: attempts after a call's first. */
+  readonly retries: OtelCounter;
+  /** `kratos_kube.client.endpoint.ejections`: endpoints put in backoff, with the reason. */
+  readonly ejections: OtelCounter;
+  /** `kratos_kube.client.endpoints`: endpoints per state (observed). */
+  readonly endpoints: OtelObservable;
+}
+
+/** What the transport tells {@link TransportTelemetry}. */
+export interface TransportTelemetryOptions {
+  readonly options: TelemetryOptions;
+  readonly service: string;
+  readonly protocol: WireProtocol;
+  readonly clock: TransportClock;
+  /** The endpoints' states now (for the observed gauge). */
+  readonly states: () => readonly { readonly state: string }[];
+}
+
+/** The transport's telemetry (created only when the `telemetry` option is given). */
+export class TransportTelemetry {
+  readonly #c: CallTraceContext;
+  readonly #observe: (r: OtelObservableResult) => void;
+  readonly #names = new WeakMap<DescMethod, string>();
+
+  /** @param o see {@link TransportTelemetryOptions} */
+  constructor(o: TransportTelemetryOptions) {
+    checkTelemetryOptions(o.options);
+    const api = o.options.api;
+    const meter = (o.options.meterProvider ?? api.metrics.getMeterProvider()).getMeter(SCOPE);
+    const tracer = (o.options.tracerProvider ?? api.trace.getTracerProvider()).getTracer(SCOPE);
+    const seconds = { unit: "s", advice: { explicitBucketBoundaries: DURATION_BUCKETS } };
+    const instruments: TransportInstruments = {
+      callDuration: meter.createHistogram("rpc.client.call.duration", { description: "Duration of outgoing RPCs (all attempts of a call).", ...seconds }),
+      attemptDuration: meter.createHistogram("kratos_kube.client.attempt.duration", { description: "Duration of each attempt of a call on one endpoint.", ...seconds }),
+      picks: meter.createCounter("kratos_kube.client.picks", { description: "Endpoints picked for an attempt.", unit: "{pick}" }),
+      retries: meter.createCounter("kratos_kube.client.retries", { description: "Attempts after the first of a call.", unit: "{attempt}" }),
+      ejections: meter.createCounter("kratos_kube.client.endpoint.ejections", { description: "Endpoints ejected (put in backoff).", unit: "{ejection}" }),
+      endpoints: meter.createObservableGauge("kratos_kube.client.endpoints", { description: "Endpoints of the transport per state.", unit: "{endpoint}" }),
+    };
+    this.#c = {
+      api,
+      tracer,
+      propagator: o.options.propagator ?? (api.propagation as CallTraceContext["propagator"]),
+      instruments,
+      clock: o.clock,
+      system: o.protocol === "connect" ? "connectrpc" : "grpc",
+      service: o.service,
+    };
+    this.#observe = (r) => {
+      const counts = new Map<string, number>();
+      for (const e of o.states()) counts.set(e.state, (counts.get(e.state) ?? 0) + 1);
+      for (const [state, n] of counts) r.observe(n, { "kratos_kube.service": o.service, "kratos_kube.endpoint.state": state });
+    };
+    instruments.endpoints.addCallback(this.#observe);
+  }
+
+  /** Starts a call's trace (span, duration). */
+  startCall(method: DescMethod): CallTrace {
+    let name = this.#names.get(method);
+    if (name === undefined) this.#names.set(method, (name = `${method.parent.typeName}/${method.name}`));
+    return new CallTrace(this.#c, name);
+  }
+
+  /** An endpoint changed state; `backoff` counts as an ejection. */
+  endpointState(address: string, state: string, error: unknown): void {
+    if (state !== "backoff") return;
+    const [host, port] = splitAddress(address);
+    const attrs: OtelAttributes = { "kratos_kube.service": this.#c.service, "server.address": host, "server.port": port, "kratos_kube.ejection.reason": reasonOf(error) };
+    this.#c.instruments.ejections.add(1, attrs);
+  }
+
+  /** Stops observing the endpoints. */
+  close(): void {
+    this.#c.instruments.endpoints.removeCallback(this.#observe);
+  }
+}
+
+/** A low-cardinality reason: a system error code (`ECONNREFUSED`), else the error's name, else `_OTHER`. */
+export function reasonOf(error: unknown): string {
+  if (typeof error !== "object" || error === null) return "_OTHER";
+  if (error instanceof ConnectError) return statusName(error.code, "grpc");
+  const code = (error as { code?: unknown }).code;
+  if (typeof code === "string" && /^[A-Z0-9_]{2,40}$/.test(code)) return code;
+  const cause = (error as { cause?: unknown }).cause;
+  if (cause !== undefined && cause !== error) {
+    const inner = reasonOf(cause);
+    if (inner !== "_OTHER") return inner;
+  }
+  const name = (error as { name?: unknown }).name;
+  return typeof name === "string" && name !== "Error" ? name : "_OTHER";
+}

@@ -1,0 +1,58 @@
+/**
+ * What the balancing transport reports besides `onEvent`/`onError`: the
+ * OpenTelemetry instruments (when `telemetry` is given) and log records
+ * (when `logger` is given). Both absent: every method returns at once.
+ *
+ * @module
+ */
+import { emit, errorText, type Logger } from "./logger.ts";
+import { TransportTelemetry } from "./telemetry/instruments.ts";
+import type { TelemetryOptions } from "./telemetry/otel-api.ts";
+import type { WireProtocol } from "./protocol/wire-protocol.ts";
+import type { TransportClock } from "./transport-clock.ts";
+
+/** What {@link TransportObserver} needs. */
+export interface TransportObserverOptions {
+  readonly telemetry: TelemetryOptions | undefined;
+  readonly logger: Logger | undefined;
+  readonly service: string;
+  readonly protocol: WireProtocol;
+  readonly clock: TransportClock;
+  /** The endpoints' states now. */
+  readonly states: () => readonly { readonly state: string }[];
+}
+
+/** See the module doc. */
+export class TransportObserver {
+  /** The call-level telemetry, undefined without the `telemetry` option. */
+  readonly telemetry: TransportTelemetry | undefined;
+  readonly #logger: Logger | undefined;
+  readonly #service: string;
+
+  /** @param o see {@link TransportObserverOptions} */
+  constructor(o: TransportObserverOptions) {
+    this.telemetry = o.telemetry === undefined ? undefined : new TransportTelemetry({ options: o.telemetry, service: o.service, protocol: o.protocol, clock: o.clock, states: o.states });
+    this.#logger = o.logger;
+    this.#service = o.service;
+  }
+
+  /** An endpoint entered `state` (`backoff` = ejected, with why). */
+  endpoint(address: string, state: string, error: unknown): void {
+    this.telemetry?.endpointState(address, state, error);
+    if (this.#logger === undefined) return;
+    const fields = { service: this.#service, address, state, error: error === undefined ? undefined : errorText(error) };
+    if (state === "backoff") emit(this.#logger, "warn", "endpoint ejected", fields);
+    else if (state === "draining") emit(this.#logger, "info", "endpoint left discovery, draining its calls", fields);
+    else emit(this.#logger, "debug", `endpoint ${state}`, fields);
+  }
+
+  /** Discovery failed (the watch is restarted). */
+  discoveryError(error: Error, during: "watch" | "next"): void {
+    emit(this.#logger, "warn", "discovery failed, retrying", { service: this.#service, during, error: errorText(error) });
+  }
+
+  /** Stops the observed instruments. */
+  close(): void {
+    this.telemetry?.close();
+  }
+}
