@@ -14,6 +14,9 @@ import { createDiscoveryTransport, createManualDiscovery, type EndpointInstance,
 import { Echo } from "../../proto/gen/echo_pb.ts";
 import { instance, startServer, type TestServer } from "./support/servers.ts";
 import { createFakeClock } from "./support/fake-clock.ts";
+import { KubeConfig } from "../../src/kube/config.ts";
+import { KubernetesDiscovery } from "../../src/index.ts";
+import { createManualClock, FakeKubeApiServer, makeEndpointSlice } from "../../src/testing/index.ts";
 import { seededRandom, watchdog, within, WAIT_LIMIT_MS } from "./support/load.ts";
 
 /** `n` calls, `batch` at a time; returns the servers that answered and the failures. */
@@ -215,6 +218,42 @@ describe("empty sets", () => {
     } finally {
       await transport.close();
       await a.close();
+    }
+  });
+
+  it("a Service scaled to zero behind a synced Kubernetes watch (EndpointSlices): the endpoints go, calls fail Unavailable naming the service", watchdog, async () => {
+    const server = await startServer();
+    const clock = createManualClock();
+    const fake = new FakeKubeApiServer({ clock, rechunk: 3, allowLoopbackEndpoints: true });
+    const config = KubeConfig.fromOptions({ server: "http://127.0.0.1:6443", namespace: "shop" });
+    const discovery = new KubernetesDiscovery({ config, fetch: fake.fetch, clock, podNamespace: "shop" });
+    fake.endpointSlices.create(makeEndpointSlice({ name: "echo-0", namespace: "shop", service: "echo", endpoints: [{ ip: "127.0.0.1", pod: "echo-0" }], ports: [{ name: "grpc", port: server.port }] }));
+    let gone = false;
+    const transport = createDiscoveryTransport({
+      discovery,
+      target: "kubernetes:///echo.shop:grpc",
+      resolveTimeoutMs: 50,
+      onEvent: (e) => void (gone ||= e.state === "draining" || e.state === "closed"),
+    });
+    const keep = createDiscoveryTransport({ discovery, target: "kubernetes:///echo.shop:grpc", emptySet: "keep-last" });
+    try {
+      await Promise.all([transport.ready(), keep.ready()]);
+      fake.endpointSlices.delete("shop", "echo-0");
+      // The slice's endpoint leaves after the registry's grace window, on the registry's manual clock.
+      for (let i = 0; i < 400 && !gone; i++) {
+        await clock.advance(250);
+        await new Promise((r) => setTimeout(r, 0));
+      }
+      assert.ok(gone, "the endpoint left the transport");
+      const err = await createClient(Echo, transport).say({ text: "gone" }).then(() => undefined, (e: unknown) => ConnectError.from(e));
+      assert.equal(err?.code, Code.Unavailable);
+      assert.match(err.message, /"echo"/);
+      assert.equal((await createClient(Echo, keep).say({ text: "kept" })).server, server.address);
+    } finally {
+      await Promise.all([transport.close(), keep.close()]);
+      await discovery.close();
+      await fake.close();
+      await server.close();
     }
   });
 });
