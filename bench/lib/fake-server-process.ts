@@ -82,6 +82,8 @@ function kratosPod(name: string, svc: number, i: number): Pod {
     version: "v1.4.2",
     protocols: '{"8000":"http","9000":"grpc"}',
     metadata: kratosMetadata(svc, i % 3),
+    // One ReplicaSet per service, as a Deployment has it (makePod derives the hash from the pod name).
+    labels: { "pod-template-hash": `${(svc * 7919).toString(36).padStart(5, "7")}d6b7`.slice(0, 10) },
   });
   pod.spec!.containers!.push({
     name: "log-shipper",

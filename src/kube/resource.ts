@@ -87,7 +87,8 @@ export function resourceName(type: ResourceType): string {
 
 /** The cache key of an object: `namespace/name`. */
 export function objectKey(namespace: string, name: string): string {
-  return `${namespace}/${name}`;
+  // One flat string (a cache keeps one per object): `+` would keep the pieces too.
+  return [namespace, "/", name].join("");
 }
 
 /** `namespace/name` of an object as read from the wire, with `?` for what is missing (for messages). */

@@ -122,9 +122,13 @@ export function isIpLiteral(s: string): boolean {
   return halves.length === 2 ? count < groups : count === groups;
 }
 
-/** `net.JoinHostPort`: brackets around hosts containing a colon (IPv6). */
-function joinHostPort(host: string, port: number): string {
-  return host.includes(":") ? `[${host}]:${port}` : `${host}:${port}`;
+/**
+ * `scheme://` + `net.JoinHostPort` (brackets around hosts containing a colon,
+ * IPv6), built by `join` as one flat string: concatenation would keep a chain
+ * of string pieces per endpoint of every instance.
+ */
+function endpointUrl(scheme: string, host: string, port: number): string {
+  return host.includes(":") ? [scheme, "://[", host, "]:", port].join("") : [scheme, "://", host, ":", port].join("");
 }
 
 /**
@@ -135,31 +139,36 @@ function joinHostPort(host: string, port: number): string {
  * is skipped with the reason instead of failing the whole service.
  */
 export function instanceFromRecord(pod: PodRecord): InstanceResult {
+  return readInstance(pod, parseStringMapAnnotation);
+}
+
+/** {@link instanceFromRecord} with the annotation parser given (internal: discovery passes one that shares equal maps). */
+export function readInstance(pod: PodRecord, parseMap: (raw: string | undefined) => Readonly<Record<string, string>> | string): InstanceResult {
   const name = pod.labels[KRATOS_LABEL_APP];
   if (name === undefined || name === "") return { ok: false, code: "not-registered", reason: `label ${KRATOS_LABEL_APP} is empty or missing` };
   const ip = pod.podIPs[0];
   if (ip === undefined) return { ok: false, code: "no-ip", reason: "pod has no IP (status.podIP is empty)" };
   // The API server validates pod IPs; anything else came from a hostile or broken source and must never become a host to dial.
   if (!isIpLiteral(ip)) return { ok: false, code: "no-ip", reason: `pod IP ${JSON.stringify(ip.slice(0, 64))} is not an IPv4 or IPv6 address` };
-  const metadata = parseStringMapAnnotation(pod.annotations?.[KRATOS_ANNOTATION_METADATA]);
+  const metadata = parseMap(pod.annotations?.[KRATOS_ANNOTATION_METADATA]);
   if (typeof metadata === "string") return { ok: false, code: "bad-metadata", reason: `annotation ${KRATOS_ANNOTATION_METADATA}: ${metadata}` };
-  const protocols = parseStringMapAnnotation(pod.annotations?.[KRATOS_ANNOTATION_PROTOCOLS]);
+  const protocols = parseMap(pod.annotations?.[KRATOS_ANNOTATION_PROTOCOLS]);
   if (typeof protocols === "string") return { ok: false, code: "bad-protocols", reason: `annotation ${KRATOS_ANNOTATION_PROTOCOLS}: ${protocols}` };
-  const endpoints: string[] = [];
-  for (const p of pod.ports) {
+  // `map`, not `push`: an exact-size array (a pushed-to one keeps 17 slots), kept by every instance.
+  const endpoints = pod.ports.map((p) => {
     // Order of Go Kratos: the annotation's entry, else the port name up to its
     // first "-", else the port protocol (TCP).
     let scheme = Object.hasOwn(protocols, String(p.port)) ? protocols[String(p.port)]! : "";
     if (scheme === "") scheme = p.name !== undefined ? p.name.split("-")[0]! : p.protocol;
-    endpoints.push(`${scheme}://${joinHostPort(ip, p.port)}`);
-  }
+    return endpointUrl(scheme, ip, p.port);
+  });
   return {
     ok: true,
     instance: {
       id: pod.labels[KRATOS_LABEL_ID] ?? "",
       name,
       version: pod.labels[KRATOS_LABEL_VERSION] ?? "",
-      metadata,
+      metadata: metadata as Record<string, string>,
       endpoints,
     },
   };

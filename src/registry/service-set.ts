@@ -2,19 +2,19 @@
  * The instance set of one watched service, kept up to date change by change
  * so a watch event costs O(log n) bookkeeping plus one O(n) array of the
  * instances when a watcher pulls, instead of a rebuild and sort of the whole
- * service. `version` moves only when an instance changes.
+ * service. `version` moves only when an instance changes: a new record that
+ * converts to the same instance object (see `pod-model.ts`) changes nothing.
+ *
+ * Per pod the set keeps two array slots: the pod's current record (its sort
+ * key and the base of the next conversion) and its instance.
  *
  * @module
  */
 import type { PodRecord } from "../kube/pod-record.ts";
 import type { InstanceResult, ServiceInstance } from "./kratos-codec.ts";
 
-/** A pod's conversion, cached per (immutable) record. */
-export interface Entry {
-  readonly result: InstanceResult;
-  /** `JSON.stringify([namespace, name, instance])` for selected pods, `""` otherwise. */
-  readonly key: string;
-}
+/** A pod's conversion; `prev` is the same pod's record and instance already in the set. */
+export type ConvertPod = (pod: PodRecord, prev?: { readonly rec: PodRecord; readonly instance: ServiceInstance }) => InstanceResult;
 
 /** A sorted, incrementally maintained instance set. */
 export interface ServiceSet {
@@ -28,67 +28,72 @@ export interface ServiceSet {
   instances(): ServiceInstance[];
 }
 
-/** Sort key: namespace, then name (`\0` sorts before every character a name may hold). */
-export function podKey(pod: { namespace: string; name: string }): string {
-  return `${pod.namespace}\u0000${pod.name}`;
+/** Orders pods by namespace, then name (namespace `a` before `a-b`). */
+function compare(a: { namespace: string; name: string }, ns: string, name: string): number {
+  if (a.namespace !== ns) return a.namespace < ns ? -1 : 1;
+  return a.name < name ? -1 : a.name > name ? 1 : 0;
 }
 
-/** Creates a set from `pods`, converting each with `entryOf`. */
-export function createServiceSet(pods: Iterable<PodRecord>, entryOf: (pod: PodRecord) => Entry): ServiceSet {
-  const initial: { k: string; e: Entry }[] = [];
+/** Creates a set from `pods`, converting each with `convert`. */
+export function createServiceSet(pods: Iterable<PodRecord>, convert: ConvertPod): ServiceSet {
+  const initial: { r: PodRecord; i: ServiceInstance }[] = [];
   for (const p of pods) {
-    const e = entryOf(p);
-    if (e.result.ok) initial.push({ k: podKey(p), e });
+    const res = convert(p);
+    if (res.ok) initial.push({ r: p, i: res.instance });
   }
-  initial.sort((a, b) => (a.k < b.k ? -1 : a.k > b.k ? 1 : 0));
-  const keys: string[] = initial.map((x) => x.k);
-  const ents: Entry[] = initial.map((x) => x.e);
+  initial.sort((a, b) => compare(a.r, b.r.namespace, b.r.name));
+  const recs: PodRecord[] = initial.map((x) => x.r);
+  const insts: ServiceInstance[] = initial.map((x) => x.i);
   let version = 0;
 
-  const lowerBound = (k: string): number => {
+  const lowerBound = (ns: string, name: string): number => {
     let lo = 0;
-    let hi = keys.length;
+    let hi = recs.length;
     while (lo < hi) {
       const mid = (lo + hi) >>> 1;
-      if (keys[mid]! < k) lo = mid + 1;
+      if (compare(recs[mid]!, ns, name) < 0) lo = mid + 1;
       else hi = mid;
     }
     return lo;
   };
-
-  const removeKey = (k: string): void => {
-    const i = lowerBound(k);
-    if (keys[i] !== k) return;
-    keys.splice(i, 1);
-    ents.splice(i, 1);
-    version++;
-  };
+  const at = (pod: PodRecord, i: number): boolean => i < recs.length && compare(recs[i]!, pod.namespace, pod.name) === 0;
 
   return {
     get version() {
       return version;
     },
     upsert(pod) {
-      const k = podKey(pod);
-      const e = entryOf(pod);
-      if (!e.result.ok) return removeKey(k);
-      const i = lowerBound(k);
-      if (keys[i] === k) {
-        if (ents[i] !== e && ents[i]!.key !== e.key) version++;
-        ents[i] = e;
-      } else {
-        keys.splice(i, 0, k);
-        ents.splice(i, 0, e);
-        version++;
+      const i = lowerBound(pod.namespace, pod.name);
+      const found = at(pod, i);
+      if (found && recs[i] === pod) return;
+      const res = convert(pod, found ? { rec: recs[i]!, instance: insts[i]! } : undefined);
+      if (!res.ok) {
+        if (found) {
+          recs.splice(i, 1);
+          insts.splice(i, 1);
+          version++;
+        }
+        return;
       }
+      if (found) {
+        recs[i] = pod;
+        if (insts[i] === res.instance) return;
+        insts[i] = res.instance;
+      } else {
+        recs.splice(i, 0, pod);
+        insts.splice(i, 0, res.instance);
+      }
+      version++;
     },
     remove(pod) {
-      removeKey(podKey(pod));
+      const i = lowerBound(pod.namespace, pod.name);
+      if (!at(pod, i)) return;
+      recs.splice(i, 1);
+      insts.splice(i, 1);
+      version++;
     },
     instances() {
-      const out: ServiceInstance[] = new Array(ents.length);
-      for (let i = 0; i < ents.length; i++) out[i] = (ents[i]!.result as { instance: ServiceInstance }).instance;
-      return out;
+      return insts.slice();
     },
   };
 }

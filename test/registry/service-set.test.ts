@@ -4,8 +4,8 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { projectPod, type PodRecord } from "../../src/kube/pod-record.ts";
-import { selectInstance } from "../../src/registry/kratos-codec.ts";
-import { createServiceSet, type Entry } from "../../src/registry/service-set.ts";
+import { podConverter } from "../../src/registry/pod-model.ts";
+import { createServiceSet } from "../../src/registry/service-set.ts";
 
 function rec(ns: string, name: string, o: { ready?: boolean; port?: number } = {}): PodRecord {
   const r = projectPod({
@@ -17,10 +17,7 @@ function rec(ns: string, name: string, o: { ready?: boolean; port?: number } = {
   return r;
 }
 
-const entryOf = (p: PodRecord): Entry => {
-  const result = selectInstance(p);
-  return { result, key: result.ok ? JSON.stringify([p.namespace, p.name, result.instance]) : "" };
-};
+const entryOf = podConverter();
 
 describe("service set", () => {
   it("sorts by namespace, then name (namespace 'a' before 'a-b')", () => {
