@@ -13,21 +13,15 @@
  *
  * ## Idle watchdog
  * Node and Bun `fetch` send no HTTP/2 pings, so a half-open connection would
- * hang forever (kubernetes-client/javascript#596). A watch that receives no
- * byte for `timeoutSeconds` plus `idleGraceMs` (5 s, as kube-rs #1945) is
- * aborted and resumed; once the watch has delivered a bookmark, so bookmarks
- * are known to flow, the limit drops to `bookmarkSilenceMs` (default 2 min:
- * twice the cacher's bookmark interval, apiserver `cacher.go`
- * `defaultBookmarkFrequency` = 1 min).
- *
- * During a streaming list's initial events two more bounds apply: no event
- * for `initialEventsSilenceMs` (60 s), or no `k8s.io/initial-events-end`
- * bookmark within `initialEventsTimeoutMs` (3 min), aborts the watch, reports
- * an `idle-timeout` {@link WatchError} and falls back to a paged LIST.
+ * hang forever (kubernetes-client/javascript#596). Each watch gets a
+ * {@link Watchdog} (`watchdog.ts`): a silent stream, or a streaming list whose
+ * initial events stall, is aborted, reported as an `idle-timeout`
+ * {@link WatchError} and resumed (a stalled streaming list falls back to a
+ * paged LIST).
  *
  * @module
  */
-import type { Clock, TimerHandle } from "../clock.ts";
+import type { Clock } from "../clock.ts";
 import { sleep, systemClock } from "../clock.ts";
 import type { ListOptions, ListWatchApi, WatchOptions } from "../list-watch-api.ts";
 import type { PodApi } from "../pod-api.ts";
@@ -39,6 +33,7 @@ import type { Backoff, BackoffOptions } from "./backoff.ts";
 import { createBackoff } from "./backoff.ts";
 import type { Command, Effect, ReflectorInput, ReflectorState, WatchRequest } from "./state.ts";
 import { initialState, step } from "./state.ts";
+import { Watchdog } from "./watchdog.ts";
 
 /** Watch timeouts are drawn from [300, 600) s (client-go reflector.go `minWatchTimeout` = 5 min, ×(1+rand)). */
 export const MIN_WATCH_TIMEOUT_SECONDS = 300;
@@ -343,40 +338,26 @@ export class Reflector implements AsyncDisposable {
     const onClose = (): void => ctrl.abort(this.#abort.signal.reason);
     this.#abort.signal.addEventListener("abort", onClose, { once: true });
     const started = clock.now();
-    let lastByte = started;
-    let bookmarks = false;
-    let lastEvent = started;
     let idle: WatchError | undefined;
     let stalled: WatchError | undefined;
-    let timer: TimerHandle | undefined;
     let reader: ReadableStreamDefaultReader<Uint8Array> | undefined;
-    const limit = (): number => (bookmarks ? Math.min(bookmarkSilenceMs, timeoutSeconds * 1000 + graceMs) : timeoutSeconds * 1000 + graceMs);
-    const initialSilenceMs = this.#o.initialEventsSilenceMs ?? DEFAULT_INITIAL_EVENTS_SILENCE_MS;
-    const initialTimeoutMs = this.#o.initialEventsTimeoutMs ?? DEFAULT_INITIAL_EVENTS_TIMEOUT_MS;
-    // Deadline of the initial events; Infinity once the stream is a plain watch.
-    const initialDeadline = (): number =>
-      request.sendInitialEvents && this.#state.t === "watch-listing" ? Math.min(lastEvent + initialSilenceMs, started + initialTimeoutMs) : Infinity;
-    const stop = (e: WatchError): void => {
-      ctrl.abort(e);
-      reader?.cancel(e).catch(() => {});
-    };
-    const check = (): void => {
-      const now = clock.now();
-      if (now >= initialDeadline()) {
-        stalled =
-          now - lastEvent >= initialSilenceMs
-            ? new WatchError("idle-timeout", `the streaming list received no initial event for ${Math.round(now - lastEvent)} ms and no initial-events-end bookmark`)
-            : new WatchError("idle-timeout", `the streaming list did not reach its initial-events-end bookmark within ${Math.round(now - started)} ms`);
-        return stop(stalled);
-      }
-      const silent = now - lastByte;
-      if (silent >= limit()) {
-        idle = new WatchError("idle-timeout", `the watch received no bytes for ${Math.round(silent)} ms; reconnecting`);
-        return stop(idle);
-      }
-      timer = clock.setTimeout(check, Math.min(limit() - silent, initialDeadline() - now));
-    };
-    timer = clock.setTimeout(check, Math.min(limit(), initialDeadline() - started));
+    const watchdog = new Watchdog({
+      clock,
+      limits: {
+        silenceMs: timeoutSeconds * 1000 + graceMs,
+        bookmarkSilenceMs,
+        initialSilenceMs: this.#o.initialEventsSilenceMs ?? DEFAULT_INITIAL_EVENTS_SILENCE_MS,
+        initialTimeoutMs: this.#o.initialEventsTimeoutMs ?? DEFAULT_INITIAL_EVENTS_TIMEOUT_MS,
+      },
+      // Initial events are awaited until the state machine leaves the streaming list.
+      initialEvents: () => request.sendInitialEvents && this.#state.t === "watch-listing",
+      onExpired: (error, kind) => {
+        if (kind === "stalled") stalled = error;
+        else idle = error;
+        ctrl.abort(error);
+        reader?.cancel(error).catch(() => {});
+      },
+    });
     const elapsed = (): number => clock.now() - started;
     const failed = (error: unknown): Command | undefined => {
       if (this.closed) return undefined;
@@ -406,7 +387,7 @@ export class Reflector implements AsyncDisposable {
         if (idle || stalled) return failed(error);
         return this.#feed({ i: "watch-failed", error });
       }
-      lastByte = clock.now();
+      watchdog.byte();
       if (!request.sendInitialEvents) {
         try {
           this.#o.sink.watchStarted?.();
@@ -425,20 +406,16 @@ export class Reflector implements AsyncDisposable {
         }
         if (this.closed) return undefined;
         if (idle || stalled) return failed(idle ?? stalled);
-        lastByte = clock.now();
+        watchdog.byte();
         const results = chunk.done ? decoder.end() : decoder.push(chunk.value);
         for (const r of results) {
           let next: Command | undefined;
           if (r instanceof WatchDecodeError) {
             next = this.#feed({ i: "stream-failed", kind: "decode", error: r, elapsedMs: elapsed() });
           } else {
-            lastEvent = lastByte;
-            if (r.type === "BOOKMARK" && !bookmarks) {
-              // Bookmarks flow: the shorter silence limit applies from now on.
-              bookmarks = true;
-              timer?.cancel();
-              timer = clock.setTimeout(check, Math.max(0, Math.min(limit() - (clock.now() - lastByte), initialDeadline() - clock.now())));
-            }
+            watchdog.event();
+            // Bookmarks flow: the shorter silence limit applies from now on.
+            if (r.type === "BOOKMARK") watchdog.bookmark();
             next = this.#feed({ i: "watch-event", event: r });
           }
           if (next !== undefined || this.closed) return next;
@@ -446,7 +423,7 @@ export class Reflector implements AsyncDisposable {
         if (chunk.done) return this.#feed({ i: "watch-ended", elapsedMs: elapsed() });
       }
     } finally {
-      timer?.cancel();
+      watchdog.cancel();
       this.#abort.signal.removeEventListener("abort", onClose);
       if (!ctrl.signal.aborted) ctrl.abort(new WatchError("stream", "watch finished"));
       reader?.cancel().catch(() => {});
