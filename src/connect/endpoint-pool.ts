@@ -233,10 +233,7 @@ export class EndpointPool {
     }
   }
 
-  /**
-   * Reports how a call (a unary call, or the start of a stream) on `node`
-   * ended: `code` undefined = OK. Feeds outlier detection.
-   */
+  /** How a unary call or a stream's start on `node` ended (`code` undefined = OK), for outlier detection. */
   outcome(node: PickerNode<Endpoint>, code: Code | undefined): void {
     if (this.#outliers === undefined) return;
     this.#applyChanges(this.#outliers.record(node.key, code, this.#o.clock.now()));

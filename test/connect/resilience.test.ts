@@ -95,8 +95,33 @@ describe("outlier detection (defaults)", () => {
   });
 });
 
+describe("outlier detection: panic threshold", () => {
+  it("with every endpoint ejected, calls spread over all of them again; with a threshold of 0 they find none", watchdog, async () => {
+    const servers = await Promise.all([0, 1].map(() => startServer({ gate: () => Promise.reject(new ConnectError("down", Code.Unavailable)) })));
+    const discovery = createManualDiscovery({ "echo.service": servers.map((s) => instance(s.address)) });
+    const od = { maxEjectionPercent: 100, consecutiveFailures: 2 };
+    const panic = createDiscoveryTransport({ discovery, target: "discovery:///echo.service", outlierDetection: od });
+    const strict = createDiscoveryTransport({ discovery, target: "discovery:///echo.service", resolveTimeoutMs: 20, outlierDetection: { ...od, panicThresholdPercent: 0 } });
+    try {
+      await Promise.all([panic.ready({ count: 2 }), strict.ready({ count: 2 })]);
+      for (const t of [panic, strict]) await calls(createClient(Echo, t), 4, 1); // two failures in a row on each
+      assert.deepEqual(panic.endpoints().map((e) => e.ejected), ["consecutive-failures", "consecutive-failures"]);
+      assert.deepEqual(strict.endpoints().map((e) => e.ejected), ["consecutive-failures", "consecutive-failures"]);
+      const before = servers.map((s) => s.calls.total);
+      const p = await calls(createClient(Echo, panic), 4, 1);
+      assert.deepEqual(p.failed.map((e) => e.message), Array(4).fill("[unavailable] down"), "the servers answered");
+      assert.deepEqual(servers.map((s, i) => s.calls.total - before[i]!), [2, 2], "spread over both");
+      const s = await calls(createClient(Echo, strict), 1, 1);
+      assert.match(s.failed[0]?.message ?? "", /no endpoint of service "echo\.service" became ready/);
+    } finally {
+      await Promise.all([panic.close(), strict.close()]);
+      await Promise.all(servers.map((s) => s.close()));
+    }
+  });
+});
+
 describe("slow start", () => {
-  it("gives a server that joins a small share that grows to its full share over the window", watchdog, async () => {
+  for (const balancer of ["round_robin", "wrr"] as const) it(`${balancer}: gives a server that joins a small share that grows to its full share over the window`, watchdog, async () => {
     const [a, b, c] = await Promise.all([startServer(), startServer(), startServer()]);
     const clock = createFakeClock();
     const discovery = createManualDiscovery({ "echo.service": [instance(a.address), instance(b.address)] });
@@ -105,6 +130,7 @@ describe("slow start", () => {
       target: "discovery:///echo.service",
       clock,
       random: seededRandom(7),
+      balancer,
       slowStart: { windowMs: 10_000 },
     });
     try {
