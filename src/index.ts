@@ -51,6 +51,10 @@ export type { Registrar, RegistrationInstance } from "./registry/registrar.ts";
 export { RegistryError } from "./registry/errors.ts";
 export type { RegistryErrorCode } from "./registry/errors.ts";
 export { KubeConfig } from "./kube/config.ts";
+/** The logger hook and the `telemetry` option's types (shared with `kratos-kube/connect`). */
+export { consoleLogger, filterLevel } from "./connect/logger.ts";
+export type { Logger, LogLevel, LogRecord } from "./connect/logger.ts";
+export type { OtelApi, OtelMeterProvider, OtelTracerProvider, OtelPropagator, TelemetryOptions } from "./connect/telemetry/otel-api.ts";
 
 // ── advanced: pure Kratos conversions, building blocks ────────────────────
 export {

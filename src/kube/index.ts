@@ -91,6 +91,9 @@ export { createInformer } from "./informer.ts";
 export type { Informer, InformerOptions, InformerState, InformerView, ObjectChange } from "./informer.ts";
 export { createInformerPool } from "./informer-pool.ts";
 export type { InformerErrorContext, InformerLease, InformerPool, InformerPoolOptions } from "./informer-pool.ts";
+/** Advanced: a hook on an informer's loop (relists, watches, events, cache size), for metrics and logs. */
+export { lastWrite, observeSink } from "./informer-observer.ts";
+export type { InformerObserver } from "./informer-observer.ts";
 
 // ══ Advanced and unstable ═════════════════════════════════════════════════
 // Everything below is exported for tools and tests that build their own

@@ -11,6 +11,7 @@ import type { Informer } from "./informer.ts";
 import { createInformer } from "./informer.ts";
 import type { ObjectRecord, ResourceDescriptor } from "./resource.ts";
 import type { ReflectorApi } from "./reflector/reflector.ts";
+import type { InformerObserver } from "./informer-observer.ts";
 
 /** One holder's claim on a shared informer. */
 export interface InformerLease<R extends ObjectRecord> {
@@ -39,6 +40,8 @@ export interface InformerPoolOptions {
   onError?: ((error: Error, context: InformerErrorContext) => void) | undefined;
   streamingList?: boolean | undefined;
   pageSize?: number | undefined;
+  /** Advanced: an observer for each informer the pool creates (relists, watches, events, cache size). */
+  observer?: ((context: { readonly resource: ResourceDescriptor<ObjectRecord>; readonly namespace: string | undefined }) => InformerObserver | undefined) | undefined;
 }
 
 /** A set of shared informers. */
@@ -98,6 +101,7 @@ export function createInformerPool(options: InformerPoolOptions): InformerPool {
           random: options.random,
           streamingList: options.streamingList,
           pageSize: options.pageSize,
+          observer: options.observer?.({ resource: desc, namespace }),
           onError: (e) => options.onError?.(e, { informer, resource: desc, namespace }),
         });
         slot = { informer, refs: 0 };

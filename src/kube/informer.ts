@@ -30,6 +30,7 @@ import { createReflector } from "./reflector/reflector.ts";
 import type { ObjectChange } from "./reflector/store.ts";
 import { IndexSet, ObjectStore } from "./reflector/store.ts";
 import type { KubeObject } from "./wire.ts";
+import { observeClose, observeSink, type InformerObserver } from "./informer-observer.ts";
 
 export type { ObjectChange } from "./reflector/store.ts";
 
@@ -82,6 +83,8 @@ export interface InformerOptions<R extends ObjectRecord> {
   streamingList?: boolean | undefined;
   /** LIST page size, default 500. */
   pageSize?: number | undefined;
+  /** Advanced: relists, watches, events and cache size, for metrics and logs. */
+  observer?: InformerObserver | undefined;
 }
 
 class InformerImpl<R extends ObjectRecord> implements Informer<R> {
@@ -198,7 +201,7 @@ class InformerImpl<R extends ObjectRecord> implements Informer<R> {
     this.#reflector = createReflector({
       api: o.api,
       resource: o.resource,
-      sink: this.#store,
+      sink: o.observer === undefined ? this.#store : observeSink(this.#store, o.observer, () => this.#store.objects.size),
       namespace: o.namespace,
       labelSelector: selector === "" ? undefined : selector,
       fieldSelector: o.fieldSelector,
@@ -221,6 +224,7 @@ class InformerImpl<R extends ObjectRecord> implements Informer<R> {
       for (const w of [...this.#waiters]) w.reject(e);
     }
     await this.#reflector?.close();
+    observeClose(this.#o.observer);
   }
 
   [Symbol.asyncDispose](): Promise<void> {

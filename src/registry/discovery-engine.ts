@@ -33,6 +33,9 @@ import { kratosPodModel, type SkippedPodHook } from "./pod-model.ts";
 import { isForbidden, isUnauthorized } from "./registrar.ts";
 import { createServiceHub, type Scope } from "./service-hub.ts";
 import type { TargetScheme } from "./target.ts";
+import type { Logger } from "../connect/logger.ts";
+import type { TelemetryOptions } from "../connect/telemetry/otel-api.ts";
+import { RegistryObserver } from "./registry-observer.ts";
 
 /**
  * How long a first `getService`/`watch`/`start` waits for a watch's first
@@ -51,6 +54,10 @@ export interface DiscoveryEngineOptions {
   selection?: Selection | undefined;
   onError?: ((error: Error) => void) | undefined;
   onSkippedPod?: SkippedPodHook | undefined;
+  /** OpenTelemetry instruments of the informers (relists, reconnects, events, lag, cache size). */
+  telemetry?: TelemetryOptions | undefined;
+  /** Log records: skipped pods, relists, reconnects, loop errors. */
+  logger?: Logger | undefined;
   syncTimeoutMs?: number | undefined;
   clock: Clock;
   family?: AddressFamily | undefined;
@@ -82,6 +89,11 @@ export function createDiscoveryEngine(o: DiscoveryEngineOptions): DiscoveryEngin
   let poolPromise: Promise<{ pool: InformerPool; client: KubeClient }> | undefined;
   let pinned: Promise<InformerLease<PodRecord>[]> | undefined;
   let closed = false;
+  const observer = o.telemetry === undefined && o.logger === undefined ? undefined : new RegistryObserver({ telemetry: o.telemetry, logger: o.logger });
+  const onSkippedPod: SkippedPodHook | undefined = observer === undefined ? o.onSkippedPod : (pod, reason) => {
+    observer.skippedPod(pod, reason);
+    o.onSkippedPod?.(pod, reason);
+  };
 
   function onLoopError(e: Error, ctx: InformerErrorContext, identity: string | undefined): void {
     let reported: Error = e;
@@ -101,6 +113,7 @@ export function createDiscoveryEngine(o: DiscoveryEngineOptions): DiscoveryEngin
     }
     if (reported instanceof RegistryError) for (const fail of [...(failures.get(ctx.informer) ?? [])]) fail(reported);
     lastErrors.set(ctx.informer, reported);
+    observer?.loopError(reported);
     try {
       o.onError?.(reported);
     } catch {
@@ -116,6 +129,7 @@ export function createDiscoveryEngine(o: DiscoveryEngineOptions): DiscoveryEngin
         const pool = createInformerPool({
           api: client,
           clock: o.clock,
+          observer: observer === undefined ? undefined : (ctx) => observer.informer(ctx),
           onError: (e, ctx) => onLoopError(e, ctx, client.config.user),
         });
         return { pool, client };
@@ -198,7 +212,7 @@ export function createDiscoveryEngine(o: DiscoveryEngineOptions): DiscoveryEngin
   }
 
   const podHub = createServiceHub<PodRecord, undefined>({
-    model: kratosPodModel({ selection: o.selection, onSkippedPod: o.onSkippedPod }),
+    model: kratosPodModel({ selection: o.selection, onSkippedPod }),
     async scope(namespace, signal) {
       if (namespace === undefined) return leaseScope(await pinnedLeases(), () => {}, signal);
       const { pool } = await getPool();
@@ -227,6 +241,7 @@ export function createDiscoveryEngine(o: DiscoveryEngineOptions): DiscoveryEngin
       for (const set of failures.values()) for (const fail of [...set]) fail(closing);
       const p = await poolPromise?.catch(() => undefined);
       await p?.pool.close();
+      observer?.close();
     },
   });
 

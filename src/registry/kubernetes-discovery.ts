@@ -56,6 +56,8 @@ export class KubernetesDiscovery implements Discovery, AsyncDisposable {
       selection: options.selection,
       onError: options.onError,
       onSkippedPod: options.onSkippedPod,
+      telemetry: options.telemetry,
+      logger: options.logger,
       syncTimeoutMs: options.syncTimeoutMs,
       clock,
       family: options.family,

@@ -16,6 +16,8 @@ import { RegistryError } from "./errors.ts";
 import type { Selection, ServiceInstance } from "./kratos-codec.ts";
 import { envOf, lazyClient, type LazyClient } from "./lazy-client.ts";
 import { createRegistrar, type PodIdentity, type Registrar, type RegistrationInstance } from "./registrar.ts";
+import type { Logger } from "../connect/logger.ts";
+import type { TelemetryOptions } from "../connect/telemetry/otel-api.ts";
 
 export { DEFAULT_SYNC_TIMEOUT_MS } from "./discovery-engine.ts";
 
@@ -40,6 +42,14 @@ export interface KubernetesRegistryOptions {
   onError?: ((error: Error) => void) | undefined;
   /** A pod skipped because it is malformed (bad annotation JSON, non-string metadata, no IP). */
   onSkippedPod?: SkippedPodHook | undefined;
+  /**
+   * OpenTelemetry instruments of the watch loops (`{ api }`, the
+   * `@opentelemetry/api` module, plus an optional `meterProvider`): relists,
+   * watch reconnects, events and their lag, cache size. Default: none.
+   */
+  telemetry?: TelemetryOptions | undefined;
+  /** Log records: skipped pods and why, relists, watch reconnects, loop errors. Default: silent; `consoleLogger()` prints them. */
+  logger?: Logger | undefined;
   /** Bound on waiting for a watch's first sync; default {@link DEFAULT_SYNC_TIMEOUT_MS}. */
   syncTimeoutMs?: number | undefined;
   /** EndpointSlice targets: `"IPv4"`, `"IPv6"`, or `"dual"` (default: both, IPv4 endpoints first). */
@@ -99,6 +109,8 @@ export class KubernetesRegistry implements Registrar, Discovery, AsyncDisposable
       selection: options.selection,
       onError: options.onError,
       onSkippedPod: options.onSkippedPod,
+      telemetry: options.telemetry,
+      logger: options.logger,
       syncTimeoutMs: options.syncTimeoutMs,
       clock,
       family: options.family,
