@@ -6,6 +6,7 @@
  *
  * @module
  */
+import { freezeSmallArray } from "../runtime/immutable.ts";
 import type { PodPort, PodRecord } from "./pod-record.ts";
 import { projectPod } from "./pod-record.ts";
 import type { IndexFunction, ResourceDescriptor } from "./resource.ts";
@@ -99,7 +100,7 @@ export function createPodInterner(uniqueLabels: readonly string[] = []): (rec: P
     ready: rec.ready,
     terminating: rec.terminating,
     // An exact-size copy: a pushed-to array keeps spare capacity (17 slots for one IP).
-    podIPs: rec.podIPs.length === 0 ? NO_IPS : Object.freeze(rec.podIPs.length === 1 ? [rec.podIPs[0]!] : rec.podIPs.slice()),
+    podIPs: rec.podIPs.length === 0 ? NO_IPS : freezeSmallArray(rec.podIPs.length === 1 ? [rec.podIPs[0]!] : rec.podIPs.slice()),
     ports: ports(rec.ports),
   });
 }

@@ -18,6 +18,7 @@
  * @module
  */
 import type { PodPort, PodRecord } from "../kube/pod-record.ts";
+import { freezeSmallArray } from "../runtime/immutable.ts";
 import {
   isMalformed,
   isSelected,
@@ -105,7 +106,7 @@ export function podConverter(o: PodModelOptions = {}): PodConverter {
       ? readInstance(rec, parse)
       : { ok: false as const, code: "not-selected" as const, reason: `phase ${rec.phase || "(none)"}, ready ${rec.ready}, terminating ${rec.terminating}` };
     if (result.ok) {
-      Object.freeze(result.instance.endpoints);
+      result.instance.endpoints = freezeSmallArray(result.instance.endpoints) as string[];
       Object.freeze(result.instance);
     } else if (isMalformed(result.code) && !reported.has(rec)) {
       reported.add(rec);
