@@ -133,6 +133,7 @@ class DiscoveryTransportImpl implements DiscoveryTransport {
         random,
         config,
       },
+      onEjection: (address, reason) => observer.ejection(address, reason),
       onChange: (address, state, error) => {
         observer.endpoint(address, state, error);
         if (onEvent === undefined) return;

@@ -49,6 +49,8 @@ export interface EndpointPoolOptions {
   readonly emptySet?: EmptySetPolicy | undefined;
   /** Randomness for outlier enforcement and slow start. */
   readonly random?: (() => number) | undefined;
+  /** Outlier detection ejected an endpoint (`reason`) or returned it (`undefined`), for metrics and logs. */
+  readonly onEjection?: ((address: string, reason: EjectionReason | undefined) => void) | undefined;
 }
 
 interface Entry {
@@ -240,7 +242,10 @@ export class EndpointPool {
   }
 
   #applyChanges(changes: readonly EjectionChange[]): void {
-    if (changes.length > 0) this.#rebuild();
+    if (changes.length === 0) return;
+    this.#rebuild();
+    const report = this.#o.onEjection;
+    if (report !== undefined) for (const c of changes) report(c.key, c.ejected);
   }
 
   /** Why the endpoint at `address` is ejected, if it is. */

@@ -19,7 +19,7 @@ export interface TransportObserverOptions {
   readonly protocol: WireProtocol;
   readonly clock: TransportClock;
   /** The endpoints' states now. */
-  readonly states: () => readonly { readonly state: string }[];
+  readonly states: () => readonly { readonly state: string; readonly ejected?: string | undefined }[];
 }
 
 /** See the module doc. */
@@ -44,6 +44,14 @@ export class TransportObserver {
     if (state === "backoff") emit(this.#logger, "warn", "endpoint ejected", fields);
     else if (state === "draining") emit(this.#logger, "info", "endpoint left discovery, draining its calls", fields);
     else emit(this.#logger, "debug", `endpoint ${state}`, fields);
+  }
+
+  /** Outlier detection ejected `address` for `reason`, or returned it (`undefined`). */
+  ejection(address: string, reason: string | undefined): void {
+    if (reason !== undefined) this.telemetry?.ejected(address, reason);
+    const fields = { service: this.#service, address, reason };
+    if (reason !== undefined) emit(this.#logger, "warn", "endpoint ejected by outlier detection", fields);
+    else emit(this.#logger, "info", "endpoint returned from ejection", fields);
   }
 
   /** Discovery failed (the watch is restarted). */

@@ -7,7 +7,7 @@
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { Code, ConnectError, createClient } from "@connectrpc/connect";
-import { createDiscoveryTransport, createManualDiscovery, type DiscoveryTransport } from "../../src/connect/index.ts";
+import { createDiscoveryTransport, createManualDiscovery, type DiscoveryTransport, type LogRecord } from "../../src/connect/index.ts";
 import { Echo } from "../../proto/gen/echo_pb.ts";
 import { closedPort, instance, startServer, type TestServer } from "./support/servers.ts";
 import { watchdog } from "./support/load.ts";
@@ -127,6 +127,30 @@ describe("telemetry: ejections", () => {
     } finally {
       await transport.close();
       await t.close();
+    }
+  });
+
+  it("counts and logs an outlier detection ejection with its reason, and shows it in the endpoint gauge", watchdog, async () => {
+    const t = createTestOtel();
+    const [refuser, good] = await Promise.all([startServer({ refuseEcho: true }), startServer()]);
+    const discovery = createManualDiscovery({ [SERVICE]: [instance(refuser.address), instance(good.address)] });
+    const records: LogRecord[] = [];
+    const transport = createDiscoveryTransport({ discovery, target: `discovery:///${SERVICE}`, telemetry: t.options, logger: (r) => records.push(r) });
+    try {
+      await transport.ready({ count: 2 });
+      const client = createClient(Echo, transport);
+      // every refused attempt is retried on the good endpoint; the fifth in a row ejects the refuser
+      while (refuser.refused.count < 5) await client.say({ text: "x" });
+      const [host, port] = refuser.address.split(":");
+      const points = await t.points("kratos_kube.client.endpoint.ejections");
+      assert.equal(sumOf(points, { "server.address": host, "server.port": Number(port), "kratos_kube.ejection.reason": "consecutive-failures" }), 1);
+      const states = await t.points("kratos_kube.client.endpoints");
+      assert.equal(sumOf(states, { "kratos_kube.endpoint.state": "ready", "kratos_kube.ejection.reason": "consecutive-failures" }), 1);
+      const rec = records.find((r) => r.message === "endpoint ejected by outlier detection");
+      assert.deepEqual(rec, { level: "warn", message: "endpoint ejected by outlier detection", fields: { service: SERVICE, address: refuser.address, reason: "consecutive-failures" } });
+    } finally {
+      await transport.close();
+      await Promise.all([refuser.close(), good.close(), t.close()]);
     }
   });
 

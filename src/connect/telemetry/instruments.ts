@@ -46,7 +46,7 @@ export interface TransportTelemetryOptions {
   readonly protocol: WireProtocol;
   readonly clock: TransportClock;
   /** The endpoints' states now (for the observed gauge). */
-  readonly states: () => readonly { readonly state: string }[];
+  readonly states: () => readonly { readonly state: string; readonly ejected?: string | undefined }[];
 }
 
 /** The transport's telemetry (created only when the `telemetry` option is given). */
@@ -81,8 +81,16 @@ export class TransportTelemetry {
     };
     this.#observe = (r) => {
       const counts = new Map<string, number>();
-      for (const e of o.states()) counts.set(e.state, (counts.get(e.state) ?? 0) + 1);
-      for (const [state, n] of counts) r.observe(n, { "kratos_kube.service": o.service, "kratos_kube.endpoint.state": state });
+      for (const e of o.states()) {
+        const key = e.ejected === undefined ? e.state : `${e.state}\u0000${e.ejected}`;
+        counts.set(key, (counts.get(key) ?? 0) + 1);
+      }
+      for (const [key, n] of counts) {
+        const [state, ejected] = key.split("\u0000");
+        const attrs: OtelAttributes = { "kratos_kube.service": o.service, "kratos_kube.endpoint.state": state! };
+        if (ejected !== undefined) attrs["kratos_kube.ejection.reason"] = ejected;
+        r.observe(n, attrs);
+      }
     };
     instruments.endpoints.addCallback(this.#observe);
   }
@@ -94,11 +102,15 @@ export class TransportTelemetry {
     return new CallTrace(this.#c, name);
   }
 
-  /** An endpoint changed state; `backoff` counts as an ejection. */
+  /** An endpoint changed state; `backoff` counts as an ejection (the reason: what failed). */
   endpointState(address: string, state: string, error: unknown): void {
-    if (state !== "backoff") return;
+    if (state === "backoff") this.ejected(address, reasonOf(error));
+  }
+
+  /** An ejection of `address` for `reason` (a connect or probe failure, or outlier detection's reason). */
+  ejected(address: string, reason: string): void {
     const [host, port] = splitAddress(address);
-    const attrs: OtelAttributes = { "kratos_kube.service": this.#c.service, "server.address": host, "server.port": port, "kratos_kube.ejection.reason": reasonOf(error) };
+    const attrs: OtelAttributes = { "kratos_kube.service": this.#c.service, "server.address": host, "server.port": port, "kratos_kube.ejection.reason": reason };
     this.#c.instruments.ejections.add(1, attrs);
   }
 
