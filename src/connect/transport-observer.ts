@@ -9,7 +9,7 @@ import { emit, errorText, type Logger } from "./logger.ts";
 import { TransportTelemetry } from "./telemetry/instruments.ts";
 import type { TelemetryOptions } from "./telemetry/otel-api.ts";
 import type { WireProtocol } from "./protocol/wire-protocol.ts";
-import type { TransportClock } from "./transport-clock.ts";
+import type { Clock } from "../runtime/clock.ts";
 
 /** What {@link TransportObserver} needs. */
 export interface TransportObserverOptions {
@@ -17,7 +17,7 @@ export interface TransportObserverOptions {
   readonly logger: Logger | undefined;
   readonly service: string;
   readonly protocol: WireProtocol;
-  readonly clock: TransportClock;
+  readonly clock: Clock;
   /** The endpoints' states now. */
   readonly states: () => readonly { readonly state: string; readonly ejected?: string | undefined }[];
 }

@@ -8,7 +8,7 @@
  * @module
  */
 import { Code, ConnectError, type StreamResponse } from "@connectrpc/connect";
-import type { TransportClock } from "../transport-clock.ts";
+import type { Clock } from "../../runtime/clock.ts";
 import { SPAN_KIND_CLIENT, SPAN_KIND_INTERNAL, SPAN_STATUS_ERROR, type OtelApi, type OtelAttributes, type OtelPropagator, type OtelSpan, type OtelTracer } from "./otel-api.ts";
 import type { TransportInstruments } from "./instruments.ts";
 
@@ -26,7 +26,7 @@ export interface CallTraceContext {
   readonly tracer: OtelTracer;
   readonly propagator: OtelPropagator;
   readonly instruments: TransportInstruments;
-  readonly clock: TransportClock;
+  readonly clock: Clock;
   /** `rpc.system.name`: `grpc` (gRPC, gRPC-web) or `connectrpc`. */
   readonly system: string;
   /** The service from the target (the call's `server.address`). */

@@ -13,7 +13,7 @@
 import type { DescMethod } from "@bufbuild/protobuf";
 import { ConnectError } from "@connectrpc/connect";
 import type { WireProtocol } from "../protocol/wire-protocol.ts";
-import type { TransportClock } from "../transport-clock.ts";
+import type { Clock } from "../../runtime/clock.ts";
 import { CallTrace, splitAddress, statusName, type CallTraceContext } from "./call-trace.ts";
 import { checkTelemetryOptions, SCOPE, type OtelAttributes, type OtelCounter, type OtelHistogram, type OtelObservable, type OtelObservableResult, type TelemetryOptions } from "./otel-api.ts";
 
@@ -44,7 +44,7 @@ export interface TransportTelemetryOptions {
   readonly options: TelemetryOptions;
   readonly service: string;
   readonly protocol: WireProtocol;
-  readonly clock: TransportClock;
+  readonly clock: Clock;
   /** The endpoints' states now (for the observed gauge). */
   readonly states: () => readonly { readonly state: string; readonly ejected?: string | undefined }[];
 }
