@@ -58,6 +58,13 @@ export function filterLevel(logger: Logger, level: LogLevel): Logger {
   };
 }
 
+/** Throws a TypeError naming `where` when `logger` is given but is not a function. */
+export function checkLogger(logger: unknown, where: string): void {
+  if (logger !== undefined && typeof logger !== "function") {
+    throw new TypeError(`${where}: logger must be a function (record) => void, e.g. consoleLogger(); got ${typeof logger}`);
+  }
+}
+
 /** An error as log text (message and code; never a stack or a cause's secrets). */
 export function errorText(e: unknown): string {
   if (e instanceof Error) {

@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { emit, errorText, type Logger } from "./logger.ts";
+import { checkLogger, emit, errorText, type Logger } from "./logger.ts";
 import { TransportTelemetry } from "./telemetry/instruments.ts";
 import type { TelemetryOptions } from "./telemetry/otel-api.ts";
 import type { WireProtocol } from "./protocol/wire-protocol.ts";
@@ -31,6 +31,7 @@ export class TransportObserver {
 
   /** @param o see {@link TransportObserverOptions} */
   constructor(o: TransportObserverOptions) {
+    checkLogger(o.logger, "createDiscoveryTransport");
     this.telemetry = o.telemetry === undefined ? undefined : new TransportTelemetry({ options: o.telemetry, service: o.service, protocol: o.protocol, clock: o.clock, states: o.states });
     this.#logger = o.logger;
     this.#service = o.service;

@@ -15,7 +15,7 @@
  *
  * @module
  */
-import { emit, errorText, type Logger } from "../connect/logger.ts";
+import { checkLogger, emit, errorText, type Logger } from "../connect/logger.ts";
 import { checkTelemetryOptions, SCOPE, type OtelAttributes, type OtelCounter, type OtelHistogram, type OtelObservable, type OtelObservableResult, type TelemetryOptions } from "../connect/telemetry/otel-api.ts";
 import type { InformerObserver } from "../kube/informer-observer.ts";
 import type { ObjectRecord, ResourceDescriptor } from "../kube/resource.ts";
@@ -57,6 +57,7 @@ export class RegistryObserver {
 
   /** @param o see {@link RegistryObserverOptions} */
   constructor(o: RegistryObserverOptions) {
+    checkLogger(o.logger, "KubernetesRegistry");
     this.#logger = o.logger;
     this.#now = o.wallClock ?? Date.now;
     if (o.telemetry === undefined) return;

@@ -61,6 +61,14 @@ describe("logger", () => {
     }
   });
 
+  it("refuses a logger that is not a function, naming the option", () => {
+    const discovery = createManualDiscovery();
+    assert.throws(
+      () => createDiscoveryTransport({ discovery, target: "discovery:///echo.service", logger: "debug" as never }),
+      (e: unknown) => e instanceof TypeError && /createDiscoveryTransport: logger must be a function \(record\) => void, e\.g\. consoleLogger\(\); got string/.test(e.message),
+    );
+  });
+
   it("the transport logs a failing discovery", watchdog, async () => {
     const records: LogRecord[] = [];
     let failed!: () => void;
