@@ -6,6 +6,7 @@
  */
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
+import * as otel from "@opentelemetry/api";
 import { Code, ConnectError, createClient } from "@connectrpc/connect";
 import { createDiscoveryTransport, createManualDiscovery, type DiscoveryTransport, type LogRecord } from "../../src/connect/index.ts";
 import { Echo } from "../../proto/gen/echo_pb.ts";
@@ -102,6 +103,50 @@ describe("telemetry: metrics and spans of calls", () => {
     assert.equal(span.attributes["rpc.response.status_code"], "OK");
     const calls = await t.points("rpc.client.call.duration");
     assert.equal(countOf(calls, { "rpc.method": "kratoskube.echo.v1.Echo/Repeat", "rpc.response.status_code": "OK" }), 1);
+  });
+});
+
+describe("telemetry: context and protocols", () => {
+  it("makes the call span a child of the caller's active span", watchdog, async () => {
+    const server = await startServer();
+    const t = createTestOtel();
+    const tracer = t.options.tracerProvider!.getTracer("test");
+    const parent = tracer.startSpan("handler");
+    const parentCtx = otel.trace.setSpan(otel.ROOT_CONTEXT, parent as otel.Span);
+    // the caller's context manager, as AsyncLocalStorage would give it
+    const api = { ...otel, context: { active: () => parentCtx, with: otel.context.with.bind(otel.context) } } as typeof otel;
+    const discovery = createManualDiscovery({ [SERVICE]: [instance(server.address)] });
+    const transport = createDiscoveryTransport({ discovery, target: `discovery:///${SERVICE}`, telemetry: { ...t.options, api } });
+    try {
+      await createClient(Echo, transport).say({ text: "x" });
+      parent.end();
+      const call = t.spans().find((s) => s.name === METHOD)!;
+      assert.equal(call.parentSpanContext?.spanId, parent.spanContext().spanId);
+      assert.equal(call.spanContext().traceId, parent.spanContext().traceId);
+    } finally {
+      await transport.close();
+      await Promise.all([server.close(), t.close()]);
+    }
+  });
+
+  it("names the Connect protocol connectrpc, with Connect's code names and none on success", watchdog, async () => {
+    const server = await startServer();
+    const t = createTestOtel();
+    const discovery = createManualDiscovery({ [SERVICE]: [instance(server.address)] });
+    const transport = createDiscoveryTransport({ discovery, target: `discovery:///${SERVICE}`, protocol: "connect", telemetry: t.options });
+    try {
+      const client = createClient(Echo, transport);
+      await client.say({ text: "ok" });
+      await client.say({ text: "fail" }).catch(() => {});
+      const calls = await t.points("rpc.client.call.duration");
+      const base = { "rpc.system.name": "connectrpc", "rpc.method": METHOD };
+      assert.equal(countOf(calls, { ...base, "rpc.response.status_code": "failed_precondition", "error.type": "failed_precondition" }), 1);
+      const ok = calls.filter((p) => p.attributes["rpc.system.name"] === "connectrpc" && p.attributes["rpc.response.status_code"] === undefined);
+      assert.equal(countOf(ok), 1);
+    } finally {
+      await transport.close();
+      await Promise.all([server.close(), t.close()]);
+    }
   });
 });
 
