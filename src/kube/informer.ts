@@ -24,7 +24,7 @@
 import type { Clock } from "./clock.ts";
 import { WatchError } from "./errors.ts";
 import type { ObjectRecord, ResourceDescriptor } from "./resource.ts";
-import { describeObject, objectKey } from "./resource.ts";
+import { describeObject } from "./resource.ts";
 import type { Reflector, ReflectorApi } from "./reflector/reflector.ts";
 import { createReflector } from "./reflector/reflector.ts";
 import type { ObjectChange } from "./reflector/store.ts";
@@ -118,6 +118,7 @@ class InformerImpl<R extends ObjectRecord> implements Informer<R> {
       onWatchStarted: () => {
         if (this.#store.synced) this.#state = "synced";
       },
+      namespace: o.namespace,
     });
   }
 
@@ -173,7 +174,7 @@ class InformerImpl<R extends ObjectRecord> implements Informer<R> {
   }
 
   get(namespace: string, name: string): R | undefined {
-    return this.#store.objects.get(objectKey(namespace, name));
+    return this.#store.get(namespace, name);
   }
 
   get size(): number {

@@ -100,6 +100,12 @@ export interface StoreHooks<R> {
   onSynced(): void;
   /** A plain watch was accepted. */
   onWatchStarted?(): void;
+  /**
+   * The namespace a namespaced list-and-watch reads: objects in it are keyed
+   * by their name alone (the name string the record already holds, instead of
+   * one more `namespace/name` string per object), others by `namespace/name`.
+   */
+  readonly namespace?: string | undefined;
 }
 
 function sameRecord(a: ObjectRecord, b: ObjectRecord): boolean {
@@ -108,15 +114,27 @@ function sameRecord(a: ObjectRecord, b: ObjectRecord): boolean {
 
 /** The records of one reflector; implements its {@link ReflectorSink}. */
 export class ObjectStore<R extends ObjectRecord> implements ReflectorSink {
-  /** Current contents, by key. */
+  /** Current contents, by {@link ObjectStore.keyOf} (`namespace/name`, or the name alone in the store's namespace). */
   readonly objects: Map<string, R> = new Map();
   #next: Map<string, R> | undefined;
   #synced = false;
   readonly #hooks: StoreHooks<R>;
+  readonly #namespace: string | undefined;
 
   /** A store writing into `hooks.index`. */
   constructor(hooks: StoreHooks<R>) {
     this.#hooks = hooks;
+    this.#namespace = hooks.namespace;
+  }
+
+  /** The key of an object in {@link ObjectStore.objects}: its name in the store's namespace (names hold no `/`), else `namespace/name`. */
+  keyOf(namespace: string, name: string): string {
+    return namespace === this.#namespace ? name : objectKey(namespace, name);
+  }
+
+  /** The record of an object, if present. */
+  get(namespace: string, name: string): R | undefined {
+    return this.objects.get(this.keyOf(namespace, name));
   }
 
   /** The first relist completed. */
@@ -142,7 +160,7 @@ export class ObjectStore<R extends ObjectRecord> implements ReflectorSink {
     for (const object of items) {
       const rec = this.#project(object, "list");
       if (rec === undefined) continue;
-      const key = objectKey(rec.namespace, rec.name);
+      const key = this.keyOf(rec.namespace, rec.name);
       const old = this.objects.get(key);
       // Reuse the record of an unchanged object: the buffer then costs only its map entries.
       next.set(key, old !== undefined && sameRecord(old, rec) ? old : rec);
@@ -151,7 +169,7 @@ export class ObjectStore<R extends ObjectRecord> implements ReflectorSink {
 
   relistDelete(object: KubeObject): void {
     const meta = object?.metadata;
-    if (meta && typeof meta.namespace === "string" && typeof meta.name === "string") this.#next?.delete(objectKey(meta.namespace, meta.name));
+    if (meta && typeof meta.namespace === "string" && typeof meta.name === "string") this.#next?.delete(this.keyOf(meta.namespace, meta.name));
   }
 
   relistAbort(): void {
@@ -194,7 +212,7 @@ export class ObjectStore<R extends ObjectRecord> implements ReflectorSink {
         this.#hooks.onInvalid(object, "DELETED object has no metadata.namespace/name", "watch-event");
         return;
       }
-      const key = objectKey(meta.namespace, meta.name);
+      const key = this.keyOf(meta.namespace, meta.name);
       const old = this.objects.get(key);
       if (old === undefined) return;
       const last = this.#hooks.project(object);
@@ -205,7 +223,7 @@ export class ObjectStore<R extends ObjectRecord> implements ReflectorSink {
     }
     const rec = this.#project(object, "watch-event");
     if (rec === undefined) return;
-    const key = objectKey(rec.namespace, rec.name);
+    const key = this.keyOf(rec.namespace, rec.name);
     const old = this.objects.get(key);
     this.objects.set(key, rec);
     this.#hooks.index.update(key, old, rec);
