@@ -18,6 +18,9 @@ import {
 import type { Pod } from "../kube/wire.ts";
 import { RegistryError } from "./errors.ts";
 import { goJsonString, goJsonStringMap } from "./go-json.ts";
+import { protocolsFromEndpoints } from "./kratos-endpoints.ts";
+
+export { endpointSchemePort, protocolsFromEndpoints } from "./kratos-endpoints.ts";
 
 /** A service instance, the same shape as Go Kratos's `registry.ServiceInstance`. */
 export interface ServiceInstance {
@@ -122,11 +125,7 @@ export function isIpLiteral(s: string): boolean {
   return halves.length === 2 ? count < groups : count === groups;
 }
 
-/**
- * `scheme://` + `net.JoinHostPort` (brackets around hosts containing a colon,
- * IPv6), built by `join` as one flat string: concatenation would keep a chain
- * of string pieces per endpoint of every instance.
- */
+/** `scheme://` + `net.JoinHostPort` (IPv6 in brackets) as one flat string (`+` would keep every piece). */
 function endpointUrl(scheme: string, host: string, port: number): string {
   return host.includes(":") ? [scheme, "://[", host, "]:", port].join("") : [scheme, "://", host, ":", port].join("");
 }
@@ -202,48 +201,6 @@ export function labelValueProblem(value: unknown): string | undefined {
     return "must be empty or consist of alphanumerics, '-', '_' or '.', and start and end with an alphanumeric";
   }
   return undefined;
-}
-
-/**
- * Splits an endpoint like Go's `url.Parse` + `u.Port()` + `u.Scheme`
- * (scheme lower-cased, query such as the legacy `?isSecure=` ignored), but
- * stricter: an endpoint must be `scheme://host:port` with a port in 1..65535.
- */
-export function endpointSchemePort(endpoint: string): { scheme: string; port: string } | string {
-  const m = /^([A-Za-z][A-Za-z0-9+.-]*):\/\/([^/?#]*)/.exec(endpoint);
-  if (m === null) return "must look like scheme://host:port";
-  const scheme = m[1]!.toLowerCase();
-  let host = m[2]!;
-  const at = host.lastIndexOf("@");
-  if (at >= 0) host = host.slice(at + 1);
-  let port: string;
-  if (host.startsWith("[")) {
-    const close = host.indexOf("]");
-    if (close < 0) return "has an unclosed '[' in its host";
-    const rest = host.slice(close + 1);
-    if (rest !== "" && !/^:\d*$/.test(rest)) return "has an invalid port";
-    port = rest.slice(1);
-  } else {
-    const colon = host.lastIndexOf(":");
-    if (colon < 0) return "has no port";
-    port = host.slice(colon + 1);
-    if (!/^\d*$/.test(port)) return "has an invalid port";
-  }
-  if (port === "") return "has no port";
-  const n = Number(port);
-  if (n < 1 || n > 65535) return `has port ${port}, outside 1..65535`;
-  return { scheme, port };
-}
-
-/** Go Kratos's `getProtocolMapByEndpoints`: port → scheme (a later endpoint on the same port wins). */
-export function protocolsFromEndpoints(endpoints: readonly string[]): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const e of endpoints) {
-    const r = typeof e === "string" ? endpointSchemePort(e) : "must be a string";
-    if (typeof r === "string") throw new RegistryError("INVALID_INSTANCE", `endpoint ${JSON.stringify(e)} ${r}`);
-    setOwn(out, r.port, r.scheme);
-  }
-  return out;
 }
 
 /**
