@@ -1,25 +1,34 @@
 /**
  * The attempt loop of the balancing transport, one for unary and streaming
  * calls: pick an endpoint (or wait for one), run the attempt there (through
- * the per-attempt interceptors), and on failure try another endpoint only when
- * the attempt provably was not sent, within `maxAttempts` and the call's
- * remaining deadline. The first attempt of a call whose pick succeeds runs
- * without an async frame: the common case costs one promise hop.
+ * the per-attempt interceptors), and on failure try another endpoint when
+ * the attempt provably was not sent (at once, within `maxAttempts`), or when
+ * the method's retry policy and the retry budget allow it (after a backoff,
+ * `policy/retry.ts`), always within the call's remaining deadline. Hedged
+ * methods go to `hedged-call.ts`. The first attempt of a call whose pick
+ * succeeds runs without an async frame: the common case costs one promise
+ * hop.
  *
  * @module
  */
-import { Code, ConnectError, createContextValues, type ContextValues, type Interceptor, type StreamResponse, type UnaryResponse } from "@connectrpc/connect";
+import { Code, ConnectError, type ContextValues, type Interceptor, type StreamResponse, type UnaryResponse } from "@connectrpc/connect";
 import type { DescMethod } from "@bufbuild/protobuf";
 import { newAttempt, type Attempt } from "./call/attempt.ts";
 import type { CallConfig, MethodPlan } from "./call/call-config.ts";
 import type { Endpoint } from "./channel/endpoint.ts";
 import type { EndpointPool } from "./endpoint-pool.ts";
 import type { PickerNode } from "./picker.ts";
-import { toMessage } from "./protocol/codec.ts";
 import { shieldInput, type ShieldedInput } from "./shield-input.ts";
 import type { TransportClock } from "./transport-clock.ts";
 import { waitForEndpoint, type WaitContext } from "./wait-for-endpoint.ts";
 import type { CallTrace } from "./telemetry/call-trace.ts";
+import { runHedged } from "./hedged-call.ts";
+import { interceptedAttempt } from "./attempt-interceptors.ts";
+import { methodPolicy, type HedgingConfig, type MethodPolicy } from "./policy/hedging.ts";
+import { retryDelay, type RetryConfig } from "./policy/retry.ts";
+import type { RetryBudget } from "./policy/retry-budget.ts";
+import { keepAlive } from "../runtime/process-lifetime.ts";
+import { sleep } from "../runtime/clock.ts";
 
 /** What the loop needs from its transport. */
 export interface AttemptLoopOptions extends WaitContext {
@@ -30,6 +39,12 @@ export interface AttemptLoopOptions extends WaitContext {
   readonly maxAttempts: number;
   readonly defaultTimeoutMs: number | undefined;
   readonly secure: boolean;
+  /** Retries of processed calls (`retry`), hedging (`hedging`) and their budget (`retryBudget`). */
+  readonly retry?: RetryConfig | undefined;
+  readonly hedging?: HedgingConfig | undefined;
+  readonly budget?: RetryBudget | undefined;
+  /** Randomness for the retry backoff's jitter. */
+  readonly random: () => number;
 }
 
 /** One call as the loop carries it from attempt to attempt. */
@@ -47,6 +62,11 @@ interface Call {
   readonly trace: CallTrace | undefined;
   /** Attempts started (telemetry only). */
   attempts: number;
+  /** The method's retry policy (unary calls only). */
+  readonly retry: RetryConfig | undefined;
+  /** Retries of attempts that provably were not sent, and retries of the retry policy. */
+  unsentRetries: number;
+  retries: number;
 }
 
 const unsent = new WeakSet<object>();
@@ -54,6 +74,7 @@ const unsent = new WeakSet<object>();
 /** See the module doc. */
 export class AttemptLoop {
   #o: AttemptLoopOptions;
+  #policies = new WeakMap<DescMethod, MethodPolicy>();
 
   /** @param o see {@link AttemptLoopOptions} */
   constructor(o: AttemptLoopOptions) {
@@ -75,6 +96,8 @@ export class AttemptLoop {
     const t = timeoutMs ?? o.defaultTimeoutMs;
     const streaming = method.methodKind !== "unary";
     const shielded = streaming ? shieldInput(input as AsyncIterable<unknown>) : undefined;
+    const policy = this.#policyOf(method);
+    o.budget?.deposit(start);
     const call: Call = {
       plan: o.config.plan(method),
       signal,
@@ -86,9 +109,13 @@ export class AttemptLoop {
       contextValues,
       trace,
       attempts: 0,
+      retry: policy.retry,
+      unsentRetries: 0,
+      retries: 0,
     };
+    if (policy.hedging !== undefined) return this.#hedged(call, policy.hedging);
     const node = o.pool.pick(undefined);
-    if (node === undefined) return this.#loop(call, 1, undefined);
+    if (node === undefined) return this.#loop(call, undefined, 0);
     const att = newAttempt();
     // One promise hop: the unary latency sample and the failure path in one then().
     return this.#attempt(call, node, att, start).then(
@@ -97,14 +124,22 @@ export class AttemptLoop {
         o.pool.outcome(node, undefined);
         return res;
       },
-      (e: unknown) => this.#failed(call, node, att, start, e, 1, undefined),
+      (e: unknown) => this.#failed(call, node, att, start, e),
     );
   }
 
-  /** Attempts `first`, `first + 1`, … (after no endpoint was ready, or a retry). */
-  async #loop(call: Call, first: number, tried: Endpoint[] | undefined): Promise<UnaryResponse | StreamResponse> {
+  /** The retry and hedging policies of `method` (unary methods only). */
+  #policyOf(method: DescMethod): MethodPolicy {
+    let p = this.#policies.get(method);
+    if (p === undefined) this.#policies.set(method, (p = methodPolicy(method, this.#o.retry, this.#o.hedging)));
+    return p;
+  }
+
+  /** Attempts after no endpoint was ready, or a retry (after `delayMs` of backoff). */
+  async #loop(call: Call, tried: Endpoint[] | undefined, delayMs: number): Promise<UnaryResponse | StreamResponse> {
     const o = this.#o;
-    for (let attempt = first; ; attempt++) {
+    for (;;) {
+      if (delayMs > 0) await backoff(o.clock, delayMs, call.signal);
       const node = o.pool.pick(tried) ?? (await waitForEndpoint(o, call.signal, call.deadline, call.start, tried));
       const att = newAttempt();
       const startedAt = o.clock.now();
@@ -115,17 +150,53 @@ export class AttemptLoop {
         return res;
       } catch (e) {
         const err = this.#report(call, node, att, startedAt, e);
-        if (!this.#mayRetry(call, att, attempt)) throw this.#final(err, node.value, att, call.signal);
+        const next = this.#next(call, att, err);
+        if (next === undefined) throw this.#final(err, node.value, att, call.signal);
         (tried ??= []).push(node.value);
+        delayMs = next;
       }
     }
   }
 
   /** A failed first attempt: report it, then retry in the loop or fail. */
-  #failed(call: Call, node: PickerNode<Endpoint>, att: Attempt, startedAt: number, e: unknown, attempt: number, tried: Endpoint[] | undefined): Promise<UnaryResponse | StreamResponse> {
+  #failed(call: Call, node: PickerNode<Endpoint>, att: Attempt, startedAt: number, e: unknown): Promise<UnaryResponse | StreamResponse> {
     const err = this.#report(call, node, att, startedAt, e);
-    if (!this.#mayRetry(call, att, attempt)) throw this.#final(err, node.value, att, call.signal);
-    return this.#loop(call, attempt + 1, [...(tried ?? []), node.value]);
+    const next = this.#next(call, att, err);
+    if (next === undefined) throw this.#final(err, node.value, att, call.signal);
+    return this.#loop(call, [node.value], next);
+  }
+
+  /** A hedged unary call (`hedged-call.ts`): each attempt with its own signal, reported as any attempt. */
+  #hedged(call: Call, config: HedgingConfig): Promise<UnaryResponse> {
+    const o = this.#o;
+    return runHedged({
+      clock: o.clock,
+      budget: o.budget,
+      first: async () => o.pool.pick(undefined) ?? (await waitForEndpoint(o, call.signal, call.deadline, call.start, undefined)),
+      other: (tried) => {
+        const n = o.pool.pick(tried);
+        if (n === undefined || !tried.includes(n.value)) return n;
+        o.pool.picker.release(n);
+        return undefined;
+      },
+      release: (n) => o.pool.picker.release(n),
+      attempt: (node, signal, att) => {
+        const c: Call = { ...call, signal };
+        const startedAt = o.clock.now();
+        const p = this.#attempt(c, node, att, startedAt);
+        call.attempts = c.attempts;
+        return p.then(
+          (res) => {
+            o.pool.picker.done(node, startedAt, false);
+            o.pool.outcome(node, undefined);
+            return res as UnaryResponse;
+          },
+          (e: unknown) => {
+            throw this.#final(this.#report(c, node, att, startedAt, e), node.value, att, signal);
+          },
+        );
+      },
+    }, config, call.signal);
   }
 
   /** Runs one attempt on `node` (the caller reports a unary success to the picker), traced when the call is. */
@@ -147,70 +218,14 @@ export class AttemptLoop {
     if (call.shielded === undefined) {
       return (o.interceptors.length === 0
         ? ep.unary(att, call.plan, { signal: call.signal, timeoutMs, header: call.header, input: call.input })
-        : this.#intercepted(call, ep, att, timeoutMs)) as Promise<UnaryResponse>;
+        : interceptedAttempt(o, call, ep, att, timeoutMs)) as Promise<UnaryResponse>;
     }
     // A stream's pick is released once the stream is completely over.
     const onFinal = (): void => o.pool.picker.release(node);
     if (o.interceptors.length === 0) {
       return ep.stream(att, call.plan, { signal: call.signal, timeoutMs, header: call.header, input: call.input as AsyncIterable<unknown> }, onFinal) as Promise<StreamResponse>;
     }
-    return this.#intercepted(call, ep, att, timeoutMs, onFinal) as Promise<StreamResponse>;
-  }
-
-  /** An attempt through the interceptors, with connect's request object and a per-attempt signal. */
-  #intercepted(call: Call, ep: Endpoint, att: Attempt, timeoutMs: number | undefined, onFinal?: () => void): Promise<UnaryResponse | StreamResponse> {
-    const o = this.#o;
-    const plan = call.plan;
-    const method = plan.method;
-    const controller = new AbortController();
-    const user = call.signal;
-    const onAbort = (): void => controller.abort(user?.reason);
-    if (user !== undefined) {
-      if (user.aborted) onAbort();
-      else user.addEventListener("abort", onAbort, { once: true });
-    }
-    const header = new Headers();
-    const block = o.config.headers(plan, timeoutMs, call.header);
-    for (const k of Object.keys(block)) {
-      if (k.charCodeAt(0) === 58) continue;
-      const v = block[k]!;
-      if (Array.isArray(v)) for (const x of v) header.append(k, x);
-      else header.set(k, v);
-    }
-    const common = {
-      service: method.parent,
-      requestMethod: "POST",
-      url: `${o.secure ? "https" : "http"}://${ep.address}${plan.path}`,
-      signal: controller.signal,
-      header,
-      contextValues: call.contextValues ?? createContextValues(),
-    };
-    const done = (): void => {
-      user?.removeEventListener("abort", onAbort);
-      controller.abort();
-    };
-    let p: Promise<UnaryResponse | StreamResponse>;
-    if (call.shielded === undefined) {
-      const next = applyInterceptors(
-        (req: { signal: AbortSignal; header: Headers; message: unknown }) =>
-          ep.unary(att, plan, { signal: req.signal, timeoutMs, header: req.header, input: req.message }) as unknown as Promise<UnaryResponse>,
-        o.interceptors,
-      );
-      p = (next as unknown as (r: object) => Promise<UnaryResponse>)({ ...common, stream: false, method, message: toMessage(method.input, call.input as never) });
-      p.then(done, done);
-    } else {
-      const next = applyInterceptors(
-        (req: { signal: AbortSignal; header: Headers; message: AsyncIterable<unknown> }) =>
-          ep.stream(att, plan, { signal: req.signal, timeoutMs, header: req.header, input: req.message }, () => {
-            done();
-            onFinal?.();
-          }) as unknown as Promise<StreamResponse>,
-        o.interceptors,
-      );
-      p = (next as unknown as (r: object) => Promise<StreamResponse>)({ ...common, stream: true, method, message: call.input });
-      p.then(undefined, done);
-    }
-    return p;
+    return interceptedAttempt(o, call, ep, att, timeoutMs, onFinal) as Promise<StreamResponse>;
   }
 
   /** Reports a failed attempt to the picker (unary) and outlier detection; returns the error as a ConnectError. */
@@ -223,11 +238,27 @@ export class AttemptLoop {
     return err;
   }
 
-  /** Retried elsewhere only when provably not sent, within attempts and deadline (streams: before any message was pulled). */
-  #mayRetry(call: Call, att: Attempt, attempt: number): boolean {
+  /**
+   * After a failed attempt: `0` = retry at once (provably not sent, within
+   * `maxAttempts`; streams: before any message was pulled), a backoff in ms
+   * (the method's retry policy, within the budget), or `undefined` = the
+   * failure is the call's answer. Never past the deadline.
+   */
+  #next(call: Call, att: Attempt, err: ConnectError): number | undefined {
     const o = this.#o;
-    return att.notSent && call.signal?.aborted !== true && !o.isClosed() && attempt < o.maxAttempts && o.clock.now() < call.deadline &&
-      (call.shielded === undefined || !call.shielded.pulled());
+    if (call.signal?.aborted === true || o.isClosed()) return undefined;
+    const now = o.clock.now();
+    if (now >= call.deadline) return undefined;
+    if (att.notSent && call.unsentRetries + 1 < o.maxAttempts && (call.shielded === undefined || !call.shielded.pulled())) {
+      call.unsentRetries++;
+      return 0;
+    }
+    const r = call.retry;
+    if (r === undefined) return undefined;
+    const delay = retryDelay(r, { code: err.code, attempts: call.retries + 1, now, deadline: call.deadline }, o.random);
+    if (delay === undefined || (o.budget !== undefined && !o.budget.tryWithdraw(now))) return undefined;
+    call.retries++;
+    return delay;
   }
 
   /** The error a call ends with: re-probes a silent endpoint, marks unsent errors. */
@@ -248,11 +279,18 @@ export function isUnsentError(error: unknown): boolean {
   return typeof error === "object" && error !== null && unsent.has(error);
 }
 
-/** `next` wrapped by `interceptors`, the first one outermost (as connect applies them). */
-export function applyInterceptors<T>(next: T, interceptors: readonly Interceptor[]): T {
-  let fn = next as unknown as Parameters<Interceptor>[0];
-  for (let i = interceptors.length - 1; i >= 0; i--) fn = interceptors[i]!(fn);
-  return fn as unknown as T;
+export { applyInterceptors } from "./attempt-interceptors.ts";
+
+/** A retry's backoff on the transport's clock, keeping the process alive; rejects when the caller aborts. */
+async function backoff(clock: TransportClock, ms: number, signal: AbortSignal | undefined): Promise<void> {
+  const release = keepAlive();
+  try {
+    await sleep(clock, ms, signal);
+  } catch (e) {
+    throw ConnectError.from(e, Code.Canceled);
+  } finally {
+    release();
+  }
 }
 
 /** Time left before `deadline`, as a call's `timeoutMs` (undefined = none). */

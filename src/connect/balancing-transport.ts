@@ -17,6 +17,9 @@ import { EndpointPool } from "./endpoint-pool.ts";
 import { emptySetPolicy } from "./policy/empty-set.ts";
 import { outlierConfig } from "./policy/outlier-detection.ts";
 import { slowStartConfig } from "./policy/slow-start.ts";
+import { hedgingConfig } from "./policy/hedging.ts";
+import { retryConfig } from "./policy/retry.ts";
+import { RetryBudget, retryBudgetConfig } from "./policy/retry-budget.ts";
 import { parseTargetParts } from "./endpoint-source.ts";
 import { DEFAULT_BACKOFF, realClock, type TransportClock } from "./transport-clock.ts";
 import {
@@ -55,8 +58,11 @@ const USER_AGENT = "kratos-kube";
  * while discovery is unsynced or failing, or reports no state, the previous
  * endpoints are kept. Endpoints that fail to connect are ejected and
  * re-probed with backoff; endpoints whose calls fail are ejected by outlier
- * detection (`outlierDetection`). A call is retried on another endpoint only
- * when it provably was not sent, within its remaining deadline.
+ * detection (`outlierDetection`). A call is retried on another endpoint at
+ * once when it provably was not sent; a unary call of an idempotent method
+ * (`retry`) also when it failed with `Unavailable`, after a backoff, within
+ * the retry budget (`retryBudget`); hedging (`hedging`) is opt-in. Retries
+ * never outlast the call's deadline.
  *
  * Errors: while no endpoint is ready a call waits, up to its deadline and
  * `resolveTimeoutMs`, then fails with `Code.Unavailable` (`DeadlineExceeded`
@@ -86,6 +92,9 @@ class DiscoveryTransportImpl implements DiscoveryTransport {
     this.service = target.service;
     const clock = (this.#clock = o.clock ?? realClock);
     const random = o.random ?? Math.random;
+    const retry = o.retry === false ? undefined : retryConfig(o.retry);
+    const hedging = o.hedging === undefined || o.hedging === false ? undefined : hedgingConfig(o.hedging);
+    const budget = o.retryBudget === false || (retry === undefined && hedging === undefined) ? undefined : new RetryBudget(retryBudgetConfig(o.retryBudget), clock.now());
     this.#onError = o.onError;
     const secure = o.secure !== undefined && o.secure !== false;
     const protocol = o.protocol ?? "grpc";
@@ -155,6 +164,10 @@ class DiscoveryTransportImpl implements DiscoveryTransport {
       maxAttempts: o.maxAttempts ?? 3,
       defaultTimeoutMs: o.defaultTimeoutMs,
       secure,
+      retry,
+      hedging,
+      budget,
+      random,
     });
     this.#run = createCallRunner({
       loop: this.#loop, config, service: this.service, secure, defaultTimeoutMs: o.defaultTimeoutMs,

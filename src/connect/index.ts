@@ -13,7 +13,9 @@
  * removed ones are never picked again and close once their calls end);
  * endpoints that fail to connect are ejected with gRPC connection backoff;
  * endpoints whose calls fail are ejected by outlier detection; a call is
- * retried on another endpoint only when it provably was not sent.
+ * retried on another endpoint when it provably was not sent, and a unary
+ * call of an idempotent method also when it failed with `Unavailable`
+ * (within a retry budget); hedging is opt-in.
  *
  * Calls go over kratos-kube's own gRPC / Connect / gRPC-web client on one
  * `node:http2` connection per endpoint (verified with the Connect
@@ -45,6 +47,9 @@ export type { ManualDiscovery } from "./manual-discovery.ts";
 export type { EmptySetPolicy } from "./policy/empty-set.ts";
 export type { EjectionReason, FailurePercentageEjection, OutlierDetectionOptions, SuccessRateEjection } from "./policy/outlier-detection.ts";
 export type { SlowStartOptions } from "./policy/slow-start.ts";
+export type { MethodSelection, RetryOptions } from "./policy/retry.ts";
+export type { RetryBudgetOptions } from "./policy/retry-budget.ts";
+export type { HedgingOptions } from "./policy/hedging.ts";
 
 // Advanced: custom pickers, Kratos helpers, the health service the probes call
 export { createNodeStats, p2c, p2cWeight, P2C_FORCE_PICK_MS, P2C_TAU_MS, randomPicker, roundRobin, weightedRoundRobin } from "./picker.ts";
@@ -52,6 +57,12 @@ export type { NodeStats, Picker, PickerClock, PickerNode, PickerPolicy } from ".
 export { DEFAULT_FAILURE_CODES, OutlierDetector, outlierConfig } from "./policy/outlier-detection.ts";
 export type { EjectionChange, OutlierConfig } from "./policy/outlier-detection.ts";
 export { slowStartConfig, slowStartFactor } from "./policy/slow-start.ts";
+export { MAX_ATTEMPTS_LIMIT, methodFilter, retryBackoffMs, retryConfig, retryDelay } from "./policy/retry.ts";
+export type { RetryConfig, RetryInput } from "./policy/retry.ts";
+export { RetryBudget, retryBudgetConfig } from "./policy/retry-budget.ts";
+export type { RetryBudgetConfig } from "./policy/retry-budget.ts";
+export { HedgeState, hedgingConfig } from "./policy/hedging.ts";
+export type { HedgeAction, HedgeOutcome, HedgingConfig } from "./policy/hedging.ts";
 export type { SlowStartConfig } from "./policy/slow-start.ts";
 export { DEFAULT_SUBSET_SIZE, fnv32a, subset, subsetMemberKey, SUBSET_REPLICAS } from "./subset.ts";
 export { DEFAULT_WEIGHT, endpointAddress, instanceWeight, parseTarget, parseTargetParts, resolveEndpoints, routableAddress, routingScheme } from "./endpoint-source.ts";

@@ -25,6 +25,9 @@ import type { BackoffPolicy, TransportClock } from "./transport-clock.ts";
 import type { EmptySetPolicy } from "./policy/empty-set.ts";
 import type { EjectionReason, OutlierDetectionOptions } from "./policy/outlier-detection.ts";
 import type { SlowStartOptions } from "./policy/slow-start.ts";
+import type { HedgingOptions } from "./policy/hedging.ts";
+import type { RetryOptions } from "./policy/retry.ts";
+import type { RetryBudgetOptions } from "./policy/retry-budget.ts";
 
 /** TLS settings for `grpcs` endpoints. */
 export interface TlsOptions {
@@ -177,8 +180,37 @@ export interface DiscoveryTransportOptions {
    * kept. `"keep-last"`: always keep them, as Kratos does.
    */
   readonly emptySet?: EmptySetPolicy;
-  /** Attempts per call when earlier ones were provably not sent (default 3). */
+  /**
+   * Attempts per call when earlier ones were provably not sent (default 3).
+   * These retries are free: no backoff, no budget, any method.
+   */
   readonly maxAttempts?: number;
+  /**
+   * Retries of unary calls the server processed but failed (gRPC
+   * `retryPolicy`, gRFC A6), on another endpoint when there is one, after a
+   * backoff with full jitter, within the call's deadline and the retry
+   * budget. Default: on for the methods whose descriptor declares
+   * `idempotency_level` `NO_SIDE_EFFECTS` or `IDEMPOTENT`, code
+   * `Unavailable`, 3 attempts, backoff bound 10 ms ×2 up to 1 s; `methods`
+   * adds methods by name; `false` turns it off. See {@link RetryOptions}.
+   */
+  readonly retry?: RetryOptions | false;
+  /**
+   * Bounds retries and hedges per transport (Finagle's `RetryBudget`,
+   * Linkerd's `retryBudget`): at most `ratio` (0.2) per call made in the
+   * last `windowMs` (10 s), plus `minRetriesPerSecond` (10); beyond that a
+   * failure is returned, not retried. Retries of attempts that provably
+   * were not sent do not count. `false` = no budget (not recommended).
+   */
+  readonly retryBudget?: RetryBudgetOptions | false;
+  /**
+   * Hedging of idempotent unary calls (gRPC `hedgingPolicy`): after
+   * `delayMs` without an answer another attempt goes to another endpoint,
+   * up to `maxAttempts` (2); the first OK (or fatal) answer wins, the others
+   * are cancelled; hedges count against the retry budget. Default: off. A
+   * hedged method is not also retried. See {@link HedgingOptions}.
+   */
+  readonly hedging?: HedgingOptions | false;
   /** Reconnect backoff (default 1 s ×1.6 ±20 %, max 120 s). */
   readonly backoff?: BackoffPolicy;
   /** Time for waits, backoff, connect timeouts and p2c (default: `performance.now()` and unref'd timers). */
