@@ -36,6 +36,17 @@ const NO_PORTS: readonly PodPort[] = Object.freeze([]);
 const NO_IPS: readonly string[] = Object.freeze([]);
 const NO_STRINGS: Readonly<Record<string, string>> = Object.freeze({});
 
+/**
+ * A plain object (prototype `Object.prototype`, as `{}`) with room for its
+ * properties inside it. V8 gives `{}` four in-object slots and moves a fifth
+ * property (a Deployment's pods carry five or more labels) to a separate
+ * property array, 40 more bytes per pod; objects made by `new` are sized to
+ * what that constructor's objects hold (in-object slack tracking).
+ */
+function PlainObject(this: object): void {}
+PlainObject.prototype = Object.prototype;
+const plainObject = (): Record<string, string> => new (PlainObject as unknown as new () => Record<string, string>)();
+
 /** Shares equal low-cardinality values between records. */
 export function createPodInterner(uniqueLabels: readonly string[] = []): (rec: PodRecord) => PodRecord {
   const unique = new Set(uniqueLabels);
@@ -63,12 +74,15 @@ export function createPodInterner(uniqueLabels: readonly string[] = []): (rec: P
   // Labels are copied property by property, not spread: on Node 20 (V8 11.3)
   // freezing a spread copy gives every pod its own hidden class (≈ 220 B of
   // Map and DescriptorArray per pod); a plain copy shares one per label set.
+  // The copy is made by `new`, see plainObject().
   const labels = (src: Readonly<Record<string, string>>, name: string): Readonly<Record<string, string>> => {
-    const out: Record<string, string> = {};
+    const out = plainObject();
     let n = 0;
     for (const k in src) {
       const v = src[k]!;
-      out[k] = v === name ? name : unique.has(k) ? v : str(v);
+      const value = v === name ? name : unique.has(k) ? v : str(v);
+      if (k === "__proto__") Object.defineProperty(out, k, { value, enumerable: true, writable: true, configurable: true });
+      else out[k] = value;
       n++;
     }
     return n === 0 ? NO_STRINGS : Object.freeze(out);
@@ -84,7 +98,10 @@ export function createPodInterner(uniqueLabels: readonly string[] = []): (rec: P
     if (hit !== undefined) return hit;
     if (maps.size >= MAX_INTERNED) maps.clear();
     const out: Record<string, string> = {};
-    for (const k in src) out[k] = str(src[k]!);
+    for (const k in src) {
+      if (k === "__proto__") Object.defineProperty(out, k, { value: str(src[k]!), enumerable: true, writable: true, configurable: true });
+      else out[k] = str(src[k]!);
+    }
     const frozen = Object.freeze(out);
     maps.set(key, frozen);
     return frozen;
