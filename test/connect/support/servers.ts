@@ -21,6 +21,8 @@ export interface TestServer {
   readonly calls: { total: number };
   /** Echo streams refused (refuseEcho). */
   readonly refused: { count: number };
+  /** Held calls the client cancelled (RST_STREAM) before they were released. */
+  readonly cancelled: { count: number };
   /** Calls held (text "hold") and not released yet. */
   readonly held: number;
   /** Resolves once `n` calls are held. */
@@ -89,7 +91,11 @@ export async function startLocalServer(o: TestServerOptions = {}): Promise<TestS
     new Promise<void>((resolve) => {
       heldResolvers.push(resolve);
       stats();
-      signal.addEventListener("abort", () => resolve(), { once: true });
+      signal.addEventListener("abort", () => {
+        cancelled.count++;
+        stats();
+        resolve();
+      }, { once: true });
       heldWaiters = heldWaiters.filter((w) => {
         if (heldResolvers.length >= w.n) {
           w.resolve();
@@ -98,6 +104,7 @@ export async function startLocalServer(o: TestServerOptions = {}): Promise<TestS
         return true;
       });
     });
+  const cancelled = { count: 0 };
   let address = "";
   const state = { serving: true };
   const routes = (router: ConnectRouter): void => {
@@ -201,6 +208,7 @@ export async function startLocalServer(o: TestServerOptions = {}): Promise<TestS
     port,
     calls,
     refused,
+    cancelled,
     releaseOne,
     get held() {
       return heldResolvers.length;
