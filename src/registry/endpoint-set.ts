@@ -95,6 +95,22 @@ function better(a: Contribution, b: Contribution): boolean {
   return rank(a) > rank(b);
 }
 
+const sameList = (a: readonly string[], b: readonly string[]): boolean => a.length === b.length && a.every((x, i) => x === b[i]);
+
+/** True when two contributions show the same thing (a new slice version usually repeats most endpoints). */
+function sameContribution(a: Contribution, b: Contribution): boolean {
+  const x = a.ep;
+  const y = b.ep;
+  return (
+    a.family === b.family &&
+    (x === y ||
+      (x.address === y.address && x.ready === y.ready && x.serving === y.serving && x.terminating === y.terminating &&
+        x.hostname === y.hostname && x.nodeName === y.nodeName && x.zone === y.zone && x.targetKind === y.targetKind &&
+        x.targetNamespace === y.targetNamespace && x.targetName === y.targetName && sameList(x.forZones, y.forZones) && sameList(x.forNodes, y.forNodes))) &&
+    sameList(a.urls, b.urls)
+  );
+}
+
 /** Creates the set of `service` over `slices`; `changed` runs when a grace window ends. */
 export function createEndpointSet(
   service: string,
@@ -220,7 +236,12 @@ export function createEndpointSet(
       }
     }
     for (const [id, c] of next) {
-      if (prev?.get(id)?.ep === c.ep) continue;
+      const was = prev?.get(id);
+      // Unchanged endpoints of the changed slice cost a comparison, not a refresh.
+      if (was !== undefined && sameContribution(was, c)) {
+        next.set(id, was);
+        continue;
+      }
       let m = members.get(id);
       if (m === undefined) members.set(id, (m = { from: new Map(), shown: undefined, shownKey: "", timer: undefined }));
       m.from.set(sliceKey, c);

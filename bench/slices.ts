@@ -1,0 +1,240 @@
+/**
+ * Benchmark 6: Services through their EndpointSlices, as users call them:
+ * `new KubernetesDiscovery().watch("kubernetes:///svc-N.bench:grpc")` for
+ * every Service, each consumer holding the latest yielded set.
+ *
+ * - **Fleets**: 100 Services × 100 endpoints (one slice each), and one Service
+ *   of 5,000 endpoints in 50 slices. Per run: heap per cached endpoint after
+ *   sync (forced GC, the JS heap of this process minus the heap before the
+ *   discovery existed), and the latency from the watch chunk carrying a
+ *   readiness flip reaching the client to `watch()` yielding the Service's
+ *   new set (p50/p99 of 400 flips after 20 warm-up ones).
+ * - **Merge cost** (lower layer, own rows): one slice's update applied to the
+ *   Service's endpoint set (`createEndpointSet().upsert`), for a Service of
+ *   100 and of 5,000 endpoints; and producing the yielded array from it.
+ * - **API server load**: the same fleet (20 Services × 100 endpoints) watched
+ *   through its EndpointSlices and through its Kratos Pods at once, then 200
+ *   readiness flips: requests and response bytes per source (initial LIST and
+ *   per flip), counted by the fake API server.
+ *
+ * The fake API server runs in its own process (bench/lib/slice-server-process.ts);
+ * the client runs on Node 20 (`--expose-gc`).
+ *
+ *     node --expose-gc --import tsx bench/slices.ts     (or npm run bench:slices)
+ *
+ * @module
+ */
+import process from "node:process";
+import { KubernetesDiscovery } from "../src/index.ts";
+import { KubeConfig, projectEndpointSlice, systemClock, type EndpointSliceRecord } from "../src/kube/index.ts";
+import { createEndpointSet } from "../src/registry/endpoint-set.ts";
+import { makeEndpointSlice } from "../src/testing/index.ts";
+import { startLineProcess, type LineProcess } from "./lib/child.ts";
+import { QUICK, RUNS, size } from "./lib/options.ts";
+import { forceGc, heapUsed } from "./lib/proc.ts";
+import { sectionHeader, table, writeSection } from "./lib/results.ts";
+import { fmt, fmtSummary, percentile, summarize } from "./lib/stats.ts";
+
+const NS = "bench";
+const ITER = size(400, 20);
+const WARM = 20;
+
+interface Fleet { readonly label: string; readonly services: number; readonly endpoints: number }
+const FLEETS: Fleet[] = QUICK
+  ? [{ label: "quick: 5 × 100", services: 5, endpoints: 100 }]
+  : [
+      { label: "100 Services × 100 endpoints", services: 100, endpoints: 100 },
+      { label: "1 Service × 5,000 endpoints (50 slices)", services: 1, endpoints: 5_000 },
+    ];
+
+async function startServer(args: string[]): Promise<{ url: string; proc: LineProcess }> {
+  const proc = startLineProcess("bench/lib/slice-server-process.ts", args);
+  const first = await proc.next();
+  return { url: String(first["url"]), proc };
+}
+
+/** One run over `f`: heap per endpoint after sync, and flip → yield latencies. */
+async function fleetRun(f: Fleet): Promise<{ heapPerEndpoint: number; lat: number[] }> {
+  const server = await startServer([`--services=${f.services}`, `--endpoints=${f.endpoints}`]);
+  let arrival = 0;
+  // Stamps the arrival of each watch chunk (the clock start of a flip).
+  const fetch = async (req: Request): Promise<Response> => {
+    const res = await globalThis.fetch(req);
+    if (!new URL(req.url).searchParams.has("watch") || res.body === null) return res;
+    const body = res.body.pipeThrough(new TransformStream<Uint8Array, Uint8Array>({
+      transform(chunk, ctl) {
+        arrival = performance.now();
+        ctl.enqueue(chunk);
+      },
+    }));
+    return new Response(body, { status: res.status, headers: res.headers });
+  };
+  const heap0 = heapUsed();
+  const discovery = new KubernetesDiscovery({ config: KubeConfig.fromOptions({ server: server.url, namespace: NS }), fetch, namespace: NS });
+  const latest: unknown[][] = [];
+  const waiting = new Map<number, () => void>();
+  const lat: number[] = [];
+  try {
+    const watchers = await Promise.all(Array.from({ length: f.services }, (_, s) => discovery.watch(`kubernetes:///svc-${s}.${NS}:grpc`)));
+    for (const [s, w] of watchers.entries()) {
+      latest[s] = await w.next();
+      if (latest[s]!.length !== f.endpoints) throw new Error(`svc-${s}: ${latest[s]!.length} instances, expected ${f.endpoints}`);
+    }
+    const heapPerEndpoint = (heapUsed() - heap0) / (f.services * f.endpoints);
+    for (const [s, w] of watchers.entries()) {
+      void (async () => {
+        try {
+          for (;;) {
+            latest[s] = await w.next();
+            const done = waiting.get(s);
+            if (done) {
+              waiting.delete(s);
+              lat.push(performance.now() - arrival);
+              done();
+            }
+          }
+        } catch {
+          // stopped
+        }
+      })();
+    }
+    for (let i = 0; i < ITER + WARM; i++) {
+      const s = ((i >> 1) * 7) % f.services;
+      const index = ((i >> 1) * 37) % f.endpoints;
+      const yielded = new Promise<void>((r) => waiting.set(s, r));
+      server.proc.send({ cmd: "flip", service: s, index, ready: i % 2 === 1 });
+      await Promise.all([yielded, server.proc.next()]);
+      if (i < WARM) lat.length = 0;
+    }
+    await Promise.all(watchers.map((w) => w.stop()));
+    return { heapPerEndpoint, lat };
+  } finally {
+    await discovery.close();
+    server.proc.send({ cmd: "quit" });
+    await server.proc.close();
+  }
+}
+
+/** Lower layer: ns per slice update merged into a Service of `endpoints`, and per yielded array. */
+function mergeCost(endpoints: number): { upsertNs: number; instancesNs: number } {
+  const slices = [];
+  for (let s = 0; s * 100 < endpoints; s++) {
+    const eps = [];
+    for (let i = s * 100; i < Math.min(endpoints, (s + 1) * 100); i++) eps.push({ ip: `10.1.${i >> 8}.${i & 255}`, pod: `p-${i}`, zone: "eu-west-1a" });
+    slices.push(makeEndpointSlice({ name: `s-${s}`, namespace: NS, service: "svc", endpoints: eps, ports: [{ name: "grpc", port: 9000 }] }));
+  }
+  const project = (s: ReturnType<typeof makeEndpointSlice>, rv: string): EndpointSliceRecord => {
+    const r = projectEndpointSlice({ ...s, metadata: { ...s.metadata, resourceVersion: rv } });
+    if (typeof r === "string") throw new Error(`bench slice refused: ${r}`);
+    return r;
+  };
+  const records = slices.map((s) => project(s, "1"));
+  const set = createEndpointSet("svc", records, { port: "grpc", family: "IPv4", moveGraceMs: 2000, clock: systemClock }, () => {});
+  // Alternating versions of slice 0 with endpoint 0 ready / not ready.
+  const changed = structuredClone(slices[0]!);
+  changed.endpoints![0]!.conditions = { ready: false, serving: false, terminating: false };
+  const flipped = project(changed, "2");
+  const n = size(20_000, 500);
+  let t = performance.now();
+  for (let i = 0; i < n; i++) set.upsert(i % 2 === 0 ? flipped : records[0]!);
+  const upsertNs = ((performance.now() - t) * 1e6) / n;
+  const m = size(2_000, 50);
+  t = performance.now();
+  let sink = 0;
+  for (let i = 0; i < m; i++) sink += set.instances().length;
+  const instancesNs = ((performance.now() - t) * 1e6) / m;
+  if (sink === 0) throw new Error("no instances");
+  set.close?.();
+  return { upsertNs, instancesNs };
+}
+
+/** API server load of both sources over the same fleet. */
+async function loadRun(): Promise<Record<string, { requests: number; bytes: number }>[]> {
+  const services = size(20, 3);
+  const flips = size(200, 10);
+  const server = await startServer([`--services=${services}`, "--endpoints=100", "--pods=1"]);
+  const discovery = new KubernetesDiscovery({ config: KubeConfig.fromOptions({ server: server.url, namespace: NS }), namespace: NS });
+  try {
+    const targets = Array.from({ length: services }, (_, s) => [`kubernetes:///svc-${s}.${NS}:grpc`, `discovery:///svc-${s}`]).flat();
+    const watchers = await Promise.all(targets.map((t) => discovery.watch(t)));
+    for (const w of watchers) await w.next();
+    server.proc.send({ cmd: "traffic" });
+    const synced = structuredClone(await server.proc.next()) as Record<string, { requests: number; bytes: number }>;
+    for (let i = 0; i < flips; i++) {
+      const s = (i >> 1) % services;
+      const seen = Promise.all([watchers[2 * s]!.next(), watchers[2 * s + 1]!.next()]);
+      server.proc.send({ cmd: "flip", service: s, index: (i >> 1) % 100, ready: i % 2 === 1 });
+      await Promise.all([seen, server.proc.next()]);
+    }
+    server.proc.send({ cmd: "traffic" });
+    const after = (await server.proc.next()) as Record<string, { requests: number; bytes: number }>;
+    await Promise.all(watchers.map((w) => w.stop()));
+    return [synced, after];
+  } finally {
+    await discovery.close();
+    server.proc.send({ cmd: "quit" });
+    await server.proc.close();
+  }
+}
+
+if (!forceGc()) throw new Error("run with --expose-gc (node --expose-gc --import tsx bench/slices.ts)");
+const t0 = performance.now();
+const fleetRows: string[][] = [];
+for (const f of FLEETS) {
+  const heap: number[] = [];
+  const p50: number[] = [];
+  const p99: number[] = [];
+  for (let run = 0; run < RUNS; run++) {
+    const r = await fleetRun(f);
+    const sorted = [...r.lat].sort((a, b) => a - b);
+    heap.push(r.heapPerEndpoint);
+    p50.push(percentile(sorted, 50));
+    p99.push(percentile(sorted, 99));
+    process.stderr.write(`# slices ${f.label} run ${run + 1}/${RUNS}: ${fmt(r.heapPerEndpoint, 0)} B/endpoint, yield p50 ${fmt(percentile(sorted, 50))} ms p99 ${fmt(percentile(sorted, 99))} ms\n`);
+  }
+  const hs = summarize(heap);
+  const ps = summarize(p99);
+  fleetRows.push([f.label, fmtSummary(hs, 0), hs.median <= 300 ? "meets" : "**misses**", fmtSummary(summarize(p50)), fmtSummary(ps), ps.median <= 1 ? "meets" : "**misses**"]);
+}
+
+const mergeRows: string[][] = [];
+for (const n of QUICK ? [100, 1000] : [100, 5_000]) {
+  const up: number[] = [];
+  const ins: number[] = [];
+  for (let run = 0; run < RUNS; run++) {
+    const r = mergeCost(n);
+    up.push(r.upsertNs / 1000);
+    ins.push(r.instancesNs / 1000);
+  }
+  mergeRows.push([`${n.toLocaleString("en")} endpoints (${Math.ceil(n / 100)} slice${n > 100 ? "s" : ""})`, fmtSummary(summarize(up)), fmtSummary(summarize(ins))]);
+}
+
+const [synced, after] = await loadRun();
+const flipsDone = size(200, 10);
+const loadRows = (["endpointslices", "pods"] as const).map((r) => {
+  const list = synced![`${r} list`] ?? { requests: 0, bytes: 0 };
+  const w0 = synced![`${r} watch`] ?? { requests: 0, bytes: 0 };
+  const w1 = after![`${r} watch`] ?? { requests: 0, bytes: 0 };
+  const l1 = after![`${r} list`] ?? { requests: 0, bytes: 0 };
+  return [r === "pods" ? "Kratos Pods (`discovery:///svc-N`)" : "EndpointSlices (`kubernetes:///svc-N.bench:grpc`)",
+    String(list.requests + w0.requests), fmt(list.bytes / 1024, 0), String(l1.requests - list.requests + w1.requests - w0.requests), fmt((w1.bytes - w0.bytes + l1.bytes - list.bytes) / flipsDone, 0)];
+});
+
+const md = [
+  sectionHeader("6. EndpointSlices: `KubernetesDiscovery.watch()` per Service", "npm run bench:slices", ["node20"]),
+  `Each consumer holds the latest set its \`watch("kubernetes:///svc-N.bench:grpc")\` yielded. *Heap*: JS heap after sync (forced GC) minus before the discovery existed, per cached endpoint (target ≤ 300 B). *Yield*: from the watch chunk carrying one endpoint's readiness flip reaching the client to \`watch()\` yielding that Service's new set, ${ITER} flips after ${WARM} warm-up ones per run (target p99 ≤ 1 ms). Cells: median (min–max) over ${RUNS} runs. The fake API server runs in its own process; the client on Node 20 over loopback HTTP.`,
+  "",
+  table(["Fleet", "heap B/endpoint", "target", "yield p50 ms", "yield p99 ms", "target"], fleetRows),
+  "",
+  "**Merge cost** (lower layer, not the user's path): one slice update (an endpoint's readiness flips) merged into the Service's set, and building the yielded array from it. The merge stays flat from 100 to 5,000 endpoints (it touches the changed slice only); the array is O(Service).",
+  "",
+  table(["Service", "merge µs/update", "yielded array µs"], mergeRows),
+  "",
+  `**API server load**: ${size(20, 3)} Services × 100 endpoints, watched through both sources at once by one \`KubernetesDiscovery\` (one shared informer per namespace and resource), then ${flipsDone} readiness flips (the slice and the Pod's Ready condition change together, as the endpointslice controller follows the kubelet). Bytes are response bytes as the fake API server sends them (uncompressed JSON).`,
+  "",
+  table(["Source", "requests to sync", "sync KiB", "requests for the flips", "bytes per flip"], loadRows),
+  "",
+  `Took ${fmt((performance.now() - t0) / 1000)} s.`,
+].join("\n");
+if (QUICK) process.stdout.write(`${md}\n`);
+else writeSection("slices", md);
