@@ -1,5 +1,5 @@
 /**
- * Benchmark 6: Services through their EndpointSlices, as users call them:
+ * Benchmark 7: Services through their EndpointSlices, as users call them:
  * `new KubernetesDiscovery().watch("kubernetes:///svc-N.bench:grpc")` for
  * every Service, each consumer holding the latest yielded set.
  *
@@ -221,7 +221,7 @@ const loadRows = (["endpointslices", "pods"] as const).map((r) => {
 });
 
 const md = [
-  sectionHeader("6. EndpointSlices: `KubernetesDiscovery.watch()` per Service", "npm run bench:slices", ["node20"]),
+  sectionHeader("7. EndpointSlices: `KubernetesDiscovery.watch()` per Service", "npm run bench:slices", ["node20"]),
   `Each consumer holds the latest set its \`watch("kubernetes:///svc-N.bench:grpc")\` yielded. *Heap*: JS heap after sync (forced GC) minus before the discovery existed, per cached endpoint (target ≤ 300 B). *Yield*: from the watch chunk carrying one endpoint's readiness flip reaching the client to \`watch()\` yielding that Service's new set, ${ITER} flips after ${WARM} warm-up ones per run (target p99 ≤ 1 ms). Cells: median (min–max) over ${RUNS} runs. The fake API server runs in its own process; the client on Node 20 over loopback HTTP.`,
   "",
   table(["Fleet", "heap B/endpoint", "target", "yield p50 ms", "yield p99 ms", "target"], fleetRows),
