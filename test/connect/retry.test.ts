@@ -89,7 +89,7 @@ describe("retries of idempotent methods", () => {
     try {
       await Promise.all([on.ready({ count: 2 }), off.ready({ count: 2 })]);
       const call = (t: typeof on) => t.unary(idempotentSay as never, undefined, undefined, undefined, { text: "hi" } as never);
-      for (let i = 0; i < 4; i++) assert.equal(((await call(on)).message as { server: string }).server, good.address);
+      for (let i = 0; i < 4; i++) assert.equal(((await call(on)).message as unknown as { server: string }).server, good.address);
       assert.ok(bad.calls.total >= 2, "round robin sent first attempts to the failing server");
       const rs = await Promise.allSettled([0, 1, 2, 3].map(() => call(off)));
       assert.equal(rs.filter((r) => r.status === "rejected").length, 2);
