@@ -85,7 +85,7 @@ export function badOption(name: string, v: unknown, want: string): never {
 }
 
 /** A number option in [min, max], or its default. */
-export function numberOption(name: string, v: unknown, def: number, min: number, max = Number.POSITIVE_INFINITY): number {
+export function numberOption(name: string, v: unknown, def: number, min: number, max: number = Number.POSITIVE_INFINITY): number {
   if (v === undefined) return def;
   if (typeof v !== "number" || Number.isNaN(v) || v < min || v > max) badOption(name, v, `a number in [${min}, ${max}]`);
   return v;
