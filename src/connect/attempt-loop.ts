@@ -62,9 +62,8 @@ interface Call {
   readonly trace: CallTrace | undefined;
   /** Attempts started (telemetry only). */
   attempts: number;
-  /** The method's retry policy (unary calls only). */
+  /** The method's retry policy (unary calls only); retries of unsent attempts, and of the policy. */
   readonly retry: RetryConfig | undefined;
-  /** Retries of attempts that provably were not sent, and retries of the retry policy. */
   unsentRetries: number;
   retries: number;
 }
@@ -170,10 +169,10 @@ export class AttemptLoop {
   #hedged(call: Call, config: HedgingConfig): Promise<UnaryResponse> {
     const o = this.#o;
     return runHedged({
-      clock: o.clock,
-      budget: o.budget,
+      clock: o.clock, budget: o.budget,
       first: async () => o.pool.pick(undefined) ?? (await waitForEndpoint(o, call.signal, call.deadline, call.start, undefined)),
       other: (tried) => {
+        if (o.isClosed() || o.clock.now() >= call.deadline) return undefined;
         const n = o.pool.pick(tried);
         if (n === undefined || !tried.includes(n.value)) return n;
         o.pool.picker.release(n);
@@ -186,14 +185,8 @@ export class AttemptLoop {
         const p = this.#attempt(c, node, att, startedAt);
         call.attempts = c.attempts;
         return p.then(
-          (res) => {
-            o.pool.picker.done(node, startedAt, false);
-            o.pool.outcome(node, undefined);
-            return res as UnaryResponse;
-          },
-          (e: unknown) => {
-            throw this.#final(this.#report(c, node, att, startedAt, e), node.value, att, signal);
-          },
+          (res) => (o.pool.picker.done(node, startedAt, false), o.pool.outcome(node, undefined), res as UnaryResponse),
+          (e: unknown) => Promise.reject(this.#final(this.#report(c, node, att, startedAt, e), node.value, att, signal)),
         );
       },
     }, config, call.signal);

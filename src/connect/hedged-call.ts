@@ -8,8 +8,7 @@
  *
  * @module
  */
-import { ConnectError, type UnaryResponse } from "@connectrpc/connect";
-import { Code } from "@connectrpc/connect";
+import { Code, ConnectError, type UnaryResponse } from "@connectrpc/connect";
 import { newAttempt, type Attempt } from "./call/attempt.ts";
 import type { Endpoint } from "./channel/endpoint.ts";
 import type { PickerNode } from "./picker.ts";
@@ -24,7 +23,7 @@ export interface HedgeHooks {
   readonly budget: RetryBudget | undefined;
   /** The first attempt's endpoint (picked, or waited for). */
   first(): Promise<PickerNode<Endpoint>>;
-  /** An endpoint not in `tried`, or `undefined`. */
+  /** An endpoint not in `tried`, or `undefined` (also once the deadline passed or the transport closed). */
   other(tried: readonly Endpoint[]): PickerNode<Endpoint> | undefined;
   /** Gives back a pick that is not used. */
   release(node: PickerNode<Endpoint>): void;
