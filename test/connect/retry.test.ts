@@ -12,7 +12,7 @@ import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { Code, ConnectError, createClient, type Interceptor } from "@connectrpc/connect";
 import type { DescMethod } from "@bufbuild/protobuf";
-import { createDiscoveryTransport, createManualDiscovery } from "../../src/connect/index.ts";
+import { createDiscoveryTransport, createManualDiscovery, type Picker, type PickerNode, type PickerPolicy } from "../../src/connect/index.ts";
 import { Echo } from "../../proto/gen/echo_pb.ts";
 import { instance, startServer, type TestServer } from "./support/servers.ts";
 import { createFakeClock } from "./support/fake-clock.ts";
@@ -95,6 +95,34 @@ describe("retries of idempotent methods", () => {
       assert.equal(rs.filter((r) => r.status === "rejected").length, 2);
     } finally {
       await Promise.all([on.close(), off.close()]);
+      await Promise.all([bad.close(), good.close()]);
+    }
+  });
+
+  it("a retry goes to another endpoint: with a picker that offers the failing endpoint twice in a row, every call succeeds in 2 attempts", watchdog, async () => {
+    const bad = await startServer({ gate: failing() });
+    const good = await startServer();
+    // Each endpoint twice in a row: a retry on the same endpoint would fail again.
+    const pairs: PickerPolicy = {
+      name: "pairs",
+      build<T>(nodes: readonly PickerNode<T>[]): Picker<T> {
+        let i = 0;
+        return { nodes, pick: () => nodes[Math.floor(i++ / 2) % nodes.length], done() {}, release() {} };
+      },
+    };
+    const transport = createDiscoveryTransport({
+      discovery: createManualDiscovery({ "echo.service": [instance(bad.address), instance(good.address)] }),
+      target: "discovery:///echo.service", clock: createFakeClock(), balancer: pairs, outlierDetection: false,
+      retry: { methods: [SAY], maxAttempts: 2, initialBackoffMs: 0 },
+    });
+    try {
+      await transport.ready({ count: 2 });
+      const r = await calls(createClient(Echo, transport), 12, 1);
+      assert.deepEqual(r.failed.map((e) => e.message), []);
+      assert.deepEqual(r.servers, Array(12).fill(good.address));
+      assert.ok(bad.calls.total >= 4, `first attempts reached the failing server: ${bad.calls.total}`);
+    } finally {
+      await transport.close();
       await Promise.all([bad.close(), good.close()]);
     }
   });
