@@ -37,21 +37,67 @@ export interface EndpointSetOptions {
   readonly clock: Clock;
 }
 
-/** What one slice says about one endpoint. */
-interface Contribution {
+/** What one slice version offers every endpoint in it: the family, and the ports resolved for the target. */
+interface SliceView {
   readonly family: "IPv4" | "IPv6";
-  readonly ep: SliceEndpoint;
-  readonly urls: readonly string[];
+  readonly ports: readonly { readonly scheme: string; readonly port: number }[];
 }
 
 interface Member {
-  /** Slice key → what that slice says. */
-  readonly from: Map<string, Contribution>;
-  /** The instance shown, and its comparison key. */
+  /**
+   * Slice key → the endpoint as that slice has it (the informer's own record
+   * object: nothing is copied). Almost every endpoint is in one slice: that
+   * one is held inline (`slice`, `one`), a Map only for the rest.
+   */
+  slice: string | undefined;
+  one: SliceEndpoint | undefined;
+  more: Map<string, SliceEndpoint> | undefined;
+  /** The instance shown. */
   shown: ServiceInstance | undefined;
-  shownKey: string;
   /** Pending removal after leaving every slice. */
   timer: TimerHandle | undefined;
+}
+
+function setFrom(m: Member, slice: string, ep: SliceEndpoint): void {
+  if (m.slice === undefined || m.slice === slice) {
+    m.slice = slice;
+    m.one = ep;
+  } else (m.more ??= new Map()).set(slice, ep);
+}
+
+function deleteFrom(m: Member, slice: string): void {
+  if (m.slice === slice) {
+    m.slice = undefined;
+    m.one = undefined;
+    const first = m.more?.entries().next();
+    if (first !== undefined && first.done !== true) {
+      m.more!.delete(first.value[0]);
+      m.slice = first.value[0];
+      m.one = first.value[1];
+    }
+  } else m.more?.delete(slice);
+  if (m.more?.size === 0) m.more = undefined;
+}
+
+function* contributionsOf(m: Member): Generator<readonly [string, SliceEndpoint]> {
+  if (m.one !== undefined) yield [m.slice!, m.one];
+  if (m.more !== undefined) yield* m.more.entries();
+}
+
+const sameView = (a: SliceView | undefined, b: SliceView | undefined): boolean =>
+  a === b || (a !== undefined && b !== undefined && a.family === b.family && a.ports.length === b.ports.length && a.ports.every((p, i) => p.scheme === b.ports[i]!.scheme && p.port === b.ports[i]!.port));
+
+/** Two shown instances are the same when id, endpoints and (interned) metadata are. */
+function sameInstance(a: ServiceInstance | undefined, b: ServiceInstance | undefined): boolean {
+  if (a === b) return true;
+  if (a === undefined || b === undefined) return false;
+  return a.id === b.id && sameMetadata(a.metadata, b.metadata) && sameList(a.endpoints, b.endpoints);
+}
+
+function sameMetadata(a: Readonly<Record<string, string>>, b: Readonly<Record<string, string>>): boolean {
+  if (a === b) return true;
+  const ka = Object.keys(a);
+  return ka.length === Object.keys(b).length && ka.every((k) => a[k] === b[k]);
 }
 
 const SCHEME = /^[a-z][a-z0-9+.-]*$/i;
@@ -85,29 +131,29 @@ function familyOf(slice: EndpointSliceRecord, family: AddressFamily): "IPv4" | "
   return family === "dual" || family === t ? t : undefined;
 }
 
+/**
+ * An endpoint's identity: its Pod's name when it points to a Pod of the
+ * slice's namespace (the common case: the string the record already holds,
+ * no new one), else `kind/namespace/name`, else `@address`. Names cannot hold
+ * `/` or start with `@`, so the three forms never collide.
+ */
 function identity(slice: EndpointSliceRecord, ep: SliceEndpoint): string {
-  if (ep.targetName !== undefined) return `${ep.targetKind ?? ""}/${ep.targetNamespace ?? slice.namespace}/${ep.targetName}`;
-  return `@${ep.address}`;
+  if (ep.targetName === undefined) return `@${ep.address}`;
+  const ns = ep.targetNamespace ?? slice.namespace;
+  return ep.targetKind === "Pod" && ns === slice.namespace ? ep.targetName : `${ep.targetKind ?? ""}/${ns}/${ep.targetName}`;
 }
 
-function better(a: Contribution, b: Contribution): boolean {
-  const rank = (c: Contribution): number => (c.ep.ready && !c.ep.terminating ? 2 : c.ep.serving ? 1 : 0);
-  return rank(a) > rank(b);
-}
+const rank = (ep: SliceEndpoint): number => (ep.ready && !ep.terminating ? 2 : ep.serving ? 1 : 0);
 
 const sameList = (a: readonly string[], b: readonly string[]): boolean => a.length === b.length && a.every((x, i) => x === b[i]);
 
-/** True when two contributions show the same thing (a new slice version usually repeats most endpoints). */
-function sameContribution(a: Contribution, b: Contribution): boolean {
-  const x = a.ep;
-  const y = b.ep;
+/** True when two versions of an endpoint show the same thing (a new slice version usually repeats most endpoints). */
+function sameEndpoint(x: SliceEndpoint, y: SliceEndpoint): boolean {
   return (
-    a.family === b.family &&
-    (x === y ||
-      (x.address === y.address && x.ready === y.ready && x.serving === y.serving && x.terminating === y.terminating &&
-        x.hostname === y.hostname && x.nodeName === y.nodeName && x.zone === y.zone && x.targetKind === y.targetKind &&
-        x.targetNamespace === y.targetNamespace && x.targetName === y.targetName && sameList(x.forZones, y.forZones) && sameList(x.forNodes, y.forNodes))) &&
-    sameList(a.urls, b.urls)
+    x === y ||
+    (x.address === y.address && x.ready === y.ready && x.serving === y.serving && x.terminating === y.terminating &&
+      x.hostname === y.hostname && x.nodeName === y.nodeName && x.zone === y.zone && x.targetKind === y.targetKind &&
+      x.targetNamespace === y.targetNamespace && x.targetName === y.targetName && sameList(x.forZones, y.forZones) && sameList(x.forNodes, y.forNodes))
   );
 }
 
@@ -118,12 +164,31 @@ export function createEndpointSet(
   o: EndpointSetOptions,
   changed: () => void,
 ): MemberSet<EndpointSliceRecord> {
-  const bySlice = new Map<string, Map<string, Contribution>>();
+  const bySlice = new Map<string, Map<string, SliceEndpoint>>();
+  const views = new Map<string, SliceView>();
   const members = new Map<string, Member>();
   const keys: string[] = [];
   const shown: ServiceInstance[] = [];
   let version = 0;
   let closed = false;
+  /** One frozen metadata object per distinct (zone, node, hostname, hints): endpoints on a node share it. */
+  const metadataCache = new Map<string, Readonly<Record<string, string>>>();
+  const metadataOf = (ep: SliceEndpoint): Readonly<Record<string, string>> => {
+    const key = `${ep.zone ?? ""}\0${ep.nodeName ?? ""}\0${ep.hostname ?? ""}\0${ep.forZones.join(",")}\0${ep.forNodes.join(",")}`;
+    const hit = metadataCache.get(key);
+    if (hit !== undefined) return hit;
+    const metadata: Record<string, string> = {};
+    if (ep.zone !== undefined) metadata["zone"] = ep.zone;
+    if (ep.nodeName !== undefined) metadata["nodeName"] = ep.nodeName;
+    if (ep.hostname !== undefined) metadata["hostname"] = ep.hostname;
+    if (ep.forZones.length > 0) metadata["hints.forZones"] = ep.forZones.join(",");
+    if (ep.forNodes.length > 0) metadata["hints.forNodes"] = ep.forNodes.join(",");
+    const frozen = Object.freeze(metadata);
+    // Bounded: node and pod churn must not grow it for ever (a rebuilt entry only costs a lookup).
+    if (metadataCache.size > 2 * members.size + 64) metadataCache.clear();
+    metadataCache.set(key, frozen);
+    return frozen;
+  };
 
   const lowerBound = (k: string): number => {
     let lo = 0;
@@ -137,8 +202,7 @@ export function createEndpointSet(
   };
 
   function show(id: string, m: Member, next: ServiceInstance | undefined): void {
-    const nextKey = next === undefined ? "" : JSON.stringify(next);
-    if (nextKey === m.shownKey) return;
+    if (sameInstance(m.shown, next)) return;
     const i = lowerBound(id);
     if (next === undefined) {
       if (keys[i] === id) {
@@ -151,40 +215,40 @@ export function createEndpointSet(
       shown.splice(i, 0, next);
     }
     m.shown = next;
-    m.shownKey = nextKey;
     version++;
   }
 
   /** The instance a member shows now, from its best contribution per family. */
   function instanceOf(m: Member): ServiceInstance | undefined {
-    let v4: Contribution | undefined;
-    let v6: Contribution | undefined;
-    for (const c of m.from.values()) {
-      if (c.family === "IPv4") v4 = v4 === undefined || better(c, v4) ? c : v4;
-      else v6 = v6 === undefined || better(c, v6) ? c : v6;
+    let v4: [SliceEndpoint, SliceView] | undefined;
+    let v6: [SliceEndpoint, SliceView] | undefined;
+    for (const [key, ep] of contributionsOf(m)) {
+      const view = views.get(key);
+      if (view === undefined) continue;
+      if (view.family === "IPv4") v4 = v4 === undefined || rank(ep) > rank(v4[0]) ? [ep, view] : v4;
+      else v6 = v6 === undefined || rank(ep) > rank(v6[0]) ? [ep, view] : v6;
     }
-    const live = [v4, v6].filter((c): c is Contribution => c !== undefined && c.ep.ready && !c.ep.terminating && c.urls.length > 0);
+    const live = [v4, v6].filter((c): c is [SliceEndpoint, SliceView] => c !== undefined && c[0].ready && !c[0].terminating && c[1].ports.length > 0);
     if (live.length === 0) return undefined;
-    const ep = live[0]!.ep;
-    const metadata: Record<string, string> = {};
-    if (ep.zone !== undefined) metadata["zone"] = ep.zone;
-    if (ep.nodeName !== undefined) metadata["nodeName"] = ep.nodeName;
-    if (ep.hostname !== undefined) metadata["hostname"] = ep.hostname;
-    if (ep.forZones.length > 0) metadata["hints.forZones"] = ep.forZones.join(",");
-    if (ep.forNodes.length > 0) metadata["hints.forNodes"] = ep.forNodes.join(",");
+    const ep = live[0]![0];
+    const endpoints: string[] = [];
+    for (const [e, view] of live) {
+      const host = view.family === "IPv6" ? `[${e.address}]` : e.address;
+      for (const p of view.ports) endpoints.push(`${p.scheme}://${host}:${p.port}`);
+    }
     return Object.freeze({
       id: ep.targetName ?? ep.hostname ?? ep.address,
       name: service,
       version: "",
-      metadata: Object.freeze(metadata),
-      endpoints: Object.freeze(live.flatMap((c) => c.urls)),
+      metadata: metadataOf(ep),
+      endpoints: Object.freeze(endpoints),
     }) as ServiceInstance;
   }
 
   function refresh(id: string): void {
     const m = members.get(id);
     if (m === undefined) return;
-    if (m.from.size > 0) {
+    if (m.one !== undefined) {
       m.timer?.cancel();
       m.timer = undefined;
       show(id, m, instanceOf(m));
@@ -199,7 +263,7 @@ export function createEndpointSet(
     // Left every slice while shown: keep it through the grace window.
     m.timer ??= o.clock.setTimeout(() => {
       m.timer = undefined;
-      if (closed || members.get(id) !== m || m.from.size > 0) return;
+      if (closed || members.get(id) !== m || m.one !== undefined) return;
       members.delete(id);
       const before = version;
       show(id, m, undefined);
@@ -207,49 +271,47 @@ export function createEndpointSet(
     }, o.moveGraceMs);
   }
 
-  function contributions(slice: EndpointSliceRecord): Map<string, Contribution> {
-    const out = new Map<string, Contribution>();
+  /** What `slice` says: its view (undefined for another family) and its endpoints by identity. */
+  function contributions(slice: EndpointSliceRecord): { view: SliceView | undefined; eps: Map<string, SliceEndpoint> } {
+    const eps = new Map<string, SliceEndpoint>();
     const family = familyOf(slice, o.family);
-    if (family === undefined) return out;
-    const ports = slicePorts(slice.ports, o.port);
+    if (family === undefined) return { view: undefined, eps };
     for (const ep of slice.endpoints) {
       if (!isIpLiteral(ep.address) || ep.address.includes(":") !== (family === "IPv6")) continue;
-      const host = family === "IPv6" ? `[${ep.address}]` : ep.address;
-      const urls = ports.map((p) => `${p.scheme}://${host}:${p.port}`);
       const id = identity(slice, ep);
-      const prev = out.get(id);
+      const prev = eps.get(id);
       // Two entries of one target in one slice: keep the better one.
-      const c: Contribution = { family, ep, urls };
-      if (prev === undefined || better(c, prev)) out.set(id, c);
+      if (prev === undefined || rank(ep) > rank(prev)) eps.set(id, ep);
     }
-    return out;
+    return { view: { family, ports: slicePorts(slice.ports, o.port) }, eps };
   }
 
-  function put(sliceKey: string, next: Map<string, Contribution>): void {
+  function put(sliceKey: string, next: { view: SliceView | undefined; eps: Map<string, SliceEndpoint> }): void {
     const prev = bySlice.get(sliceKey);
+    const viewChanged = !sameView(views.get(sliceKey), next.view);
+    if (next.view !== undefined && next.eps.size > 0) views.set(sliceKey, viewChanged ? next.view : views.get(sliceKey)!);
     const touched = new Set<string>();
     if (prev !== undefined) {
       for (const id of prev.keys()) {
-        if (next.has(id)) continue;
-        members.get(id)?.from.delete(sliceKey);
+        if (next.eps.has(id)) continue;
+        const m = members.get(id);
+        if (m !== undefined) deleteFrom(m, sliceKey);
         touched.add(id);
       }
     }
-    for (const [id, c] of next) {
-      const was = prev?.get(id);
-      // Unchanged endpoints of the changed slice cost a comparison, not a refresh.
-      if (was !== undefined && sameContribution(was, c)) {
-        next.set(id, was);
-        continue;
-      }
+    for (const [id, ep] of next.eps) {
       let m = members.get(id);
-      if (m === undefined) members.set(id, (m = { from: new Map(), shown: undefined, shownKey: "", timer: undefined }));
-      m.from.set(sliceKey, c);
+      if (m === undefined) members.set(id, (m = { slice: undefined, one: undefined, more: undefined, shown: undefined, timer: undefined }));
+      const was = prev?.get(id);
+      setFrom(m, sliceKey, ep);
+      // Unchanged endpoints of the changed slice cost a comparison, not a refresh.
+      if (!viewChanged && was !== undefined && sameEndpoint(was, ep)) continue;
       touched.add(id);
     }
-    if (next.size === 0) bySlice.delete(sliceKey);
-    else bySlice.set(sliceKey, next);
+    if (next.eps.size === 0) bySlice.delete(sliceKey);
+    else bySlice.set(sliceKey, next.eps);
     for (const id of touched) refresh(id);
+    if (next.eps.size === 0) views.delete(sliceKey);
   }
 
   const sliceKey = (s: EndpointSliceRecord): string => `${s.namespace}/${s.name}`;
@@ -264,7 +326,7 @@ export function createEndpointSet(
       if (!closed) put(sliceKey(slice), contributions(slice));
     },
     remove(slice) {
-      if (!closed) put(sliceKey(slice), new Map());
+      if (!closed) put(sliceKey(slice), { view: undefined, eps: new Map() });
     },
     instances() {
       return shown.slice();

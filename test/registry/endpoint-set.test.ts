@@ -130,3 +130,42 @@ describe("EndpointSlice set", () => {
     assert.deepEqual(view(set), [], "terminating: out at once, no grace (it is still in its slice)");
   });
 });
+
+describe("EndpointSlice set: what a change costs", () => {
+  it("a slice update that changes one endpoint leaves the others' instances as they were (same objects, one version bump)", () => {
+    const before = rec("a", [{ ip: "10.0.0.1", pod: "p1", zone: "a", nodeName: "n1" }, { ip: "10.0.0.2", pod: "p2", zone: "a", nodeName: "n1" }]);
+    const { set } = setup([before]);
+    const [p1, p2] = set.instances();
+    const v = set.version;
+    set.upsert(rec("a", [{ ip: "10.0.0.1", pod: "p1", zone: "a", nodeName: "n1" }, { ip: "10.0.0.2", pod: "p2", zone: "a", nodeName: "n1", ready: false }]));
+    assert.equal(set.version, v + 1);
+    assert.deepEqual(view(set), ["p1=grpc://10.0.0.1:9000"]);
+    assert.equal(set.instances()[0], p1, "the unchanged endpoint keeps its instance object");
+    set.upsert(rec("a", [{ ip: "10.0.0.1", pod: "p1", zone: "a", nodeName: "n1" }, { ip: "10.0.0.2", pod: "p2", zone: "a", nodeName: "n1" }]));
+    assert.equal(set.instances()[0], p1);
+    assert.notEqual(set.instances()[1], p2, "the flipped endpoint is a new instance");
+    assert.deepEqual(set.instances()[1], p2);
+    // A new version that repeats everything changes nothing.
+    const w = set.version;
+    set.upsert(rec("a", [{ ip: "10.0.0.1", pod: "p1", zone: "a", nodeName: "n1" }, { ip: "10.0.0.2", pod: "p2", zone: "a", nodeName: "n1" }]));
+    assert.equal(set.version, w);
+  });
+
+  it("endpoints on the same node and zone share one frozen metadata object; different ones do not mix", () => {
+    const { set } = setup([rec("a", [
+      { ip: "10.0.0.1", pod: "p1", zone: "a", nodeName: "n1" },
+      { ip: "10.0.0.2", pod: "p2", zone: "a", nodeName: "n1" },
+      { ip: "10.0.0.3", pod: "p3", zone: "b", nodeName: "n2", forZones: ["b"] },
+    ])]);
+    const [a, b, c] = set.instances();
+    assert.equal(a!.metadata, b!.metadata);
+    assert.deepEqual(a!.metadata, { zone: "a", nodeName: "n1" });
+    assert.deepEqual(c!.metadata, { zone: "b", nodeName: "n2", "hints.forZones": "b" });
+  });
+
+  it("a changed port re-resolves every endpoint of the slice", () => {
+    const { set } = setup([rec("a", [{ ip: "10.0.0.1", pod: "p1" }, { ip: "10.0.0.2", pod: "p2" }])], { port: "grpc" });
+    set.upsert(rec("a", [{ ip: "10.0.0.1", pod: "p1" }, { ip: "10.0.0.2", pod: "p2" }], { ports: [{ name: "grpc", port: 9100 }] }));
+    assert.deepEqual(view(set), ["p1=grpc://10.0.0.1:9100", "p2=grpc://10.0.0.2:9100"]);
+  });
+});
