@@ -1,13 +1,11 @@
 /**
  * The attempt loop of the balancing transport, one for unary and streaming
  * calls: pick an endpoint (or wait for one), run the attempt there (through
- * the per-attempt interceptors), and on failure try another endpoint when
- * the attempt provably was not sent (at once, within `maxAttempts`), or when
- * the method's retry policy and the retry budget allow it (after a backoff,
- * `policy/retry.ts`), always within the call's remaining deadline. Hedged
- * methods go to `hedged-call.ts`. The first attempt of a call whose pick
- * succeeds runs without an async frame: the common case costs one promise
- * hop.
+ * the per-attempt interceptors); on failure try another endpoint at once if
+ * the attempt provably was not sent (within `maxAttempts`), or after a
+ * backoff if the method's retry policy and the budget allow it, never past
+ * the call's deadline. Hedged methods go to `hedged-call.ts`. A first attempt
+ * whose pick succeeds runs without an async frame (one promise hop).
  *
  * @module
  */
@@ -45,6 +43,8 @@ export interface AttemptLoopOptions extends WaitContext {
   readonly budget?: RetryBudget | undefined;
   /** Randomness for the retry backoff's jitter. */
   readonly random: () => number;
+  /** A retry or hedge the budget refused (telemetry, logs). */
+  readonly onBudgetExhausted?: ((method: DescMethod, kind: "retry" | "hedge") => void) | undefined;
 }
 
 /** One call as the loop carries it from attempt to attempt. */
@@ -179,6 +179,7 @@ export class AttemptLoop {
         return undefined;
       },
       release: (n) => o.pool.picker.release(n),
+      exhausted: () => o.onBudgetExhausted?.(call.plan.method, "hedge"),
       attempt: (node, signal, att) => {
         const c: Call = { ...call, signal };
         const startedAt = o.clock.now();
@@ -249,7 +250,8 @@ export class AttemptLoop {
     const r = call.retry;
     if (r === undefined) return undefined;
     const delay = retryDelay(r, { code: err.code, attempts: call.retries + 1, now, deadline: call.deadline }, o.random);
-    if (delay === undefined || (o.budget !== undefined && !o.budget.tryWithdraw(now))) return undefined;
+    if (delay === undefined) return undefined;
+    if (o.budget !== undefined && !o.budget.tryWithdraw(now)) return void o.onBudgetExhausted?.(call.plan.method, "retry");
     call.retries++;
     return delay;
   }
@@ -277,13 +279,7 @@ export { applyInterceptors } from "./attempt-interceptors.ts";
 /** A retry's backoff on the transport's clock, keeping the process alive; rejects when the caller aborts. */
 async function backoff(clock: TransportClock, ms: number, signal: AbortSignal | undefined): Promise<void> {
   const release = keepAlive();
-  try {
-    await sleep(clock, ms, signal);
-  } catch (e) {
-    throw ConnectError.from(e, Code.Canceled);
-  } finally {
-    release();
-  }
+  await sleep(clock, ms, signal).finally(release).catch((e: unknown) => Promise.reject(ConnectError.from(e, Code.Canceled)));
 }
 
 /** Time left before `deadline`, as a call's `timeoutMs` (undefined = none). */

@@ -168,6 +168,7 @@ class DiscoveryTransportImpl implements DiscoveryTransport {
       hedging,
       budget,
       random,
+      onBudgetExhausted: (method, kind) => observer.budgetExhausted(method, kind),
     });
     this.#run = createCallRunner({
       loop: this.#loop, config, service: this.service, secure, defaultTimeoutMs: o.defaultTimeoutMs,

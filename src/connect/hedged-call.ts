@@ -27,6 +27,8 @@ export interface HedgeHooks {
   other(tried: readonly Endpoint[]): PickerNode<Endpoint> | undefined;
   /** Gives back a pick that is not used. */
   release(node: PickerNode<Endpoint>): void;
+  /** The budget refused a hedge. */
+  exhausted(): void;
   /** Runs one attempt on `node` with its own `signal` (reporting its outcome); rejects with a `ConnectError`. */
   attempt(node: PickerNode<Endpoint>, signal: AbortSignal, att: Attempt): Promise<UnaryResponse>;
 }
@@ -89,6 +91,7 @@ export function runHedged(h: HedgeHooks, config: HedgingConfig, signal: AbortSig
       if (node === undefined) return false;
       if (!free && h.budget !== undefined && !h.budget.tryWithdraw(h.clock.now())) {
         h.release(node);
+        h.exhausted();
         return false;
       }
       launch(node);

@@ -5,6 +5,7 @@
  *
  * @module
  */
+import type { DescMethod } from "@bufbuild/protobuf";
 import { checkLogger, emit, errorText, type Logger } from "./logger.ts";
 import { TransportTelemetry } from "./telemetry/instruments.ts";
 import type { TelemetryOptions } from "./telemetry/otel-api.ts";
@@ -53,6 +54,14 @@ export class TransportObserver {
     const fields = { service: this.#service, address, reason };
     if (reason !== undefined) emit(this.#logger, "warn", "endpoint ejected by outlier detection", fields);
     else emit(this.#logger, "info", "endpoint returned from ejection", fields);
+  }
+
+  /** The retry budget refused a retry (the failure was returned) or a hedge (none was sent). */
+  budgetExhausted(method: DescMethod, kind: "retry" | "hedge"): void {
+    if (this.telemetry === undefined && this.#logger === undefined) return;
+    const name = `${method.parent.typeName}/${method.name}`;
+    this.telemetry?.budgetExhausted(name, kind);
+    emit(this.#logger, "debug", `${kind} skipped: retry budget exhausted`, { service: this.#service, method: name });
   }
 
   /** Discovery failed (the watch is restarted). */

@@ -12,11 +12,12 @@ import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { Code, ConnectError, createClient, type Interceptor } from "@connectrpc/connect";
 import type { DescMethod } from "@bufbuild/protobuf";
-import { createDiscoveryTransport, createManualDiscovery, type Picker, type PickerNode, type PickerPolicy } from "../../src/connect/index.ts";
+import { createDiscoveryTransport, createManualDiscovery, type LogRecord, type Picker, type PickerNode, type PickerPolicy } from "../../src/connect/index.ts";
 import { Echo } from "../../proto/gen/echo_pb.ts";
 import { instance, startServer, type TestServer } from "./support/servers.ts";
 import { createFakeClock } from "./support/fake-clock.ts";
 import { createWaiter, watchdog } from "./support/load.ts";
+import { createTestOtel, sumOf } from "./support/otel.ts";
 
 const SAY = "kratoskube.echo.v1.Echo/Say";
 
@@ -168,7 +169,11 @@ describe("retry budget", () => {
     const servers = await Promise.all([0, 1, 2].map(() => startServer({ gate: failing() })));
     const discovery = createManualDiscovery({ "echo.service": servers.map((s) => instance(s.address)) });
     const common = { discovery, target: "discovery:///echo.service", outlierDetection: false as const, retry: { methods: [SAY], maxAttempts: 5, initialBackoffMs: 0 } };
-    const budgeted = createDiscoveryTransport({ ...common, clock: createFakeClock(), retryBudget: { minRetriesPerSecond: 0.5 } });
+    const otel = createTestOtel();
+    const records: LogRecord[] = [];
+    const budgeted = createDiscoveryTransport({
+      ...common, clock: createFakeClock(), retryBudget: { minRetriesPerSecond: 0.5 }, telemetry: otel.options, logger: (r) => records.push(r),
+    });
     const unbounded = createDiscoveryTransport({ ...common, clock: createFakeClock(), retryBudget: false });
     try {
       await Promise.all([budgeted.ready({ count: 3 }), unbounded.ready({ count: 3 })]);
@@ -176,12 +181,19 @@ describe("retry budget", () => {
       assert.equal(b.failed.length, 100);
       assert.ok(b.failed.every((e) => e.code === Code.Unavailable && e.message === "[unavailable] down"), "the server's failure is returned");
       assert.equal(total(servers), 125);
+      // Call 1 made its 5 attempts (a balance of 5.2); each of the 99 others met an exhausted budget.
+      const exhausted = await otel.points("kratos_kube.client.retry_budget.exhausted");
+      assert.equal(sumOf(exhausted, { "rpc.method": SAY, "kratos_kube.retry.kind": "retry", "kratos_kube.service": "echo.service" }), 99);
+      const skipped = records.filter((r) => r.message === "retry skipped: retry budget exhausted");
+      assert.equal(skipped.length, 99);
+      assert.deepEqual({ level: skipped[0]!.level, fields: skipped[0]!.fields }, { level: "debug", fields: { service: "echo.service", method: SAY } });
       const u = await calls(createClient(Echo, unbounded), 100, 1);
       assert.equal(u.failed.length, 100);
       assert.equal(total(servers) - 125, 500);
     } finally {
       await Promise.all([budgeted.close(), unbounded.close()]);
       await Promise.all(servers.map((s) => s.close()));
+      await otel.close();
     }
   });
 });
@@ -239,9 +251,11 @@ describe("hedging", () => {
     const waiter = createWaiter();
     const servers = await Promise.all([0, 1].map(() => startServer({ onStats: () => waiter.notify() })));
     const clock = createFakeClock();
+    const records: LogRecord[] = [];
     const transport = createDiscoveryTransport({
       discovery: createManualDiscovery({ "echo.service": servers.map((s) => instance(s.address)) }),
       target: "discovery:///echo.service", clock, hedging: { methods: [SAY], delayMs: 100 }, retryBudget: { ratio: 0, minRetriesPerSecond: 0 },
+      logger: (r) => records.push(r),
     });
     try {
       await transport.ready({ count: 2 });
@@ -250,6 +264,7 @@ describe("hedging", () => {
       const first = servers.find((s) => s.held === 1)!;
       clock.advance(1_000);
       assert.equal(transport.endpoints().reduce((a, e) => a + e.inflight, 0), 1, "no hedge sent");
+      assert.deepEqual(records.filter((r) => r.level !== "debug" || r.message.startsWith("hedge")).map((r) => r.message), ["hedge skipped: retry budget exhausted"]);
       first.release();
       assert.equal((await p).server, first.address);
       assert.equal(total(servers), 1);

@@ -35,6 +35,8 @@ export interface TransportInstruments {
   readonly retries: OtelCounter;
   /** `kratos_kube.client.endpoint.ejections`: endpoints put in backoff, with the reason. */
   readonly ejections: OtelCounter;
+  /** `kratos_kube.client.retry_budget.exhausted`: retries and hedges the retry budget refused. */
+  readonly budgetExhausted: OtelCounter;
   /** `kratos_kube.client.endpoints`: endpoints per state (observed). */
   readonly endpoints: OtelObservable;
 }
@@ -68,6 +70,7 @@ export class TransportTelemetry {
       picks: meter.createCounter("kratos_kube.client.picks", { description: "Endpoints picked for an attempt.", unit: "{pick}" }),
       retries: meter.createCounter("kratos_kube.client.retries", { description: "Attempts after the first of a call.", unit: "{attempt}" }),
       ejections: meter.createCounter("kratos_kube.client.endpoint.ejections", { description: "Endpoints ejected (put in backoff).", unit: "{ejection}" }),
+      budgetExhausted: meter.createCounter("kratos_kube.client.retry_budget.exhausted", { description: "Retries and hedges the retry budget refused.", unit: "{attempt}" }),
       endpoints: meter.createObservableGauge("kratos_kube.client.endpoints", { description: "Endpoints of the transport per state.", unit: "{endpoint}" }),
     };
     this.#c = {
@@ -112,6 +115,11 @@ export class TransportTelemetry {
     const [host, port] = splitAddress(address);
     const attrs: OtelAttributes = { "kratos_kube.service": this.#c.service, "server.address": host, "server.port": port, "kratos_kube.ejection.reason": reason };
     this.#c.instruments.ejections.add(1, attrs);
+  }
+
+  /** The retry budget refused a retry or a hedge of `method` (`package.Service/Method`). */
+  budgetExhausted(method: string, kind: "retry" | "hedge"): void {
+    this.#c.instruments.budgetExhausted.add(1, { "kratos_kube.service": this.#c.service, "rpc.method": method, "kratos_kube.retry.kind": kind });
   }
 
   /** Stops observing the endpoints. */
