@@ -133,10 +133,16 @@ export async function runDemo(o: DemoOptions, io: CliIo): Promise<number> {
   const tracker = createAttemptTracker();
   const transport = createDiscoveryTransport({
     discovery,
-    interceptors: [tracker.interceptor],
+    attemptInterceptors: [tracker.interceptor],
     target,
     balancer: o.balancer,
     onError: (e) => log(`transport discovery error: ${e.message}`),
+    // Ejections, health changes and drains as the transport sees them.
+    logger: (r) => {
+      if (r.level === "debug") return;
+      const f = r.fields as { address?: unknown; reason?: unknown };
+      log(`transport: ${r.message}${f.address !== undefined ? ` (${String(f.address)}${f.reason !== undefined ? `, ${String(f.reason)}` : ""})` : ""}`);
+    },
   });
   const clientInflight = (endpoint: string): number => {
     for (const e of transport.endpoints()) if (`grpc://${e.address}` === endpoint) return e.inflight;

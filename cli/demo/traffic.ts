@@ -29,8 +29,9 @@ const CALL_HEADER = "x-demo-call";
 
 /**
  * Remembers which endpoint each call's latest attempt went to. Its
- * interceptor goes into the transport's `interceptors` (they run on every
- * attempt, in the endpoint's own transport, so `req.url` names the endpoint).
+ * interceptor goes into the transport's `attemptInterceptors` (they run on
+ * every attempt, once the endpoint is picked, so `req.url` names it; the
+ * plain `interceptors` run once per call, before any endpoint is known).
  */
 export interface AttemptTracker {
   readonly interceptor: Interceptor;
