@@ -23,6 +23,7 @@ import { RetryBudget, retryBudgetConfig } from "./policy/retry-budget.ts";
 import { parseTargetParts } from "./endpoint-source.ts";
 import { DEFAULT_BACKOFF, realClock, type TransportClock } from "./transport-clock.ts";
 import {
+  healthCheckOf,
   http2OptionsFor,
   policyOf,
   type DiscoveryTransport,
@@ -38,6 +39,7 @@ export type {
   DiscoveryTransportOptions,
   EndpointEvent,
   EndpointStatus,
+  HealthCheckOptions,
   TlsOptions,
 } from "./transport-options.ts";
 
@@ -97,6 +99,7 @@ class DiscoveryTransportImpl implements DiscoveryTransport {
     const budget = o.retryBudget === false || (retry === undefined && hedging === undefined) ? undefined : new RetryBudget(retryBudgetConfig(o.retryBudget), clock.now());
     this.#onError = o.onError;
     const secure = o.secure !== undefined && o.secure !== false;
+    const health = healthCheckOf(o.healthCheck);
     const protocol = o.protocol ?? "grpc";
     const config = new CallConfig({
       protocol,
@@ -134,7 +137,8 @@ class DiscoveryTransportImpl implements DiscoveryTransport {
         secure,
         http2Options: http2OptionsFor(o.secure, o.http2Options) as Readonly<Record<string, unknown>> | undefined,
         connectTimeoutMs: o.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS,
-        healthService: o.healthCheck === false ? false : typeof o.healthCheck === "object" ? o.healthCheck.service : "",
+        healthService: health.service,
+        healthWatch: health.watch,
         maxConnectionAgeMs: o.maxConnectionAgeMs,
         keepalive: o.keepalive,
         backoff: o.backoff ?? DEFAULT_BACKOFF,

@@ -37,6 +37,7 @@ export type {
   DiscoveryTransportOptions,
   EndpointEvent,
   EndpointStatus,
+  HealthCheckOptions,
   TlsOptions,
 } from "./balancing-transport.ts";
 export type { EndpointInstance, EndpointSource, EndpointSourceWatchOptions, InstanceWatcher, InstanceWatcherState } from "./endpoint-source.ts";

@@ -29,6 +29,8 @@ export class TransportObserver {
   readonly telemetry: TransportTelemetry | undefined;
   readonly #logger: Logger | undefined;
   readonly #service: string;
+  /** Endpoints whose health watch said NOT_SERVING, to log their return. */
+  readonly #notServing = new Set<string>();
 
   /** @param o see {@link TransportObserverOptions} */
   constructor(o: TransportObserverOptions) {
@@ -43,7 +45,10 @@ export class TransportObserver {
     this.telemetry?.endpointState(address, state, error);
     if (this.#logger === undefined) return;
     const fields = { service: this.#service, address, state, error: error === undefined ? undefined : errorText(error) };
+    if (state === "not-serving") this.#notServing.add(address);
+    else if (this.#notServing.delete(address) && state === "ready") return emit(this.#logger, "info", "endpoint reports SERVING again, taking calls", fields);
     if (state === "backoff") emit(this.#logger, "warn", "endpoint ejected", fields);
+    else if (state === "not-serving") emit(this.#logger, "info", "endpoint reports NOT_SERVING, no new calls (its calls run on)", fields);
     else if (state === "draining") emit(this.#logger, "info", "endpoint left discovery, draining its calls", fields);
     else emit(this.#logger, "debug", `endpoint ${state}`, fields);
   }

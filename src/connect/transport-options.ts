@@ -14,12 +14,16 @@ import type { WireProtocol } from "./protocol/wire-protocol.ts";
 import type { Logger } from "./logger.ts";
 import type { TelemetryOptions } from "./telemetry/otel-api.ts";
 
-/** Endpoint states: `connecting`, `ready`, `backoff`, `draining` (removed, calls still running), `closed`. */
+/**
+ * Endpoint states: `connecting`, `ready`, `not-serving` (its health watch
+ * said NOT_SERVING: no new calls, its calls run on), `backoff`, `draining`
+ * (removed, calls still running), `closed`.
+ */
 export type ChannelState = LifecycleName;
 
 /** The wire protocol spoken to endpoints: `"grpc"`, `"connect"` or `"grpc-web"`. */
 export type EndpointProtocol = WireProtocol;
-import type { EndpointInstance, EndpointSource } from "./endpoint-source.ts";
+import { EndpointConfigError, type EndpointInstance, type EndpointSource } from "./endpoint-source.ts";
 import { p2c, randomPicker, roundRobin, weightedRoundRobin, type PickerPolicy } from "./picker.ts";
 import type { BackoffPolicy, TransportClock } from "./transport-clock.ts";
 import type { EmptySetPolicy } from "./policy/empty-set.ts";
@@ -43,6 +47,14 @@ export interface TlsOptions {
   readonly rejectUnauthorized?: boolean;
 }
 
+/** The `healthCheck` option as an object. */
+export interface HealthCheckOptions {
+  /** The health service name checked and watched (`""`: the whole server). */
+  readonly service: string;
+  /** Watch the health service's status (default `true`); `false`: Check probes only. */
+  readonly watch?: boolean;
+}
+
 /** A balancer by name, or a custom picker policy. */
 export type BalancerOption = "round_robin" | "p2c" | "wrr" | "random" | PickerPolicy;
 
@@ -50,7 +62,7 @@ export type BalancerOption = "round_robin" | "p2c" | "wrr" | "random" | PickerPo
 export interface EndpointStatus {
   /** `host:port`. */
   readonly address: string;
-  /** `connecting`, `ready`, `backoff`, `draining` (removed, calls still running) or `closed`. */
+  /** `connecting`, `ready`, `not-serving`, `backoff`, `draining` (removed, calls still running) or `closed`. */
   readonly state: ChannelState;
   /** Calls and streams not finished. */
   readonly inflight: number;
@@ -108,8 +120,15 @@ export interface DiscoveryTransportOptions {
   readonly drainTimeoutMs?: number;
   /** Connect (and probe) timeout per endpoint (default 5 000 ms). */
   readonly connectTimeoutMs?: number;
-  /** Probe endpoints with grpc.health.v1 Check (default `true`, service `""`); `false` = plain connect. */
-  readonly healthCheck?: boolean | { readonly service: string };
+  /**
+   * Probe endpoints with grpc.health.v1 Check (default `true`, service
+   * `""`); `false` = plain connect. When a Check gets a status, the
+   * endpoint's health is also watched (`grpc.health.v1.Health/Watch`, one
+   * background stream per endpoint): NOT_SERVING takes it out of picking at
+   * once (state `not-serving`; its calls run on), SERVING brings it back.
+   * `{ service, watch: false }` keeps Check probes only.
+   */
+  readonly healthCheck?: boolean | HealthCheckOptions;
   /**
    * Interceptors run once per logical call, before an endpoint is picked,
    * whatever the attempts (as connect's own transports run them; never on
@@ -243,6 +262,17 @@ export function policyOf(b: BalancerOption | undefined, clock: TransportClock, r
   if (b === "random") return randomPicker({ random });
   if (typeof b === "object" && typeof b.build === "function") return b;
   throw new ConnectError(`unknown balancer ${JSON.stringify(b)}`, Code.InvalidArgument);
+}
+
+/** The health service probed and whether it is watched, from the `healthCheck` option; throws `BAD_OPTION` naming a bad field. */
+export function healthCheckOf(h: boolean | HealthCheckOptions | undefined): { service: string | false; watch: boolean } {
+  if (h === undefined || h === true) return { service: "", watch: true };
+  if (h === false) return { service: false, watch: false };
+  if (typeof h !== "object" || h === null || typeof h.service !== "string") {
+    throw new EndpointConfigError("BAD_OPTION", `healthCheck must be a boolean or { service: string, watch?: boolean }, got ${JSON.stringify(h)}`);
+  }
+  if (h.watch !== undefined && typeof h.watch !== "boolean") throw new EndpointConfigError("BAD_OPTION", `healthCheck.watch must be a boolean, got ${JSON.stringify(h.watch)}`);
+  return { service: h.service, watch: h.watch !== false };
 }
 
 /** `node:http2` connect options for `secure`, merged over `http2Options`. */

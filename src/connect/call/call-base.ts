@@ -33,6 +33,8 @@ export interface CallTarget {
   readonly owner: CallOwner;
   /** Runs once when the call is over, after `owner.callEnded()`. */
   readonly onFinal?: (() => void) | undefined;
+  /** An internal stream (the health watch): see `Connection.open`. */
+  readonly background?: boolean | undefined;
 }
 
 function onDeadline(call: CallBase, timeoutMs: number): void {
@@ -75,7 +77,7 @@ export abstract class CallBase implements StreamHolder, ResponseSink {
     }
     this.conn = conn;
     try {
-      const { stream, entry } = conn.open(headers as Record<string, string>, this, false);
+      const { stream, entry } = conn.open(headers as Record<string, string>, this, false, this.target.background === true);
       this.stream = stream;
       this.#entry = entry;
       this.#streamClosed = false;
@@ -174,7 +176,7 @@ export abstract class CallBase implements StreamHolder, ResponseSink {
   onClose(rstCode: number): void {
     if (this.#streamClosed) return;
     this.#streamClosed = true;
-    if (this.#entry !== undefined) this.conn?.release(this.#entry);
+    if (this.#entry !== undefined) this.conn?.release(this.#entry, this.target.background === true);
     if (!this.settled) this.reader.fail(this.#closedEarly(rstCode));
     this.#maybeEnded();
   }

@@ -2,7 +2,9 @@
  * One HTTP/2 connection of an endpoint: dialing with a deadline, the peer's
  * stream limit, GOAWAY, the streams open on it and whether the process may
  * exit while it is idle. Calls open their streams through {@link open} and
- * report their end with {@link release}.
+ * report their end with {@link release}. Background streams (the health
+ * watch) neither keep the process alive nor hold a retiring connection open:
+ * they are cancelled when it retires.
  *
  * States: `connecting` → `ready` → `retiring` (GOAWAY received, or replaced
  * because of its age: no new streams, closes when its last stream ends) →
@@ -69,6 +71,8 @@ export class Connection implements ConnectionEvents {
   #ready: { resolve: (c: Connection) => void; reject: (e: ConnectError) => void }[] = [];
   #error: ConnectError | undefined;
   #open = new OpenStreams<StreamHolder>();
+  /** Background streams (see the module doc). */
+  #bg = new OpenStreams<StreamHolder>();
   /** The peer's SETTINGS_MAX_CONCURRENT_STREAMS. */
   maxStreams: number = Number.POSITIVE_INFINITY;
   /** Streams above this id were not processed (GOAWAY). */
@@ -102,7 +106,7 @@ export class Connection implements ConnectionEvents {
 
   /** Ready and below the peer's stream limit. */
   get available(): boolean {
-    return this.#state === "ready" && this.#open.size < this.maxStreams;
+    return this.#state === "ready" && this.#open.size + this.#bg.size < this.maxStreams;
   }
 
   /** The underlying connection is closed or destroyed (it may not have reported it yet). */
@@ -128,30 +132,48 @@ export class Connection implements ConnectionEvents {
    * Opens a stream for `holder`. Throws (nothing was sent) when the
    * connection no longer takes streams. The holder must call
    * {@link release} with the returned entry when its stream closed.
+   * A `background` stream keeps the connection from its idle timeout only.
    */
-  open(headers: OutgoingHeaderBlock, holder: StreamHolder, endStream: boolean): { stream: ClientStream; entry: OpenStream<StreamHolder> } {
+  open(headers: OutgoingHeaderBlock, holder: StreamHolder, endStream: boolean, background = false): { stream: ClientStream; entry: OpenStream<StreamHolder> } {
     if (this.#state !== "ready") throw this.#error ?? new ConnectError(`connection to ${this.address} takes no new streams`, Code.Unavailable);
     const stream = openStream(this.#conn, headers, holder, endStream);
+    if (background) {
+      const entry = this.#bg.add(holder, noop);
+      this.#keepalive?.streams(1);
+      return { stream, entry };
+    }
     if (this.#open.size === 0) this.#conn.ref();
     const entry = this.#open.add(holder, noop);
     if (this.#open.size === 1) this.#keepalive?.streams(1);
     return { stream, entry };
   }
 
-  /** A stream of this connection closed. */
-  release(entry: OpenStream<StreamHolder>): void {
-    if (!this.#open.remove(entry)) return;
-    if (this.#open.size > 0) return;
-    this.#conn.unref();
-    this.#keepalive?.streams(0);
+  /** A stream of this connection closed (`background` as it was opened). */
+  release(entry: OpenStream<StreamHolder>, background = false): void {
+    if (background) {
+      if (!this.#bg.remove(entry) || this.#open.size > 0) return;
+    } else {
+      if (!this.#open.remove(entry)) return;
+      if (this.#open.size > 0) return;
+      this.#conn.unref();
+    }
+    this.#keepalive?.streams(this.#bg.size);
     if (this.#state === "retiring") this.#conn.close();
   }
 
   /** Stops new streams; closes once the open ones ended. */
   retire(): void {
     if (this.#state !== "ready" && this.#state !== "connecting") return;
+    this.#cancelBackground();
     this.#state = "retiring";
     if (this.#open.size === 0) this.#conn.close();
+  }
+
+  /** Cancels the background streams (before the state leaves `ready`, so that their release closes nothing). */
+  #cancelBackground(): void {
+    if (this.#bg.size === 0) return;
+    const error = new ConnectError(`connection to ${this.address} takes no new streams`, Code.Unavailable);
+    for (const e of this.#bg.entries()) e.stream.orphaned(error);
   }
 
   /** Sends PING; resolves true when acknowledged within `timeoutMs`. */
@@ -182,6 +204,7 @@ export class Connection implements ConnectionEvents {
     this.#error ??= error;
     // Every runtime then reports the same error for the calls in flight.
     for (const e of this.#open.entries()) e.stream.orphaned(error);
+    for (const e of this.#bg.entries()) e.stream.orphaned(error);
     this.#conn.destroy();
     this.#closed(error);
   }
@@ -227,6 +250,7 @@ export class Connection implements ConnectionEvents {
     this.#error ??= error;
     // Streams above lastStreamId were refused: their calls see a reset (or the close) and retry.
     if (this.#state === "ready" || this.#state === "connecting") {
+      this.#cancelBackground();
       this.#state = "retiring";
       this.#owner.lost(this, error);
       if (this.#open.size === 0) this.#conn.close();
@@ -244,7 +268,9 @@ export class Connection implements ConnectionEvents {
     // Deno 2.9's node:http2 client may close a connection whose peer died
     // (SIGKILL) without closing or failing its streams: fail their calls here.
     // On Node and Bun every stream has closed before the connection does.
-    for (const e of this.#open.entries()) e.stream.orphaned(new ConnectError(`connection to ${this.address} closed with the call in flight`, Code.Unavailable, undefined, undefined, error));
+    for (const e of [...this.#open.entries(), ...this.#bg.entries()]) {
+      e.stream.orphaned(new ConnectError(`connection to ${this.address} closed with the call in flight`, Code.Unavailable, undefined, undefined, error));
+    }
     this.#closed(error);
   }
 

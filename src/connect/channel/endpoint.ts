@@ -17,6 +17,7 @@ import { backoffDelay, type BackoffPolicy, type TransportClock, type TransportTi
 import type { Connection } from "./connection.ts";
 import { ConnectionPool } from "./connection-pool.ts";
 import type { KeepaliveOptions } from "./keepalive.ts";
+import { HealthWatch } from "./health-watch.ts";
 import { failuresOf, INITIAL, transition, type Lifecycle, type LifecycleEffect, type LifecycleEvent, type LifecycleName } from "./lifecycle.ts";
 import { probe } from "./probe.ts";
 
@@ -31,6 +32,8 @@ export interface EndpointOptions {
   readonly connectTimeoutMs: number;
   /** Probe with grpc.health.v1 Check of this service; `false` = PING. */
   readonly healthService: string | false;
+  /** Also watch that service (grpc.health.v1 Watch) once a Check got a status from it. */
+  readonly healthWatch?: boolean | undefined;
   /** Replace connections older than this (default: never). */
   readonly maxConnectionAgeMs: number | undefined;
   /** PINGs and idle timeout of the connections. */
@@ -53,6 +56,7 @@ export class Endpoint implements CallOwner {
   #inflight = 0;
   #probing = false;
   #target: CallTarget;
+  #watch: HealthWatch | undefined;
   /** The last connect or probe error. */
   lastError: unknown = undefined;
 
@@ -73,6 +77,14 @@ export class Endpoint implements CallOwner {
       mayReplace: () => this.#state.s === "ready",
     });
     this.#target = { config: o.config, owner: this };
+    if (o.healthService !== false && o.healthWatch === true) {
+      this.#watch = new HealthWatch({
+        ...o,
+        service: o.healthService,
+        connection: () => (this.#state.s === "ready" || this.#state.s === "not-serving" ? this.#pool.ready() : undefined),
+        onStatus: (serving, error) => this.#step({ ev: "health", serving, error }),
+      });
+    }
     this.#apply(INITIAL.effects);
   }
 
@@ -203,6 +215,7 @@ export class Endpoint implements CallOwner {
           break;
         case "emit":
           if (fx.error !== undefined) this.lastError = fx.error;
+          if (this.#state.s === "draining" || this.#state.s === "closed") this.#watch?.close();
           this.#o.onChange(this, this.#state.s, fx.error);
           break;
       }
@@ -236,7 +249,11 @@ export class Endpoint implements CallOwner {
     });
     this.#probing = false;
     if (this.#state.s !== "connecting") return;
-    if (r.ok) return this.#step({ ev: "probe-ok" });
+    if (r.ok) {
+      this.#step({ ev: "probe-ok" });
+      if (r.served === true) this.#watch?.start();
+      return;
+    }
     if (r.timedOut && this.#pool.activity > activity) {
       // The probe timed out, but other streams received data meanwhile: the
       // peer is alive, only slow (or this process is starved of CPU).

@@ -7,6 +7,9 @@
  * - `connecting`: probing the endpoint (dial, then a `grpc.health.v1`
  *   Check or a PING); not picked.
  * - `ready`: picked for calls.
+ * - `not-serving`: its `grpc.health.v1` Watch reported NOT_SERVING (the
+ *   server is stopping); not picked, its calls run on; back to `ready` on
+ *   SERVING.
  * - `backoff`: the last probe (or a call's dial) failed; probed again after
  *   a gRPC connection backoff delay.
  * - `draining`: discovery removed it; calls still running finish, then it
@@ -20,6 +23,7 @@
 export type Lifecycle =
   | { readonly s: "connecting"; readonly failures: number }
   | { readonly s: "ready" }
+  | { readonly s: "not-serving" }
   | { readonly s: "backoff"; readonly failures: number }
   | { readonly s: "draining" }
   | { readonly s: "closed" };
@@ -39,6 +43,8 @@ export type LifecycleEvent =
   | { readonly ev: "connection-lost"; readonly error: unknown }
   /** A call hit its deadline without any response: verify the endpoint. */
   | { readonly ev: "suspect" }
+  /** The health watch reported a status: NOT_SERVING (`serving` false, with why) or another one. */
+  | { readonly ev: "health"; readonly serving: boolean; readonly error?: unknown }
   | { readonly ev: "drain"; readonly inflight: number; readonly timeoutMs: number | undefined }
   /** The last call of a draining endpoint ended. */
   | { readonly ev: "idle" }
@@ -92,9 +98,12 @@ export function transition(state: Lifecycle, e: LifecycleEvent): Step {
     case "backoff-elapsed":
       return state.s === "backoff" ? { state: { s: "connecting", failures: state.failures }, effects: [{ fx: "emit" }, { fx: "probe" }] } : stay(state);
     case "connection-lost":
-      return state.s === "ready" ? { state: { s: "connecting", failures: 0 }, effects: [{ fx: "emit", error: e.error }, { fx: "probe" }] } : stay(state);
+      return state.s === "ready" || state.s === "not-serving" ? { state: { s: "connecting", failures: 0 }, effects: [{ fx: "emit", error: e.error }, { fx: "probe" }] } : stay(state);
     case "suspect":
       return state.s === "ready" ? { state: { s: "connecting", failures: 0 }, effects: [{ fx: "emit" }, { fx: "probe" }] } : stay(state);
+    case "health":
+      if (state.s === "ready" && !e.serving) return { state: { s: "not-serving" }, effects: [{ fx: "emit", error: e.error }] };
+      return state.s === "not-serving" && e.serving ? { state: { s: "ready" }, effects: [{ fx: "emit" }] } : stay(state);
     case "drain": {
       if (state.s === "draining") return stay(state);
       if (e.inflight === 0) return { state: { s: "closed" }, effects: [{ fx: "cancel-timer" }, { fx: "close-connections" }, { fx: "emit" }] };

@@ -33,7 +33,8 @@ export interface ProbeInput {
 
 /** The outcome of a probe. */
 export type ProbeResult =
-  | { readonly ok: true }
+  /** `served`: the health service answered with a status (it may then be watched). */
+  | { readonly ok: true; readonly served?: boolean }
   /** `timedOut`: the peer stayed silent (its connection should not be reused); `conn` the connection probed, if any. */
   | { readonly ok: false; readonly error: unknown; readonly timedOut: boolean; readonly conn: Connection | undefined };
 
@@ -65,7 +66,7 @@ export async function probe(p: ProbeInput): Promise<ProbeResult> {
     if ((res.message as HealthCheckResponse).status === HealthCheckResponse_ServingStatus.NOT_SERVING) {
       return { ok: false, error: new ConnectError(`endpoint ${p.address} reports NOT_SERVING`, Code.Unavailable), timedOut: false, conn };
     }
-    return { ok: true };
+    return { ok: true, served: true };
   } catch (e) {
     // Any answer (e.g. Unimplemented: no health service) proves the peer is alive.
     if (att.responded) return { ok: true };

@@ -31,8 +31,10 @@ export interface TestServer {
   release(): void;
   /** Releases the oldest held call. */
   releaseOne(): void;
-  /** grpc.health.v1 status. */
+  /** grpc.health.v1 status (a change is pushed to open Watch streams). */
   serving: boolean;
+  /** grpc.health.v1 Watch streams started, and open now. */
+  readonly watches: { started: number; open: number };
   /** Stop accepting, send GOAWAY, let open calls finish, then close. */
   gracefulStop(): Promise<void>;
   /** Destroy every connection at once (like a killed process). */
@@ -45,6 +47,8 @@ export interface TestServer {
 export interface TestServerOptions {
   /** Serve grpc.health.v1 (default true). */
   health?: boolean;
+  /** Serve grpc.health.v1 Watch (default true; false: Check only, Watch is Unimplemented). */
+  healthWatch?: boolean;
   /** Listen on this port (default 0). */
   port?: number;
   /** Delay every Echo.Say answer by this many ms (a slow endpoint). */
@@ -107,6 +111,14 @@ export async function startLocalServer(o: TestServerOptions = {}): Promise<TestS
   const cancelled = { count: 0 };
   let address = "";
   const state = { serving: true };
+  const watches = { started: 0, open: 0 };
+  let healthWaiters: (() => void)[] = [];
+  const healthChanged = (): void => {
+    const ws = healthWaiters;
+    healthWaiters = [];
+    for (const w of ws) w();
+  };
+  const statusNow = (): HealthCheckResponse_ServingStatus => (state.serving ? HealthCheckResponse_ServingStatus.SERVING : HealthCheckResponse_ServingStatus.NOT_SERVING);
   const routes = (router: ConnectRouter): void => {
     router.service(Echo, {
       async say(req, ctx) {
@@ -150,9 +162,27 @@ export async function startLocalServer(o: TestServerOptions = {}): Promise<TestS
             status: state.serving ? HealthCheckResponse_ServingStatus.SERVING : HealthCheckResponse_ServingStatus.NOT_SERVING,
           });
         },
-        async *watch() {
-          yield create(HealthCheckResponseSchema, { status: HealthCheckResponse_ServingStatus.SERVING });
-        },
+        ...(o.healthWatch === false ? {} : {
+          async *watch(_req: unknown, ctx: { signal: AbortSignal }) {
+            watches.started++;
+            watches.open++;
+            stats();
+            const abort = (): void => healthChanged();
+            ctx.signal.addEventListener("abort", abort, { once: true });
+            try {
+              let last: HealthCheckResponse_ServingStatus | undefined;
+              while (!ctx.signal.aborted) {
+                const now = statusNow();
+                if (now !== last) yield create(HealthCheckResponseSchema, { status: (last = now) });
+                if (statusNow() === last) await new Promise<void>((r) => healthWaiters.push(r));
+              }
+            } finally {
+              ctx.signal.removeEventListener("abort", abort);
+              watches.open--;
+              stats();
+            }
+          },
+        }),
       });
     }
   };
@@ -223,15 +253,19 @@ export async function startLocalServer(o: TestServerOptions = {}): Promise<TestS
     },
     set serving(v: boolean) {
       state.serving = v;
+      healthChanged();
     },
+    watches,
     async gracefulStop() {
       state.serving = false;
+      healthChanged();
       const done = closeServer();
       for (const s of sessions) s.close();
       await done;
     },
     async kill() {
       const done = closeServer();
+      healthChanged();
       for (const s of sockets) s.destroy();
       for (const s of sessions) s.destroy();
       release();
