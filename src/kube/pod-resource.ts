@@ -6,12 +6,12 @@
  *
  * @module
  */
-import { freezeSmallArray } from "../runtime/immutable.ts";
 import type { PodPort, PodRecord } from "./pod-record.ts";
 import { projectPod } from "./pod-record.ts";
 import type { IndexFunction, ResourceDescriptor } from "./resource.ts";
 import { POD_RESOURCE } from "./resource.ts";
 import type { Pod } from "./wire.ts";
+import { podProtobuf } from "./protobuf/decoder.ts";
 
 /** Options of {@link podResource}. */
 export interface PodResourceOptions {
@@ -117,7 +117,7 @@ export function createPodInterner(uniqueLabels: readonly string[] = []): (rec: P
     ready: rec.ready,
     terminating: rec.terminating,
     // An exact-size copy: a pushed-to array keeps spare capacity (17 slots for one IP).
-    podIPs: rec.podIPs.length === 0 ? NO_IPS : freezeSmallArray(rec.podIPs.length === 1 ? [rec.podIPs[0]!] : rec.podIPs.slice()),
+    podIPs: rec.podIPs.length === 0 ? NO_IPS : Object.freeze(rec.podIPs.length === 1 ? [rec.podIPs[0]!] : rec.podIPs.slice()),
     ports: ports(rec.ports),
   });
 }
@@ -138,5 +138,6 @@ export function podResource(options: PodResourceOptions = {}): ResourceDescripto
     },
     indexes: options.indexes,
     labelSelector: options.labelSelector,
+    protobuf: podProtobuf(projectOptions),
   });
 }

@@ -18,7 +18,6 @@
  * @module
  */
 import type { PodPort, PodRecord } from "../kube/pod-record.ts";
-import { freezeSmallArray } from "../runtime/immutable.ts";
 import {
   isMalformed,
   isSelected,
@@ -106,7 +105,7 @@ export function podConverter(o: PodModelOptions = {}): PodConverter {
       ? readInstance(rec, parse)
       : { ok: false as const, code: "not-selected" as const, reason: `phase ${rec.phase || "(none)"}, ready ${rec.ready}, terminating ${rec.terminating}` };
     if (result.ok) {
-      result.instance.endpoints = freezeSmallArray(result.instance.endpoints) as string[];
+      result.instance.endpoints = Object.freeze(result.instance.endpoints) as string[];
       Object.freeze(result.instance);
     } else if (isMalformed(result.code) && !reported.has(rec)) {
       reported.add(rec);
