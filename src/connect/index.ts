@@ -51,10 +51,19 @@ export type { SlowStartOptions } from "./policy/slow-start.ts";
 export type { MethodSelection, RetryOptions } from "./policy/retry.ts";
 export type { RetryBudgetOptions } from "./policy/retry-budget.ts";
 export type { HedgingOptions } from "./policy/hedging.ts";
+export { ringHash } from "./policy/ring-hash.ts";
+export type { RingHashOptions } from "./policy/ring-hash.ts";
+export type { SubsetAlgorithm, SubsetOption, SubsetOptions, SubsetSelf } from "./subset-config.ts";
 
 // Advanced: custom pickers, Kratos helpers, the health service the probes call
 export { createNodeStats, p2c, p2cWeight, P2C_FORCE_PICK_MS, P2C_TAU_MS, randomPicker, roundRobin, weightedRoundRobin } from "./picker.ts";
-export type { NodeStats, Picker, PickerClock, PickerNode, PickerPolicy } from "./picker.ts";
+export type { NodeStats, Picker, PickerClock, PickerNode, PickerPolicy, PickRequest } from "./picker.ts";
+export { headerValue, RING_HASH_LOAD_FACTOR, RING_HASH_REPLICAS } from "./policy/ring-hash.ts";
+export { subsetChooser } from "./subset-config.ts";
+export type { SubsetChooser } from "./subset-config.ts";
+export { apertureSubset, peerPosition } from "./subset-aperture.ts";
+export type { PeerPosition } from "./subset-aperture.ts";
+export { rendezvousScore, rendezvousSubset } from "./subset-rendezvous.ts";
 export { DEFAULT_FAILURE_CODES, OutlierDetector, outlierConfig } from "./policy/outlier-detection.ts";
 export type { EjectionChange, OutlierConfig } from "./policy/outlier-detection.ts";
 export { slowStartConfig, slowStartFactor } from "./policy/slow-start.ts";

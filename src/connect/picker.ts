@@ -50,8 +50,13 @@ export interface PickerNode<T> {
 export interface Picker<T> {
   /** The nodes of this snapshot, in the order given to `build`. */
   readonly nodes: readonly PickerNode<T>[];
-  /** Chooses a node, or `undefined` when the snapshot is empty. O(1). */
-  pick(): PickerNode<T> | undefined;
+  /**
+   * Chooses a node, or `undefined` when the snapshot is empty. O(1) for the
+   * built-in policies but `ringHash` (O(log n)). `request` describes the call
+   * (for policies that pick by a per-call key); the transport passes it, and
+   * policies that do not need it ignore it.
+   */
+  pick(request?: PickRequest): PickerNode<T> | undefined;
   /**
    * Reports that a unary call on `node` that started at `startedAt` (clock
    * ms) ended; `failed` marks errors that speak about the endpoint's health.
@@ -59,6 +64,24 @@ export interface Picker<T> {
   done(node: PickerNode<T>, startedAt: number, failed: boolean): void;
   /** Reports that a streaming call on `node` ended (no latency sample). */
   release(node: PickerNode<T>): void;
+}
+
+/**
+ * The call a pick is for, as the transport passes it to {@link Picker.pick}:
+ * what policies that pick by a per-call key (`ringHash`) read. Declared
+ * structurally: this pure core imports nothing.
+ */
+export interface PickRequest {
+  /** The method called (a `DescMethod`: `name`, `parent.typeName`, `methodKind`, …). */
+  readonly method: { readonly name: string; readonly parent: { readonly typeName: string } };
+  /** The call's request headers as given (by the caller, or by the `interceptors` when there are some). */
+  readonly header: HeadersInit | undefined;
+  /** Unary: the request message (or its init object); streaming: the request iterable. */
+  readonly input: unknown;
+  /** The call's context values, when given (connect `ContextValues`). */
+  readonly contextValues: { get<V>(key: { id: symbol; defaultValue: V }): V } | undefined;
+  /** Values of nodes already tried by this call (a retry): pick another one when there is one. */
+  readonly avoid?: readonly unknown[] | undefined;
 }
 
 /** Builds picker snapshots. Pass one as `balancer` for a custom policy. */
