@@ -164,7 +164,8 @@ export function createEndpointSet(
   o: EndpointSetOptions,
   changed: () => void,
 ): MemberSet<EndpointSliceRecord> {
-  const bySlice = new Map<string, Map<string, SliceEndpoint>>();
+  /** The slice versions merged (the informer holds the same objects); their endpoints are re-read on the next update instead of kept in a map per endpoint. */
+  const bySlice = new Map<string, EndpointSliceRecord>();
   const views = new Map<string, SliceView>();
   const members = new Map<string, Member>();
   const keys: string[] = [];
@@ -286,8 +287,10 @@ export function createEndpointSet(
     return { view: { family, ports: slicePorts(slice.ports, o.port) }, eps };
   }
 
-  function put(sliceKey: string, next: { view: SliceView | undefined; eps: Map<string, SliceEndpoint> }): void {
-    const prev = bySlice.get(sliceKey);
+  function put(sliceKey: string, record: EndpointSliceRecord | undefined): void {
+    const next = record === undefined ? { view: undefined, eps: new Map<string, SliceEndpoint>() } : contributions(record);
+    const before = bySlice.get(sliceKey);
+    const prev = before === undefined ? undefined : contributions(before).eps;
     const viewChanged = !sameView(views.get(sliceKey), next.view);
     if (next.view !== undefined && next.eps.size > 0) views.set(sliceKey, viewChanged ? next.view : views.get(sliceKey)!);
     const touched = new Set<string>();
@@ -308,25 +311,25 @@ export function createEndpointSet(
       if (!viewChanged && was !== undefined && sameEndpoint(was, ep)) continue;
       touched.add(id);
     }
-    if (next.eps.size === 0) bySlice.delete(sliceKey);
-    else bySlice.set(sliceKey, next.eps);
+    if (next.eps.size === 0 || record === undefined) bySlice.delete(sliceKey);
+    else bySlice.set(sliceKey, record);
     for (const id of touched) refresh(id);
     if (next.eps.size === 0) views.delete(sliceKey);
   }
 
   const sliceKey = (s: EndpointSliceRecord): string => `${s.namespace}/${s.name}`;
 
-  for (const s of slices) put(sliceKey(s), contributions(s));
+  for (const s of slices) put(sliceKey(s), s);
 
   return {
     get version() {
       return version;
     },
     upsert(slice) {
-      if (!closed) put(sliceKey(slice), contributions(slice));
+      if (!closed) put(sliceKey(slice), slice);
     },
     remove(slice) {
-      if (!closed) put(sliceKey(slice), { view: undefined, eps: new Map() });
+      if (!closed) put(sliceKey(slice), undefined);
     },
     instances() {
       return shown.slice();
