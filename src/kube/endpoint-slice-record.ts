@@ -12,6 +12,7 @@
 import type { IndexFunction, ObjectRecord, ResourceDescriptor } from "./resource.ts";
 import { ENDPOINT_SLICE_RESOURCE } from "./resource.ts";
 import type { EndpointSlice } from "./wire.ts";
+import { endpointSliceProtobuf } from "./protobuf/decoder.ts";
 
 /** The label linking an EndpointSlice to its Service (`discovery.LabelServiceName`). */
 export const SERVICE_NAME_LABEL = "kubernetes.io/service-name";
@@ -183,5 +184,6 @@ export function endpointSliceResource(options: EndpointSliceResourceOptions = {}
     project: (slice: EndpointSlice) => projectEndpointSlice(slice, intern, internList),
     indexes: options.indexes,
     labelSelector: options.labelSelector,
+    protobuf: endpointSliceProtobuf(),
   });
 }

@@ -10,12 +10,14 @@
  * `kube/` knows no vocabulary of its users: the registry passes the labels and
  * annotations it reads and its own membership index.
  *
- * The projection is per descriptor on purpose: a decoder that reads the
- * protobuf encoding of the same resource straight into `R` (skipping what the
- * projection drops) is a sibling of {@link ResourceDescriptor.project}.
+ * The projection is per descriptor on purpose: its protobuf reader
+ * ({@link ResourceDescriptor.protobuf}) reads the protobuf encoding of the same
+ * resource into the small wire object `project` takes, skipping what the
+ * projection drops.
  *
  * @module
  */
+import type { ProtobufProjection } from "./protobuf/decoder.ts";
 import type { KubeObject } from "./wire.ts";
 
 /** The REST identity of a resource. */
@@ -56,6 +58,12 @@ export interface ResourceDescriptor<R extends ObjectRecord = ObjectRecord, W ext
   readonly indexes?: Readonly<Record<string, IndexFunction<R>>> | undefined;
   /** Server-side label selector every list and watch of this descriptor sends; default none. */
   readonly labelSelector?: string | undefined;
+  /**
+   * Reads this resource's protobuf encoding into the wire object `project`
+   * takes, keeping only what it reads. Without it the client asks for JSON
+   * only. `podResource` and `endpointSliceResource` set it.
+   */
+  readonly protobuf?: ProtobufProjection<W> | undefined;
 }
 
 /** The core/v1 Pod resource. */

@@ -59,7 +59,11 @@ export type WatchDecodeErrorReason =
   | "unknown-type"
   | "missing-object"
   | "invalid-bookmark"
-  | "truncated";
+  | "truncated"
+  /** Protobuf streams: a frame longer than the limit. */
+  | "frame-too-long"
+  /** Protobuf streams: a frame that is not a valid `WatchEvent`. */
+  | "invalid-protobuf";
 
 /**
  * A line of a watch stream that is not a valid watch event. Returned as a value
