@@ -47,8 +47,9 @@ export interface AttemptLoopOptions extends WaitContext {
   readonly onBudgetExhausted?: ((method: DescMethod, kind: "retry" | "hedge") => void) | undefined;
 }
 
-/** One call as the loop carries it from attempt to attempt. */
+/** One call as the loop carries it from attempt to attempt (and the request pickers keyed per call read). */
 interface Call {
+  readonly method: DescMethod;
   readonly plan: MethodPlan;
   readonly signal: AbortSignal | undefined;
   readonly start: number;
@@ -98,6 +99,7 @@ export class AttemptLoop {
     const policy = this.#policyOf(method);
     o.budget?.deposit(start);
     const call: Call = {
+      method,
       plan: o.config.plan(method),
       signal,
       start,
@@ -113,7 +115,7 @@ export class AttemptLoop {
       retries: 0,
     };
     if (policy.hedging !== undefined) return this.#hedged(call, policy.hedging);
-    const node = o.pool.pick(undefined);
+    const node = o.pool.pick(undefined, call);
     if (node === undefined) return this.#loop(call, undefined, 0);
     const att = newAttempt();
     // One promise hop: the unary latency sample and the failure path in one then().
@@ -139,7 +141,7 @@ export class AttemptLoop {
     const o = this.#o;
     for (;;) {
       if (delayMs > 0) await backoff(o.clock, delayMs, call.signal);
-      const node = o.pool.pick(tried) ?? (await waitForEndpoint(o, call.signal, call.deadline, call.start, tried));
+      const node = o.pool.pick(tried, call) ?? (await waitForEndpoint(o, call.signal, call.deadline, call.start, tried, call));
       const att = newAttempt();
       const startedAt = o.clock.now();
       try {
@@ -170,10 +172,10 @@ export class AttemptLoop {
     const o = this.#o;
     return runHedged({
       clock: o.clock, budget: o.budget,
-      first: async () => o.pool.pick(undefined) ?? (await waitForEndpoint(o, call.signal, call.deadline, call.start, undefined)),
+      first: async () => o.pool.pick(undefined, call) ?? (await waitForEndpoint(o, call.signal, call.deadline, call.start, undefined, call)),
       other: (tried) => {
         if (o.isClosed() || o.clock.now() >= call.deadline) return undefined;
-        const n = o.pool.pick(tried);
+        const n = o.pool.pick(tried, call);
         if (n === undefined || !tried.includes(n.value)) return n;
         o.pool.picker.release(n);
         return undefined;

@@ -15,12 +15,16 @@ import { TransportObserver } from "./transport-observer.ts";
 import { CallConfig } from "./call/call-config.ts";
 import { EndpointPool } from "./endpoint-pool.ts";
 import { emptySetPolicy } from "./policy/empty-set.ts";
+import { ZonePreference, zoneConfig } from "./policy/zone.ts";
+import { envZone } from "../runtime/host.ts";
 import { outlierConfig } from "./policy/outlier-detection.ts";
 import { slowStartConfig } from "./policy/slow-start.ts";
 import { hedgingConfig } from "./policy/hedging.ts";
 import { retryConfig } from "./policy/retry.ts";
 import { RetryBudget, retryBudgetConfig } from "./policy/retry-budget.ts";
-import { parseTargetParts } from "./endpoint-source.ts";
+import { parseTargetParts, type EndpointInstance, type InstanceWatcherState } from "./endpoint-source.ts";
+import { subsetChooser } from "./subset-config.ts";
+import { watchPeers } from "./peer-watch.ts";
 import { DEFAULT_BACKOFF, realClock, type TransportClock } from "./transport-clock.ts";
 import {
   healthCheckOf,
@@ -78,6 +82,12 @@ export function createDiscoveryTransport(options: DiscoveryTransportOptions): Di
 
 export { isUnsentError } from "./attempt-loop.ts";
 
+/** The `zone` option's policy; the environment is read only when the option asks for it (no `local`). */
+function zoneOf(o: DiscoveryTransportOptions["zone"], report: ConstructorParameters<typeof ZonePreference>[1]): ZonePreference | undefined {
+  const c = o === undefined || o === false ? undefined : zoneConfig(o, o.local === undefined ? envZone() : undefined);
+  return c === undefined ? undefined : new ZonePreference(c, report);
+}
+
 class DiscoveryTransportImpl implements DiscoveryTransport {
   readonly service: string;
   #clock: TransportClock;
@@ -88,6 +98,8 @@ class DiscoveryTransportImpl implements DiscoveryTransport {
   #closed = false;
   #ac = new AbortController();
   #onError: ((error: Error) => void) | undefined;
+  /** The last instance list and state, applied again when this client's subset position changes. */
+  #last: [readonly EndpointInstance[], InstanceWatcherState | undefined] | undefined;
 
   constructor(o: DiscoveryTransportOptions) {
     const target = parseTargetParts(o.target);
@@ -114,6 +126,7 @@ class DiscoveryTransportImpl implements DiscoveryTransport {
       clock,
     });
     const onEvent = o.onEvent;
+    const subset = subsetChooser(o.subset, o.subsetKey ?? globalThis.crypto.randomUUID());
     const observer = (this.#observer = new TransportObserver({
       telemetry: o.telemetry, logger: o.logger, service: this.service, protocol, clock, states: () => this.endpoints(),
     }));
@@ -124,8 +137,7 @@ class DiscoveryTransportImpl implements DiscoveryTransport {
       anyScheme: target.scheme === "kubernetes",
       version: o.version,
       filter: o.filter,
-      subset: o.subset,
-      subsetKey: o.subsetKey ?? globalThis.crypto.randomUUID(),
+      subset,
       drainTimeoutMs: o.drainTimeoutMs,
       policy: policyOf(o.balancer, clock, random),
       clock,
@@ -133,6 +145,7 @@ class DiscoveryTransportImpl implements DiscoveryTransport {
       outlier: o.outlierDetection === false ? undefined : outlierConfig(o.outlierDetection),
       slowStart: o.slowStart === undefined || o.slowStart === false ? undefined : slowStartConfig(o.slowStart),
       emptySet: emptySetPolicy(o.emptySet),
+      zone: zoneOf(o.zone, (choice) => observer.zone(choice)),
       endpoint: {
         secure,
         http2Options: http2OptionsFor(o.secure, o.http2Options) as Readonly<Record<string, unknown>> | undefined,
@@ -184,8 +197,18 @@ class DiscoveryTransportImpl implements DiscoveryTransport {
       target: o.target,
       signal: this.#ac.signal,
       clock,
-      onList: (list, state) => this.#pool.apply(list, state),
+      onList: (list, state) => {
+        this.#last = [list, state];
+        this.#pool.apply(list, state);
+      },
       onError: (e, during) => this.#report(e, during),
+    });
+    if (subset.self === undefined) return;
+    watchPeers({
+      source: o.discovery, service: subset.self.service, signal: this.#ac.signal, clock, onError: o.onError,
+      onPeers: (ids) => {
+        if (subset.setPeers(ids) && this.#last !== undefined) this.#pool.apply(...this.#last);
+      },
     });
   }
 

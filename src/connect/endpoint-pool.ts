@@ -8,7 +8,8 @@
  * The resilience policies apply here, so every picker (custom ones too)
  * gets them: ejected endpoints (outlier detection) are left out of the
  * snapshot unless too few endpoints are healthy (the panic threshold), and
- * endpoints in slow start are kept by a pick only with their weight factor.
+ * endpoints in slow start are kept by a pick only with their weight factor;
+ * with a local zone, the healthy endpoints of that zone are preferred.
  *
  * @module
  */
@@ -16,11 +17,13 @@ import { Endpoint, type EndpointOptions } from "./channel/endpoint.ts";
 import type { LifecycleName } from "./channel/lifecycle.ts";
 import type { Code } from "@connectrpc/connect";
 import { resolveEndpoints, routingScheme, type EndpointInstance, type InstanceWatcherState, type ResolvedEndpoint, type RoutingProtocol } from "./endpoint-source.ts";
-import { createNodeStats, type Picker, type PickerNode, type PickerPolicy } from "./picker.ts";
+import { createNodeStats, type Picker, type PickerNode, type PickerPolicy, type PickRequest } from "./picker.ts";
 import { keepLastReason, type EmptySetPolicy } from "./policy/empty-set.ts";
 import { OutlierDetector, type EjectionChange, type EjectionReason, type OutlierConfig } from "./policy/outlier-detection.ts";
 import { slowStartFactor, type SlowStartConfig } from "./policy/slow-start.ts";
-import { DEFAULT_SUBSET_SIZE, subset, subsetMemberKey } from "./subset.ts";
+import type { ZonePreference } from "./policy/zone.ts";
+import { subsetMemberKey } from "./subset.ts";
+import type { SubsetChooser } from "./subset-config.ts";
 import type { TransportClock } from "./transport-clock.ts";
 
 /** What the pool needs besides the per-endpoint options. */
@@ -32,8 +35,8 @@ export interface EndpointPoolOptions {
   readonly anyScheme?: boolean | undefined;
   readonly version: string | undefined;
   readonly filter: ((i: EndpointInstance) => boolean) | undefined;
-  readonly subset: number | undefined;
-  readonly subsetKey: string;
+  /** Which instances this client connects to (the `subset` option). */
+  readonly subset: SubsetChooser;
   readonly drainTimeoutMs: number | undefined;
   readonly policy: PickerPolicy;
   readonly clock: TransportClock;
@@ -47,6 +50,8 @@ export interface EndpointPoolOptions {
   readonly slowStart?: SlowStartConfig | undefined;
   /** What an empty list means (default `"fail"`). */
   readonly emptySet?: EmptySetPolicy | undefined;
+  /** Zone-aware picking, or `undefined` when off. */
+  readonly zone?: ZonePreference | undefined;
   /** Randomness for outlier enforcement and slow start. */
   readonly random?: (() => number) | undefined;
   /** Outlier detection ejected an endpoint (`reason`) or returned it (`undefined`), for metrics and logs. */
@@ -121,7 +126,7 @@ export class EndpointPool {
       this.notify();
       return;
     }
-    const chosen = subset(o.subsetKey, resolved, o.subset ?? DEFAULT_SUBSET_SIZE, (r: ResolvedEndpoint) => subsetMemberKey(r.instance));
+    const chosen = o.subset.choose(resolved, (r: ResolvedEndpoint) => subsetMemberKey(r.instance));
     const keep = new Set<string>();
     for (const r of chosen) {
       keep.add(r.address);
@@ -138,6 +143,7 @@ export class EndpointPool {
       e.endpoint.drain(o.drainTimeoutMs);
     }
     this.#order = chosen.map((r) => r.address);
+    o.zone?.update(chosen);
     this.#rebuild();
   }
 
@@ -185,29 +191,32 @@ export class EndpointPool {
         if (e !== undefined && e.endpoint.state === "ready") nodes.push(e.node);
       }
     }
+    const picked = this.#o.zone === undefined ? nodes : this.#o.zone.filter(nodes);
     const prev = this.#picker;
-    const same = prev.nodes.length === nodes.length && nodes.every((n, i) => prev.nodes[i] === n);
-    if (!same) this.#picker = this.#o.policy.build(nodes, prev);
+    const same = prev.nodes.length === picked.length && picked.every((n, i) => prev.nodes[i] === n);
+    if (!same) this.#picker = this.#o.policy.build(picked, prev);
     this.notify();
   }
 
   /**
    * Picks a node, avoiding the endpoints in `tried` (attempts that failed
-   * unsent) while others are available.
+   * unsent) while others are available. `request` is the call, for pickers
+   * keyed per call (they get `tried` as its `avoid`).
    */
-  pick(tried: readonly Endpoint[] | undefined): PickerNode<Endpoint> | undefined {
+  pick(tried: readonly Endpoint[] | undefined, request?: PickRequest): PickerNode<Endpoint> | undefined {
     let picker = this.#picker;
-    let first = this.#warming.size === 0 ? picker.pick() : this.#pickWarm(picker);
+    const req = request === undefined || tried === undefined || tried.length === 0 ? request : { ...request, avoid: tried };
+    let first = this.#warming.size === 0 ? picker.pick(req) : this.#pickWarm(picker, req);
     if (first === undefined && this.#outliers !== undefined && this.#outliers.ejectedCount > 0) {
       // No call completes while nothing is pickable: let due un-ejections happen here.
       this.#applyChanges(this.#outliers.tick(this.#o.clock.now()));
       picker = this.#picker;
-      first = picker.pick();
+      first = picker.pick(req);
     }
     if (tried === undefined || first === undefined || !tried.includes(first.value)) return first;
     // p2c counts a pick as in flight: give back the picks not used.
     for (let i = 1; i < picker.nodes.length; i++) {
-      const n = this.#warming.size === 0 ? picker.pick() : this.#pickWarm(picker);
+      const n = this.#warming.size === 0 ? picker.pick(req) : this.#pickWarm(picker, req);
       if (n === undefined) break;
       if (!tried.includes(n.value)) {
         picker.release(first);
@@ -219,12 +228,12 @@ export class EndpointPool {
   }
 
   /** A pick that keeps an endpoint in slow start with its weight factor (rejection sampling, bounded). */
-  #pickWarm(picker: Picker<Endpoint>): PickerNode<Endpoint> | undefined {
+  #pickWarm(picker: Picker<Endpoint>, req: PickRequest | undefined): PickerNode<Endpoint> | undefined {
     const c = this.#o.slowStart!;
     const now = this.#o.clock.now();
     const tries = 2 * picker.nodes.length;
     for (let i = 1; ; i++) {
-      const n = picker.pick();
+      const n = picker.pick(req);
       if (n === undefined || i >= tries) return n;
       const readyAt = this.#warming.get(n.key);
       if (readyAt === undefined) return n;

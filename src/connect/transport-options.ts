@@ -29,9 +29,11 @@ import type { BackoffPolicy, TransportClock } from "./transport-clock.ts";
 import type { EmptySetPolicy } from "./policy/empty-set.ts";
 import type { EjectionReason, OutlierDetectionOptions } from "./policy/outlier-detection.ts";
 import type { SlowStartOptions } from "./policy/slow-start.ts";
+import type { ZoneOptions } from "./policy/zone.ts";
 import type { HedgingOptions } from "./policy/hedging.ts";
 import type { RetryOptions } from "./policy/retry.ts";
 import type { RetryBudgetOptions } from "./policy/retry-budget.ts";
+import type { SubsetOption, SubsetOptions } from "./subset-config.ts";
 
 /** TLS settings for `grpcs` endpoints. */
 export interface TlsOptions {
@@ -102,9 +104,18 @@ export interface DiscoveryTransportOptions {
   readonly version?: string;
   /** Only instances this returns `true` for. */
   readonly filter?: (instance: EndpointInstance) => boolean;
-  /** Kratos subset size (default 25; 0 = every instance). */
-  readonly subset?: number;
-  /** The client's subset key (default: a random UUID per transport, as Kratos). */
+  /**
+   * Which instances this client connects to. A number is the Kratos subset
+   * size (default 25; 0 = every instance), Go Kratos's consistent-hash
+   * subset. `{ algorithm: "rendezvous", size }` ranks instances by highest
+   * random weight for `subsetKey`; `{ algorithm: "aperture", size, index,
+   * count }` (or `self: { service, id }` instead of `index` and `count`, to
+   * take this client's position from its own service in discovery) is
+   * Finagle's deterministic aperture: connections spread evenly over the
+   * servers. See {@link SubsetOptions}.
+   */
+  readonly subset?: SubsetOption;
+  /** The client's subset key for `"kratos"` and `"rendezvous"` subsets (default: a random UUID per transport, as Kratos). */
   readonly subsetKey?: string;
   /** How long a call waits for a first ready endpoint (default 10 000 ms, Kratos resolver `WithTimeout`). */
   readonly resolveTimeoutMs?: number;
@@ -199,6 +210,17 @@ export interface DiscoveryTransportOptions {
    * kept. `"keep-last"`: always keep them, as Kratos does.
    */
   readonly emptySet?: EmptySetPolicy;
+  /**
+   * Zone-aware picking (Kubernetes `PreferSameZone`, Envoy zone-aware
+   * routing): calls go to endpoints in the caller's zone `local` while at
+   * least `minLocalPercent` % (50) of them are ready and not ejected, and
+   * spill over to every zone otherwise. Zones come from instance metadata
+   * `key` (`"zone"`, set for EndpointSlice instances), or from EndpointSlice
+   * hints (`hints.forZones`) when every endpoint has them. Without `local`,
+   * the `KRATOS_KUBE_ZONE` environment variable names the zone. Default:
+   * off. See {@link ZoneOptions}.
+   */
+  readonly zone?: ZoneOptions | false;
   /**
    * Attempts per call when earlier ones were provably not sent (default 3).
    * These retries are free: no backoff, no budget, any method.

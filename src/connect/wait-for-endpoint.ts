@@ -11,7 +11,7 @@ import { Code, ConnectError } from "@connectrpc/connect";
 import { keepAlive } from "../runtime/process-lifetime.ts";
 import type { Endpoint } from "./channel/endpoint.ts";
 import type { EndpointPool } from "./endpoint-pool.ts";
-import type { PickerNode } from "./picker.ts";
+import type { PickerNode, PickRequest } from "./picker.ts";
 import type { TransportClock } from "./transport-clock.ts";
 
 /** What a wait needs from its transport. */
@@ -30,12 +30,13 @@ export async function waitForEndpoint(
   deadline: number,
   start: number,
   tried: readonly Endpoint[] | undefined,
+  request?: PickRequest,
 ): Promise<PickerNode<Endpoint>> {
   const resolveLimit = start + w.resolveTimeoutMs;
   let release: (() => void) | undefined;
   try {
     for (;;) {
-      const node = w.pool.pick(tried);
+      const node = w.pool.pick(tried, request);
       if (node !== undefined) return node;
       if (w.isClosed()) throw new ConnectError(`transport for "${w.service}" is closed`, Code.Unavailable);
       if (signal?.aborted === true) throw ConnectError.from(signal.reason, Code.Canceled);
