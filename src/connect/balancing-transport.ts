@@ -15,8 +15,6 @@ import { TransportObserver } from "./transport-observer.ts";
 import { CallConfig } from "./call/call-config.ts";
 import { EndpointPool } from "./endpoint-pool.ts";
 import { emptySetPolicy } from "./policy/empty-set.ts";
-import { ZonePreference, zoneConfig } from "./policy/zone.ts";
-import { envZone } from "../runtime/host.ts";
 import { outlierConfig } from "./policy/outlier-detection.ts";
 import { slowStartConfig } from "./policy/slow-start.ts";
 import { hedgingConfig } from "./policy/hedging.ts";
@@ -82,12 +80,6 @@ export function createDiscoveryTransport(options: DiscoveryTransportOptions): Di
 
 export { isUnsentError } from "./attempt-loop.ts";
 
-/** The `zone` option's policy; the environment is read only when the option asks for it (no `local`). */
-function zoneOf(o: DiscoveryTransportOptions["zone"], report: ConstructorParameters<typeof ZonePreference>[1]): ZonePreference | undefined {
-  const c = o === undefined || o === false ? undefined : zoneConfig(o, o.local === undefined ? envZone() : undefined);
-  return c === undefined ? undefined : new ZonePreference(c, report);
-}
-
 class DiscoveryTransportImpl implements DiscoveryTransport {
   readonly service: string;
   #clock: TransportClock;
@@ -145,7 +137,6 @@ class DiscoveryTransportImpl implements DiscoveryTransport {
       outlier: o.outlierDetection === false ? undefined : outlierConfig(o.outlierDetection),
       slowStart: o.slowStart === undefined || o.slowStart === false ? undefined : slowStartConfig(o.slowStart),
       emptySet: emptySetPolicy(o.emptySet),
-      zone: zoneOf(o.zone, (choice) => observer.zone(choice)),
       endpoint: {
         secure,
         http2Options: http2OptionsFor(o.secure, o.http2Options) as Readonly<Record<string, unknown>> | undefined,
