@@ -25,6 +25,10 @@ import type { ListOptions, ListWatchApi, WatchOptions } from "./list-watch-api.t
 import type { ListPodsOptions, PatchType, PodApi, WatchPodsOptions } from "./pod-api.ts";
 import { POD_RESOURCE, resourceName, resourcePath, type ResourceType } from "./resource.ts";
 import { createTokenSource } from "./token-source.ts";
+import { decodeListBody, decodeStatusBody, type ProtobufProjection } from "./protobuf/decoder.ts";
+import type { Encoding } from "./protobuf/negotiation.ts";
+import { acceptHeader, ENCODINGS, isProtobufContentType, markProtobufWatch, watchAcceptHeader } from "./protobuf/negotiation.ts";
+import type { ResourceDescriptor } from "./resource.ts";
 import type { KubeObjectList, Pod, PodList } from "./wire.ts";
 
 /** The package version sent in `User-Agent` (kept equal to package.json by a test). */
@@ -47,6 +51,8 @@ export interface KubeRequestOptions {
   body?: unknown;
   /** Default `application/json` when there is a body. */
   contentType?: string | undefined;
+  /** `Accept`; default `application/json`. A protobuf error body is decoded into the same {@link KubeApiError}. */
+  accept?: string | undefined;
   signal?: AbortSignal | undefined;
 }
 
@@ -72,6 +78,13 @@ export interface KubeClientOptions {
   fetch?: FetchLike | undefined;
   /** Clock for token refreshes; default {@link systemClock}. */
   clock?: Clock | undefined;
+  /**
+   * Wire encoding of LIST and WATCH for resources whose descriptor reads
+   * protobuf (`podResource`, `endpointSliceResource`): `auto` (default)
+   * asks for protobuf and JSON and decodes whichever the server answers,
+   * `json` never asks for protobuf, `protobuf` asks for protobuf only.
+   */
+  encoding?: Encoding | undefined;
 }
 
 function podsPath(namespace: string | undefined, name?: string): string {
@@ -145,6 +158,10 @@ const NOT_TLS_PATTERN = /wrong version number|packet length too long|does the se
 /** Builds a client over `options.fetch` or the runtime's fetch. */
 export function createKubeClient(options: KubeClientOptions): KubeClient {
   const config = options.config;
+  const encoding = options.encoding ?? "auto";
+  if (!ENCODINGS.includes(encoding)) {
+    throw new TypeError(`createKubeClient: encoding must be "auto", "json" or "protobuf", got ${JSON.stringify(encoding)}`);
+  }
   const secret = configInternals(config);
   const clock = options.clock ?? systemClock;
   const tokens = createTokenSource(secret.auth, { clock, host: secret.host });
@@ -185,7 +202,7 @@ export function createKubeClient(options: KubeClientOptions): KubeClient {
   }
 
   async function send(method: string, target: string, o: KubeRequestOptions, body: BodyInit | undefined, token: string | undefined): Promise<Response> {
-    const headers = new Headers({ Accept: "application/json", "User-Agent": userAgent });
+    const headers = new Headers({ Accept: o.accept ?? "application/json", "User-Agent": userAgent });
     if (body !== undefined) headers.set("Content-Type", o.contentType ?? "application/json");
     if (token !== undefined) {
       if (plainRemote) {
@@ -255,6 +272,7 @@ export function createKubeClient(options: KubeClientOptions): KubeClient {
       });
     }
     if (res.status < 200 || res.status > 299) {
+      if (isProtobufContentType(res.headers.get("content-type"))) res = await protobufErrorAsJson(res);
       throw await KubeApiError.fromResponse(res, { method, url: target.slice(config.server.length) });
     }
     return res;
@@ -284,6 +302,41 @@ export function createKubeClient(options: KubeClientOptions): KubeClient {
     return value as T;
   }
 
+  /** A protobuf error answer as the JSON answer of the same Status (an undecodable one keeps its status line only). */
+  async function protobufErrorAsJson(res: Response): Promise<Response> {
+    let text = "";
+    try {
+      text = JSON.stringify(decodeStatusBody(new Uint8Array(await res.arrayBuffer())));
+    } catch {
+      // As fromResponse with an unreadable body: the status line is still worth reporting.
+    }
+    const headers = new Headers({ "content-type": "application/json" });
+    const retry = res.headers.get("retry-after");
+    if (retry !== null) headers.set("retry-after", retry);
+    return new Response(text, { status: res.status, statusText: res.statusText, headers });
+  }
+
+  /** A LIST answer in whichever encoding it came: protobuf through the descriptor's projection, else JSON. */
+  async function list(res: Response, what: string, projection: ProtobufProjection | undefined, signal: AbortSignal | undefined): Promise<KubeObjectList> {
+    if (projection === undefined || !isProtobufContentType(res.headers.get("content-type"))) return json<KubeObjectList>(res, what, isList, signal);
+    let bytes: Uint8Array;
+    try {
+      bytes = new Uint8Array(await res.arrayBuffer());
+    } catch (err) {
+      if (signal?.aborted) throw signal.reason;
+      if (lifetime.signal.aborted) throw closedError();
+      if (isAbort(err, undefined)) throw err;
+      throw new KubeConnectionError(serverUrl.origin, `${what}: the answer from ${serverUrl.origin} broke off: ${describeCause(err)}`, { cause: err });
+    }
+    try {
+      return decodeListBody(bytes, projection);
+    } catch (err) {
+      throw new KubeApiError({ status: res.status, reason: "InvalidBody", message: `${what}: the protobuf answer cannot be decoded: ${(err as Error).message}` });
+    }
+  }
+
+  const projectionOf = (resource: ResourceType): ProtobufProjection | undefined => (resource as Partial<ResourceDescriptor>).protobuf;
+
   const isPod = (v: unknown): boolean => typeof v === "object" && v !== null && typeof (v as Pod).metadata === "object";
   const isList = (v: unknown): boolean =>
     typeof v === "object" && v !== null && Array.isArray((v as KubeObjectList).items) && typeof (v as KubeObjectList).metadata === "object";
@@ -302,9 +355,10 @@ export function createKubeClient(options: KubeClientOptions): KubeClient {
           resourceVersion: o.resourceVersion,
           resourceVersionMatch: o.resourceVersionMatch,
         },
+        accept: acceptHeader(encoding, projectionOf(resource)),
         signal: o.signal,
       });
-      return json<KubeObjectList>(res, `LIST ${resourceName(resource)}`, isList, o.signal);
+      return list(res, `LIST ${resourceName(resource)}`, projectionOf(resource), o.signal);
     },
 
     async watchObjects(resource: ResourceType, o: WatchOptions): Promise<ReadableStream<Uint8Array>> {
@@ -319,9 +373,13 @@ export function createKubeClient(options: KubeClientOptions): KubeClient {
           allowWatchBookmarks: o.allowWatchBookmarks,
           sendInitialEvents: o.sendInitialEvents,
         },
+        accept: watchAcceptHeader(encoding, projectionOf(resource)),
         signal: o.signal,
       });
-      return res.body ?? new ReadableStream<Uint8Array>({ start: (c) => c.close() });
+      const body = res.body ?? new ReadableStream<Uint8Array>({ start: (c) => c.close() });
+      const projection = projectionOf(resource);
+      if (projection !== undefined && isProtobufContentType(res.headers.get("content-type"))) markProtobufWatch(body, projection);
+      return body;
     },
 
     async listPods(o: ListPodsOptions): Promise<PodList> {

@@ -45,6 +45,7 @@ export { KubeConfig } from "./config.ts";
 export type { FromKubeconfigOptions, InClusterOptions, KubeConfigOptions, LoadOptions } from "./config.ts";
 export { createKubeClient, PATCH_CONTENT_TYPES, KRATOS_KUBE_VERSION } from "./client.ts";
 export type { KubeClient, KubeClientOptions, KubeRequestOptions, QueryValues } from "./client.ts";
+export type { Encoding } from "./protobuf/negotiation.ts";
 export { KubeApiError, KubeConfigError, KubeConnectionError, WatchError } from "./errors.ts";
 export type { KubeApiErrorInit, WatchErrorKind } from "./errors.ts";
 export { SERVICE_ACCOUNT_DIR } from "./in-cluster.ts";
@@ -121,3 +122,15 @@ export { createBackoff, BACKOFF_FACTOR, BACKOFF_INITIAL_MS, BACKOFF_MAX_MS, BACK
 export type { Backoff, BackoffOptions } from "./reflector/backoff.ts";
 export { createWatchDecoder, decodeWatchLine, WatchDecodeError, DEFAULT_MAX_LINE_BYTES } from "./watch-decoder.ts";
 export type { DecodedWatchEvent, WatchDecoder, WatchDecoderOptions, WatchDecodeResult, WatchDecodeErrorReason } from "./watch-decoder.ts";
+
+/**
+ * Advanced: the Kubernetes protobuf decoder (projections that read only what
+ * a descriptor keeps, bodies, watch frames) and the marking of protobuf watch
+ * bodies for a custom `ListWatchApi`.
+ */
+export { decodeListBody, decodeObjectBody, decodeStatusBody, endpointSliceProtobuf, podProtobuf } from "./protobuf/decoder.ts";
+export type { PodProtobufOptions, ProtobufProjection } from "./protobuf/decoder.ts";
+export { createProtobufWatchDecoder } from "./protobuf/watch-decoder.ts";
+export type { ProtobufWatchDecoderOptions } from "./protobuf/watch-decoder.ts";
+export { ProtobufDecodeError, PROTOBUF_MEDIA_TYPE } from "./protobuf/reader.ts";
+export { markProtobufWatch } from "./protobuf/negotiation.ts";

@@ -29,6 +29,8 @@ import { POD_RESOURCE, resourceName, type ResourceType } from "../resource.ts";
 import type { KubeObject, KubeObjectList } from "../wire.ts";
 import { WatchError } from "../errors.ts";
 import { createWatchDecoder, WatchDecodeError } from "../watch-decoder.ts";
+import { protobufWatchOf } from "../protobuf/negotiation.ts";
+import { createProtobufWatchDecoder } from "../protobuf/watch-decoder.ts";
 import type { Backoff, BackoffOptions } from "./backoff.ts";
 import { createBackoff } from "./backoff.ts";
 import type { Command, Effect, ReflectorInput, ReflectorState, WatchRequest } from "./state.ts";
@@ -133,7 +135,7 @@ export interface ReflectorOptions {
   initialEventsTimeoutMs?: number | undefined;
   /** Longest wait for one LIST page; default {@link DEFAULT_LIST_TIMEOUT_MS}. */
   listTimeoutMs?: number | undefined;
-  /** Longest accepted watch line, default 16 MiB. */
+  /** Longest accepted watch line (JSON) or frame (protobuf), default 16 MiB. */
   maxLineBytes?: number | undefined;
   backoff?: Omit<BackoffOptions, "clock" | "random"> | undefined;
   /** Ends the reflector like `close()`. */
@@ -396,7 +398,11 @@ export class Reflector implements AsyncDisposable {
         }
       }
       reader = body.getReader();
-      const decoder = createWatchDecoder(this.#o.maxLineBytes !== undefined ? { maxLineBytes: this.#o.maxLineBytes } : {});
+      // The client marks protobuf answers (Content-Type); anything else is JSON lines.
+      const protobuf = protobufWatchOf(body);
+      const decoder = protobuf !== undefined
+        ? createProtobufWatchDecoder(protobuf, { maxFrameBytes: this.#o.maxLineBytes })
+        : createWatchDecoder(this.#o.maxLineBytes !== undefined ? { maxLineBytes: this.#o.maxLineBytes } : {});
       for (;;) {
         let chunk: ReadableStreamReadResult<Uint8Array>;
         try {
