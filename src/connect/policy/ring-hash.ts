@@ -139,6 +139,9 @@ export function ringHash(o: RingHashOptions): PickerPolicy {
             if (hashes[mid]! < h) lo = mid + 1;
             else hi = mid;
           }
+          // Common case first, without allocating: the key's own endpoint has room.
+          const home = list[owner[lo % size]!]!;
+          if (home.stats.inflight - 1 < cap && (avoid === undefined || !avoid.includes(home.value))) return take(home);
           let fallback: PickerNode<T> | undefined;
           const seen = new Uint8Array(n);
           for (let s = 0, distinct = 0; s < size && distinct < n; s++) {
@@ -152,7 +155,7 @@ export function ringHash(o: RingHashOptions): PickerPolicy {
             fallback ??= node;
           }
           // Every endpoint not tried is full (or every one was tried): the first clockwise.
-          return take(fallback ?? list[owner[lo % size]!]!);
+          return take(fallback ?? home);
         },
         done: put,
         release: put,
