@@ -1,6 +1,7 @@
 /**
  * End to end on loopback: ring-hash affinity (the same key lands on the
- * same server, and only the keys of a server that leaves move), and an
+ * same server, only the keys of a server that leaves move, a key leaves a
+ * NOT_SERVING server and comes back), and an
  * aperture subset positioned by the client's own service in discovery.
  */
 import { describe, it } from "node:test";
@@ -64,6 +65,32 @@ describe("affinity and subsetting end to end", () => {
     } finally {
       await transport.close();
       await Promise.all(servers.map((s: TestServer) => s.close()));
+    }
+  });
+
+  it("ringHash: a key leaves its server while it is NOT_SERVING and comes back when it serves again", watchdog, async () => {
+    const servers = await Promise.all([0, 1, 2].map(() => startServer()));
+    const discovery = createManualDiscovery({ "echo.service": servers.map((s, i) => instance(s.address, { id: `pod-${i}` })) });
+    const w = eventWaiter();
+    const transport = createDiscoveryTransport({ discovery, target: "discovery:///echo.service", balancer: ringHash({ header: "x-user" }), onEvent: w.onEvent });
+    const client = createClient(Echo, transport);
+    const serverOf = async (key: string): Promise<string> => (await client.say({ text: key }, { headers: { "x-user": key } })).server;
+    const state = (address: string): string | undefined => transport.endpoints().find((e) => e.address === address)?.state;
+    try {
+      await transport.ready({ count: 3 });
+      const home = await serverOf("session-7");
+      const server = servers.find((s) => s.address === home)!;
+      server.serving = false;
+      await w.until(() => state(home) === "not-serving", `${home} to be not-serving`);
+      const elsewhere = await serverOf("session-7");
+      assert.notEqual(elsewhere, home);
+      assert.equal(await serverOf("session-7"), elsewhere, "the key stays on its second home");
+      server.serving = true;
+      await w.until(() => state(home) === "ready", `${home} to serve again`);
+      assert.equal(await serverOf("session-7"), home, "the key is back home");
+    } finally {
+      await transport.close();
+      await Promise.all(servers.map((s) => s.close()));
     }
   });
 

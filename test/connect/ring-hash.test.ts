@@ -88,6 +88,28 @@ describe("ringHash", () => {
     assert.equal(owner(p, "hot"), home);
   });
 
+  it("property: under any sequence of picks and ends, a pick never exceeds the bound of its moment", () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 8 }), fc.array(fc.tuple(fc.boolean(), fc.integer({ min: 0, max: 5 })), { maxLength: 120 }), (n, ops) => {
+        const list = nodes(n);
+        const p = ringHash({ header: "x-key", loadFactor: 1.5 }).build(list);
+        const held: PickerNode<string>[] = [];
+        for (const [start, k] of ops) {
+          if (!start && held.length > 0) {
+            p.done(held.splice(k % held.length, 1)[0]!, 0, false);
+            continue;
+          }
+          const cap = Math.ceil((1.5 * (held.length + 1)) / n);
+          const x = p.pick(req(`key-${k}`))!;
+          held.push(x);
+          assert.ok(x.stats.inflight - 1 <= cap, `${x.stats.inflight - 1} > ${cap}`);
+        }
+        assert.equal(list.reduce((a, x) => a + x.stats.inflight - 1, 0), held.length);
+      }),
+      { seed: 19, numRuns: 300 },
+    );
+  });
+
   it("counts calls in flight across snapshots", () => {
     const list = nodes(3);
     const p1 = policy.build(list);
