@@ -51,10 +51,8 @@ export interface Picker<T> {
   /** The nodes of this snapshot, in the order given to `build`. */
   readonly nodes: readonly PickerNode<T>[];
   /**
-   * Chooses a node, or `undefined` when the snapshot is empty. O(1) for the
-   * built-in policies but `ringHash` (O(log n)). `request` describes the call
-   * (for policies that pick by a per-call key); the transport passes it, and
-   * policies that do not need it ignore it.
+   * Chooses a node, or `undefined` when the snapshot is empty; O(1) (`ringHash`:
+   * O(log n)). `request` is the call, for policies keyed per call; others ignore it.
    */
   pick(request?: PickRequest): PickerNode<T> | undefined;
   /**

@@ -104,14 +104,10 @@ export interface DiscoveryTransportOptions {
   /** Only instances this returns `true` for. */
   readonly filter?: (instance: EndpointInstance) => boolean;
   /**
-   * Which instances this client connects to. A number is the Kratos subset
-   * size (default 25; 0 = every instance), Go Kratos's consistent-hash
-   * subset. `{ algorithm: "rendezvous", size }` ranks instances by highest
-   * random weight for `subsetKey`; `{ algorithm: "aperture", size, index,
-   * count }` (or `self: { service, id }` instead of `index` and `count`, to
-   * take this client's position from its own service in discovery) is
-   * Finagle's deterministic aperture: connections spread evenly over the
-   * servers. See {@link SubsetOptions}.
+   * Which instances this client connects to: a Kratos subset size (default
+   * 25; 0 = every instance), or {@link SubsetOptions} for rendezvous hashing
+   * or Finagle's deterministic aperture (positioned by `index`/`count` or by
+   * this client's own service in discovery, `self`).
    */
   readonly subset?: SubsetOption;
   /** The client's subset key for `"kratos"` and `"rendezvous"` subsets (default: a random UUID per transport, as Kratos). */
