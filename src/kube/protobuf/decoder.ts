@@ -11,8 +11,8 @@
  *
  * @module
  */
-import type { BinaryReader } from "@bufbuild/protobuf/wire";
 import type { EndpointSlice, KubeObject, KubeObjectList, Pod, Status } from "../wire.ts";
+import type { WireReader } from "./reader.ts";
 import { readEndpointSlice } from "./endpoint-slice.ts";
 import type { MetaKeys } from "./meta.ts";
 import { readListMeta, readStatus } from "./meta.ts";
@@ -30,7 +30,7 @@ export interface ProtobufProjection<W extends KubeObject = KubeObject> {
   /** The labels and annotations it keeps (bookmarks and other generic reads use the same). */
   readonly keys: MetaKeys;
   /** Reads the object's message from `r.pos` to `end` of `buf`; throws {@link ProtobufDecodeError} on malformed input. */
-  read(r: BinaryReader, buf: Uint8Array, end: number): W;
+  read(r: WireReader, buf: Uint8Array, end: number): W;
 }
 
 /** Options of {@link podProtobuf}: as `podResource`'s. */
@@ -42,7 +42,7 @@ export interface PodProtobufOptions {
 /** The protobuf reader of Pods: every label, the annotations asked for. */
 export function podProtobuf(options: PodProtobufOptions = {}): ProtobufProjection<Pod> {
   const keys: MetaKeys = { labels: "all", annotations: keySet(options.annotations) };
-  return Object.freeze({ kind: "Pod", keys, read: (r: BinaryReader, buf: Uint8Array, end: number) => readPod(r, buf, end, keys) });
+  return Object.freeze({ kind: "Pod", keys, read: (r: WireReader, buf: Uint8Array, end: number) => readPod(r, buf, end, keys) });
 }
 
 /** The protobuf reader of EndpointSlices: every label, no annotation. */
@@ -51,7 +51,7 @@ export function endpointSliceProtobuf(): ProtobufProjection<EndpointSlice> {
   return Object.freeze({
     kind: "EndpointSlice",
     keys,
-    read: (r: BinaryReader, buf: Uint8Array, end: number) => readEndpointSlice(r, buf, end, keys),
+    read: (r: WireReader, buf: Uint8Array, end: number) => readEndpointSlice(r, buf, end, keys),
   });
 }
 

@@ -7,14 +7,14 @@
  *
  * @module
  */
-import type { BinaryReader } from "@bufbuild/protobuf/wire";
 import type { Endpoint, EndpointConditions, EndpointHints, EndpointPort, EndpointSlice, ObjectReference } from "../wire.ts";
 import type { MetaKeys } from "./meta.ts";
+import type { WireReader } from "./reader.ts";
 import { readObjectMeta } from "./meta.ts";
 import { messageEnd, nextTag, readString, skipField } from "./reader.ts";
 
 /** `EndpointPort`: `name` = 1, `protocol` = 2, `port` = 3, `appProtocol` = 4. */
-function readPort(r: BinaryReader, end: number): EndpointPort {
+function readPort(r: WireReader, end: number): EndpointPort {
   const e = messageEnd(r, end);
   const p: EndpointPort = {};
   while (r.pos < e) {
@@ -28,7 +28,7 @@ function readPort(r: BinaryReader, end: number): EndpointPort {
   return p;
 }
 
-function readConditions(r: BinaryReader, end: number): EndpointConditions {
+function readConditions(r: WireReader, end: number): EndpointConditions {
   const e = messageEnd(r, end);
   const c: EndpointConditions = {};
   while (r.pos < e) {
@@ -42,7 +42,7 @@ function readConditions(r: BinaryReader, end: number): EndpointConditions {
 }
 
 /** `ObjectReference`: `kind` = 1, `namespace` = 2, `name` = 3. */
-function readRef(r: BinaryReader, end: number): ObjectReference {
+function readRef(r: WireReader, end: number): ObjectReference {
   const e = messageEnd(r, end);
   const ref: ObjectReference = {};
   while (r.pos < e) {
@@ -56,7 +56,7 @@ function readRef(r: BinaryReader, end: number): ObjectReference {
 }
 
 /** A `ForZone` or `ForNode`: `name` = 1. */
-function readNamed(r: BinaryReader, end: number): { name: string } {
+function readNamed(r: WireReader, end: number): { name: string } {
   const e = messageEnd(r, end);
   let name = "";
   while (r.pos < e) {
@@ -67,7 +67,7 @@ function readNamed(r: BinaryReader, end: number): { name: string } {
   return { name };
 }
 
-function readHints(r: BinaryReader, end: number): EndpointHints {
+function readHints(r: WireReader, end: number): EndpointHints {
   const e = messageEnd(r, end);
   const h: EndpointHints = {};
   while (r.pos < e) {
@@ -80,7 +80,7 @@ function readHints(r: BinaryReader, end: number): EndpointHints {
 }
 
 /** `Endpoint`: the first of `addresses` = 1 (the rest skipped), then the fields the projection reads. */
-function readEndpoint(r: BinaryReader, end: number): Endpoint {
+function readEndpoint(r: WireReader, end: number): Endpoint {
   const e = messageEnd(r, end);
   const ep: Endpoint = { addresses: [] };
   while (r.pos < e) {
@@ -116,7 +116,7 @@ function readEndpoint(r: BinaryReader, end: number): Endpoint {
 }
 
 /** Reads the `EndpointSlice` message from `r.pos` to `end` (`metadata` = 1). */
-export function readEndpointSlice(r: BinaryReader, buf: Uint8Array, end: number, keys: MetaKeys): EndpointSlice {
+export function readEndpointSlice(r: WireReader, buf: Uint8Array, end: number, keys: MetaKeys): EndpointSlice {
   const slice: EndpointSlice = { metadata: {}, addressType: "", endpoints: null };
   let endpoints: Endpoint[] | undefined;
   let ports: EndpointPort[] | undefined;

@@ -5,9 +5,9 @@
  *
  * @module
  */
-import type { BinaryReader } from "@bufbuild/protobuf/wire";
 import type { ListMeta, ObjectMeta, Status } from "../wire.ts";
 import type { KeySet } from "./reader.ts";
+import type { WireReader } from "./reader.ts";
 import { messageEnd, nextTag, readMapEntry, readString, readTime, skipField } from "./reader.ts";
 
 /** Which labels and annotations an `ObjectMeta` decode keeps. */
@@ -22,7 +22,7 @@ export interface MetaKeys {
  * `labels` = 11, `annotations` = 12; managedFields, ownerReferences and the
  * rest are skipped.
  */
-export function readObjectMeta(r: BinaryReader, buf: Uint8Array, end: number, keys: MetaKeys): ObjectMeta {
+export function readObjectMeta(r: WireReader, buf: Uint8Array, end: number, keys: MetaKeys): ObjectMeta {
   const e = messageEnd(r, end);
   const meta: ObjectMeta = {};
   let labels: Record<string, string> | undefined;
@@ -61,7 +61,7 @@ export function readObjectMeta(r: BinaryReader, buf: Uint8Array, end: number, ke
 }
 
 /** Reads a `ListMeta` (length prefix included): `resourceVersion` = 2, `continue` = 3, `remainingItemCount` = 4. */
-export function readListMeta(r: BinaryReader, end: number): ListMeta {
+export function readListMeta(r: WireReader, end: number): ListMeta {
   const e = messageEnd(r, end);
   const meta: ListMeta = {};
   while (r.pos < e) {
@@ -80,7 +80,7 @@ export function readListMeta(r: BinaryReader, end: number): ListMeta {
 type Details = NonNullable<Status["details"]>;
 type Cause = NonNullable<Details["causes"]>[number];
 
-function readCause(r: BinaryReader, end: number): Cause {
+function readCause(r: WireReader, end: number): Cause {
   const e = messageEnd(r, end);
   const c: Cause = {};
   while (r.pos < e) {
@@ -93,7 +93,7 @@ function readCause(r: BinaryReader, end: number): Cause {
   return c;
 }
 
-function readDetails(r: BinaryReader, end: number): Details {
+function readDetails(r: WireReader, end: number): Details {
   const e = messageEnd(r, end);
   const d: Details = {};
   while (r.pos < e) {
@@ -117,7 +117,7 @@ function readDetails(r: BinaryReader, end: number): Details {
  * `metadata` = 1, `status` = 2, `message` = 3, `reason` = 4, `details` = 5,
  * `code` = 6. Empty values are left out, as Go's JSON encoding leaves them out.
  */
-export function readStatus(r: BinaryReader, end: number): Status {
+export function readStatus(r: WireReader, end: number): Status {
   let metadata: ListMeta = {};
   let status = "";
   let message = "";
@@ -142,7 +142,7 @@ export function readStatus(r: BinaryReader, end: number): Status {
 }
 
 /** The `metadata` (field 1, as in every Kubernetes object) of the object from `r.pos` to `end`; an empty one when absent. */
-export function readMetadataOnly(r: BinaryReader, buf: Uint8Array, end: number, keys: MetaKeys): ObjectMeta {
+export function readMetadataOnly(r: WireReader, buf: Uint8Array, end: number, keys: MetaKeys): ObjectMeta {
   let meta: ObjectMeta = {};
   while (r.pos < end) {
     const t = nextTag(r);

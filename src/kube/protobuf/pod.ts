@@ -7,15 +7,15 @@
  *
  * @module
  */
-import type { BinaryReader } from "@bufbuild/protobuf/wire";
 import type { Container, ContainerPort, Pod, PodCondition } from "../wire.ts";
 import type { MetaKeys } from "./meta.ts";
+import type { WireReader } from "./reader.ts";
 import { readObjectMeta } from "./meta.ts";
 import { messageEnd, nextTag, ProtobufDecodeError, readString, skipField } from "./reader.ts";
 
 const READY = Uint8Array.of(0x52, 0x65, 0x61, 0x64, 0x79); // "Ready"
 
-function readPort(r: BinaryReader, end: number): ContainerPort {
+function readPort(r: WireReader, end: number): ContainerPort {
   const e = messageEnd(r, end);
   const p: ContainerPort = { containerPort: 0 };
   let has = false;
@@ -33,7 +33,7 @@ function readPort(r: BinaryReader, end: number): ContainerPort {
 }
 
 /** `Container`: only `ports` = 6. */
-function readContainer(r: BinaryReader, end: number): Container {
+function readContainer(r: WireReader, end: number): Container {
   const e = messageEnd(r, end);
   let ports: ContainerPort[] | undefined;
   while (r.pos < e) {
@@ -45,7 +45,7 @@ function readContainer(r: BinaryReader, end: number): Container {
 }
 
 /** `PodSpec`: only `containers` = 2. */
-function readSpec(r: BinaryReader, end: number): NonNullable<Pod["spec"]> {
+function readSpec(r: WireReader, end: number): NonNullable<Pod["spec"]> {
   const e = messageEnd(r, end);
   const containers: Container[] = [];
   while (r.pos < e) {
@@ -57,7 +57,7 @@ function readSpec(r: BinaryReader, end: number): NonNullable<Pod["spec"]> {
 }
 
 /** A `PodCondition` of type `Ready` (`type` = 1, `status` = 2), or undefined for any other type, compared without decoding it. */
-function readReadyCondition(r: BinaryReader, buf: Uint8Array, end: number): PodCondition | undefined {
+function readReadyCondition(r: WireReader, buf: Uint8Array, end: number): PodCondition | undefined {
   const e = messageEnd(r, end);
   let ready = false;
   let status: string | undefined;
@@ -76,7 +76,7 @@ function readReadyCondition(r: BinaryReader, buf: Uint8Array, end: number): PodC
 }
 
 /** `PodStatus`: `phase` = 1, `conditions` = 2, `podIP` = 6, `podIPs` = 12 {`ip` = 1}. */
-function readStatus(r: BinaryReader, buf: Uint8Array, end: number): NonNullable<Pod["status"]> {
+function readStatus(r: WireReader, buf: Uint8Array, end: number): NonNullable<Pod["status"]> {
   const e = messageEnd(r, end);
   const status: NonNullable<Pod["status"]> = {};
   let conditions: PodCondition[] | undefined;
@@ -108,7 +108,7 @@ function readStatus(r: BinaryReader, buf: Uint8Array, end: number): NonNullable<
  * Reads the `Pod` message from `r.pos` to `end` (`metadata` = 1, `spec` = 2,
  * `status` = 3), keeping the labels and annotations `keys` names.
  */
-export function readPod(r: BinaryReader, buf: Uint8Array, end: number, keys: MetaKeys): Pod {
+export function readPod(r: WireReader, buf: Uint8Array, end: number, keys: MetaKeys): Pod {
   const pod = { metadata: {} } as Pod;
   while (r.pos < end) {
     const t = nextTag(r);

@@ -15,8 +15,8 @@
  *
  * @module
  */
-import type { BinaryReader } from "@bufbuild/protobuf/wire";
 import type { WatchDecodeResult, WatchDecoder } from "../watch-decoder.ts";
+import type { WireReader } from "./reader.ts";
 import { DEFAULT_MAX_LINE_BYTES, WatchDecodeError } from "../watch-decoder.ts";
 import type { KubeObject, Pod, WatchEventType } from "../wire.ts";
 import { INITIAL_EVENTS_END_ANNOTATION } from "../wire.ts";
@@ -50,7 +50,7 @@ function excerpt(buf: Uint8Array, at: number, len: number): string {
 }
 
 /** Decodes one frame (a raw `WatchEvent`) from `start` to `end` of `buf`. */
-export function decodeWatchFrame(r: BinaryReader, buf: Uint8Array, start: number, end: number, projection: ProtobufProjection): WatchDecodeResult {
+export function decodeWatchFrame(r: WireReader, buf: Uint8Array, start: number, end: number, projection: ProtobufProjection): WatchDecodeResult {
   try {
     r.pos = start;
     let typeAt = -1;
@@ -132,7 +132,7 @@ export function createProtobufWatchDecoder(projection: ProtobufProjection, optio
 
   const drain = (buf: Uint8Array, out: WatchDecodeResult[]): Uint8Array => {
     let at = 0;
-    let r: BinaryReader | undefined;
+    let r: WireReader | undefined;
     for (;;) {
       if (dropping > 0) {
         const n = Math.min(dropping, buf.length - at);
