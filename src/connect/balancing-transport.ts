@@ -15,6 +15,8 @@ import { TransportObserver } from "./transport-observer.ts";
 import { CallConfig } from "./call/call-config.ts";
 import { EndpointPool } from "./endpoint-pool.ts";
 import { emptySetPolicy } from "./policy/empty-set.ts";
+import { ZonePreference, zoneConfig } from "./policy/zone.ts";
+import { envZone } from "../runtime/host.ts";
 import { outlierConfig } from "./policy/outlier-detection.ts";
 import { slowStartConfig } from "./policy/slow-start.ts";
 import { hedgingConfig } from "./policy/hedging.ts";
@@ -80,6 +82,12 @@ export function createDiscoveryTransport(options: DiscoveryTransportOptions): Di
 
 export { isUnsentError } from "./attempt-loop.ts";
 
+/** The `zone` option's policy; the environment is read only when the option asks for it (no `local`). */
+function zoneOf(o: DiscoveryTransportOptions["zone"], report: ConstructorParameters<typeof ZonePreference>[1]): ZonePreference | undefined {
+  const c = o === undefined || o === false ? undefined : zoneConfig(o, o.local === undefined ? envZone() : undefined);
+  return c === undefined ? undefined : new ZonePreference(c, report);
+}
+
 class DiscoveryTransportImpl implements DiscoveryTransport {
   readonly service: string;
   #clock: TransportClock;
@@ -137,6 +145,7 @@ class DiscoveryTransportImpl implements DiscoveryTransport {
       outlier: o.outlierDetection === false ? undefined : outlierConfig(o.outlierDetection),
       slowStart: o.slowStart === undefined || o.slowStart === false ? undefined : slowStartConfig(o.slowStart),
       emptySet: emptySetPolicy(o.emptySet),
+      zone: zoneOf(o.zone, (choice) => observer.zone(choice)),
       endpoint: {
         secure,
         http2Options: http2OptionsFor(o.secure, o.http2Options) as Readonly<Record<string, unknown>> | undefined,
@@ -262,7 +271,7 @@ class DiscoveryTransportImpl implements DiscoveryTransport {
     for (;;) {
       if (this.#closed) throw new ConnectError(`transport for "${this.service}" is closed`, Code.Unavailable);
       if (o.signal?.aborted === true) throw ConnectError.from(o.signal.reason);
-      if (this.#pool.picker.nodes.length >= count) return;
+      if (this.#pool.pickable >= count) return;
       await changedOrTimeout({ pool: this.#pool, clock: this.#clock }, Number.POSITIVE_INFINITY, o.signal);
     }
   }

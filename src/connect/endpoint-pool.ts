@@ -8,7 +8,8 @@
  * The resilience policies apply here, so every picker (custom ones too)
  * gets them: ejected endpoints (outlier detection) are left out of the
  * snapshot unless too few endpoints are healthy (the panic threshold), and
- * endpoints in slow start are kept by a pick only with their weight factor.
+ * endpoints in slow start are kept by a pick only with their weight factor;
+ * with a local zone, the healthy endpoints of that zone are preferred.
  *
  * @module
  */
@@ -20,6 +21,7 @@ import { createNodeStats, type Picker, type PickerNode, type PickerPolicy, type 
 import { keepLastReason, type EmptySetPolicy } from "./policy/empty-set.ts";
 import { OutlierDetector, type EjectionChange, type EjectionReason, type OutlierConfig } from "./policy/outlier-detection.ts";
 import { slowStartFactor, type SlowStartConfig } from "./policy/slow-start.ts";
+import type { ZonePreference } from "./policy/zone.ts";
 import { subsetMemberKey } from "./subset.ts";
 import type { SubsetChooser } from "./subset-config.ts";
 import type { TransportClock } from "./transport-clock.ts";
@@ -48,6 +50,8 @@ export interface EndpointPoolOptions {
   readonly slowStart?: SlowStartConfig | undefined;
   /** What an empty list means (default `"fail"`). */
   readonly emptySet?: EmptySetPolicy | undefined;
+  /** Zone-aware picking, or `undefined` when off. */
+  readonly zone?: ZonePreference | undefined;
   /** Randomness for outlier enforcement and slow start. */
   readonly random?: (() => number) | undefined;
   /** Outlier detection ejected an endpoint (`reason`) or returned it (`undefined`), for metrics and logs. */
@@ -87,6 +91,9 @@ export class EndpointPool {
     this.#random = o.random ?? Math.random;
     this.#outliers = o.outlier === undefined ? undefined : new OutlierDetector(o.outlier, o.clock.now(), this.#random);
   }
+
+  /** Endpoints that may be picked, in any zone (the picker holds the local ones only while they suffice). */
+  pickable = 0;
 
   /** The current picker snapshot. */
   get picker(): Picker<Endpoint> {
@@ -139,6 +146,7 @@ export class EndpointPool {
       e.endpoint.drain(o.drainTimeoutMs);
     }
     this.#order = chosen.map((r) => r.address);
+    o.zone?.update(chosen);
     this.#rebuild();
   }
 
@@ -186,9 +194,11 @@ export class EndpointPool {
         if (e !== undefined && e.endpoint.state === "ready") nodes.push(e.node);
       }
     }
+    this.pickable = nodes.length;
+    const picked = this.#o.zone === undefined ? nodes : this.#o.zone.filter(nodes);
     const prev = this.#picker;
-    const same = prev.nodes.length === nodes.length && nodes.every((n, i) => prev.nodes[i] === n);
-    if (!same) this.#picker = this.#o.policy.build(nodes, prev);
+    const same = prev.nodes.length === picked.length && picked.every((n, i) => prev.nodes[i] === n);
+    if (!same) this.#picker = this.#o.policy.build(picked, prev);
     this.notify();
   }
 

@@ -48,6 +48,7 @@ export type { ManualDiscovery } from "./manual-discovery.ts";
 export type { EmptySetPolicy } from "./policy/empty-set.ts";
 export type { EjectionReason, FailurePercentageEjection, OutlierDetectionOptions, SuccessRateEjection } from "./policy/outlier-detection.ts";
 export type { SlowStartOptions } from "./policy/slow-start.ts";
+export type { ZoneOptions } from "./policy/zone.ts";
 export type { MethodSelection, RetryOptions } from "./policy/retry.ts";
 export type { RetryBudgetOptions } from "./policy/retry-budget.ts";
 export type { HedgingOptions } from "./policy/hedging.ts";

@@ -69,6 +69,13 @@ export class TransportObserver {
     emit(this.#logger, "debug", `${kind} skipped: retry budget exhausted`, { service: this.#service, method: name });
   }
 
+  /** Zone-aware picking moved to the local zone (`local`) or spilled over to every zone. */
+  zone(c: { readonly local: boolean; readonly healthyLocal: number; readonly totalLocal: number }): void {
+    const fields = { service: this.#service, healthyLocal: c.healthyLocal, totalLocal: c.totalLocal };
+    if (c.local) emit(this.#logger, "info", "zone-aware picking: back to the local zone", fields);
+    else emit(this.#logger, "info", "zone-aware picking: too few healthy endpoints in the local zone, spilling over to every zone", fields);
+  }
+
   /** Discovery failed (the watch is restarted). */
   discoveryError(error: Error, during: "watch" | "next"): void {
     emit(this.#logger, "warn", "discovery failed, retrying", { service: this.#service, during, error: errorText(error) });

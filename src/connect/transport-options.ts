@@ -29,6 +29,7 @@ import type { BackoffPolicy, TransportClock } from "./transport-clock.ts";
 import type { EmptySetPolicy } from "./policy/empty-set.ts";
 import type { EjectionReason, OutlierDetectionOptions } from "./policy/outlier-detection.ts";
 import type { SlowStartOptions } from "./policy/slow-start.ts";
+import type { ZoneOptions } from "./policy/zone.ts";
 import type { HedgingOptions } from "./policy/hedging.ts";
 import type { RetryOptions } from "./policy/retry.ts";
 import type { RetryBudgetOptions } from "./policy/retry-budget.ts";
@@ -205,6 +206,17 @@ export interface DiscoveryTransportOptions {
    * kept. `"keep-last"`: always keep them, as Kratos does.
    */
   readonly emptySet?: EmptySetPolicy;
+  /**
+   * Zone-aware picking (Kubernetes `PreferSameZone`, Envoy zone-aware
+   * routing): calls go to endpoints in the caller's zone `local` while at
+   * least `minLocalPercent` % (50) of them are ready and not ejected, and
+   * spill over to every zone otherwise. Zones come from instance metadata
+   * `key` (`"zone"`, set for EndpointSlice instances), or from EndpointSlice
+   * hints (`hints.forZones`) when every endpoint has them. Without `local`,
+   * the `KRATOS_KUBE_ZONE` environment variable names the zone. Default:
+   * off. See {@link ZoneOptions}.
+   */
+  readonly zone?: ZoneOptions | false;
   /**
    * Attempts per call when earlier ones were provably not sent (default 3).
    * These retries are free: no backoff, no budget, any method.

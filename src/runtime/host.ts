@@ -139,3 +139,13 @@ export const host: Host = {
   },
   exec,
 };
+
+/**
+ * The caller's zone from the `KRATOS_KUBE_ZONE` environment variable (the
+ * transport's `zone.local` default), or undefined when it is unset or empty.
+ * The Pod's node's `topology.kubernetes.io/zone` label is what to put there.
+ */
+export function envZone(): string | undefined {
+  const z = env()["KRATOS_KUBE_ZONE"]?.trim();
+  return z === undefined || z === "" ? undefined : z;
+}
