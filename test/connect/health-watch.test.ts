@@ -10,7 +10,7 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { createClient, type Interceptor } from "@connectrpc/connect";
-import { createDiscoveryTransport, createManualDiscovery, type DiscoveryTransport, type LogRecord } from "../../src/connect/index.ts";
+import { createDiscoveryTransport, createManualDiscovery, EndpointConfigError, type DiscoveryTransport, type LogRecord } from "../../src/connect/index.ts";
 import { Echo } from "../../proto/gen/echo_pb.ts";
 import { createFakeClock, type FakeClock } from "./support/fake-clock.ts";
 import { createWaiter, watchdog } from "./support/load.ts";
@@ -61,6 +61,14 @@ async function answeredBy(client: Setup["client"], n: number): Promise<string[]>
 }
 
 describe("health watching (grpc.health.v1 Watch)", () => {
+  it("refuses a bad healthCheck option, naming the field", () => {
+    const make = (healthCheck: unknown): unknown =>
+      createDiscoveryTransport({ discovery: createManualDiscovery({}), target: "discovery:///x", healthCheck: healthCheck as never });
+    for (const [v, re] of [[{ service: "", watch: "yes" }, /healthCheck\.watch must be a boolean/], [{ watch: true }, /healthCheck must be a boolean or/], ["on", /healthCheck must be/]] as const) {
+      assert.throws(() => make(v), (e: unknown) => e instanceof EndpointConfigError && e.code === "BAD_OPTION" && re.test(e.message), JSON.stringify(v));
+    }
+  });
+
   it("NOT_SERVING stops new calls at once and lets calls in flight finish; SERVING brings the server back", watchdog, async () => {
     const t = await setup([{}, {}]);
     const [a, b] = t.servers as [TestServer, TestServer];
