@@ -16,7 +16,7 @@ import { buildKubeconfig } from "./kubeconfig.ts";
 import { serve, type Listening } from "./listen.ts";
 import { queryBool } from "./list-options.ts";
 import { metaRoute } from "./meta-routes.ts";
-import { asYaml, negotiate, notAcceptable, type Representation } from "./negotiation.ts";
+import { asProtobuf, asYaml, negotiate, notAcceptable, type Representation } from "./negotiation.ts";
 import { POD_PATH, routePods, type PodRouteContext } from "./pod-routes.ts";
 import { prepareCreate, type WriteContext } from "./pod-writes.ts";
 import { restampDefault, rfc3339, setPodReady } from "./pods.ts";
@@ -470,6 +470,7 @@ export class FakeKubeApiServer implements AsyncDisposable {
     const res = sm !== null
       ? await routeEndpointSlices(this.#slices, req, url, sm, { grant: who.grant, user }, watch)
       : await this.#route(req, url, m, method, who.grant, user, watch, rep);
+    if (rep === "protobuf") return await asProtobuf(res, watch, sm !== null ? "EndpointSlice" : "Pod");
     return rep === "yaml" && !watch ? await asYaml(res) : res;
   }
 

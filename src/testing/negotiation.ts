@@ -3,13 +3,15 @@
  * `endpoints/handlers/negotiation/negotiate.go`): the first acceptable entry
  * of `Accept` in q order picks JSON, YAML, protobuf or a Table
  * (`application/json;as=Table;g=meta.k8s.io;v=v1`); nothing acceptable is
- * 406. The fake writes JSON where a real server writes protobuf.
+ * 406. Protobuf is written for the kinds `protobuf-encoder.ts` encodes (Pods,
+ * EndpointSlices, their lists, Status); anything else stays JSON.
  *
  * @module
  */
 import { stringify as toYaml } from "yaml";
 import type { Status } from "../kube/wire.ts";
 import { failure } from "./status.ts";
+import { encodeProtobuf, encodeWatchFrame } from "./protobuf-encoder.ts";
 
 /** What the response is written as. */
 export type Representation = "json" | "yaml" | "protobuf" | "table";
@@ -87,4 +89,39 @@ export async function asYaml(res: Response): Promise<Response> {
   headers.set("content-type", "application/yaml");
   headers.delete("content-length");
   return new Response(body, { status: res.status, headers });
+}
+
+const PROTOBUF = "application/vnd.kubernetes.protobuf";
+
+/**
+ * Re-encodes a JSON response (an object, a list, a Status or a watch stream
+ * of `kind` objects) as protobuf; a kind the encoder does not know stays JSON.
+ */
+export async function asProtobuf(res: Response, watch: boolean, kind: string): Promise<Response> {
+  if (!(res.headers.get("content-type") ?? "").startsWith("application/json") || res.body === null) return res;
+  const headers = new Headers(res.headers);
+  headers.delete("content-length");
+  if (!watch || res.status !== 200) {
+    const text = await res.text();
+    const bytes = encodeProtobuf(JSON.parse(text), kind);
+    if (bytes === undefined) return new Response(text, { status: res.status, headers });
+    headers.set("content-type", PROTOBUF);
+    return new Response(bytes as Uint8Array<ArrayBuffer>, { status: res.status, headers });
+  }
+  headers.set("content-type", `${PROTOBUF};stream=watch`);
+  const lines = new TextDecoder();
+  let rest = "";
+  const frames = new TransformStream<Uint8Array, Uint8Array>({
+    transform(chunk, controller) {
+      const text = rest + lines.decode(chunk, { stream: true });
+      const parts = text.split("\n");
+      rest = parts.pop()!;
+      for (const line of parts) {
+        if (line.trim() === "") continue;
+        const frame = encodeWatchFrame(JSON.parse(line), kind);
+        if (frame !== undefined) controller.enqueue(frame);
+      }
+    },
+  });
+  return new Response(res.body.pipeThrough(frames), { status: res.status, headers });
 }

@@ -20,7 +20,7 @@ import { KubeApiError, WatchError } from "../../src/kube/errors.ts";
 import { POD_RESOURCE, type ObjectRecord, type ResourceDescriptor } from "../../src/kube/resource.ts";
 import type { ListWatchApi } from "../../src/kube/list-watch-api.ts";
 import type { KubeObject } from "../../src/kube/wire.ts";
-import { makeEndpointSlice } from "../../src/testing/index.ts";
+import { FakeKubeApiServer, makeEndpointSlice, makePod, type MakeEndpointOptions, type MakePodOptions } from "../../src/testing/index.ts";
 import { expectOk, newNamespace, privateControlPlane, realSkip, sharedCluster, type Cluster } from "../support/real-cluster.ts";
 import { finishTermination, patchLabels, runPod, setStatus, terminate } from "../support/kubelet.ts";
 import { cleanups } from "../support/real-watch.ts";
@@ -193,6 +193,48 @@ describe("protobuf against a real kube-apiserver", { skip }, () => {
     const [pb, js] = errors.map((e) => ({ status: e.status, reason: e.reason, message: e.message, details: e.details, isNotFound: e.isNotFound() }));
     assert.deepEqual(pb, js);
     assert.equal(pb!.status, 404);
+  });
+});
+
+describe("the fake API server's protobuf against the real kube-apiserver's", { skip }, () => {
+  it("the same pods and EndpointSlices, listed and watched in protobuf from both, decode to the same projections", async () => {
+    const real = await sharedCluster();
+    const ns = await newNamespace(real, "pb-fake");
+    await using fake = new FakeKubeApiServer({ kubelet: false });
+    const pods: (MakePodOptions & { namespace: string })[] = [
+      { namespace: ns, name: "f1", app: "pb", ips: ["10.251.5.1", "fd00::51"], metadata: '{"zone":"z1"}', protocols: '{"9000":"grpc"}' },
+      { namespace: ns, name: "f2", app: "pb", ip: "10.251.5.2", ready: false, ports: [{ name: "h", containerPort: 8080, protocol: "UDP" }] },
+    ];
+    for (const p of pods) {
+      await runPod(real, p, { ready: p.ready ?? true });
+      fake.createPod(makePod(p));
+    }
+    const slice = (name: string, endpoints: MakeEndpointOptions[]) =>
+      makeEndpointSlice({ name, namespace: ns, service: "pb", endpoints, ports: [{ name: "grpc", port: 9000 }, { port: 80, protocol: "UDP" }], managedBy: "test" });
+    const slices = [slice("s1", [{ ip: "10.251.5.1", pod: "f1", zone: "z1" }, { ip: "10.251.5.2", ready: false, terminating: true }]), slice("s2", [])];
+    for (const sl of slices) {
+      await expectOk(real.request({ method: "POST", path: `/apis/discovery.k8s.io/v1/namespaces/${ns}/endpointslices`, body: sl }), "create slice");
+      fake.endpointSlices.create(sl);
+    }
+    const fakeClient = createKubeClient({ config: KubeConfig.fromOptions({ server: "https://fake.example", token: "t" }), fetch: fake.fetch, encoding: "protobuf" });
+    closers.push(() => fakeClient.close());
+    const clients = [logged(client(real, "protobuf")), logged(fakeClient)];
+    const anonymous = (rs: unknown[]) => rs.map((r) => ({ ...(r as object), uid: "", resourceVersion: "" }));
+    const views: unknown[] = [];
+    for (const { api, log } of clients) {
+      const p = await api.listObjects(podResource({ annotations: KEEP }), { namespace: ns });
+      const s = await api.listObjects(endpointSliceResource(), { namespace: ns });
+      const body = await api.watchObjects(podResource({ annotations: KEEP }), { namespace: ns, resourceVersion: "0", timeoutSeconds: 5 });
+      const events = await readWatch(body, (es) => es.length >= pods.length);
+      assert.deepEqual(log, ["list protobuf", "list protobuf", "watch protobuf"]);
+      views.push({
+        pods: anonymous(records(podResource({ annotations: KEEP }), p.items)),
+        slices: anonymous(records(endpointSliceResource(), s.items)),
+        watched: anonymous(events.map((e) => (e instanceof WatchDecodeError || e.type === "ERROR" || e.type === "BOOKMARK" ? e : podResource({ annotations: KEEP }).project(e.object)))),
+      });
+    }
+    assert.deepEqual(views[1], views[0]);
+    assert.equal((views[0] as { pods: unknown[] }).pods.length, 2);
   });
 });
 

@@ -67,7 +67,7 @@ describe("fidelity of reads to a real kube-apiserver", () => {
     assert.deepEqual([59_000, 119_000, 150_000, 3_600_000, 30 * 3_600_000, 9 * 86_400_000].map(humanDuration), ["59s", "119s", "2m30s", "60m", "30h", "9d"]);
   });
 
-  it("Accept: YAML re-encodes the answer (errors too), an unacceptable type is 406, protobuf is answered in JSON", async () => {
+  it("Accept: YAML re-encodes the answer (errors too), an unacceptable type is 406, protobuf is answered in protobuf", async () => {
     const s = server();
     const yaml = await get(s, "/api/v1/namespaces/default/pods/nope", "application/yaml");
     assert.equal(yaml.headers.get("content-type"), "application/yaml");
@@ -79,7 +79,8 @@ describe("fidelity of reads to a real kube-apiserver", () => {
     assert.equal(negotiate(`${TABLE}, application/json`, false), "json", "no Table where none is served");
     assert.equal(negotiate("text/html;q=0.9, */*;q=0.1", true), "json");
     const pb = await get(s, "/api/v1/namespaces/default/pods/a", "application/vnd.kubernetes.protobuf");
-    assert.equal(pb.headers.get("content-type"), "application/json");
+    assert.equal(pb.headers.get("content-type"), "application/vnd.kubernetes.protobuf");
+    assert.deepEqual([...new Uint8Array(await pb.arrayBuffer()).subarray(0, 4)], [0x6b, 0x38, 0x73, 0x00], "k8s\\0 + runtime.Unknown");
   });
 
   it("an API group the server does not serve is the mux's plain 404; discovery and /version carry v1.34's fields", async () => {

@@ -1,0 +1,214 @@
+/**
+ * The fake API server's protobuf: Pods, EndpointSlices, their lists and
+ * Status objects encoded as kube-apiserver encodes them (`k8s\0` +
+ * `runtime.Unknown`, field numbers of `k8s.io/api/core/v1/generated.proto`,
+ * `k8s.io/api/discovery/v1/generated.proto` and
+ * `k8s.io/apimachinery/pkg/apis/meta/v1/generated.proto`), and watch events
+ * as length-framed `metav1.WatchEvent`s.
+ *
+ * Pods carry the fields clients read (metadata without managedFields,
+ * containers' name, image and ports, the scheduling and status fields the
+ * fake sets); EndpointSlices and Status are whole. See DIFFERENCES.md.
+ *
+ * @module
+ */
+import { BinaryWriter, WireType } from "@bufbuild/protobuf/wire";
+
+type J = Record<string, unknown>;
+type W = BinaryWriter;
+const LEN = WireType.LengthDelimited;
+const VARINT = WireType.Varint;
+
+const obj = (v: unknown): J | undefined => (typeof v === "object" && v !== null && !Array.isArray(v) ? (v as J) : undefined);
+const arr = (v: unknown): unknown[] => (Array.isArray(v) ? v : []);
+/** Go's protobuf writes every non-pointer string, empty ones included; so does this. */
+const str = (w: W, f: number, v: unknown): W => w.tag(f, LEN).string(typeof v === "string" ? v : "");
+const optStr = (w: W, f: number, v: unknown): W => (typeof v === "string" ? str(w, f, v) : w);
+const int = (w: W, f: number, v: unknown): W => (typeof v === "number" ? w.tag(f, VARINT).int64(v) : w);
+const bool = (w: W, f: number, v: unknown): W => (typeof v === "boolean" ? w.tag(f, VARINT).bool(v) : w);
+const msg = (w: W, f: number, body: (w: W) => void): W => {
+  w.tag(f, LEN).fork();
+  body(w);
+  return w.join();
+};
+/** Go's zero `time.Time` in Unix seconds: what a null timestamp is on the wire. */
+const ZERO_TIME = -62135596800;
+/** A `metav1.Time` (`seconds` = 1, `nanos` = 2; RFC 3339 text has whole seconds). */
+const timeValue = (w: W, f: number, v: unknown): W => {
+  const ms = typeof v === "string" ? Date.parse(v) : Number.NaN;
+  return msg(w, f, (t) => t.tag(1, VARINT).int64(Number.isNaN(ms) ? ZERO_TIME : Math.floor(ms / 1000)).tag(2, VARINT).int32(0));
+};
+/** A `*metav1.Time`: left out when absent. */
+const time = (w: W, f: number, v: unknown): W => (typeof v === "string" ? timeValue(w, f, v) : w);
+const map = (w: W, f: number, v: unknown): W => {
+  // Go writes map entries sorted by key.
+  for (const [k, val] of Object.entries(obj(v) ?? {}).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) msg(w, f, (e) => str(str(e, 1, k), 2, val));
+  return w;
+};
+
+function objectMeta(w: W, m: J): void {
+  str(w, 1, m["name"]);
+  str(w, 2, m["generateName"]);
+  str(w, 3, m["namespace"]);
+  str(w, 4, m["selfLink"]);
+  str(w, 5, m["uid"]);
+  str(w, 6, m["resourceVersion"]);
+  w.tag(7, VARINT).int64(typeof m["generation"] === "number" ? m["generation"] : 0);
+  timeValue(w, 8, m["creationTimestamp"]);
+  time(w, 9, m["deletionTimestamp"]);
+  int(w, 10, m["deletionGracePeriodSeconds"]);
+  map(w, 11, m["labels"]);
+  map(w, 12, m["annotations"]);
+  for (const o of arr(m["ownerReferences"])) {
+    const r = obj(o) ?? {};
+    msg(w, 13, (x) => bool(bool(str(str(str(str(x, 1, r["kind"]), 3, r["name"]), 4, r["uid"]), 5, r["apiVersion"]), 6, r["controller"]), 7, r["blockOwnerDeletion"]));
+  }
+  for (const f of arr(m["finalizers"])) str(w, 14, f);
+}
+
+function podSpec(w: W, s: J): void {
+  for (const c of arr(s["containers"])) {
+    const ct = obj(c) ?? {};
+    msg(w, 2, (x) => {
+      str(x, 1, ct["name"]);
+      str(x, 2, ct["image"]);
+      for (const p of arr(ct["ports"])) {
+        const pt = obj(p) ?? {};
+        msg(x, 6, (y) => str(int(int(str(y, 1, pt["name"]), 2, pt["hostPort"] ?? 0), 3, pt["containerPort"] ?? 0), 4, pt["protocol"]));
+      }
+    });
+  }
+  str(w, 3, s["restartPolicy"]);
+  int(w, 4, s["terminationGracePeriodSeconds"]);
+  str(w, 8, s["serviceAccountName"]);
+  str(w, 10, s["nodeName"]);
+  w.tag(11, VARINT).bool(s["hostNetwork"] === true);
+  str(w, 19, s["schedulerName"]);
+}
+
+function podStatus(w: W, s: J): void {
+  str(w, 1, s["phase"]);
+  for (const c of arr(s["conditions"])) {
+    const ct = obj(c) ?? {};
+    msg(w, 2, (x) => {
+      str(str(x, 1, ct["type"]), 2, ct["status"]);
+      timeValue(x, 3, ct["lastProbeTime"]);
+      timeValue(x, 4, ct["lastTransitionTime"]);
+      str(str(x, 5, ct["reason"]), 6, ct["message"]);
+    });
+  }
+  str(w, 5, s["hostIP"]);
+  str(w, 6, s["podIP"]);
+  time(w, 7, s["startTime"]);
+  for (const ip of arr(s["podIPs"])) msg(w, 12, (x) => str(x, 1, obj(ip)?.["ip"]));
+  for (const ip of arr(s["hostIPs"])) msg(w, 16, (x) => str(x, 1, obj(ip)?.["ip"]));
+}
+
+function pod(w: W, p: J): void {
+  msg(w, 1, (x) => objectMeta(x, obj(p["metadata"]) ?? {}));
+  msg(w, 2, (x) => podSpec(x, obj(p["spec"]) ?? {}));
+  msg(w, 3, (x) => podStatus(x, obj(p["status"]) ?? {}));
+}
+
+function endpointSlice(w: W, s: J): void {
+  msg(w, 1, (x) => objectMeta(x, obj(s["metadata"]) ?? {}));
+  for (const e of arr(s["endpoints"])) {
+    const ep = obj(e) ?? {};
+    msg(w, 2, (x) => {
+      for (const a of arr(ep["addresses"])) str(x, 1, a);
+      const c = obj(ep["conditions"]) ?? {};
+      msg(x, 2, (y) => bool(bool(bool(y, 1, c["ready"]), 2, c["serving"]), 3, c["terminating"]));
+      optStr(x, 3, ep["hostname"]);
+      const ref = obj(ep["targetRef"]);
+      if (ref) msg(x, 4, (y) => str(str(str(str(str(str(str(y, 1, ref["kind"]), 2, ref["namespace"]), 3, ref["name"]), 4, ref["uid"]), 5, ref["apiVersion"]), 6, ref["resourceVersion"]), 7, ref["fieldPath"]));
+      map(x, 5, ep["deprecatedTopology"]);
+      optStr(x, 6, ep["nodeName"]);
+      optStr(x, 7, ep["zone"]);
+      const h = obj(ep["hints"]);
+      if (h) {
+        msg(x, 8, (y) => {
+          for (const z of arr(h["forZones"])) msg(y, 1, (q) => str(q, 1, obj(z)?.["name"]));
+          for (const n of arr(h["forNodes"])) msg(y, 2, (q) => str(q, 1, obj(n)?.["name"]));
+        });
+      }
+    });
+  }
+  for (const p of arr(s["ports"])) {
+    const pt = obj(p) ?? {};
+    msg(w, 3, (x) => {
+      optStr(x, 1, pt["name"]);
+      optStr(x, 2, pt["protocol"]);
+      int(x, 3, pt["port"]);
+      optStr(x, 4, pt["appProtocol"]);
+    });
+  }
+  str(w, 4, s["addressType"]);
+}
+
+function listMeta(w: W, m: J): void {
+  str(str(str(w, 1, m["selfLink"]), 2, m["resourceVersion"]), 3, m["continue"]);
+  int(w, 4, m["remainingItemCount"]);
+}
+
+function status(w: W, s: J): void {
+  msg(w, 1, (x) => listMeta(x, obj(s["metadata"]) ?? {}));
+  str(str(str(w, 2, s["status"]), 3, s["message"]), 4, s["reason"]);
+  const d = obj(s["details"]);
+  if (d) {
+    msg(w, 5, (x) => {
+      str(str(str(x, 1, d["name"]), 2, d["group"]), 3, d["kind"]);
+      for (const c of arr(d["causes"])) msg(x, 4, (y) => str(str(str(y, 1, obj(c)?.["reason"]), 2, obj(c)?.["message"]), 3, obj(c)?.["field"]));
+      x.tag(5, VARINT).int32(typeof d["retryAfterSeconds"] === "number" ? d["retryAfterSeconds"] : 0);
+      str(x, 6, d["uid"]);
+    });
+  }
+  w.tag(6, VARINT).int32(typeof s["code"] === "number" ? s["code"] : 0);
+}
+
+const ENCODERS: Record<string, { apiVersion: string; write: (w: W, o: J) => void }> = {
+  Pod: { apiVersion: "v1", write: pod },
+  EndpointSlice: { apiVersion: "discovery.k8s.io/v1", write: endpointSlice },
+  Status: { apiVersion: "v1", write: status },
+};
+
+const MAGIC = Uint8Array.of(0x6b, 0x38, 0x73, 0x00);
+
+/**
+ * Encodes an object or list of a kind this fake serves in protobuf (the
+ * object's `kind`, else `kind`), or returns undefined for any other kind.
+ */
+export function encodeProtobuf(object: unknown, kind: string): Uint8Array | undefined {
+  const o = obj(object);
+  if (o === undefined) return undefined;
+  const k = typeof o["kind"] === "string" && o["kind"] !== "" ? o["kind"] : kind;
+  const list = k.endsWith("List") ? ENCODERS[k.slice(0, -4)] : undefined;
+  const enc = list ?? ENCODERS[k];
+  if (enc === undefined) return undefined;
+  const w = new BinaryWriter();
+  msg(w, 1, (t) => str(str(t, 1, enc.apiVersion), 2, k));
+  msg(w, 2, (raw) => {
+    if (list === undefined) return enc.write(raw, o);
+    msg(raw, 1, (m) => listMeta(m, obj(o["metadata"]) ?? {}));
+    for (const item of arr(o["items"])) msg(raw, 2, (x) => enc.write(x, obj(item) ?? {}));
+  });
+  str(str(w, 3, ""), 4, "");
+  const body = w.finish();
+  const out = new Uint8Array(4 + body.length);
+  out.set(MAGIC);
+  out.set(body, 4);
+  return out;
+}
+
+/** One watch event as a frame: 4-byte big-endian length + `WatchEvent` {type, object: RawExtension{raw}}. */
+export function encodeWatchFrame(event: unknown, kind: string): Uint8Array | undefined {
+  const e = obj(event);
+  const object = e?.["type"] === "ERROR" ? encodeProtobuf(e["object"], "Status") : encodeProtobuf(e?.["object"], kind);
+  if (e === undefined || object === undefined) return undefined;
+  const w = str(new BinaryWriter(), 1, e["type"]);
+  msg(w, 2, (raw) => raw.tag(1, LEN).bytes(object));
+  const body = w.finish();
+  const out = new Uint8Array(4 + body.length);
+  new DataView(out.buffer).setUint32(0, body.length);
+  out.set(body, 4);
+  return out;
+}
