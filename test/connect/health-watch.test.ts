@@ -12,6 +12,10 @@ import assert from "node:assert/strict";
 import { createClient, type Interceptor } from "@connectrpc/connect";
 import { createDiscoveryTransport, createManualDiscovery, EndpointConfigError, type DiscoveryTransport, type LogRecord } from "../../src/connect/index.ts";
 import { Echo } from "../../proto/gen/echo_pb.ts";
+import { Greeter } from "../../proto/gen/helloworld_pb.ts";
+import { createApp, grpcServer } from "../../src/app/index.ts";
+import { createManualClock } from "../../src/testing/index.ts";
+import { heldGreeter, inStep, stateWaiter } from "../app/support/harness.ts";
 import { createFakeClock, type FakeClock } from "./support/fake-clock.ts";
 import { createWaiter, watchdog } from "./support/load.ts";
 import { instance, startServer, type TestServer, type TestServerOptions } from "./support/servers.ts";
@@ -135,6 +139,49 @@ describe("health watching (grpc.health.v1 Watch)", () => {
       await t.waiter.until(() => t.state(a) === "not-serving");
     } finally {
       await t.close();
+    }
+  });
+
+  it("a stopping Kratos App gets no new call from its NOT_SERVING on, before discovery removes it, and its stop is not held by the watch", watchdog, async () => {
+    const appClock = createManualClock();
+    const greeter = heldGreeter();
+    const states = stateWaiter();
+    const app = createApp({
+      name: "sayhello.service", registrar: undefined, signals: false, logger: false, clock: appClock, shutdownDelayMs: 1000,
+      servers: [grpcServer({ host: "127.0.0.1", port: 0, routes: greeter.routes })], onStateChange: (st) => states.notify(st),
+    });
+    const running = app.run();
+    await states.until((st) => st.kind === "running", "running");
+    const other = await startServer();
+    const appAddress = app.endpoints[0]!.replace(/^grpc:\/\//, "");
+    const waiter = createWaiter(() => JSON.stringify(transport.endpoints()));
+    const transport = createDiscoveryTransport({
+      discovery: createManualDiscovery({ "sayhello.service": [{ ...instance(appAddress), name: "sayhello.service" }, { ...instance(other.address), name: "sayhello.service" }] }),
+      target: "discovery:///sayhello.service",
+      clock: createFakeClock(),
+      onEvent: () => waiter.notify(),
+    });
+    const client = createClient(Greeter, transport);
+    const appState = (): string | undefined => transport.endpoints().find((e) => e.address === appAddress)?.state;
+    try {
+      await transport.ready({ count: 2 });
+      await client.sayHello({ name: "a" });
+      await client.sayHello({ name: "b" });
+      assert.equal(greeter.answered.length, 1, "round robin reached the App");
+      void app.stop();
+      await states.until(inStep("delay"), "the shutdown delay");
+      await waiter.until(() => appState() === "not-serving");
+      const before = other.calls.total;
+      for (let i = 0; i < 6; i++) await client.sayHello({ name: `after-${i}` });
+      assert.equal(other.calls.total - before, 6, "every call after NOT_SERVING went to the other server");
+      assert.equal(greeter.answered.length, 1);
+      await appClock.advance(1000);
+      await running; // the stop ran to its end: the watch stream did not hold the drain
+      await waiter.until(() => appState() === "backoff" || appState() === "connecting");
+    } finally {
+      await transport.close();
+      await app.stop();
+      await other.close();
     }
   });
 
