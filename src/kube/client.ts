@@ -25,9 +25,9 @@ import type { ListOptions, ListWatchApi, WatchOptions } from "./list-watch-api.t
 import type { ListPodsOptions, PatchType, PodApi, WatchPodsOptions } from "./pod-api.ts";
 import { POD_RESOURCE, resourceName, resourcePath, type ResourceType } from "./resource.ts";
 import { createTokenSource } from "./token-source.ts";
-import { decodeListBody, decodeStatusBody, type ProtobufProjection } from "./protobuf/decoder.ts";
+import { decodeListBody, type ProtobufProjection } from "./protobuf/decoder.ts";
 import type { Encoding } from "./protobuf/negotiation.ts";
-import { acceptHeader, ENCODINGS, isProtobufContentType, markProtobufWatch, watchAcceptHeader } from "./protobuf/negotiation.ts";
+import { acceptHeader, ENCODINGS, isProtobufContentType, markProtobufWatch, protobufErrorAsJson, watchAcceptHeader } from "./protobuf/negotiation.ts";
 import type { ResourceDescriptor } from "./resource.ts";
 import type { KubeObjectList, Pod, PodList } from "./wire.ts";
 
@@ -300,20 +300,6 @@ export function createKubeClient(options: KubeClientOptions): KubeClient {
       throw new KubeApiError({ status: res.status, reason: "InvalidBody", message: `${what}: the answer has not the expected shape` });
     }
     return value as T;
-  }
-
-  /** A protobuf error answer as the JSON answer of the same Status (an undecodable one keeps its status line only). */
-  async function protobufErrorAsJson(res: Response): Promise<Response> {
-    let text = "";
-    try {
-      text = JSON.stringify(decodeStatusBody(new Uint8Array(await res.arrayBuffer())));
-    } catch {
-      // As fromResponse with an unreadable body: the status line is still worth reporting.
-    }
-    const headers = new Headers({ "content-type": "application/json" });
-    const retry = res.headers.get("retry-after");
-    if (retry !== null) headers.set("retry-after", retry);
-    return new Response(text, { status: res.status, statusText: res.statusText, headers });
   }
 
   /** A LIST answer in whichever encoding it came: protobuf through the descriptor's projection, else JSON. */

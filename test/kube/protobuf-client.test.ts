@@ -2,7 +2,7 @@
  * Content negotiation of the client over an injected fetch: the Accept each
  * encoding sends, decoding by the answer's Content-Type (protobuf captures of
  * a real kube-apiserver, or JSON), protobuf error bodies, and an informer
- * over protobuf; `auto` against the fake API server (which answers JSON).
+ * over protobuf; `auto` and `json` against the fake API server.
  */
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
@@ -81,6 +81,15 @@ describe("client content negotiation", () => {
     });
   });
 
+  it("an undecodable protobuf error body still gives a KubeApiError with the status line; a broken protobuf list is InvalidBody", async () => {
+    const garbage = async (req: Request): Promise<Response> =>
+      new Response(Uint8Array.of(1, 2, 3), { status: new URL(req.url).pathname.endsWith("/a") ? 503 : 200, headers: { "content-type": PB } });
+    const client = createKubeClient({ config, fetch: garbage });
+    await assert.rejects(client.request("GET", "/api/v1/namespaces/capture/pods/a", { accept: PB }), (e: unknown) => e instanceof KubeApiError && e.status === 503);
+    await assert.rejects(client.listObjects(podResource(), {}), (e: unknown) =>
+      e instanceof KubeApiError && e.reason === "InvalidBody" && /protobuf answer cannot be decoded: .*magic/.test(e.message));
+  });
+
   it("refuses an unknown encoding with a TypeError naming it", () => {
     assert.throws(() => createKubeClient({ config, encoding: "yaml" as never }), /encoding must be "auto", "json" or "protobuf", got "yaml"/);
   });
@@ -102,18 +111,20 @@ describe("client content negotiation", () => {
     assert.deepEqual(errors, []);
   });
 
-  it("auto against the fake API server, which answers JSON: lists and watches are read as JSON", async () => {
+  it("against the fake API server: auto reads protobuf, json reads JSON", async () => {
     await using fake = new FakeKubeApiServer();
     fake.createPod(makePod({ name: "p1", namespace: "default", app: "x" }));
-    const client = createKubeClient({ config: KubeConfig.fromOptions({ server: "https://kube.example", token: "t" }), fetch: fake.fetch, encoding: "auto" });
-    try {
-      const list = await client.listObjects(podResource(), { namespace: "default" });
-      assert.ok("creationTimestamp" in list.items[0]!.metadata, "a JSON answer keeps the whole object");
-      const body = await client.watchObjects(podResource(), { namespace: "default" });
-      assert.equal(protobufWatchOf(body), undefined);
-      await body.cancel();
-    } finally {
-      await client.close();
+    for (const encoding of ["auto", "json"] as const) {
+      const client = createKubeClient({ config: KubeConfig.fromOptions({ server: "https://kube.example", token: "t" }), fetch: fake.fetch, encoding });
+      try {
+        const list = await client.listObjects(podResource(), { namespace: "default" });
+        assert.equal("creationTimestamp" in list.items[0]!.metadata, encoding === "json", "a JSON answer keeps the whole object");
+        const body = await client.watchObjects(podResource(), { namespace: "default" });
+        assert.equal(protobufWatchOf(body) !== undefined, encoding === "auto");
+        await body.cancel();
+      } finally {
+        await client.close();
+      }
     }
   });
 });

@@ -15,6 +15,7 @@
  */
 import type { KubeObject } from "../wire.ts";
 import type { ProtobufProjection } from "./decoder.ts";
+import { decodeStatusBody } from "./decoder.ts";
 import { PROTOBUF_MEDIA_TYPE } from "./reader.ts";
 
 /**
@@ -58,4 +59,22 @@ export function markProtobufWatch<W extends KubeObject>(body: ReadableStream<Uin
 /** The projection of a watch body marked by {@link markProtobufWatch}; undefined for a JSON stream. */
 export function protobufWatchOf(body: ReadableStream<Uint8Array>): ProtobufProjection | undefined {
   return watches.get(body);
+}
+
+/**
+ * A protobuf error answer as the JSON answer of the same Status, so
+ * `KubeApiError.fromResponse` reads both alike; an undecodable body keeps
+ * the status line only (as an unreadable JSON body does).
+ */
+export async function protobufErrorAsJson(res: Response): Promise<Response> {
+  let text = "";
+  try {
+    text = JSON.stringify(decodeStatusBody(new Uint8Array(await res.arrayBuffer())));
+  } catch {
+    // The status line is still worth reporting.
+  }
+  const headers = new Headers({ "content-type": "application/json" });
+  const retry = res.headers.get("retry-after");
+  if (retry !== null) headers.set("retry-after", retry);
+  return new Response(text, { status: res.status, statusText: res.statusText, headers });
 }
