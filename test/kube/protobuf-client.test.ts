@@ -9,12 +9,13 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { KubeConfig } from "../../src/kube/config.ts";
 import { createKubeClient } from "../../src/kube/client.ts";
-import { KubeApiError } from "../../src/kube/errors.ts";
+import { KubeApiError, WatchError } from "../../src/kube/errors.ts";
+import { WatchDecodeError } from "../../src/kube/watch-decoder.ts";
 import { createInformer } from "../../src/kube/informer.ts";
 import { podResource } from "../../src/kube/pod-resource.ts";
 import { protobufWatchOf } from "../../src/kube/protobuf/negotiation.ts";
 import { POD_RESOURCE } from "../../src/kube/resource.ts";
-import { FakeKubeApiServer, makePod } from "../../src/testing/index.ts";
+import { createManualClock, FakeKubeApiServer, makePod } from "../../src/testing/index.ts";
 
 const fixture = (name: string): Uint8Array => new Uint8Array(readFileSync(new URL(`../fixtures/protobuf/${name}`, import.meta.url)));
 const config = KubeConfig.fromOptions({ server: "https://kube.example:6443", token: "t", namespace: "capture" });
@@ -109,6 +110,30 @@ describe("client content negotiation", () => {
     assert.deepEqual([...inf.values()].map((p) => p.name).sort(), ["greeter-1", "greeter-2"]);
     assert.equal(inf.get("capture", "greeter-1")?.labels["tier"], "frontend");
     assert.deepEqual(errors, []);
+  });
+
+  it("a garbage frame in a protobuf watch is a decode WatchError; the reflector re-watches and goes on, as with a bad JSON line", async () => {
+    const frames = fixture("watch-pods.pb");
+    let watches = 0;
+    const fetch = async (req: Request): Promise<Response> => {
+      const url = new URL(req.url);
+      if (url.searchParams.get("watch") !== "true") return new Response(fixture("pod-list.pb") as Uint8Array<ArrayBuffer>, { headers: { "content-type": PB } });
+      // First watch: a frame of 12 bytes of garbage; then the captured events.
+      const body = ++watches === 1 ? Uint8Array.of(0, 0, 0, 12, ...new Uint8Array(12).fill(0xff)) : frames;
+      return new Response(new ReadableStream({ start: (c) => c.enqueue(body) }), { headers: { "content-type": `${PB};stream=watch` } });
+    };
+    const clock = createManualClock(Date.now());
+    const errors: Error[] = [];
+    const client = createKubeClient({ config, fetch, encoding: "protobuf" });
+    await using inf = createInformer({ api: client, resource: podResource(), namespace: "capture", clock, random: () => 0, onError: (e) => errors.push(e) });
+    inf.start();
+    await inf.ready();
+    for (let i = 0; i < 600 && inf.get("capture", "unscheduled") === undefined && watches < 2; i++) await clock.advance(100);
+    for (let i = 0; i < 100 && inf.get("capture", "greeter-1")?.labels["tier"] !== "frontend"; i++) await clock.advance(100);
+    assert.equal(inf.get("capture", "greeter-1")?.labels["tier"], "frontend", "the second watch's events applied");
+    const decode = errors.find((e) => e instanceof WatchError && e.kind === "decode");
+    assert.ok(decode, errors.map((e) => e.message).join("; "));
+    assert.ok(decode.cause instanceof WatchDecodeError && decode.cause.reason === "invalid-protobuf", String(decode.cause));
   });
 
   it("against the fake API server: auto reads protobuf, json reads JSON", async () => {
