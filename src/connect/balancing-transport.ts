@@ -26,8 +26,8 @@ import { parseTargetParts, type EndpointInstance, type InstanceWatcherState } fr
 import { subsetChooser } from "./subset-config.ts";
 import { watchPeers } from "./peer-watch.ts";
 import { DEFAULT_BACKOFF, realClock, type TransportClock } from "./transport-clock.ts";
+import { healthCheckOf } from "./channel/probe.ts";
 import {
-  healthCheckOf,
   http2OptionsFor,
   policyOf,
   type DiscoveryTransport,

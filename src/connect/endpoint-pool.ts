@@ -6,10 +6,9 @@
  * Calls that find no ready endpoint wait here for a change.
  *
  * The resilience policies apply here, so every picker (custom ones too)
- * gets them: ejected endpoints (outlier detection) are left out of the
- * snapshot unless too few endpoints are healthy (the panic threshold), and
- * endpoints in slow start are kept by a pick only with their weight factor;
- * with a local zone, the healthy endpoints of that zone are preferred.
+ * gets them: ejected endpoints (outlier detection) are left out unless too
+ * few are healthy (the panic threshold), then the local zone's are kept while
+ * enough (`zone`); a pick keeps one in slow start only with its weight factor.
  *
  * @module
  */
@@ -94,7 +93,6 @@ export class EndpointPool {
 
   /** Endpoints that may be picked, in any zone (the picker holds the local ones only while they suffice). */
   pickable = 0;
-
   /** The current picker snapshot. */
   get picker(): Picker<Endpoint> {
     return this.#picker;

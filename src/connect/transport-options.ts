@@ -23,7 +23,9 @@ export type ChannelState = LifecycleName;
 
 /** The wire protocol spoken to endpoints: `"grpc"`, `"connect"` or `"grpc-web"`. */
 export type EndpointProtocol = WireProtocol;
-import { EndpointConfigError, type EndpointInstance, type EndpointSource } from "./endpoint-source.ts";
+import type { EndpointInstance, EndpointSource } from "./endpoint-source.ts";
+import type { HealthCheckOptions } from "./channel/probe.ts";
+export type { HealthCheckOptions } from "./channel/probe.ts";
 import { p2c, randomPicker, roundRobin, weightedRoundRobin, type PickerPolicy } from "./picker.ts";
 import type { BackoffPolicy, TransportClock } from "./transport-clock.ts";
 import type { EmptySetPolicy } from "./policy/empty-set.ts";
@@ -47,14 +49,6 @@ export interface TlsOptions {
   readonly serverName?: string;
   /** `false` skips verification (tests only). */
   readonly rejectUnauthorized?: boolean;
-}
-
-/** The `healthCheck` option as an object. */
-export interface HealthCheckOptions {
-  /** The health service name checked and watched (`""`: the whole server). */
-  readonly service: string;
-  /** Watch the health service's status (default `true`); `false`: Check probes only. */
-  readonly watch?: boolean;
 }
 
 /** A balancer by name, or a custom picker policy. */
@@ -280,17 +274,6 @@ export function policyOf(b: BalancerOption | undefined, clock: TransportClock, r
   if (b === "random") return randomPicker({ random });
   if (typeof b === "object" && typeof b.build === "function") return b;
   throw new ConnectError(`unknown balancer ${JSON.stringify(b)}`, Code.InvalidArgument);
-}
-
-/** The health service probed and whether it is watched, from the `healthCheck` option; throws `BAD_OPTION` naming a bad field. */
-export function healthCheckOf(h: boolean | HealthCheckOptions | undefined): { service: string | false; watch: boolean } {
-  if (h === undefined || h === true) return { service: "", watch: true };
-  if (h === false) return { service: false, watch: false };
-  if (typeof h !== "object" || h === null || typeof h.service !== "string") {
-    throw new EndpointConfigError("BAD_OPTION", `healthCheck must be a boolean or { service: string, watch?: boolean }, got ${JSON.stringify(h)}`);
-  }
-  if (h.watch !== undefined && typeof h.watch !== "boolean") throw new EndpointConfigError("BAD_OPTION", `healthCheck.watch must be a boolean, got ${JSON.stringify(h.watch)}`);
-  return { service: h.service, watch: h.watch !== false };
 }
 
 /** `node:http2` connect options for `secure`, merged over `http2Options`. */

@@ -158,7 +158,7 @@ export class Connection implements ConnectionEvents {
       this.#conn.unref();
     }
     this.#keepalive?.streams(this.#bg.size);
-    if (this.#state === "retiring") this.#conn.close();
+    if (this.#state === "retiring" && !this.#conn.closed) this.#conn.close();
   }
 
   /** Stops new streams; closes once the open ones ended. */
@@ -169,7 +169,7 @@ export class Connection implements ConnectionEvents {
     if (this.#open.size === 0) this.#conn.close();
   }
 
-  /** Cancels the background streams (before the state leaves `ready`, so that their release closes nothing). */
+  /** Cancels the background streams (their release closes a retiring connection without other streams). */
   #cancelBackground(): void {
     if (this.#bg.size === 0) return;
     const error = new ConnectError(`connection to ${this.address} takes no new streams`, Code.Unavailable);
@@ -250,7 +250,8 @@ export class Connection implements ConnectionEvents {
     this.#error ??= error;
     // Streams above lastStreamId were refused: their calls see a reset (or the close) and retry.
     if (this.#state === "ready" || this.#state === "connecting") {
-      this.#cancelBackground();
+      // Not inside the GOAWAY callback: Deno's nghttp2 asserts when a stream closes during it.
+      if (this.#bg.size > 0) setTimeout(() => this.#cancelBackground(), 0);
       this.#state = "retiring";
       this.#owner.lost(this, error);
       if (this.#open.size === 0) this.#conn.close();

@@ -77,14 +77,10 @@ export class Endpoint implements CallOwner {
       mayReplace: () => this.#state.s === "ready",
     });
     this.#target = { config: o.config, owner: this };
-    if (o.healthService !== false && o.healthWatch === true) {
-      this.#watch = new HealthWatch({
-        ...o,
-        service: o.healthService,
-        connection: () => (this.#state.s === "ready" || this.#state.s === "not-serving" ? this.#pool.ready() : undefined),
-        onStatus: (serving, error) => this.#step({ ev: "health", serving, error }),
-      });
-    }
+    this.#watch = o.healthService === false || o.healthWatch !== true ? undefined : new HealthWatch({
+      ...o, service: o.healthService, onStatus: (serving, error) => this.#step({ ev: "health", serving, error }),
+      connection: () => (this.#state.s === "ready" || this.#state.s === "not-serving" ? this.#pool.ready() : undefined),
+    });
     this.#apply(INITIAL.effects);
   }
 
@@ -251,8 +247,7 @@ export class Endpoint implements CallOwner {
     if (this.#state.s !== "connecting") return;
     if (r.ok) {
       this.#step({ ev: "probe-ok" });
-      if (r.served === true) this.#watch?.start();
-      return;
+      return r.served === true ? this.#watch?.start() : undefined;
     }
     if (r.timedOut && this.#pool.activity > activity) {
       // The probe timed out, but other streams received data meanwhile: the

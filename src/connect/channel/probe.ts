@@ -16,7 +16,27 @@ import type { CallOwner } from "../call/call-base.ts";
 import type { CallConfig } from "../call/call-config.ts";
 import { unaryCall } from "../call/unary-call.ts";
 import type { TransportClock } from "../transport-clock.ts";
+import { EndpointConfigError } from "../endpoint-source.ts";
 import type { Connection } from "./connection.ts";
+
+/** The `healthCheck` option as an object. */
+export interface HealthCheckOptions {
+  /** The health service name checked and watched (`""`: the whole server). */
+  readonly service: string;
+  /** Watch the health service's status (default `true`); `false`: Check probes only. */
+  readonly watch?: boolean;
+}
+
+/** The health service probed and whether it is watched, from the `healthCheck` option; throws `BAD_OPTION` naming a bad field. */
+export function healthCheckOf(h: boolean | HealthCheckOptions | undefined): { service: string | false; watch: boolean } {
+  if (h === undefined || h === true) return { service: "", watch: true };
+  if (h === false) return { service: false, watch: false };
+  if (typeof h !== "object" || h === null || typeof h.service !== "string") {
+    throw new EndpointConfigError("BAD_OPTION", `healthCheck must be a boolean or { service: string, watch?: boolean }, got ${JSON.stringify(h)}`);
+  }
+  if (h.watch !== undefined && typeof h.watch !== "boolean") throw new EndpointConfigError("BAD_OPTION", `healthCheck.watch must be a boolean, got ${JSON.stringify(h.watch)}`);
+  return { service: h.service, watch: h.watch !== false };
+}
 
 /** What a probe needs. */
 export interface ProbeInput {
