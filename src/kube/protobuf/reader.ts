@@ -228,7 +228,7 @@ export function readEnvelope(r: WireReader, buf: Uint8Array, start: number, end:
   return { apiVersion, kind, rawStart, rawEnd };
 }
 
-/** Milliseconds since the epoch of a `metav1.Time` (`seconds` = 1, `nanos` = 2) as RFC 3339 text, as its JSON form. */
+/** A `metav1.Time` (`seconds` = 1, `nanos` = 2) as RFC 3339 text with whole seconds, its JSON form. */
 export function readTime(r: WireReader, end: number): string {
   const e = messageEnd(r, end);
   let seconds = 0;
