@@ -131,7 +131,8 @@ describe(`the packed package on ${runtime}`, { timeout: 600_000 }, () => {
       }
     }
     const packed = statSync(apps.tarball).size;
-    assert.ok(packed < 350_000, `the tarball is ${packed} bytes`);
+    // A bound that catches accidents (source maps, the test stack, fixtures), not growth by features.
+    assert.ok(packed < 420_000, `the tarball is ${packed} bytes`);
   });
 
   it("keeps the CLI's commands (the demo included) out of what importing the library loads", () => {
