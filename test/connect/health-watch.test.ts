@@ -35,7 +35,7 @@ interface Setup {
   close(): Promise<void>;
 }
 
-async function setup(options: TestServerOptions[], extra: { interceptors?: Interceptor[]; attemptInterceptors?: Interceptor[] } = {}): Promise<Setup> {
+async function setup(options: TestServerOptions[], extra: { interceptors?: Interceptor[]; attemptInterceptors?: Interceptor[]; random?: () => number } = {}): Promise<Setup> {
   const paths: string[] = [];
   const seen: string[] = [];
   const logs: LogRecord[] = [];
@@ -137,6 +137,27 @@ describe("health watching (grpc.health.v1 Watch)", () => {
       assert.equal(t.state(a), "ready");
       a.serving = false;
       await t.waiter.until(() => t.state(a) === "not-serving");
+    } finally {
+      await t.close();
+    }
+  });
+
+  it("a watch stream that ends is opened again after the endpoint's backoff, not before", watchdog, async () => {
+    // No jitter: the first backoff delay is exactly 1000 ms.
+    const t = await setup([{ watchEnds: true }], { random: () => 0.5 });
+    const [a] = t.servers as [TestServer];
+    try {
+      await t.transport.ready();
+      await t.waiter.until(() => a.watches.started === 1 && a.watches.open === 0);
+      // A reopened watch would reach the server before a call sent after it on the same connection.
+      await t.client.say({ text: "hi" });
+      assert.equal(a.watches.started, 1, "not reopened at once");
+      t.clock.advance(999);
+      await t.client.say({ text: "hi" });
+      assert.equal(a.watches.started, 1, "not before the backoff");
+      t.clock.advance(1);
+      await t.waiter.until(() => a.watches.started === 2);
+      assert.equal(t.state(a), "ready");
     } finally {
       await t.close();
     }

@@ -49,6 +49,8 @@ export interface TestServerOptions {
   health?: boolean;
   /** Serve grpc.health.v1 Watch (default true; false: Check only, Watch is Unimplemented). */
   healthWatch?: boolean;
+  /** Watch streams end after their first message (as an App that drains does). */
+  watchEnds?: boolean;
   /** Listen on this port (default 0). */
   port?: number;
   /** Delay every Echo.Say answer by this many ms (a slow endpoint). */
@@ -174,6 +176,7 @@ export async function startLocalServer(o: TestServerOptions = {}): Promise<TestS
               while (!ctx.signal.aborted) {
                 const now = statusNow();
                 if (now !== last) yield create(HealthCheckResponseSchema, { status: (last = now) });
+                if (o.watchEnds === true) return;
                 if (statusNow() === last) await new Promise<void>((r) => healthWaiters.push(r));
               }
             } finally {
