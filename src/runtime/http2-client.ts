@@ -14,6 +14,7 @@
  * @module
  */
 import * as http2 from "node:http2";
+import { detectRuntime } from "./detect.ts";
 
 /** Options for `node:http2` `connect()` (TLS: `ca`, `cert`, `key`, `servername`, …; `settings`, …). */
 export type Http2ConnectOptions = http2.SecureClientSessionOptions;
@@ -112,6 +113,8 @@ interface StreamState {
 }
 type StateHolder = { [kState]?: StreamState };
 
+const DEFER_GOAWAY = detectRuntime() === "deno";
+
 /** Dials a connection; its events go to `events`. Never throws: a bad address arrives as `onError`. */
 export function dialHttp2(o: DialOptions, events: ConnectionEvents): ClientConnection {
   const authority = `${o.secure ? "https" : "http"}://${o.address}`;
@@ -125,7 +128,15 @@ export function dialHttp2(o: DialOptions, events: ConnectionEvents): ClientConne
     events.onConnect();
   });
   session.on("remoteSettings", (s: http2.Settings) => events.onSettings(s.maxConcurrentStreams));
-  session.on("goaway", (code: number, last: number) => events.onGoaway(code, last));
+  session.on("goaway", (code: number, last: number) => {
+    // Deno 2.9 runs this listener inside nghttp2's frame callback: closing
+    // the session or cancelling streams from there re-enters nghttp2 and can
+    // abort the process (`find_stream_on_goaway_func` assertion). So on Deno
+    // the reaction waits for the next macrotask; Node and Bun queue such
+    // calls themselves.
+    if (DEFER_GOAWAY) setTimeout(() => events.onGoaway(code, last), 0);
+    else events.onGoaway(code, last);
+  });
   // Without an 'error' listener a connection error would crash the process.
   session.on("error", (e: unknown) => events.onError(e));
   session.once("close", () => events.onClose());
