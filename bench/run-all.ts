@@ -12,7 +12,7 @@ import process from "node:process";
 import { rebuild } from "./lib/results.ts";
 import { command, ROOT } from "./lib/runtimes.ts";
 
-const ALL = ["watch", "sync", "propagation", "transport", "apiserver-load", "slices"];
+const ALL = ["watch", "sync", "propagation", "transport", "apiserver-load", "slices", "resilience"];
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith("-"));
 const names = wanted.length > 0 ? wanted : ALL;
 const unknown = names.filter((n) => !ALL.includes(n));

@@ -14,7 +14,7 @@ import { machine, ROOT, runtimeVersion, type RuntimeName } from "./runtimes.ts";
 const DIR = join(ROOT, "bench", "results");
 
 /** Order of the sections in RESULTS.md. */
-const ORDER = ["watch", "sync", "propagation", "transport", "apiserver-load", "node-fetch", "slices"];
+const ORDER = ["watch", "sync", "propagation", "transport", "apiserver-load", "node-fetch", "slices", "resilience"];
 
 /** The header every section starts with: command, date, runtimes, machine. */
 export function sectionHeader(title: string, cmd: string, runtimes: readonly RuntimeName[], extra = ""): string {
