@@ -17,7 +17,6 @@
  * @module
  */
 import { spawnSync } from "node:child_process";
-import { join } from "node:path";
 import process from "node:process";
 import { buildPeer } from "../scripts/build-peers.mjs";
 import { runClient } from "./lib/child.ts";
@@ -26,6 +25,7 @@ import { sectionHeader, table, writeChart, writeSection } from "./lib/results.ts
 import { ROOT } from "./lib/runtimes.ts";
 import { fmt, fmtSummary, summarize, type Summary } from "./lib/stats.ts";
 import { barChart, type Bar, type Panel } from "./lib/svg.ts";
+import { distLibEnv } from "./lib/dist-lib.ts";
 
 const CALLS = size(6000, 600);
 const CONCURRENCY = 16;
@@ -34,6 +34,7 @@ const ROLL_MS = size(1000, 150);
 const MODES = [
   { mode: "kk", label: "kratos-kube defaults, SayHello idempotent", ours: true },
   { mode: "kk-plain", label: "kratos-kube, outlierDetection/retry off", ours: true },
+  { mode: "kk-p2c", label: "kratos-kube defaults + p2c, SayHello idempotent", ours: true },
   { mode: "grpcjs-od", label: "grpc-js outlier_detection + round_robin", ours: false },
   { mode: "grpcjs-od-retry", label: "grpc-js outlier_detection + retryPolicy", ours: false },
   { mode: "grpcjs", label: "grpc-js round_robin", ours: false },
@@ -47,13 +48,7 @@ const SCENARIOS = [
 const go = buildPeer("greeter-bench");
 if (go.built) process.stderr.write(`# built test/peers/greeter-bench in ${(go.ms / 1000).toFixed(1)} s\n`);
 
-let libEnv: Record<string, string> = {};
-if (!QUICK) {
-  process.stderr.write("# building dist/ (npm run build)\n");
-  const b = spawnSync("npm", ["run", "build"], { cwd: ROOT, stdio: ["ignore", "ignore", "inherit"] });
-  if (b.status !== 0) throw new Error("npm run build failed");
-  libEnv = { KK_LIB: join(ROOT, "dist", "connect", "index.js") };
-}
+const libEnv = distLibEnv();
 
 const t0 = performance.now();
 /** Per scenario, each run's RESULT per mode. */

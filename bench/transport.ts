@@ -17,7 +17,6 @@
  *
  * @module
  */
-import { spawnSync } from "node:child_process";
 import { mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -26,10 +25,11 @@ import { runClient } from "./lib/child.ts";
 import { startGreeters } from "./lib/greeters.ts";
 import { QUICK, RUNS, wantRuntime } from "./lib/options.ts";
 import { sectionHeader, table, writeChart, writeSection } from "./lib/results.ts";
-import { ROOT, type RuntimeName } from "./lib/runtimes.ts";
+import type { RuntimeName } from "./lib/runtimes.ts";
 import { fmt, fmtSummary, summarize, type Summary } from "./lib/stats.ts";
 import { barChart, type Bar } from "./lib/svg.ts";
 import { summarizeProfile } from "./transport/profile.ts";
+import { distLibEnv } from "./lib/dist-lib.ts";
 
 const LEVELS = QUICK ? [1, 4] : [1, 32, 128];
 const SLICES = QUICK ? ["--slice-ms=60", "--rounds=2", "--warm-ms=50"] : ["--slice-ms=250", "--rounds=12", "--warm-ms=300"];
@@ -57,15 +57,7 @@ if (wantRuntime("node24")) runtimes.push({ rt: "node24", levels: QUICK ? [4] : [
 for (const rt of ["bun", "deno"] as const) if (wantRuntime(rt)) runtimes.push({ rt, levels: [QUICK ? 4 : 32] });
 const cells: Cell[] = runtimes.flatMap(({ rt, levels }) => MODES.map((mode) => ({ rt, mode, levels })));
 
-// The library as npm users run it: the tsup build in dist/ (tsx, which runs
-// src/ on Node 20, adds a __name() call to every closure it creates).
-let libEnv: Record<string, string> = {};
-if (!QUICK) {
-  process.stderr.write("# building dist/ (npm run build)\n");
-  const b = spawnSync("npm", ["run", "build"], { cwd: ROOT, stdio: ["ignore", "ignore", "inherit"] });
-  if (b.status !== 0) throw new Error("npm run build failed");
-  libEnv = { KK_LIB: join(ROOT, "dist", "connect", "index.js") };
-}
+const libEnv = distLibEnv();
 
 const t0 = performance.now();
 const greeters = await startGreeters(3);

@@ -15,6 +15,7 @@
  *   SayHello named in `retry.methods` (idempotent), over a manual discovery
  *   whose list follows the rolling update (`set()`);
  * - `kk-plain`: the same with `outlierDetection: false, retry: false`;
+ * - `kk-p2c`: `kk` with the p2c balancer (Kratos's EWMA: it sees latency);
  * - `grpcjs-od`: @grpc/grpc-js `outlier_detection` over `round_robin`;
  * - `grpcjs-od-retry`: the same plus a gRPC `retryPolicy` for SayHello;
  * - `grpcjs`: grpc-js `round_robin`.
@@ -145,6 +146,7 @@ async function kratosKube(addresses: string[]): Promise<Client> {
     discovery,
     target: "discovery:///greeter",
     ...(mode === "kk-plain" ? { outlierDetection: false, retry: false } : { retry: { methods: ["helloworld.Greeter/SayHello"] } }),
+    ...(mode === "kk-p2c" ? { balancer: "p2c" as const } : {}),
   });
   await t.ready({ count: addresses.length });
   const client = createClient(Greeter, t);
