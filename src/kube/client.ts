@@ -80,9 +80,11 @@ export interface KubeClientOptions {
   clock?: Clock | undefined;
   /**
    * Wire encoding of LIST and WATCH for resources whose descriptor reads
-   * protobuf (`podResource`, `endpointSliceResource`): `auto` (default)
-   * asks for protobuf and JSON and decodes whichever the server answers,
-   * `json` never asks for protobuf, `protobuf` asks for protobuf only.
+   * protobuf (`podResource`, `endpointSliceResource`): `json` (default)
+   * never asks for protobuf; `auto` asks for protobuf and JSON and decodes
+   * whichever the server answers (cheaper to decode; some fields the JSON
+   * path reads, such as `managedFields` times for the event-lag metric, are
+   * not decoded); `protobuf` asks for protobuf only.
    */
   encoding?: Encoding | undefined;
 }
@@ -158,7 +160,7 @@ const NOT_TLS_PATTERN = /wrong version number|packet length too long|does the se
 /** Builds a client over `options.fetch` or the runtime's fetch. */
 export function createKubeClient(options: KubeClientOptions): KubeClient {
   const config = options.config;
-  const encoding = options.encoding ?? "auto";
+  const encoding = options.encoding ?? "json";
   if (!ENCODINGS.includes(encoding)) {
     throw new TypeError(`createKubeClient: encoding must be "auto", "json" or "protobuf", got ${JSON.stringify(encoding)}`);
   }

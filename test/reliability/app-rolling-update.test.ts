@@ -39,11 +39,11 @@ after(async () => {
   for (const c of closers.reverse()) await c().catch(() => {});
 });
 
-function client(fake: FakeKubeApiServer, selection: "ready" | "kratos", interceptors: Interceptor[] = []) {
+function client(fake: FakeKubeApiServer, selection: "ready" | "kratos", attemptInterceptors: Interceptor[] = []) {
   const config = KubeConfig.fromOptions({ server: "http://127.0.0.1:6443", namespace: NS });
   const waiter = createWaiter();
   const registry = new KubernetesRegistry({ config, fetch: fake.fetch, namespace: NS, selection });
-  const transport: DiscoveryTransport = createDiscoveryTransport({ discovery: registry, target: `discovery:///${APP}`, interceptors, onEvent: () => waiter.notify() });
+  const transport: DiscoveryTransport = createDiscoveryTransport({ discovery: registry, target: `discovery:///${APP}`, attemptInterceptors, onEvent: () => waiter.notify() });
   closers.push(async () => {
     await transport.close();
     await registry.close();
