@@ -181,8 +181,9 @@ async function runOnce(name, spec) {
  * Assertion stream->closed_next == NULL`): rare (once in the CI runs on record,
  * never reproduced on demand) and outside any JavaScript code. One abort would
  * erase every Deno result, so when the output ends in exactly that abort, the
- * run resumes from the file that was running (re-run whole, its partial
- * results dropped), at most twice, and the summary says so. Any other crash,
+ * run resumes with the file that was running (re-run whole, its partial
+ * results dropped) and the files not run yet, at most twice, and the summary
+ * says so. Any other crash,
  * or the same one a third time, fails the run as before.
  */
 const DENO_NGHTTP2_ABORT = /nghttp2_session\.c:\d+: int find_stream_on_goaway_func\(void \*, void \*\): Assertion `stream->closed_next == NULL' failed/;
@@ -202,16 +203,17 @@ async function runDeno(files) {
     }
     const started = [...clean.matchAll(/^running \d+ tests? from \.\/(\S+)$/gm)];
     const last = started.at(-1);
-    const at = last ? rest.indexOf(last[1]) : -1;
-    if (at < 0) {
+    if (last === undefined || !rest.includes(last[1])) {
       parts.push(text);
       break;
     }
-    // Keep the leaves of the files that finished; re-run from the one that aborted.
+    // Keep the leaves of the files that finished; re-run the one that aborted
+    // and those not run yet (Deno picks its own order, not the arguments').
     parts.push(clean.slice(0, last.index));
-    notes.push(`Deno aborted on its nghttp2 GOAWAY assertion in ${last[1]}; resumed from that file`);
+    const finished = new Set(started.slice(0, -1).map((m) => m[1]));
+    notes.push(`Deno aborted on its nghttp2 GOAWAY assertion in ${last[1]}; resumed with that file and the ones not run yet`);
     console.log(`\n# ── deno: ${notes.at(-1)}`);
-    rest = rest.slice(at);
+    rest = rest.filter((f) => !finished.has(f));
   }
   const sums = parts.map((t, i) => (i < parts.length - 1 ? countDenoLeaves(t) : parse("deno", t)));
   const r = sums.reduce((a, b) => ({

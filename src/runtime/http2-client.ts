@@ -113,7 +113,24 @@ interface StreamState {
 }
 type StateHolder = { [kState]?: StreamState };
 
-const DEFER_GOAWAY = detectRuntime() === "deno";
+const DENO_DEFERS = detectRuntime() === "deno";
+
+/**
+ * Deno 2.9: calls that close or reset (session `close`/`destroy`, stream
+ * `close`) run on the next macrotask. Made from inside one of Deno's
+ * node:http2 event listeners, which run inside nghttp2's callbacks, they
+ * re-enter nghttp2 and can abort the process (`find_stream_on_goaway_func`
+ * assertion); deferred, they run after nghttp2 returned.
+ */
+function deferCalls(target: object, names: readonly string[]): void {
+  const o = target as Record<string, (...args: unknown[]) => unknown>;
+  for (const name of names) {
+    const call = o[name]!.bind(target);
+    o[name] = (...args: unknown[]) => {
+      setTimeout(() => call(...args), 0);
+    };
+  }
+}
 
 /** Dials a connection; its events go to `events`. Never throws: a bad address arrives as `onError`. */
 export function dialHttp2(o: DialOptions, events: ConnectionEvents): ClientConnection {
@@ -134,12 +151,13 @@ export function dialHttp2(o: DialOptions, events: ConnectionEvents): ClientConne
     // abort the process (`find_stream_on_goaway_func` assertion). So on Deno
     // the reaction waits for the next macrotask; Node and Bun queue such
     // calls themselves.
-    if (DEFER_GOAWAY) setTimeout(() => events.onGoaway(code, last), 0);
+    if (DENO_DEFERS) setTimeout(() => events.onGoaway(code, last), 0);
     else events.onGoaway(code, last);
   });
   // Without an 'error' listener a connection error would crash the process.
   session.on("error", (e: unknown) => events.onError(e));
   session.once("close", () => events.onClose());
+  if (DENO_DEFERS) deferCalls(session, ["close", "destroy"]);
   return session as unknown as ClientConnection;
 }
 
@@ -166,6 +184,7 @@ export function openStream(conn: ClientConnection, headers: OutgoingHeaderBlock,
   stream.on("end", onEnd);
   stream.on("error", onError);
   stream.on("close", onClose);
+  if (DENO_DEFERS) deferCalls(stream, ["close"]);
   return stream as unknown as ClientStream;
 }
 
