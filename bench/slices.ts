@@ -239,7 +239,7 @@ const md = [
   "",
   table(["Service", "merge µs/update", "yielded array µs"], mergeRows),
   "",
-  `**API server load**: ${size(20, 3)} Services × 100 endpoints, watched through both sources at once by one \`KubernetesDiscovery\` (one shared informer per namespace and resource), then ${flipsDone} readiness flips (the slice and the Pod's Ready condition change together, as the endpointslice controller follows the kubelet). Bytes are response bytes as the fake API server sends them (uncompressed JSON).`,
+  `**API server load**: ${size(20, 3)} Services × 100 endpoints, watched through both sources at once by one \`KubernetesDiscovery\` (one shared informer per namespace and resource), then ${flipsDone} readiness flips (the slice and the Pod's Ready condition change together, as the endpointslice controller follows the kubelet). Bytes are response bytes as the fake API server sends them: JSON, gzip-compressed for LIST bodies over 128 KiB as kube-apiserver does (the slices' LIST), never for watch events (the Pods' streaming list and every flip).`,
   "",
   table(["Source", "requests to sync", "sync KiB", "requests for the flips", "bytes per flip"], loadRows),
   "",
