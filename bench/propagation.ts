@@ -26,6 +26,7 @@ import { startFakeServer } from "./lib/fake-server.ts";
 import { QUICK, RUNS, size } from "./lib/options.ts";
 import { sectionHeader, table, writeSection } from "./lib/results.ts";
 import { fmt, fmtSummary, percentile, summarize } from "./lib/stats.ts";
+import { stampingFetch } from "./lib/stamping-fetch.ts";
 
 const ITER = size(400, 20);
 const NS = "bench";
@@ -42,18 +43,8 @@ const CASES: Case[] = QUICK
 
 async function once(c: Case): Promise<{ yieldMs: number[]; pickerMs: number[] }> {
   const server = await startFakeServer({ pods: c.cached, apps: 50, inService: c.inService });
-  let arrival = 0;
-  const fetch = async (req: Request): Promise<Response> => {
-    const res = await globalThis.fetch(req);
-    if (!new URL(req.url).searchParams.has("watch") || res.body === null) return res;
-    const body = res.body.pipeThrough(new TransformStream<Uint8Array, Uint8Array>({
-      transform(chunk, ctl) {
-        arrival = performance.now();
-        ctl.enqueue(chunk);
-      },
-    }));
-    return new Response(body, { status: res.status, headers: res.headers });
-  };
+  // Stamps the arrival of each watch chunk (the clock start of a flip).
+  const { fetch, lastArrival } = stampingFetch();
   const registry = new KubernetesRegistry({
     config: KubeConfig.fromOptions({ server: server.url, namespace: NS }),
     fetch, namespace: NS, podName: "bench-client", podNamespace: NS,
@@ -68,7 +59,7 @@ async function once(c: Case): Promise<{ yieldMs: number[]; pickerMs: number[] }>
     try {
       for (;;) {
         await watcher.next();
-        yieldMs.push(performance.now() - arrival);
+        yieldMs.push(performance.now() - lastArrival());
         waitYield?.();
       }
     } catch {
@@ -81,7 +72,7 @@ async function once(c: Case): Promise<{ yieldMs: number[]; pickerMs: number[] }>
         onEvent: (ev) => {
           const w = waitPicker;
           if (w !== undefined && ev.address === w.address && (ev.state === "connecting" || ev.state === "draining" || ev.state === "closed")) {
-            pickerMs.push(performance.now() - arrival);
+            pickerMs.push(performance.now() - lastArrival());
             waitPicker = undefined;
             w.resolve();
           }

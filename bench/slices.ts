@@ -34,6 +34,7 @@ import { QUICK, RUNS, size } from "./lib/options.ts";
 import { forceGc, heapUsed } from "./lib/proc.ts";
 import { sectionHeader, table, writeSection } from "./lib/results.ts";
 import { fmt, fmtSummary, percentile, summarize } from "./lib/stats.ts";
+import { stampingFetch } from "./lib/stamping-fetch.ts";
 
 const NS = "bench";
 const ITER = size(400, 20);
@@ -56,19 +57,8 @@ async function startServer(args: string[]): Promise<{ url: string; proc: LinePro
 /** One run over `f`: heap per endpoint after sync, and flip → yield latencies. */
 async function fleetRun(f: Fleet): Promise<{ heapPerEndpoint: number; lat: number[] }> {
   const server = await startServer([`--services=${f.services}`, `--endpoints=${f.endpoints}`]);
-  let arrival = 0;
   // Stamps the arrival of each watch chunk (the clock start of a flip).
-  const fetch = async (req: Request): Promise<Response> => {
-    const res = await globalThis.fetch(req);
-    if (!new URL(req.url).searchParams.has("watch") || res.body === null) return res;
-    const body = res.body.pipeThrough(new TransformStream<Uint8Array, Uint8Array>({
-      transform(chunk, ctl) {
-        arrival = performance.now();
-        ctl.enqueue(chunk);
-      },
-    }));
-    return new Response(body, { status: res.status, headers: res.headers });
-  };
+  const { fetch, lastArrival } = stampingFetch();
   // Warm-up: one discovery watches one Service and closes, so the heap
   // baseline already holds the loaded code (undici, the library) and its JIT
   // state; what remains is the client's own, amortised over the fleet.
@@ -98,7 +88,7 @@ async function fleetRun(f: Fleet): Promise<{ heapPerEndpoint: number; lat: numbe
             const done = waiting.get(s);
             if (done) {
               waiting.delete(s);
-              lat.push(performance.now() - arrival);
+              lat.push(performance.now() - lastArrival());
               done();
             }
           }
