@@ -115,6 +115,26 @@ function countDenoLeaves(rawText) {
   return { passed, failed, skipped };
 }
 
+/**
+ * The names of the failed tests in a runtime's output, so the summary (often
+ * all a CI log keeps) says which tests failed, not only how many.
+ */
+function failedNames(name, rawText) {
+  // eslint-disable-next-line no-control-regex
+  const text = rawText.replace(/\x1b\[[0-9;]*m/g, "");
+  const re = name.startsWith("node")
+    ? /^\s*✖ (.+?)(?: \(\d+(?:\.\d+)?m?s\))?$/gm
+    : name === "bun"
+      ? /^\(fail\) (.+?)(?: \[\d+(?:\.\d+)?m?s\])?$/gm
+      : /^\s*(.+?) \.\.\. FAILED\b/gm;
+  const names = new Set();
+  for (const m of text.matchAll(re)) {
+    if (/^failing tests:?$/.test(m[1].trim())) continue;
+    names.add(m[1].trim());
+  }
+  return [...names];
+}
+
 function run(name, cmd, args) {
   return new Promise((done) => {
     console.log(`\n# ── ${name}: ${[cmd.split(/[\\/]/).pop(), ...args.slice(0, 4)].join(" ")} …`);
@@ -254,7 +274,7 @@ for (const name of wanted) {
     failed = 1;
   }
   if (failed > 0) failedAny = true;
-  rows.push({ name, passed, failed, skipped: r.skipped, note });
+  rows.push({ name, passed, failed, skipped: r.skipped, note, failedNames: failed > 0 ? failedNames(name, text) : [] });
 }
 
 await plane.stop();
@@ -267,6 +287,7 @@ for (const r of rows) {
   f += r.failed;
   s += r.skipped;
   console.log(`${r.name}: ${r.passed} passed, ${r.failed} failed, ${r.skipped} skipped${r.note ? ` (${r.note})` : ""}`);
+  for (const n of (r.failedNames ?? []).slice(0, 20)) console.log(`  failed: ${n}`);
 }
 console.log(`${p} passed, ${f} failed, ${s} skipped`);
 process.exit(failedAny ? 1 : 0);
