@@ -6,7 +6,7 @@
  * `k8s.io/apimachinery/pkg/apis/meta/v1/generated.proto`), and watch events
  * as length-framed `metav1.WatchEvent`s.
  *
- * Pods carry the fields clients read (metadata without managedFields,
+ * Pods carry the fields clients read (metadata with managedFields,
  * containers' name, image and ports, the scheduling and status fields the
  * fake sets); EndpointSlices and Status are whole. See DIFFERENCES.md.
  *
@@ -64,6 +64,17 @@ function objectMeta(w: W, m: J): void {
     msg(w, 13, (x) => bool(bool(str(str(str(str(x, 1, r["kind"]), 3, r["name"]), 4, r["uid"]), 5, r["apiVersion"]), 6, r["controller"]), 7, r["blockOwnerDeletion"]));
   }
   for (const f of arr(m["finalizers"])) str(w, 14, f);
+  for (const o of arr(m["managedFields"])) {
+    const e = obj(o) ?? {};
+    msg(w, 17, (x) => {
+      str(str(str(x, 1, e["manager"]), 2, e["operation"]), 3, e["apiVersion"]);
+      time(x, 4, e["time"]);
+      str(x, 6, e["fieldsType"]);
+      // `FieldsV1` holds the JSON text of the field set as bytes (`raw` = 1).
+      if (e["fieldsV1"] !== undefined) msg(x, 7, (v) => v.tag(1, LEN).bytes(new TextEncoder().encode(JSON.stringify(e["fieldsV1"]))));
+      str(x, 8, e["subresource"]);
+    });
+  }
 }
 
 function podSpec(w: W, s: J): void {

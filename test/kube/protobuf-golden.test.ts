@@ -14,6 +14,7 @@ import { decodeListBody, decodeObjectBody, decodeStatusBody } from "../../src/ku
 import { createProtobufWatchDecoder } from "../../src/kube/protobuf/watch-decoder.ts";
 import { createWatchDecoder, WatchDecodeError, type WatchDecodeResult } from "../../src/kube/watch-decoder.ts";
 import { seededRandom } from "../../src/testing/watch-stream.ts";
+import { lastWrite } from "../../src/kube/informer-observer.ts";
 
 const fixture = (name: string): Uint8Array => new Uint8Array(readFileSync(new URL(`../fixtures/protobuf/${name}`, import.meta.url)));
 const json = <T>(name: string): T => JSON.parse(new TextDecoder().decode(fixture(name))) as T;
@@ -70,10 +71,22 @@ describe("protobuf decoder on real kube-apiserver captures", () => {
     const d = podResource({ annotations: KEEP });
     const pod = decodeObjectBody(fixture("pod.pb"), d.protobuf!);
     assert.deepEqual(d.project(pod), project(podResource({ annotations: KEEP }), json<KubeObjectList>("pod-list.json").items)[0]);
-    // Only what the projection reads is materialised.
-    assert.deepEqual(Object.keys(pod.metadata).sort(), ["annotations", "labels", "name", "namespace", "resourceVersion", "uid"]);
+    // Only what the projection reads is materialised (of managedFields, the newest time).
+    assert.deepEqual(Object.keys(pod.metadata).sort(), ["annotations", "labels", "managedFields", "name", "namespace", "resourceVersion", "uid"]);
     assert.deepEqual(Object.keys(pod.metadata.annotations!).sort(), KEEP.slice().sort());
     assert.deepEqual(pod.status?.conditions, [{ type: "Ready", status: "True" }]);
+  });
+
+  it("the newest managedFields time (the event-lag metric's input) is the JSON path's", () => {
+    const pb = decodeListBody(fixture("pod-list.pb"), podResource({ annotations: KEEP }).protobuf!);
+    const js = json<KubeObjectList>("pod-list.json");
+    const times = (items: readonly KubeObject[]) => items.map((o) => lastWrite(o));
+    assert.ok(times(js.items).every((t) => typeof t === "number"), "the capture's pods carry managedFields");
+    assert.deepEqual(times(pb.items), times(js.items));
+    const events = decodeAll(createProtobufWatchDecoder(podResource({ annotations: KEEP }).protobuf!), fixture("watch-pods.pb"));
+    const jsEvents = decodeAll(createWatchDecoder(), fixture("watch-pods.json"));
+    const eventTimes = (rs: WatchDecodeResult[]) => rs.map((r) => (r instanceof WatchDecodeError || r.type === "BOOKMARK" || r.type === "ERROR" ? null : lastWrite(r.object)));
+    assert.deepEqual(eventTimes(events), eventTimes(jsEvents));
   });
 
   it("an error body is the Status the JSON path gives", () => {

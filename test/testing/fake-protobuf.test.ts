@@ -14,6 +14,7 @@ import { podResource } from "../../src/kube/pod-resource.ts";
 import { endpointSliceResource } from "../../src/kube/endpoint-slice-record.ts";
 import { createProtobufWatchDecoder } from "../../src/kube/protobuf/watch-decoder.ts";
 import { protobufWatchOf } from "../../src/kube/protobuf/negotiation.ts";
+import { lastWrite } from "../../src/kube/informer-observer.ts";
 import { WatchDecodeError, type WatchDecodeResult } from "../../src/kube/watch-decoder.ts";
 import type { ListWatchApi } from "../../src/kube/list-watch-api.ts";
 import type { EndpointSlice } from "../../src/kube/wire.ts";
@@ -44,11 +45,14 @@ describe("the fake API server in protobuf", () => {
       views.push({
         encoding: "creationTimestamp" in pods.items[0]!.metadata ? "json" : "protobuf",
         pods: pods.items.map((p) => podResource({ annotations: KEEP }).project(p)),
+        // The event-lag metric's input, read from managedFields in both encodings.
+        written: pods.items.map((p) => lastWrite(p)),
         slices: slices.items.map((s) => endpointSliceResource().project(s as EndpointSlice)),
         rv: pods.metadata.resourceVersion,
       });
     }
     assert.equal(views[0]!.encoding, "protobuf");
+    assert.ok(views[1]!.written.every((t) => typeof t === "number"), "makePod's pods carry managedFields");
     assert.deepEqual({ ...views[0], encoding: "" }, { ...views[1], encoding: "" });
   });
 

@@ -19,17 +19,23 @@ export interface MetaKeys {
 /**
  * Reads an `ObjectMeta` (the length prefix included): `name` = 1,
  * `namespace` = 3, `uid` = 5, `resourceVersion` = 6, `deletionTimestamp` = 9,
- * `labels` = 11, `annotations` = 12; managedFields, ownerReferences and the
- * rest are skipped.
+ * `labels` = 11, `annotations` = 12, and of `managedFields` = 17 only the
+ * newest `time` (kept as a one-entry `managedFields`, what the event-lag
+ * metric reads, as on the JSON path); ownerReferences and the rest are
+ * skipped.
  */
 export function readObjectMeta(r: WireReader, buf: Uint8Array, end: number, keys: MetaKeys): ObjectMeta {
   const e = messageEnd(r, end);
   const meta: ObjectMeta = {};
   let labels: Record<string, string> | undefined;
   let annotations: Record<string, string> | undefined;
+  let written = -1;
   while (r.pos < e) {
     const t = nextTag(r);
     switch (t) {
+      case 138:
+        written = Math.max(written, readManagedFieldsTime(r, e));
+        break;
       case 10:
         meta.name = readString(r, e);
         break;
@@ -57,7 +63,31 @@ export function readObjectMeta(r: WireReader, buf: Uint8Array, end: number, keys
   }
   if (labels !== undefined) meta.labels = labels;
   if (annotations !== undefined) meta.annotations = annotations;
+  if (written >= 0) meta["managedFields"] = [{ time: new Date(written * 1000).toISOString().replace(".000Z", "Z") }];
   return meta;
+}
+
+/**
+ * The `time` (field 4, a `metav1.Time`: `seconds` = 1) of one
+ * `ManagedFieldsEntry` in epoch seconds, -1 when it has none; its
+ * `fieldsV1` and the rest are skipped.
+ */
+function readManagedFieldsTime(r: WireReader, end: number): number {
+  const e = messageEnd(r, end);
+  let seconds = -1;
+  while (r.pos < e) {
+    const t = nextTag(r);
+    if (t === 34) {
+      const te = messageEnd(r, e);
+      seconds = 0;
+      while (r.pos < te) {
+        const tt = nextTag(r);
+        if (tt === 8) seconds = Number(r.int64());
+        else skipField(r, tt, te);
+      }
+    } else skipField(r, t, e);
+  }
+  return seconds;
 }
 
 /** Reads a `ListMeta` (length prefix included): `resourceVersion` = 2, `continue` = 3, `remainingItemCount` = 4. */
