@@ -9,6 +9,7 @@ import { systemClock, type Clock } from "../kube/clock.ts";
 import type { KubeClient } from "../kube/client.ts";
 import type { KubeConfig } from "../kube/config.ts";
 import type { FetchLike } from "../kube/fetch-like.ts";
+import { ENCODINGS, type Encoding } from "../kube/protobuf/negotiation.ts";
 import type { Discovery, DiscoveryCallOptions, ServiceWatcher, SkippedPodHook } from "./discovery.ts";
 import { createDiscoveryEngine, DEFAULT_SYNC_TIMEOUT_MS, type DiscoveryEngine } from "./discovery-engine.ts";
 import type { AddressFamily } from "./endpoint-set.ts";
@@ -56,6 +57,14 @@ export interface KubernetesRegistryOptions {
   family?: AddressFamily | undefined;
   /** EndpointSlice targets: how long an endpoint that left every slice is kept (a move between slices); default 2 000 ms. */
   moveGraceMs?: number | undefined;
+  /**
+   * Wire encoding of the watch's LIST and WATCH requests: `"json"`
+   * (default), `"auto"` (asks for Kubernetes protobuf, decodes whichever the
+   * server answers: less CPU per event, see bench/RESULTS.md) or
+   * `"protobuf"`. For a `client` given, set it on that client instead
+   * (`createKubeClient({ encoding })`).
+   */
+  encoding?: Encoding | undefined;
   /** Advanced: an existing client (not closed by the registry); overrides `config` and `fetch`. */
   client?: KubeClient | undefined;
   /** Advanced: the HTTP seam for the client the registry builds. */
@@ -101,7 +110,11 @@ export class KubernetesRegistry implements Registrar, Discovery, AsyncDisposable
   constructor(options: KubernetesRegistryOptions = {}) {
     this.#options = options;
     const clock = options.clock ?? systemClock;
-    this.#client = lazyClient({ client: options.client, config: options.config, fetch: options.fetch, clock });
+    if (options.encoding !== undefined) {
+      if (!ENCODINGS.includes(options.encoding)) throw new TypeError(`KubernetesRegistry: encoding must be "auto", "json" or "protobuf", got ${JSON.stringify(options.encoding)}`);
+      if (options.client !== undefined) throw new TypeError("KubernetesRegistry: encoding applies to the client the registry builds; for a client given, set it there (createKubeClient({ encoding }))");
+    }
+    this.#client = lazyClient({ client: options.client, config: options.config, fetch: options.fetch, clock, encoding: options.encoding });
     this.#engine = createDiscoveryEngine({
       client: () => this.#client.get(),
       ownNamespace: (client) => ownPod(client, options).namespace,

@@ -9,6 +9,7 @@ import type { Clock } from "../kube/clock.ts";
 import { createKubeClient, type KubeClient } from "../kube/client.ts";
 import { configInternals, KubeConfig } from "../kube/config.ts";
 import type { FetchLike } from "../kube/fetch-like.ts";
+import type { Encoding } from "../kube/protobuf/negotiation.ts";
 import { RegistryError } from "./errors.ts";
 
 /** Where the client comes from. */
@@ -17,6 +18,7 @@ export interface LazyClientOptions {
   readonly config?: KubeConfig | undefined;
   readonly fetch?: FetchLike | undefined;
   readonly clock: Clock;
+  readonly encoding?: Encoding | undefined;
 }
 
 /** A client made on first use. */
@@ -39,7 +41,7 @@ export function lazyClient(o: LazyClientOptions): LazyClient {
           const config = o.config ?? (await KubeConfig.load());
           if (closed) throw new RegistryError("CLOSED", "the registry was closed");
           owns = true;
-          return createKubeClient({ config, fetch: o.fetch, clock: o.clock });
+          return createKubeClient({ config, fetch: o.fetch, clock: o.clock, encoding: o.encoding });
         })();
         client.catch(() => (client = undefined));
       }
