@@ -63,6 +63,8 @@ interface Call {
   readonly trace: CallTrace | undefined;
   /** Attempts started (telemetry only). */
   attempts: number;
+  /** True for the attempts of a hedged call: those after the first count as hedges, not retries. */
+  readonly hedged?: boolean;
   /** The method's retry policy (unary calls only); retries of unsent attempts, and of the policy. */
   readonly retry: RetryConfig | undefined;
   unsentRetries: number;
@@ -183,7 +185,7 @@ export class AttemptLoop {
       release: (n) => o.pool.picker.release(n),
       exhausted: () => o.onBudgetExhausted?.(call.plan.method, "hedge"),
       attempt: (node, signal, att) => {
-        const c: Call = { ...call, signal };
+        const c: Call = { ...call, signal, hedged: true };
         const startedAt = o.clock.now();
         const p = this.#attempt(c, node, att, startedAt);
         call.attempts = c.attempts;
@@ -198,7 +200,7 @@ export class AttemptLoop {
   /** Runs one attempt on `node` (the caller reports a unary success to the picker), traced when the call is. */
   #attempt(call: Call, node: PickerNode<Endpoint>, att: Attempt, startedAt: number): Promise<UnaryResponse | StreamResponse> {
     if (call.trace === undefined) return this.#send(call, node, att, startedAt);
-    const at = call.trace.attempt(node.value.address, ++call.attempts, call.header);
+    const at = call.trace.attempt(node.value.address, ++call.attempts, call.header, call.hedged === true ? "hedge" : "retry");
     const p = this.#send({ ...call, header: at.header }, node, att, startedAt);
     if (call.shielded === undefined) return p.then((r) => (at.end(), r), (e: unknown) => (at.end(e), Promise.reject(e)));
     // A stream whose response came is the call's last attempt: it ends with the call.

@@ -199,13 +199,14 @@ describe("retry budget", () => {
 });
 
 describe("hedging", () => {
-  it("sends a second attempt to another server after the delay; the first answer wins and the slow attempt is cancelled", watchdog, async () => {
+  it("sends a second attempt to another server after the delay; the first answer wins and the slow attempt is cancelled; counted as a hedge", watchdog, async () => {
     const waiter = createWaiter();
     const servers = await Promise.all([0, 1].map(() => startServer({ onStats: () => waiter.notify() })));
     const clock = createFakeClock();
+    const otel = createTestOtel();
     const transport = createDiscoveryTransport({
       discovery: createManualDiscovery({ "echo.service": servers.map((s) => instance(s.address)) }),
-      target: "discovery:///echo.service", clock, hedging: { methods: [SAY], delayMs: 100 },
+      target: "discovery:///echo.service", clock, hedging: { methods: [SAY], delayMs: 100 }, telemetry: otel.options,
     });
     try {
       await transport.ready({ count: 2 });
@@ -221,9 +222,13 @@ describe("hedging", () => {
       assert.equal((await p).server, fast.address);
       await waiter.until(() => slow.cancelled.count === 1);
       assert.equal(slow.calls.total + fast.calls.total, 2);
+      const method = "kratoskube.echo.v1.Echo/Say";
+      assert.equal(sumOf(await otel.points("kratos_kube.client.hedges"), { "rpc.method": method }), 1);
+      assert.equal(sumOf(await otel.points("kratos_kube.client.retries"), { "rpc.method": method }), 0);
     } finally {
       await transport.close();
       await Promise.all(servers.map((s) => s.close()));
+      await otel.close();
     }
   });
 

@@ -60,15 +60,19 @@ export class CallTrace {
     return this.#c.api.context.with(this.#ctx, fn);
   }
 
-  /** Starts attempt `n` on `address` (`host:port`), with `header` plus the trace context. */
-  attempt(address: string, n: number, header: HeadersInit | undefined): AttemptTrace {
+  /**
+   * Starts attempt `n` on `address` (`host:port`), with `header` plus the
+   * trace context; an attempt after the first counts as a retry, or as a
+   * hedge in a hedged call.
+   */
+  attempt(address: string, n: number, header: HeadersInit | undefined, kind: "retry" | "hedge" = "retry"): AttemptTrace {
     const c = this.#c;
     const [host, port] = splitAddress(address);
     const endpoint: OtelAttributes = { "kratos_kube.service": c.service, "server.address": host, "server.port": port };
     c.instruments.picks.add(1, endpoint);
-    if (n > 1) c.instruments.retries.add(1, { "kratos_kube.service": c.service, "rpc.method": this.#base["rpc.method"]! });
+    if (n > 1) (kind === "hedge" ? c.instruments.hedges : c.instruments.retries).add(1, { "kratos_kube.service": c.service, "rpc.method": this.#base["rpc.method"]! });
     const attrs: OtelAttributes = { ...this.#base, "server.address": host, "server.port": port };
-    const span = c.tracer.startSpan(`Attempt.${String(this.#base["rpc.method"])}`, { kind: SPAN_KIND_INTERNAL, attributes: { ...attrs, "kratos_kube.attempt": n } }, this.#ctx);
+    const span = c.tracer.startSpan(`Attempt.${String(this.#base["rpc.method"])}`, { kind: SPAN_KIND_INTERNAL, attributes: { ...attrs, "kratos_kube.attempt": n, ...(n > 1 ? { "kratos_kube.attempt.kind": kind } : {}) } }, this.#ctx);
     const h = new Headers(header);
     c.propagator.inject(c.api.trace.setSpan(this.#ctx, span), h, headerSetter);
     const a = new AttemptTraceImpl(c, span, h, attrs, c.clock.now());

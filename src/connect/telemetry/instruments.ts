@@ -31,8 +31,10 @@ export interface TransportInstruments {
   readonly attemptDuration: OtelHistogram;
   /** `kratos_kube.client.picks`: endpoints picked, per endpoint. */
   readonly picks: OtelCounter;
-  /** `kratos_kube.client.retries`: attempts after a call's first. */
+  /** `kratos_kube.client.retries`: attempts after a call's first (hedged calls' are hedges). */
   readonly retries: OtelCounter;
+  /** `kratos_kube.client.hedges`: hedged attempts after a hedged call's first. */
+  readonly hedges: OtelCounter;
   /** `kratos_kube.client.endpoint.ejections`: endpoints put in backoff, with the reason. */
   readonly ejections: OtelCounter;
   /** `kratos_kube.client.retry_budget.exhausted`: retries and hedges the retry budget refused. */
@@ -68,7 +70,8 @@ export class TransportTelemetry {
       callDuration: meter.createHistogram("rpc.client.call.duration", { description: "Duration of outgoing RPCs (all attempts of a call).", ...seconds }),
       attemptDuration: meter.createHistogram("kratos_kube.client.attempt.duration", { description: "Duration of each attempt of a call on one endpoint.", ...seconds }),
       picks: meter.createCounter("kratos_kube.client.picks", { description: "Endpoints picked for an attempt.", unit: "{pick}" }),
-      retries: meter.createCounter("kratos_kube.client.retries", { description: "Attempts after the first of a call.", unit: "{attempt}" }),
+      retries: meter.createCounter("kratos_kube.client.retries", { description: "Attempts after the first of a call that is not hedged.", unit: "{attempt}" }),
+      hedges: meter.createCounter("kratos_kube.client.hedges", { description: "Attempts after the first of a hedged call.", unit: "{attempt}" }),
       ejections: meter.createCounter("kratos_kube.client.endpoint.ejections", { description: "Endpoints ejected (put in backoff).", unit: "{ejection}" }),
       budgetExhausted: meter.createCounter("kratos_kube.client.retry_budget.exhausted", { description: "Retries and hedges the retry budget refused.", unit: "{attempt}" }),
       endpoints: meter.createObservableGauge("kratos_kube.client.endpoints", { description: "Endpoints of the transport per state.", unit: "{endpoint}" }),
