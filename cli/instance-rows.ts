@@ -96,8 +96,12 @@ function cmp(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
 
-/** Renders rows as a table; the NAMESPACE column appears only when rows span several namespaces. */
-export function renderInstanceTable(rows: readonly InstanceRow[]): string[] {
+/**
+ * Renders rows as a table; the NAMESPACE column appears only when rows span
+ * several namespaces, a CLIENT column when `client` gives each row's client
+ * state (`watch --connect`).
+ */
+export function renderInstanceTable(rows: readonly InstanceRow[], client?: (r: InstanceRow) => string): string[] {
   const namespaces = new Set(rows.map((r) => r.namespace));
   const columns: Column<InstanceRow>[] = [
     ...(namespaces.size > 1 ? [{ header: "NAMESPACE", cell: (r: InstanceRow) => r.namespace }] : []),
@@ -106,6 +110,7 @@ export function renderInstanceTable(rows: readonly InstanceRow[]): string[] {
     { header: "ENDPOINTS", cell: (r) => r.endpoints.join(",") || "<none>" },
     { header: "VERSION", cell: (r) => r.version || "<none>" },
     { header: "READY", cell: (r) => (r.terminating ? "Terminating" : r.ready ? "True" : "False") },
+    ...(client !== undefined ? [{ header: "CLIENT", cell: client }] : []),
     { header: "EXCLUDED", cell: (r) => r.excluded ?? "" },
   ];
   return renderTable(columns, rows);

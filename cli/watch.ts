@@ -4,6 +4,9 @@
  * the table in place on a terminal, with each change logged above it; when
  * stdout is not a terminal, prints the table once and then one line per
  * change (`-o json`: one JSON object per line). Runs until Ctrl-C.
+ * `--connect` also runs a client transport over the service and shows what
+ * it sees of each endpoint (CLIENT column and lines): connects, connect
+ * failures, NOT_SERVING / SERVING from the health watch, slow start.
  *
  * @module
  */
@@ -11,18 +14,23 @@ import type { PodRecord } from "../src/kube/index.ts";
 import { createPodCache, KRATOS_LABEL_APP, type PodChange } from "../src/index.ts";
 import type { Selection } from "../src/index.ts";
 import type { RoutingOptions } from "../src/connect/index.ts";
-import { stringOption, type CommandSpec } from "./args.ts";
+import { numberOption, stringOption, UsageError, type CommandSpec } from "./args.ts";
 import { explainError, openCluster } from "./cluster.ts";
 import { instanceRow, instanceRows, renderInstanceTable, summaryLine, type InstanceRow } from "./instance-rows.ts";
 import { instanceOptions, parseOrExit, routingOf } from "./instances.ts";
 import { defaultIo, type CliIo } from "./io.ts";
 import { createLiveScreen } from "./live-view.ts";
+import { clientCell, startClientMonitor, type ClientLine, type ClientMonitor } from "./watch-client.ts";
 
 const spec: CommandSpec = {
   name: "watch",
   positionals: ["<service>"],
   summary: "Follow the pods of a Kratos service live, as discovery sees them, until Ctrl-C.",
-  options: instanceOptions,
+  options: {
+    ...instanceOptions,
+    connect: { type: "boolean", help: "also dial every endpoint as a client transport does and show what it sees: connects, connect failures, health (NOT_SERVING/SERVING), slow start (no calls are made)" },
+    "slow-start": { type: "string", value: "MS", help: "with --connect: the slow-start window the client applies to endpoints that become ready (default 0 = off)" },
+  },
   details: "Watch errors are shown and retried with backoff. Exit code 0 after Ctrl-C, 1 when the config cannot be loaded, 2 on a usage error.",
 };
 
@@ -54,6 +62,15 @@ export async function run(argv: string[], io: CliIo = defaultIo()): Promise<numb
   const selection = (stringOption(args, "selection") ?? "ready") as Selection;
   const json = args.values.output === "json";
   const routing = routingOf(args);
+  const connect = args.values["connect"] === true;
+  let slowStartMs: number;
+  try {
+    slowStartMs = numberOption(args, "slow-start", 0, { min: 0, max: 3_600_000 }, "watch");
+    if (!connect && args.values["slow-start"] !== undefined) throw new UsageError("--slow-start needs --connect; see `kratos-kube watch --help`");
+  } catch (error) {
+    io.stderr.write(`kratos-kube watch: ${(error as Error).message}\n`);
+    return 2;
+  }
   let cluster;
   try {
     cluster = await openCluster(args, io);
@@ -78,13 +95,28 @@ export async function run(argv: string[], io: CliIo = defaultIo()): Promise<numb
     },
   });
   const rows = (): InstanceRow[] => instanceRows(cache.values() as Iterable<PodRecord>, service, selection, routing);
+  let monitor: ClientMonitor | undefined;
+  const clientColumn = (): ((r: InstanceRow) => string) | undefined => {
+    if (monitor === undefined) return undefined;
+    const statuses = monitor.statuses();
+    return (r) => (r.address === undefined ? "" : clientCell(statuses.get(r.address)));
+  };
+  const podOf = (address: string): string => {
+    for (const r of rows()) if (r.address === address) return `${r.namespace}/${r.pod} `;
+    return "";
+  };
+  const onClientLine = (l: ClientLine): void => {
+    if (json) io.stdout.write(`${JSON.stringify({ time: new Date().toISOString(), type: "client", ...l })}\n`);
+    else screen.log(`${stamp()} client: ${l.address ? `${podOf(l.address)}${l.address} ` : ""}${l.message}${l.detail !== undefined ? ` (${l.detail})` : ""}`);
+    if (!json) screen.render(frame());
+  };
   const frame = (): string[] => {
     const r = rows();
     const where = namespaces === "*" ? "all namespaces" : `namespace ${namespaces[0]}`;
     return [
       `${service} in ${where} — ${stamp()} — Ctrl-C to stop`,
       "",
-      ...(r.length ? renderInstanceTable(r) : [`(no pods labelled ${KRATOS_LABEL_APP}=${service})`]),
+      ...(r.length ? renderInstanceTable(r, clientColumn()) : [`(no pods labelled ${KRATOS_LABEL_APP}=${service})`]),
       "",
       summaryLine(r, service, routing),
     ];
@@ -97,6 +129,7 @@ export async function run(argv: string[], io: CliIo = defaultIo()): Promise<numb
       return 0; // interrupted before the first sync
     }
     lastError = "";
+    if (connect) monitor = startClientMonitor({ client: cluster.client, namespaces, service, routing, slowStartMs, onLine: onClientLine });
     if (json) io.stdout.write(`${JSON.stringify({ time: new Date().toISOString(), type: "synced", instances: rows() })}\n`);
     else if (screen.live) screen.render(frame());
     else io.stdout.write(`${frame().slice(2).join("\n")}\n`);
@@ -107,14 +140,18 @@ export async function run(argv: string[], io: CliIo = defaultIo()): Promise<numb
       }
       if (!json) screen.render(frame());
     });
+    // Slow-start shares and backoff errors change without events: redraw.
+    const redraw = connect && screen.live ? setInterval(() => screen.render(frame()), 1000) : undefined;
     await new Promise<void>((resolve) => {
       if (io.signal.aborted) resolve();
       else io.signal.addEventListener("abort", () => resolve(), { once: true });
     });
+    clearInterval(redraw);
     unsubscribe();
     return 0;
   } finally {
     screen.close();
+    await monitor?.close();
     await cache.close();
     await cluster.close();
   }
