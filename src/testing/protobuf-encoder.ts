@@ -6,46 +6,16 @@
  * `k8s.io/apimachinery/pkg/apis/meta/v1/generated.proto`), and watch events
  * as length-framed `metav1.WatchEvent`s.
  *
- * Pods carry the fields clients read (metadata with managedFields,
- * containers' name, image and ports, the scheduling and status fields the
- * fake sets); EndpointSlices and Status are whole. See DIFFERENCES.md.
+ * Pods carry every field the fake sets (metadata with managedFields here,
+ * spec and status in `protobuf-pod.ts`); EndpointSlices and Status are
+ * whole. See DIFFERENCES.md.
  *
  * @module
  */
-import { BinaryWriter, WireType } from "@bufbuild/protobuf/wire";
+import { arr, BinaryWriter, bool, int, LEN, map, msg, obj, optStr, str, time, timeValue, VARINT, type J, type W } from "./protobuf-write.ts";
+import { podSpec, podStatus } from "./protobuf-pod.ts";
 
-type J = Record<string, unknown>;
-type W = BinaryWriter;
-const LEN = WireType.LengthDelimited;
-const VARINT = WireType.Varint;
-
-const obj = (v: unknown): J | undefined => (typeof v === "object" && v !== null && !Array.isArray(v) ? (v as J) : undefined);
-const arr = (v: unknown): unknown[] => (Array.isArray(v) ? v : []);
-/** Go's protobuf writes every non-pointer string, empty ones included; so does this. */
-const str = (w: W, f: number, v: unknown): W => w.tag(f, LEN).string(typeof v === "string" ? v : "");
-const optStr = (w: W, f: number, v: unknown): W => (typeof v === "string" ? str(w, f, v) : w);
-const int = (w: W, f: number, v: unknown): W => (typeof v === "number" ? w.tag(f, VARINT).int64(v) : w);
-const bool = (w: W, f: number, v: unknown): W => (typeof v === "boolean" ? w.tag(f, VARINT).bool(v) : w);
-const msg = (w: W, f: number, body: (w: W) => void): W => {
-  w.tag(f, LEN).fork();
-  body(w);
-  return w.join();
-};
-/** Go's zero `time.Time` in Unix seconds: what a null timestamp is on the wire. */
-const ZERO_TIME = -62135596800;
-/** A `metav1.Time` (`seconds` = 1, `nanos` = 2; RFC 3339 text has whole seconds). */
-const timeValue = (w: W, f: number, v: unknown): W => {
-  const ms = typeof v === "string" ? Date.parse(v) : Number.NaN;
-  return msg(w, f, (t) => t.tag(1, VARINT).int64(Number.isNaN(ms) ? ZERO_TIME : Math.floor(ms / 1000)).tag(2, VARINT).int32(0));
-};
-/** A `*metav1.Time`: left out when absent. */
-const time = (w: W, f: number, v: unknown): W => (typeof v === "string" ? timeValue(w, f, v) : w);
-const map = (w: W, f: number, v: unknown): W => {
-  // Go writes map entries sorted by key.
-  for (const [k, val] of Object.entries(obj(v) ?? {}).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) msg(w, f, (e) => str(str(e, 1, k), 2, val));
-  return w;
-};
-
+/** `metav1.ObjectMeta`. */
 function objectMeta(w: W, m: J): void {
   str(w, 1, m["name"]);
   str(w, 2, m["generateName"]);
@@ -75,44 +45,6 @@ function objectMeta(w: W, m: J): void {
       str(x, 8, e["subresource"]);
     });
   }
-}
-
-function podSpec(w: W, s: J): void {
-  for (const c of arr(s["containers"])) {
-    const ct = obj(c) ?? {};
-    msg(w, 2, (x) => {
-      str(x, 1, ct["name"]);
-      str(x, 2, ct["image"]);
-      for (const p of arr(ct["ports"])) {
-        const pt = obj(p) ?? {};
-        msg(x, 6, (y) => str(int(int(str(y, 1, pt["name"]), 2, pt["hostPort"] ?? 0), 3, pt["containerPort"] ?? 0), 4, pt["protocol"]));
-      }
-    });
-  }
-  str(w, 3, s["restartPolicy"]);
-  int(w, 4, s["terminationGracePeriodSeconds"]);
-  str(w, 8, s["serviceAccountName"]);
-  str(w, 10, s["nodeName"]);
-  w.tag(11, VARINT).bool(s["hostNetwork"] === true);
-  str(w, 19, s["schedulerName"]);
-}
-
-function podStatus(w: W, s: J): void {
-  str(w, 1, s["phase"]);
-  for (const c of arr(s["conditions"])) {
-    const ct = obj(c) ?? {};
-    msg(w, 2, (x) => {
-      str(str(x, 1, ct["type"]), 2, ct["status"]);
-      timeValue(x, 3, ct["lastProbeTime"]);
-      timeValue(x, 4, ct["lastTransitionTime"]);
-      str(str(x, 5, ct["reason"]), 6, ct["message"]);
-    });
-  }
-  str(w, 5, s["hostIP"]);
-  str(w, 6, s["podIP"]);
-  time(w, 7, s["startTime"]);
-  for (const ip of arr(s["podIPs"])) msg(w, 12, (x) => str(x, 1, obj(ip)?.["ip"]));
-  for (const ip of arr(s["hostIPs"])) msg(w, 16, (x) => str(x, 1, obj(ip)?.["ip"]));
 }
 
 function pod(w: W, p: J): void {
