@@ -63,9 +63,11 @@ const REGISTRY = "KubernetesRegistry.watch()";
 function variants(sc: Scenario): Variant[] {
   const out: Variant[] = [];
   for (const rt of RUNTIMES) if (wantRuntime(rt)) out.push(V(`registry-${rt}`, REGISTRY, rt, "bench/watch/client-registry.ts", [`--apps=${sc.apps}`], true));
+  for (const rt of RUNTIMES) if (wantRuntime(rt)) out.push(V(`registry-pb-${rt}`, `${REGISTRY}, protobuf`, rt, "bench/watch/client-registry.ts", [`--apps=${sc.apps}`, "--encoding=protobuf"], true));
   for (const rt of RUNTIMES) {
     if (!wantRuntime(rt)) continue;
     if (sc.id === "one") out.push(V(`kratos-${rt}`, "kratos-kube createPodCache", rt, "bench/watch/client-kratos.ts", [], true));
+    if (sc.id === "one") out.push(V(`kratos-pb-${rt}`, "kratos-kube createPodCache, protobuf", rt, "bench/watch/client-kratos.ts", ["--encoding=protobuf"], true));
     if (rt === "node24") out.push(V(`informer-${rt}`, "client-node informer", rt, "bench/watch/client-informer.ts", [], false));
     out.push(V(`bare-${rt}`, "bare JSON.parse", rt, "bench/watch/client-baseline.ts", ["--mode=bare"], false));
   }
@@ -76,7 +78,7 @@ function variants(sc: Scenario): Variant[] {
   return out;
 }
 
-const KEYS = ["syncMs", "eventsPerSec", "cpuUsPerEvent", "eventsPerCpuSec", "heapPerPodBytes", "peakRssMiB"] as const;
+const KEYS = ["syncMs", "eventsPerSec", "cpuUsPerEvent", "eventsPerCpuSec", "heapPerPodBytes", "peakRssMiB", "serverUsPerEvent"] as const;
 type Key = (typeof KEYS)[number];
 
 const t0 = performance.now();
@@ -90,9 +92,12 @@ for (const sc of SCENARIOS) {
     // Runs interleave the variants, so drift on the machine hits all of them alike.
     for (let run = 0; run < RUNS; run++) {
       for (const v of variants(sc)) {
+        const cpu0 = await server.cpuUs();
         const r = await runClient(v.rt, v.script, [`--url=${server.url}`, `--pods=${PODS}`, `--events=${EVENTS}`, ...v.args]);
+        // The server's CPU for this client's whole run (its LIST included), per event.
+        const serverUsPerEvent = ((await server.cpuUs()) - cpu0) / Math.max(1, EVENTS);
         const list = results.get(v.id) ?? [];
-        list.push(r as Partial<Record<Key, number>>);
+        list.push({ ...(r as Partial<Record<Key, number>>), serverUsPerEvent });
         results.set(v.id, list);
         process.stderr.write(`# watch ${sc.id} run ${run + 1}/${RUNS} ${v.rt} ${v.label}: ${fmt(Number(r["eventsPerSec"]))} events/s, ${fmt(Number(r["cpuUsPerEvent"]))} µs CPU/event, ${fmt(Number(r["heapPerPodBytes"]))} B/pod\n`);
       }
@@ -114,6 +119,7 @@ function rows(sc: Scenario): string[][] {
     v.id.startsWith("bare") ? "–" : `${fmt(ratio(sc, v.id, v.rt), 2)}×`,
     fmtSummary(s(sc, v.id, "heapPerPodBytes")),
     fmtSummary(s(sc, v.id, "peakRssMiB")),
+    fmtSummary(s(sc, v.id, "serverUsPerEvent")),
   ]);
 }
 
@@ -124,11 +130,19 @@ for (const rt of RUNTIMES) {
   if (!wantRuntime(rt)) continue;
   const user = SCENARIOS.map((sc) => `${sc.title}: ${fmt(heap(sc, `registry-${rt}`) / 1024, 2)} KB/pod (${verdict(heap(sc, `registry-${rt}`) <= 1024)}), ${fmt(ratio(sc, `registry-${rt}`, rt), 2)}× bare`);
   const one = SCENARIOS[0]!;
+  const pb = SCENARIOS.map((sc) => `${fmt(ratio(sc, `registry-pb-${rt}`, rt), 2)}× (${verdict(ratio(sc, `registry-pb-${rt}`, rt) >= 3)} ≥ 3×)`);
+  const js = SCENARIOS.map((sc) => `${fmt(ratio(sc, `registry-${rt}`, rt), 2)}× (${verdict(ratio(sc, `registry-${rt}`, rt) >= 1)} ≥ 1×)`);
   verdictLines.push(
-    `- ${rt}: \`watch()\` ${user.join("; ")}. Pod cache alone: ${fmt(heap(one, `kratos-${rt}`) / 1024, 2)} KB/pod (${verdict(heap(one, `kratos-${rt}`) <= 512)} ≤ 0.5 KB), ${fmt(ratio(one, `kratos-${rt}`, rt), 2)}× bare (${verdict(ratio(one, `kratos-${rt}`, rt) >= 0.8)} ≥ 0.8×).`,
+    `- ${rt}: \`watch()\` ${user.join("; ")}. Events per CPU-second against bare \`JSON.parse\` through \`watch()\` (one service; many): protobuf ${pb.join(", ")}, JSON ${js.join(", ")}. Pod cache alone: ${fmt(heap(one, `kratos-${rt}`) / 1024, 2)} KB/pod (${verdict(heap(one, `kratos-${rt}`) <= 512)} ≤ 0.5 KB; protobuf ${fmt(heap(one, `kratos-pb-${rt}`) / 1024, 2)} KB), ${fmt(ratio(one, `kratos-${rt}`, rt), 2)}× bare (${verdict(ratio(one, `kratos-${rt}`, rt) >= 0.8)} ≥ 0.8×; protobuf ${fmt(ratio(one, `kratos-pb-${rt}`, rt), 2)}×).`,
   );
 }
 const one = SCENARIOS[0]!;
+if (wantRuntime("node24")) {
+  const sync = (id: string): number => s(one, id, "syncMs")?.median ?? Number.NaN;
+  const inf = sync("informer-node24");
+  const part = (id: string): string => `${fmt(sync(id))} ms (${fmt(sync(id) / inf, 2)}×, ${verdict(sync(id) / inf <= 0.5)} ≤ 0.5×)`;
+  verdictLines.push(`- Initial sync of ${one.title.toLowerCase()} on Node 24 against client-node's informer (${fmt(inf)} ms): \`watch()\` over JSON ${part("registry-node24")}, over protobuf ${part("registry-pb-node24")}.`);
+}
 const dec = s(one, "decoder-node24", "cpuUsPerEvent");
 const nd = s(one, "ndjson-node24", "cpuUsPerEvent");
 const decoderVerdict =
@@ -139,7 +153,7 @@ const decoderVerdict =
         : "`ndjson` is faster here, but it is a Node-stream transform (needs node:http or a stream adapter) and has no line limit; keep the web-stream decoder for portability and note the gap.")
     : "";
 
-const HEAD = ["Client", "Runtime", "Sync ms", "Events/s", "CPU µs/event", "vs bare", "Heap B/pod", "Peak RSS MiB"];
+const HEAD = ["Client", "Runtime", "Sync ms", "Events/s", "CPU µs/event", "vs bare", "Heap B/pod", "Peak RSS MiB", "Server CPU µs/event"];
 const md = [
   sectionHeader("1. Watch throughput and memory", "npm run bench:watch", [...RUNTIMES]),
   `Kratos-shaped pods (≈5 KB of JSON each: \`makePod\` with all five \`kratos-service-*\` keys, a 6-entry \`kratos-service-metadata\` annotation, managedFields, ownerReferences, a projected token volume and a second container) listed, then ${EVENTS.toLocaleString("en-US")} MODIFIED events replayed from the server's history as fast as each client reads (status-style changes: nothing an instance shows changes), then one visible change per service. The fake API server runs in its own process (Node 20), one per scenario; every client is a fresh process, ${RUNS} runs each, interleaved. Cells: median (min–max).`,
@@ -147,6 +161,7 @@ const md = [
   `- **${REGISTRY}**: what users run: \`new KubernetesRegistry({ client, namespace })\`, one \`watch()\` per service, each consumer holding the latest yielded set. Its event phase runs from the first sync to the last service's visible change (a watcher yields changed sets only, not events).`,
   "- **Sync**: process start of the client (after one warm-up request) to the cache being synced (every watcher's first set, for `watch()`).",
   "- **Events/s**: wall rate from the first to the last MODIFIED event applied. **CPU/event**: the client process's user+system CPU over that interval per event (all its threads, GC included). **vs bare**: events per CPU-second relative to bare `fetch` + `JSON.parse` on the same runtime and pods.",
+  "- **Server CPU/event**: the fake API server process's CPU over one client's whole run (its LIST included) divided by the events: what serving JSON or protobuf costs the fake users run in their tests. The fake encodes protobuf from the JSON it holds, so its protobuf costs it more than its JSON.",
   "- **Heap/pod**: JS heap after forced GC at the end (all events applied; for `watch()` the latest sets held) minus the heap before the LIST, divided by the pod count. Targets: ≤ 1 KB through `watch()`, ≤ 0.5 KB for the pod cache alone. **Peak RSS**: Linux `VmHWM` of the client.",
   "",
   ...SCENARIOS.flatMap((sc) => [`### ${sc.title}`, "", table(HEAD, rows(sc)), ""]),

@@ -30,7 +30,8 @@
  * Commands: `{cmd:"ready", name, ready}` flips a pod's readiness;
  * `{cmd:"requests"}` → counts of the request log (also by client:
  * User-Agent `kratos-kube/…` or other);
- * `{cmd:"update", n}` → n MODIFIED events now; `{cmd:"quit"}`.
+ * `{cmd:"update", n}` → n MODIFIED events now; `{cmd:"cpu"}` → the
+ * server process's CPU time so far (`cpuUs`); `{cmd:"quit"}`.
  *
  * @module
  */
@@ -155,6 +156,9 @@ rl.on("line", (line) => {
     const m = msg as unknown as { name: string; ready: boolean };
     server.updatePod(ns, m.name, (p) => setPodReady(p, m.ready));
     process.stdout.write(`${JSON.stringify({ resourceVersion: server.resourceVersion })}\n`);
+  } else if (msg.cmd === "cpu") {
+    const u = process.cpuUsage();
+    process.stdout.write(`${JSON.stringify({ cpuUs: u.user + u.system })}\n`);
   } else if (msg.cmd === "quit") rl.close();
 });
 rl.on("close", () => {

@@ -13,6 +13,8 @@ export interface FakeServerProcess {
   readonly proc: LineProcess;
   /** Request counts by kind (`GET list`, `GET list-page`, `GET watch`). */
   requests(): Promise<{ counts: Record<string, number>; byClient: Record<string, number>; total: number }>;
+  /** The server process's CPU time so far (user + system, µs). */
+  cpuUs(): Promise<number>;
   close(): Promise<void>;
 }
 
@@ -32,6 +34,10 @@ export async function startFakeServer(o: { pods: number; apps?: number; events?:
     requests: async () => {
       proc.send({ cmd: "requests" });
       return (await proc.next()) as { counts: Record<string, number>; byClient: Record<string, number>; total: number };
+    },
+    cpuUs: async () => {
+      proc.send({ cmd: "cpu" });
+      return Number((await proc.next())["cpuUs"]);
     },
     close: () => proc.close(),
   };

@@ -1,7 +1,7 @@
 /**
  * Watch-bench client: kratos-kube's list-and-watch (`createPodCache` over
  * `createKubeClient`). `--url`, `--pods`, `--events`, `--streaming=1`,
- * `--page-size`.
+ * `--page-size`, `--encoding`.
  *
  * @module
  */
@@ -14,7 +14,9 @@ import { startMeter } from "./measure.ts";
 const url = arg("url", "");
 const pods = numArg("pods", 10_000);
 const events = numArg("events", 0);
-const client = createKubeClient({ config: KubeConfig.fromOptions({ server: url, namespace: "bench" }) });
+// `--encoding=protobuf` reads Kubernetes protobuf (the fake serves it for Pods).
+const encoding = arg("encoding", "json") as "json" | "protobuf";
+const client = createKubeClient({ config: KubeConfig.fromOptions({ server: url, namespace: "bench" }), encoding });
 // Warm the HTTP stack (loads undici on Node) before the heap baseline.
 await (await client.request("GET", "/version")).text();
 const meter = startMeter(events);

@@ -2,7 +2,7 @@
  * Watch-bench client: what users run. `new KubernetesRegistry(...)` and one
  * `watch(service)` per service (`--apps` services `svc-0`…), each consumer
  * holding the latest yielded set, over the fake API server's Kratos-shaped
- * pods (`--kratos=1`). `--url`, `--pods`, `--events`, `--apps`.
+ * pods (`--kratos=1`). `--url`, `--pods`, `--events`, `--apps`, `--encoding`.
  *
  * A watcher yields only sets that changed, so events are not counted one by
  * one: the event phase runs from the first sync to the moment every service
@@ -25,7 +25,9 @@ const url = arg("url", "");
 const pods = numArg("pods", 10_000);
 const events = numArg("events", 0);
 const apps = Math.min(numArg("apps", 1), pods);
-const client = createKubeClient({ config: KubeConfig.fromOptions({ server: url, namespace: "bench" }) });
+// `--encoding=protobuf` reads Kubernetes protobuf (the fake serves it for Pods).
+const encoding = arg("encoding", "json") as "json" | "protobuf";
+const client = createKubeClient({ config: KubeConfig.fromOptions({ server: url, namespace: "bench" }), encoding });
 // Warm the HTTP stack (loads undici on Node) before the heap baseline.
 await (await client.request("GET", "/version")).text();
 const meter = startMeter(events);
