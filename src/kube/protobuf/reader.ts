@@ -13,6 +13,7 @@
  * @module
  */
 import { BinaryReader } from "@bufbuild/protobuf/wire";
+import { FLAT_CONCAT_MAX_LENGTH } from "../../runtime/text.ts";
 
 /** The media type of Kubernetes protobuf (apimachinery `runtime.ContentTypeProtobuf`). */
 export const PROTOBUF_MEDIA_TYPE = "application/vnd.kubernetes.protobuf";
@@ -87,12 +88,14 @@ export function messageEnd(r: WireReader, end: number): number {
 }
 
 /**
- * Text of `len` bytes at `at`: short ASCII (names, IPs, resourceVersions,
- * label values) by char codes, which costs a third of a `TextDecoder` call
- * on Bun and Deno; anything else through `TextDecoder`.
+ * Text of `len` bytes at `at`. Short ASCII (phases, ports, condition types,
+ * short label values) by char codes where the engine makes that a flat
+ * string ({@link FLAT_CONCAT_MAX_LENGTH}), cheaper than a `TextDecoder` call
+ * on V8; anything else through `TextDecoder`, whose strings are flat: a
+ * record keeps them for as long as it lives.
  */
 export function utf8Text(buf: Uint8Array, at: number, len: number): string {
-  if (len <= 64) {
+  if (len <= FLAT_CONCAT_MAX_LENGTH) {
     let s = "";
     for (let i = at; i < at + len; i++) {
       const c = buf[i]!;
