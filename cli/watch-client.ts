@@ -81,23 +81,22 @@ export function lineOfRecord(r: LogRecord): ClientLine | undefined {
  * Pure: fed the statuses, returns the lines.
  */
 export class SlowStartTracker {
-  readonly #ramping = new Set<string>();
+  #ramping = new Set<string>();
 
   /** Lines for the endpoints whose ramp started or ended since the last call. */
   update(statuses: Iterable<EndpointStatus>): ClientLine[] {
     const out: ClientLine[] = [];
-    const seen = new Set<string>();
+    const ramping = new Set<string>();
     for (const s of statuses) {
-      const ramping = s.state === "ready" && s.slowStartWeight !== undefined && s.ejected === undefined;
-      if (ramping) seen.add(s.address);
-      if (ramping && !this.#ramping.has(s.address)) {
-        out.push({ address: s.address, message: "slow start: taking a growing share of calls", state: s.state, detail: `weight ${Math.round(s.slowStartWeight! * 100)}%` });
-      } else if (!ramping && this.#ramping.has(s.address) && s.state === "ready") {
+      const was = this.#ramping.has(s.address);
+      if (s.state === "ready" && s.slowStartWeight !== undefined && s.ejected === undefined) {
+        ramping.add(s.address);
+        if (!was) out.push({ address: s.address, message: "slow start: taking a growing share of calls", state: s.state, detail: `weight ${Math.round(s.slowStartWeight * 100)}%` });
+      } else if (was && s.state === "ready") {
         out.push({ address: s.address, message: "slow start over: taking its full share of calls", state: s.state });
       }
     }
-    this.#ramping.clear();
-    for (const a of seen) this.#ramping.add(a);
+    this.#ramping = ramping;
     return out;
   }
 }

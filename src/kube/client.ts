@@ -27,7 +27,7 @@ import { POD_RESOURCE, resourceName, resourcePath, type ResourceType } from "./r
 import { createTokenSource } from "./token-source.ts";
 import { decodeListBody, type ProtobufProjection } from "./protobuf/decoder.ts";
 import type { Encoding } from "./protobuf/negotiation.ts";
-import { acceptHeader, ENCODINGS, isProtobufContentType, markProtobufWatch, protobufErrorAsJson, watchAcceptHeader } from "./protobuf/negotiation.ts";
+import { acceptHeader, checkEncoding, isProtobufContentType, markProtobufWatch, protobufErrorAsJson, watchAcceptHeader } from "./protobuf/negotiation.ts";
 import type { ResourceDescriptor } from "./resource.ts";
 import type { KubeObjectList, Pod, PodList } from "./wire.ts";
 
@@ -161,9 +161,7 @@ const NOT_TLS_PATTERN = /wrong version number|packet length too long|does the se
 export function createKubeClient(options: KubeClientOptions): KubeClient {
   const config = options.config;
   const encoding = options.encoding ?? "json";
-  if (!ENCODINGS.includes(encoding)) {
-    throw new TypeError(`createKubeClient: encoding must be "auto", "json" or "protobuf", got ${JSON.stringify(encoding)}`);
-  }
+  checkEncoding(encoding, "createKubeClient");
   const secret = configInternals(config);
   const clock = options.clock ?? systemClock;
   const tokens = createTokenSource(secret.auth, { clock, host: secret.host });

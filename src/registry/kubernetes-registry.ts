@@ -9,7 +9,7 @@ import { systemClock, type Clock } from "../kube/clock.ts";
 import type { KubeClient } from "../kube/client.ts";
 import type { KubeConfig } from "../kube/config.ts";
 import type { FetchLike } from "../kube/fetch-like.ts";
-import { ENCODINGS, type Encoding } from "../kube/protobuf/negotiation.ts";
+import { checkEncoding, type Encoding } from "../kube/protobuf/negotiation.ts";
 import type { Discovery, DiscoveryCallOptions, ServiceWatcher, SkippedPodHook } from "./discovery.ts";
 import { createDiscoveryEngine, DEFAULT_SYNC_TIMEOUT_MS, type DiscoveryEngine } from "./discovery-engine.ts";
 import type { AddressFamily } from "./endpoint-set.ts";
@@ -111,7 +111,7 @@ export class KubernetesRegistry implements Registrar, Discovery, AsyncDisposable
     this.#options = options;
     const clock = options.clock ?? systemClock;
     if (options.encoding !== undefined) {
-      if (!ENCODINGS.includes(options.encoding)) throw new TypeError(`KubernetesRegistry: encoding must be "auto", "json" or "protobuf", got ${JSON.stringify(options.encoding)}`);
+      checkEncoding(options.encoding, "KubernetesRegistry");
       if (options.client !== undefined) throw new TypeError("KubernetesRegistry: encoding applies to the client the registry builds; for a client given, set it there (createKubeClient({ encoding }))");
     }
     this.#client = lazyClient({ client: options.client, config: options.config, fetch: options.fetch, clock, encoding: options.encoding });

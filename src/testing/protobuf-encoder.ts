@@ -12,7 +12,7 @@
  *
  * @module
  */
-import { arr, BinaryWriter, bool, int, LEN, map, msg, obj, optStr, str, time, timeValue, VARINT, type J, type W } from "./protobuf-write.ts";
+import { arr, BinaryWriter, bool, int, LEN, map, msg, num, obj, optStr, str, time, timeValue, type J, type W } from "./protobuf-write.ts";
 import { podSpec, podStatus } from "./protobuf-pod.ts";
 
 /** `metav1.ObjectMeta`. */
@@ -23,7 +23,7 @@ function objectMeta(w: W, m: J): void {
   str(w, 4, m["selfLink"]);
   str(w, 5, m["uid"]);
   str(w, 6, m["resourceVersion"]);
-  w.tag(7, VARINT).int64(typeof m["generation"] === "number" ? m["generation"] : 0);
+  num(w, 7, m["generation"]);
   timeValue(w, 8, m["creationTimestamp"]);
   time(w, 9, m["deletionTimestamp"]);
   int(w, 10, m["deletionGracePeriodSeconds"]);
@@ -101,11 +101,11 @@ function status(w: W, s: J): void {
     msg(w, 5, (x) => {
       str(str(str(x, 1, d["name"]), 2, d["group"]), 3, d["kind"]);
       for (const c of arr(d["causes"])) msg(x, 4, (y) => str(str(str(y, 1, obj(c)?.["reason"]), 2, obj(c)?.["message"]), 3, obj(c)?.["field"]));
-      x.tag(5, VARINT).int32(typeof d["retryAfterSeconds"] === "number" ? d["retryAfterSeconds"] : 0);
+      num(x, 5, d["retryAfterSeconds"]);
       str(x, 6, d["uid"]);
     });
   }
-  w.tag(6, VARINT).int32(typeof s["code"] === "number" ? s["code"] : 0);
+  num(w, 6, s["code"]);
 }
 
 const ENCODERS: Record<string, { apiVersion: string; write: (w: W, o: J) => void }> = {

@@ -8,23 +8,15 @@
  *
  * @module
  */
-import { arr, bool, int, LEN, map, msg, obj, optStr, str, time, timeValue, VARINT, type J, type W } from "./protobuf-write.ts";
+import { arr, bool, int, map, msg, num, obj, optStr, str, time, timeValue, type J, type W } from "./protobuf-write.ts";
 
-/** A non-pointer int32/int64 (written even when 0, as Go's generated marshalers do). */
-const num = (w: W, f: number, v: unknown): W => w.tag(f, VARINT).int64(typeof v === "number" ? v : 0);
 /** A `resource.Quantity` (`string` = 1). */
 const quantity = (w: W, f: number, v: unknown): W => msg(w, f, (q) => str(q, 1, typeof v === "number" ? String(v) : v));
-/** A map of quantities (`limits`, `requests`), sorted by key. */
-const quantities = (w: W, f: number, v: unknown): W => {
-  for (const [k, q] of Object.entries(obj(v) ?? {}).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) msg(w, f, (e) => quantity(str(e, 1, k), 2, q));
-  return w;
-};
 /** An `intstr.IntOrString` (`type` = 1, `intVal` = 2, `strVal` = 3). */
 const intOrString = (w: W, f: number, v: unknown): W =>
   msg(w, f, (x) => {
     const isInt = typeof v === "number";
-    x.tag(1, VARINT).int64(isInt ? 0 : 1);
-    x.tag(2, VARINT).int32(isInt ? v : 0);
+    num(num(x, 1, isInt ? 0 : 1), 2, isInt ? v : 0);
     str(x, 3, isInt ? "" : v);
   });
 const fieldRef = (w: W, f: number, v: J): W => msg(w, f, (x) => str(str(x, 1, v["apiVersion"]), 2, v["fieldPath"]));
@@ -74,7 +66,7 @@ function probe(w: W, f: number, p: J): void {
       const get = obj(p["httpGet"]);
       if (get) msg(h, 2, (y) => str(str(intOrString(str(y, 1, get["path"]), 2, get["port"]), 3, get["host"]), 4, get["scheme"]));
       const grpc = obj(p["grpc"]);
-      if (grpc) msg(h, 4, (y) => optStr(y.tag(1, VARINT).int32(Number(grpc["port"] ?? 0)), 2, grpc["service"]));
+      if (grpc) msg(h, 4, (y) => optStr(num(y, 1, grpc["port"]), 2, grpc["service"]));
     });
     for (const [k, n] of [["initialDelaySeconds", 2], ["timeoutSeconds", 3], ["periodSeconds", 4], ["successThreshold", 5], ["failureThreshold", 6]] as const) num(x, n, p[k]);
   });
@@ -101,10 +93,10 @@ function container(w: W, c: J): void {
     });
   }
   const res = obj(c["resources"]) ?? {};
-  msg(w, 8, (x) => quantities(quantities(x, 1, res["limits"]), 2, res["requests"]));
+  msg(w, 8, (x) => map(map(x, 1, res["limits"], quantity), 2, res["requests"], quantity));
   for (const m of arr(c["volumeMounts"])) {
     const vm = obj(m) ?? {};
-    msg(w, 9, (x) => str(optStr(str(str(x.tag(1, LEN).string(String(vm["name"] ?? "")).tag(2, VARINT).bool(vm["readOnly"] === true), 3, vm["mountPath"]), 4, vm["subPath"]), 5, vm["mountPropagation"]), 6, vm["subPathExpr"]));
+    msg(w, 9, (x) => str(optStr(str(str(bool(str(x, 1, vm["name"]), 2, vm["readOnly"] === true), 3, vm["mountPath"]), 4, vm["subPath"]), 5, vm["mountPropagation"]), 6, vm["subPathExpr"]));
   }
   const live = obj(c["livenessProbe"]);
   if (live) probe(w, 10, live);
@@ -174,7 +166,7 @@ export function podStatus(w: W, s: J): void {
       str(x, 1, c["name"]);
       containerState(x, 2, obj(c["state"]) ?? {});
       containerState(x, 3, obj(c["lastState"]) ?? {});
-      x.tag(4, VARINT).bool(c["ready"] === true);
+      bool(x, 4, c["ready"] === true);
       num(x, 5, c["restartCount"]);
       str(str(str(x, 6, c["image"]), 7, c["imageID"]), 8, c["containerID"]);
       bool(x, 9, c["started"]);

@@ -20,6 +20,8 @@ export const arr = (v: unknown): unknown[] => (Array.isArray(v) ? v : []);
 export const str = (w: W, f: number, v: unknown): W => w.tag(f, LEN).string(typeof v === "string" ? v : "");
 export const optStr = (w: W, f: number, v: unknown): W => (typeof v === "string" ? str(w, f, v) : w);
 export const int = (w: W, f: number, v: unknown): W => (typeof v === "number" ? w.tag(f, VARINT).int64(v) : w);
+/** A non-pointer int32/int64: written even when 0, as Go's generated marshalers do (0 when `v` is not a number). */
+export const num = (w: W, f: number, v: unknown): W => w.tag(f, VARINT).int64(typeof v === "number" ? v : 0);
 export const bool = (w: W, f: number, v: unknown): W => (typeof v === "boolean" ? w.tag(f, VARINT).bool(v) : w);
 export const msg = (w: W, f: number, body: (w: W) => void): W => {
   w.tag(f, LEN).fork();
@@ -39,8 +41,8 @@ export const timeValue = (w: W, f: number, v: unknown): W => {
 };
 /** A `*metav1.Time`: left out when absent. */
 export const time = (w: W, f: number, v: unknown): W => (typeof v === "string" ? timeValue(w, f, v) : w);
-export const map = (w: W, f: number, v: unknown): W => {
-  // Go writes map entries sorted by key.
-  for (const [k, val] of Object.entries(obj(v) ?? {}).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) msg(w, f, (e) => str(str(e, 1, k), 2, val));
+/** A Go map field: one entry message per key (`key` = 1, `value` = 2 written by `value`), sorted by key as Go writes them. */
+export const map = (w: W, f: number, v: unknown, value: (w: W, f: number, v: unknown) => W = str): W => {
+  for (const [k, val] of Object.entries(obj(v) ?? {}).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) msg(w, f, (e) => value(str(e, 1, k), 2, val));
   return w;
 };

@@ -11,7 +11,7 @@ import type { Endpoint, EndpointConditions, EndpointHints, EndpointPort, Endpoin
 import type { MetaKeys } from "./meta.ts";
 import type { WireReader } from "./reader.ts";
 import { readObjectMeta } from "./meta.ts";
-import { messageEnd, nextTag, readString, skipField } from "./reader.ts";
+import { messageEnd, nextTag, readField1String, readString, skipField } from "./reader.ts";
 
 /** `EndpointPort`: `name` = 1, `protocol` = 2, `port` = 3, `appProtocol` = 4. */
 function readPort(r: WireReader, end: number): EndpointPort {
@@ -55,25 +55,13 @@ function readRef(r: WireReader, end: number): ObjectReference {
   return ref;
 }
 
-/** A `ForZone` or `ForNode`: `name` = 1. */
-function readNamed(r: WireReader, end: number): { name: string } {
-  const e = messageEnd(r, end);
-  let name = "";
-  while (r.pos < e) {
-    const t = nextTag(r);
-    if (t === 10) name = readString(r, e);
-    else skipField(r, t, e);
-  }
-  return { name };
-}
-
 function readHints(r: WireReader, end: number): EndpointHints {
   const e = messageEnd(r, end);
   const h: EndpointHints = {};
   while (r.pos < e) {
     const t = nextTag(r);
-    if (t === 10) (h.forZones ??= []).push(readNamed(r, e));
-    else if (t === 18) (h.forNodes ??= []).push(readNamed(r, e));
+    if (t === 10) (h.forZones ??= []).push({ name: readField1String(r, e) });
+    else if (t === 18) (h.forNodes ??= []).push({ name: readField1String(r, e) });
     else skipField(r, t, e);
   }
   return h;

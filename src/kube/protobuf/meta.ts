@@ -8,7 +8,7 @@
 import type { ListMeta, ObjectMeta, Status } from "../wire.ts";
 import type { KeySet } from "./reader.ts";
 import type { WireReader } from "./reader.ts";
-import { messageEnd, nextTag, readMapEntry, readString, readTime, skipField } from "./reader.ts";
+import { messageEnd, nextTag, readMapEntry, readString, readTime, readTimeSeconds, skipField, timeText } from "./reader.ts";
 
 /** Which labels and annotations an `ObjectMeta` decode keeps. */
 export interface MetaKeys {
@@ -63,7 +63,7 @@ export function readObjectMeta(r: WireReader, buf: Uint8Array, end: number, keys
   }
   if (labels !== undefined) meta.labels = labels;
   if (annotations !== undefined) meta.annotations = annotations;
-  if (written >= 0) meta["managedFields"] = [{ time: new Date(written * 1000).toISOString().replace(".000Z", "Z") }];
+  if (written >= 0) meta["managedFields"] = [{ time: timeText(written) }];
   return meta;
 }
 
@@ -77,15 +77,8 @@ function readManagedFieldsTime(r: WireReader, end: number): number {
   let seconds = -1;
   while (r.pos < e) {
     const t = nextTag(r);
-    if (t === 34) {
-      const te = messageEnd(r, e);
-      seconds = 0;
-      while (r.pos < te) {
-        const tt = nextTag(r);
-        if (tt === 8) seconds = Number(r.int64());
-        else skipField(r, tt, te);
-      }
-    } else skipField(r, t, e);
+    if (t === 34) seconds = readTimeSeconds(r, e);
+    else skipField(r, t, e);
   }
   return seconds;
 }

@@ -29,6 +29,13 @@ export type Encoding = "auto" | "json" | "protobuf";
 /** The encodings accepted by {@link Encoding}. */
 export const ENCODINGS: readonly Encoding[] = ["auto", "json", "protobuf"];
 
+/** Throws a `TypeError` naming `where` when `encoding` is not an {@link Encoding}. */
+export function checkEncoding(encoding: unknown, where: string): asserts encoding is Encoding {
+  if (!ENCODINGS.includes(encoding as Encoding)) {
+    throw new TypeError(`${where}: encoding must be "auto", "json" or "protobuf", got ${JSON.stringify(encoding)}`);
+  }
+}
+
 /** `Accept` of a LIST or GET. */
 export function acceptHeader(encoding: Encoding, projection: ProtobufProjection | undefined): string {
   if (encoding === "json" || projection === undefined) return "application/json";

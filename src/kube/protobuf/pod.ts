@@ -11,7 +11,7 @@ import type { Container, ContainerPort, Pod, PodCondition } from "../wire.ts";
 import type { MetaKeys } from "./meta.ts";
 import type { WireReader } from "./reader.ts";
 import { readObjectMeta } from "./meta.ts";
-import { messageEnd, nextTag, ProtobufDecodeError, readString, skipField } from "./reader.ts";
+import { messageEnd, nextTag, ProtobufDecodeError, readField1String, readString, skipField } from "./reader.ts";
 
 const READY = Uint8Array.of(0x52, 0x65, 0x61, 0x64, 0x79); // "Ready"
 
@@ -88,16 +88,8 @@ function readStatus(r: WireReader, buf: Uint8Array, end: number): NonNullable<Po
       const c = readReadyCondition(r, buf, e);
       if (c !== undefined) (conditions ??= []).push(c);
     } else if (t === 50) status.podIP = readString(r, e);
-    else if (t === 98) {
-      const ie = messageEnd(r, e);
-      let ip = "";
-      while (r.pos < ie) {
-        const u = nextTag(r);
-        if (u === 10) ip = readString(r, ie);
-        else skipField(r, u, ie);
-      }
-      (ips ??= []).push({ ip });
-    } else skipField(r, t, e);
+    else if (t === 98) (ips ??= []).push({ ip: readField1String(r, e) });
+    else skipField(r, t, e);
   }
   if (conditions !== undefined) status.conditions = conditions;
   if (ips !== undefined) status.podIPs = ips;

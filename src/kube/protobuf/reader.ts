@@ -116,6 +116,18 @@ export function readString(r: WireReader, end: number): string {
   return utf8Text(r.source, at, len);
 }
 
+/** Field 1 of a nested message as a string, `""` when absent (`PodIP.ip`, `ForZone.name`, …); the rest is skipped. */
+export function readField1String(r: WireReader, end: number): string {
+  const e = messageEnd(r, end);
+  let text = "";
+  while (r.pos < e) {
+    const t = nextTag(r);
+    if (t === 10) text = readString(r, e);
+    else skipField(r, t, e);
+  }
+  return text;
+}
+
 /** Expects wire type `LEN` for field `t` (a message or string), else throws naming `what`. */
 export function expectLen(t: number, what: string): void {
   if ((t & 7) !== LEN) throw new ProtobufDecodeError(`${what} has wire type ${t & 7}, expected 2 (length-delimited)`);
@@ -231,8 +243,8 @@ export function readEnvelope(r: WireReader, buf: Uint8Array, start: number, end:
   return { apiVersion, kind, rawStart, rawEnd };
 }
 
-/** A `metav1.Time` (`seconds` = 1, `nanos` = 2) as RFC 3339 text with whole seconds, its JSON form. */
-export function readTime(r: WireReader, end: number): string {
+/** A `metav1.Time` (`seconds` = 1, `nanos` = 2; length prefix included) as Unix seconds. */
+export function readTimeSeconds(r: WireReader, end: number): number {
   const e = messageEnd(r, end);
   let seconds = 0;
   while (r.pos < e) {
@@ -240,5 +252,15 @@ export function readTime(r: WireReader, end: number): string {
     if (t === 8) seconds = Number(r.int64());
     else skipField(r, t, e);
   }
+  return seconds;
+}
+
+/** Unix seconds as RFC 3339 text with whole seconds, the JSON form of a `metav1.Time`. */
+export function timeText(seconds: number): string {
   return new Date(seconds * 1000).toISOString().replace(".000Z", "Z");
+}
+
+/** A `metav1.Time` (`seconds` = 1, `nanos` = 2) as RFC 3339 text with whole seconds, its JSON form. */
+export function readTime(r: WireReader, end: number): string {
+  return timeText(readTimeSeconds(r, end));
 }
