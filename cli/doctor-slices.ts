@@ -8,7 +8,7 @@
  * @module
  */
 import type { KubeClient } from "../src/kube/index.ts";
-import { endpointSliceResource, ENDPOINT_SLICE_RESOURCE, resourcePath, SERVICE_NAME_LABEL, systemClock, type EndpointSliceRecord, type EndpointSlice } from "../src/kube/index.ts";
+import { endpointSliceResource, ENDPOINT_SLICE_RESOURCE, resourcePath, SERVICE_NAME_LABEL, sliceEndpoints, systemClock, type EndpointSliceRecord, type EndpointSlice } from "../src/kube/index.ts";
 import { createEndpointSet, type DiscoveryTarget } from "../src/index.ts";
 import { routableAddress } from "../src/connect/index.ts";
 import type { Check } from "./doctor-pod-checks.ts";
@@ -85,7 +85,7 @@ export async function sliceChecks(ctx: SliceDoctorContext): Promise<void> {
   }
   const desc = endpointSliceResource();
   const records = slices.map((s) => desc.project(s)).filter((r): r is EndpointSliceRecord => typeof r !== "string");
-  add({ name: "slices", verdict: "PASS", detail: `${slices.length} slice${slices.length === 1 ? "" : "s"} of Service ${target.service} in ${namespace}: ${records.map((r) => `${r.name} (${r.addressType}, ${r.endpoints.length})`).join(", ")}` });
+  add({ name: "slices", verdict: "PASS", detail: `${slices.length} slice${slices.length === 1 ? "" : "s"} of Service ${target.service} in ${namespace}: ${records.map((r) => `${r.name} (${r.addressType}, ${r.addresses.length})`).join(", ")}` });
 
   // The port, resolved per slice.
   const portNames = [...new Set(records.flatMap((r) => r.ports.map((p) => `${p.name || "(unnamed)"}=${p.port ?? "all"}`)))];
@@ -98,7 +98,7 @@ export async function sliceChecks(ctx: SliceDoctorContext): Promise<void> {
   add({ name: "port", verdict: "PASS", detail: `${target.port === undefined ? "every port" : `port ${target.port}`} in ${withPort.length} of ${records.length} slice${records.length === 1 ? "" : "s"} (${portNames.join(", ")})` });
 
   // Ready endpoints (terminating ones are drained, as terminating Pods).
-  const all = records.flatMap((r) => r.endpoints);
+  const all = records.flatMap((r) => sliceEndpoints(r));
   const instances = set.instances();
   const notReady = all.filter((e) => !e.ready || e.terminating);
   if (instances.length === 0) {

@@ -1,8 +1,9 @@
 /**
  * The projection of a `discovery.k8s.io/v1` EndpointSlice that a cache keeps:
- * its address type, ports and, per endpoint, the first address, the
- * conditions, topology (zone, node, hostname), hints and the target
- * reference. Equal strings and hint lists are interned per descriptor.
+ * its address type, ports and, per endpoint, the first address, the target's
+ * name and the rest (conditions, topology, hints, the target's kind and
+ * namespace) as interned traits. Endpoints are kept as columns: a slice of
+ * 100 endpoints is a handful of arrays, not 100 objects.
  *
  * Conditions are read as the API documents them (`discovery/v1` types.go):
  * `ready` and `serving` absent mean true, `terminating` absent means false.
@@ -31,10 +32,12 @@ export interface SlicePort {
   readonly appProtocol: string | undefined;
 }
 
-/** One endpoint of a slice, immutable. */
-export interface SliceEndpoint {
-  /** The first address (addresses are fungible; clients may use only the first). */
-  readonly address: string;
+/**
+ * What endpoints of a slice may share: conditions, topology, hints and the
+ * target's kind and namespace. Interned per descriptor, so the endpoints on
+ * one node in one state share one frozen object.
+ */
+export interface EndpointTraits {
   readonly ready: boolean;
   readonly serving: boolean;
   readonly terminating: boolean;
@@ -49,18 +52,45 @@ export interface SliceEndpoint {
   readonly targetKind: string | undefined;
   /** `targetRef.namespace`. */
   readonly targetNamespace: string | undefined;
+}
+
+/** One endpoint of a slice as one object ({@link sliceEndpoint} builds it from a record). */
+export interface SliceEndpoint extends EndpointTraits {
+  /** The first address (addresses are fungible; clients may use only the first). */
+  readonly address: string;
   /** `targetRef.name`, e.g. the Pod's name. */
   readonly targetName: string | undefined;
 }
 
-/** A cached EndpointSlice, immutable. Replaced as a whole on every change. */
+/**
+ * A cached EndpointSlice, immutable. Replaced as a whole on every change.
+ *
+ * Its endpoints are columns: endpoint `i` is `addresses[i]`,
+ * `targetNames[i]` and `traits[i]` (three slots per endpoint instead of an
+ * object each; {@link sliceEndpoint} gives one as an object).
+ */
 export interface EndpointSliceRecord extends ObjectRecord {
   /** All labels (string values only). */
   readonly labels: Readonly<Record<string, string>>;
   /** `IPv4`, `IPv6` or `FQDN`. */
   readonly addressType: string;
   readonly ports: readonly SlicePort[];
-  readonly endpoints: readonly SliceEndpoint[];
+  /** Each endpoint's first address; endpoints without one are dropped. */
+  readonly addresses: readonly string[];
+  /** Each endpoint's `targetRef.name`. */
+  readonly targetNames: readonly (string | undefined)[];
+  /** Each endpoint's interned {@link EndpointTraits}. */
+  readonly traits: readonly EndpointTraits[];
+}
+
+/** Endpoint `i` of `record` as one object. */
+export function sliceEndpoint(record: EndpointSliceRecord, i: number): SliceEndpoint {
+  return { ...record.traits[i]!, address: record.addresses[i]!, targetName: record.targetNames[i] };
+}
+
+/** Every endpoint of `record` as objects, in slice order. */
+export function sliceEndpoints(record: EndpointSliceRecord): SliceEndpoint[] {
+  return record.addresses.map((_, i) => sliceEndpoint(record, i));
 }
 
 const NO_STRINGS: readonly string[] = Object.freeze([]);
@@ -71,22 +101,97 @@ function str(v: unknown): string | undefined {
   return typeof v === "string" && v !== "" ? v : undefined;
 }
 
-function names(list: unknown): string[] {
+function names(list: unknown): readonly string[] {
+  if (!Array.isArray(list) || list.length === 0) return NO_STRINGS;
   const out: string[] = [];
-  if (Array.isArray(list)) for (const h of list) if (h && typeof h.name === "string" && h.name !== "") out.push(h.name);
+  for (const h of list) if (h && typeof h.name === "string" && h.name !== "") out.push(h.name);
   return out;
 }
 
+/** Shares equal strings, string lists and traits; a projection with none of it copies nothing and shares nothing. */
+export interface SliceInterner {
+  string<T extends string | undefined>(s: T): T;
+  list(l: readonly string[]): readonly string[];
+  /** The traits with these fields (the lists already interned). */
+  traits(
+    ready: boolean, serving: boolean, terminating: boolean, hostname: string | undefined, nodeName: string | undefined, zone: string | undefined,
+    forZones: readonly string[], forNodes: readonly string[], targetKind: string | undefined, targetNamespace: string | undefined,
+  ): EndpointTraits;
+}
+
+const NO_INTERNING: SliceInterner = {
+  string: (s) => s,
+  list: (l) => (l.length === 0 ? NO_STRINGS : Object.freeze(l.slice())),
+  traits: (ready, serving, terminating, hostname, nodeName, zone, forZones, forNodes, targetKind, targetNamespace) =>
+    Object.freeze({ ready, serving, terminating, hostname, nodeName, zone, forZones, forNodes, targetKind, targetNamespace }),
+};
+
 /**
- * Projects an EndpointSlice read from the API. `intern` shares equal strings
- * (identity by default). Returns the reason as a string when the object has
- * no name or namespace; endpoints without an address are dropped.
+ * Interning tables, each capped at 10,000 entries (a churn of unusual values
+ * clears a table instead of growing it). Traits are found without building a
+ * key: by hostname (else node name), then among the few traits seen there.
  */
-export function projectEndpointSlice(
-  slice: EndpointSlice,
-  intern: <T extends string | undefined>(s: T) => T = (s) => s,
-  internList: (l: string[]) => readonly string[] = (l) => (l.length === 0 ? NO_STRINGS : l),
-): EndpointSliceRecord | string {
+export function createSliceInterner(): SliceInterner {
+  const strings = new Map<string, string>();
+  const lists = new Map<string, readonly string[]>();
+  const traits = new Map<string, EndpointTraits[]>();
+  let traitCount = 0;
+  const string = <T extends string | undefined>(s: T): T => {
+    if (s === undefined) return s;
+    const hit = strings.get(s);
+    if (hit !== undefined) return hit as T;
+    if (strings.size >= MAX_INTERNED) strings.clear();
+    strings.set(s, s);
+    return s;
+  };
+  return {
+    string,
+    list(l) {
+      if (l.length === 0) return NO_STRINGS;
+      const key = l.join("\u0000");
+      const hit = lists.get(key);
+      if (hit !== undefined) return hit;
+      if (lists.size >= MAX_INTERNED) lists.clear();
+      const frozen = Object.freeze(l.map((x) => string(x)));
+      lists.set(key, frozen);
+      return frozen;
+    },
+    traits(ready, serving, terminating, hostname, nodeName, zone, forZones, forNodes, targetKind, targetNamespace) {
+      const key = hostname ?? nodeName ?? "";
+      let seen = traits.get(key);
+      if (seen !== undefined) {
+        for (const t of seen) {
+          if (t.ready === ready && t.serving === serving && t.terminating === terminating && t.hostname === hostname && t.nodeName === nodeName &&
+            t.zone === zone && t.forZones === forZones && t.forNodes === forNodes && t.targetKind === targetKind && t.targetNamespace === targetNamespace) return t;
+        }
+      }
+      if (traitCount >= MAX_INTERNED) {
+        traits.clear();
+        traitCount = 0;
+        seen = undefined;
+      }
+      const t: EndpointTraits = Object.freeze({
+        ready, serving, terminating, hostname: string(hostname), nodeName: string(nodeName), zone: string(zone),
+        forZones, forNodes, targetKind: string(targetKind), targetNamespace: string(targetNamespace),
+      });
+      if (seen === undefined) traits.set(key, (seen = []));
+      seen.push(t);
+      traitCount++;
+      return t;
+    },
+  };
+}
+
+/**
+ * Projects an EndpointSlice read from the API. `interner` shares equal
+ * strings, lists and traits (none by default). `previous`, the record this
+ * version replaces, lends its equal strings and columns: a readiness flip
+ * keeps the address and name columns, and only the traits column is new.
+ * Returns the reason as a string when the object has no name or namespace;
+ * endpoints without an address are dropped.
+ */
+export function projectEndpointSlice(slice: EndpointSlice, interner: SliceInterner = NO_INTERNING, previous?: EndpointSliceRecord): EndpointSliceRecord | string {
+  const intern = interner.string;
   const meta = slice?.metadata;
   if (meta === null || typeof meta !== "object") return "object has no metadata";
   const { name, namespace } = meta;
@@ -104,32 +209,43 @@ export function projectEndpointSlice(
       }));
     }
   }
-  const endpoints: SliceEndpoint[] = [];
-  if (Array.isArray(slice.endpoints)) {
-    for (const e of slice.endpoints) {
-      if (!e || typeof e !== "object" || !Array.isArray(e.addresses)) continue;
-      const address = str(e.addresses[0]);
-      if (address === undefined) continue;
-      const c = e.conditions && typeof e.conditions === "object" ? e.conditions : {};
-      const ready = c.ready !== false;
-      const ref = e.targetRef && typeof e.targetRef === "object" ? e.targetRef : undefined;
-      const hints = e.hints && typeof e.hints === "object" ? e.hints : undefined;
-      endpoints.push(Object.freeze({
-        address,
-        ready,
-        serving: c.serving !== false,
-        terminating: c.terminating === true,
-        hostname: str(e.hostname),
-        nodeName: intern(str(e.nodeName)),
-        zone: intern(str(e.zone)),
-        forZones: internList(names(hints?.forZones)),
-        forNodes: internList(names(hints?.forNodes)),
-        targetKind: intern(str(ref?.kind)),
-        targetNamespace: intern(str(ref?.namespace)),
-        targetName: str(ref?.name),
-      }));
-    }
+  // Sized up front, trimmed at the end: no growth copies, no spare room kept.
+  const n = Array.isArray(slice.endpoints) ? slice.endpoints.length : 0;
+  const addresses = new Array<string>(n);
+  const targetNames = new Array<string | undefined>(n);
+  const traits = new Array<EndpointTraits>(n);
+  let k = 0;
+  for (let i = 0; i < n; i++) {
+    const e = slice.endpoints![i];
+    if (!e || typeof e !== "object" || !Array.isArray(e.addresses)) continue;
+    const address = str(e.addresses[0]);
+    if (address === undefined) continue;
+    const c = e.conditions && typeof e.conditions === "object" ? e.conditions : undefined;
+    const ref = e.targetRef && typeof e.targetRef === "object" ? e.targetRef : undefined;
+    const hints = e.hints && typeof e.hints === "object" ? e.hints : undefined;
+    const name = str(ref?.name);
+    // The previous version's equal strings: the new ones die young.
+    const pa = previous?.addresses[k];
+    const pn = previous?.targetNames[k];
+    addresses[k] = pa === address ? pa : address;
+    targetNames[k] = pn === name ? pn : name;
+    traits[k] = interner.traits(
+      c?.ready !== false,
+      c?.serving !== false,
+      c?.terminating === true,
+      str(e.hostname),
+      str(e.nodeName),
+      str(e.zone),
+      hints === undefined ? NO_STRINGS : interner.list(names(hints.forZones)),
+      hints === undefined ? NO_STRINGS : interner.list(names(hints.forNodes)),
+      str(ref?.kind),
+      str(ref?.namespace),
+    );
+    k++;
   }
+  addresses.length = k;
+  targetNames.length = k;
+  traits.length = k;
   let labels: Record<string, string> | undefined;
   if (meta.labels && typeof meta.labels === "object") {
     for (const [k, v] of Object.entries(meta.labels)) {
@@ -137,16 +253,38 @@ export function projectEndpointSlice(
       (labels ??= {})[intern(k)] = intern(v);
     }
   }
+  const p = previous;
   return Object.freeze({
     namespace: intern(namespace),
-    name,
-    uid: typeof meta.uid === "string" ? meta.uid : "",
+    name: p?.name === name ? p.name : name,
+    uid: typeof meta.uid === "string" ? (p?.uid === meta.uid ? p.uid : meta.uid) : "",
     resourceVersion: typeof meta.resourceVersion === "string" ? meta.resourceVersion : "",
-    labels: labels === undefined ? NO_LABELS : Object.freeze(labels),
+    labels: labels === undefined ? NO_LABELS : p !== undefined && sameStringMap(p.labels, labels) ? p.labels : Object.freeze(labels),
     addressType: intern(typeof slice.addressType === "string" ? slice.addressType : ""),
-    ports: Object.freeze(ports),
-    endpoints: Object.freeze(endpoints),
+    ports: p !== undefined && samePorts(p.ports, ports) ? p.ports : Object.freeze(ports),
+    addresses: p !== undefined && sameItems(p.addresses, addresses) ? p.addresses : Object.freeze(addresses),
+    targetNames: p !== undefined && sameItems(p.targetNames, targetNames) ? p.targetNames : Object.freeze(targetNames),
+    traits: p !== undefined && sameItems(p.traits, traits) ? p.traits : Object.freeze(traits),
   });
+}
+
+/** Same length, same items (`===`), in order. */
+export function sameItems<T>(a: readonly T[], b: readonly T[]): boolean {
+  if (a === b) return true;
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+function samePorts(a: readonly SlicePort[], b: readonly SlicePort[]): boolean {
+  return a.length === b.length && a.every((x, i) => x.name === b[i]!.name && x.port === b[i]!.port && x.protocol === b[i]!.protocol && x.appProtocol === b[i]!.appProtocol);
+}
+
+/** Same keys, same values. */
+export function sameStringMap(a: Readonly<Record<string, string>>, b: Readonly<Record<string, string>>): boolean {
+  if (a === b) return true;
+  const ka = Object.keys(a);
+  return ka.length === Object.keys(b).length && ka.every((k) => a[k] === b[k]);
 }
 
 /** Options of {@link endpointSliceResource}. */
@@ -159,29 +297,10 @@ export interface EndpointSliceResourceOptions {
 
 /** An EndpointSlice descriptor with its own interning tables. */
 export function endpointSliceResource(options: EndpointSliceResourceOptions = {}): ResourceDescriptor<EndpointSliceRecord, EndpointSlice> {
-  const strings = new Map<string, string>();
-  const lists = new Map<string, readonly string[]>();
-  const intern = <T extends string | undefined>(s: T): T => {
-    if (s === undefined) return s;
-    const hit = strings.get(s);
-    if (hit !== undefined) return hit as T;
-    if (strings.size >= MAX_INTERNED) strings.clear();
-    strings.set(s, s);
-    return s;
-  };
-  const internList = (l: string[]): readonly string[] => {
-    if (l.length === 0) return NO_STRINGS;
-    const key = l.join("\u0000");
-    const hit = lists.get(key);
-    if (hit !== undefined) return hit;
-    if (lists.size >= MAX_INTERNED) lists.clear();
-    const frozen = Object.freeze(l.map((s) => intern(s)));
-    lists.set(key, frozen);
-    return frozen;
-  };
+  const interner = createSliceInterner();
   return Object.freeze({
     ...ENDPOINT_SLICE_RESOURCE,
-    project: (slice: EndpointSlice) => projectEndpointSlice(slice, intern, internList),
+    project: (slice: EndpointSlice, previous?: EndpointSliceRecord) => projectEndpointSlice(slice, interner, previous),
     indexes: options.indexes,
     labelSelector: options.labelSelector,
     protobuf: endpointSliceProtobuf(),

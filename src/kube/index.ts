@@ -86,8 +86,8 @@ export type { IndexFunction, ObjectRecord, ResourceDescriptor, ResourceType } fr
 export { podResource } from "./pod-resource.ts";
 export type { PodResourceOptions } from "./pod-resource.ts";
 export type { PodPort, PodRecord } from "./pod-record.ts";
-export { ENDPOINT_SLICE_CONTROLLER, MANAGED_BY_LABEL, SERVICE_NAME_LABEL, endpointSliceResource } from "./endpoint-slice-record.ts";
-export type { EndpointSliceRecord, EndpointSliceResourceOptions, SliceEndpoint, SlicePort } from "./endpoint-slice-record.ts";
+export { ENDPOINT_SLICE_CONTROLLER, MANAGED_BY_LABEL, SERVICE_NAME_LABEL, endpointSliceResource, sliceEndpoint, sliceEndpoints } from "./endpoint-slice-record.ts";
+export type { EndpointSliceRecord, EndpointSliceResourceOptions, EndpointTraits, SliceEndpoint, SlicePort } from "./endpoint-slice-record.ts";
 export { createInformer } from "./informer.ts";
 export type { Informer, InformerOptions, InformerState, InformerView, ObjectChange } from "./informer.ts";
 export { createInformerPool } from "./informer-pool.ts";
@@ -106,7 +106,8 @@ export { describeObject, objectKey, resourceName, resourcePath } from "./resourc
 export { projectPod } from "./pod-record.ts";
 export type { ProjectPodOptions } from "./pod-record.ts";
 export { createPodInterner } from "./pod-resource.ts";
-export { projectEndpointSlice } from "./endpoint-slice-record.ts";
+export { createSliceInterner, projectEndpointSlice } from "./endpoint-slice-record.ts";
+export type { SliceInterner } from "./endpoint-slice-record.ts";
 
 /**
  * Advanced: the list-and-watch machinery under the informers (a pure state

@@ -110,7 +110,7 @@ class InformerImpl<R extends ObjectRecord> implements Informer<R> {
     const kind = o.resource.kind;
     this.#store = new ObjectStore<R>({
       index: this.#index,
-      project: (object: KubeObject) => o.resource.project(object),
+      project: (object: KubeObject, previous: R | undefined) => o.resource.project(object, previous),
       onInvalid: (object, reason, phase) =>
         this.#error(new WatchError(phase, `${kind} ${describeObject(object)} skipped: ${reason}`, { cause: object })),
       onChanges: (changes) => this.#emit(changes),

@@ -52,8 +52,13 @@ export interface ResourceDescriptor<R extends ObjectRecord = ObjectRecord, W ext
    * Projects one object read from the API into a record. Returns a string
    * (the reason) instead of throwing when the object cannot be cached; every
    * other oddity should be tolerated so one strange object never stops a cache.
+   *
+   * `previous` is the record cached under the same namespace/name, which this
+   * one replaces: a projection may reuse its unchanged parts, so a new
+   * version of an object costs what changed (and the young generation keeps
+   * fewer survivors). Optional to use.
    */
-  project(object: W): R | string;
+  project(object: W, previous?: R): R | string;
   /** Index name → index function. The cache keeps each index up to date. */
   readonly indexes?: Readonly<Record<string, IndexFunction<R>>> | undefined;
   /** Server-side label selector every list and watch of this descriptor sends; default none. */

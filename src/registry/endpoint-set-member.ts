@@ -1,13 +1,13 @@
 /**
  * The pure parts of an EndpointSlice set's members: what a slice version
- * offers its endpoints (family, ports), the slices an endpoint is in (one
- * inline, a Map only for the rest), and the value comparisons that let an
- * unchanged endpoint or instance cost a comparison instead of a refresh.
+ * offers its endpoints (family, ports), the state of a member that is not in
+ * the common state, how instances are built and compared, so an unchanged
+ * endpoint or instance costs a comparison instead of a refresh.
  *
  * @module
  */
 import type { TimerHandle } from "../kube/clock.ts";
-import type { SliceEndpoint } from "../kube/endpoint-slice-record.ts";
+import { sameItems, sameStringMap, type EndpointSliceRecord, type EndpointTraits } from "../kube/endpoint-slice-record.ts";
 import type { ServiceInstance } from "./kratos-codec.ts";
 
 /** What one slice version offers every endpoint in it: the family, and the ports resolved for the target. */
@@ -16,73 +16,83 @@ export interface SliceView {
   readonly ports: readonly { readonly scheme: string; readonly port: number }[];
 }
 
-export interface Member {
-  /**
-   * Slice key → the endpoint as that slice has it (the informer's own record
-   * object: nothing is copied). Almost every endpoint is in one slice: that
-   * one is held inline (`slice`, `one`), a Map only for the rest.
-   */
-  slice: string | undefined;
-  one: SliceEndpoint | undefined;
-  more: Map<string, SliceEndpoint> | undefined;
-  /** The instance shown. */
-  shown: ServiceInstance | undefined;
-  /** Pending removal after leaving every slice. */
-  timer: TimerHandle | undefined;
+/** What one slice says about one endpoint. */
+export interface Contribution {
+  /** The id of an instance built from it: the target's name, else the hostname, else the address. */
+  readonly id: string;
+  readonly address: string;
+  readonly traits: EndpointTraits;
 }
 
-export function setFrom(m: Member, slice: string, ep: SliceEndpoint): void {
-  if (m.slice === undefined || m.slice === slice) {
-    m.slice = slice;
-    m.one = ep;
-  } else (m.more ??= new Map()).set(slice, ep);
+/**
+ * A member in any state but the common one. The common one (ready in exactly
+ * one slice, shown, no timer) is held as its shown instance alone; this is
+ * for a member that is not ready, is in more than one slice (it moves, or
+ * dual-stack), or has left every slice and waits out the grace window.
+ */
+export class Member {
+  /** Slice key → what that slice says. */
+  readonly contribs: Map<string, Contribution> = new Map();
+  shown: ServiceInstance | undefined = undefined;
+  timer: TimerHandle | undefined = undefined;
 }
 
-export function deleteFrom(m: Member, slice: string): void {
-  if (m.slice === slice) {
-    m.slice = undefined;
-    m.one = undefined;
-    const first = m.more?.entries().next();
-    if (first !== undefined && first.done !== true) {
-      m.more!.delete(first.value[0]);
-      m.slice = first.value[0];
-      m.one = first.value[1];
-    }
-  } else m.more?.delete(slice);
-  if (m.more?.size === 0) m.more = undefined;
-}
+/** Ready and not terminating: what an instance is built from. */
+export const isLive = (t: EndpointTraits): boolean => t.ready && !t.terminating;
 
-export function* contributionsOf(m: Member): Generator<readonly [string, SliceEndpoint]> {
-  if (m.one !== undefined) yield [m.slice!, m.one];
-  if (m.more !== undefined) yield* m.more.entries();
-}
+export const rank = (t: EndpointTraits): number => (t.ready && !t.terminating ? 2 : t.serving ? 1 : 0);
 
 export const sameView = (a: SliceView | undefined, b: SliceView | undefined): boolean =>
   a === b || (a !== undefined && b !== undefined && a.family === b.family && a.ports.length === b.ports.length && a.ports.every((p, i) => p.scheme === b.ports[i]!.scheme && p.port === b.ports[i]!.port));
 
-/** Two shown instances are the same when id, endpoints and (interned) metadata are. */
+/** Two traits say the same (interned traits are usually the same object). */
+export function sameTraits(x: EndpointTraits, y: EndpointTraits): boolean {
+  return (
+    x === y ||
+    (x.ready === y.ready && x.serving === y.serving && x.terminating === y.terminating && x.hostname === y.hostname && x.nodeName === y.nodeName &&
+      x.zone === y.zone && x.targetKind === y.targetKind && x.targetNamespace === y.targetNamespace && sameItems(x.forZones, y.forZones) && sameItems(x.forNodes, y.forNodes))
+  );
+}
+
+/** Two shown instances are the same when id, endpoints and metadata are. */
 export function sameInstance(a: ServiceInstance | undefined, b: ServiceInstance | undefined): boolean {
   if (a === b) return true;
   if (a === undefined || b === undefined) return false;
-  return a.id === b.id && sameMetadata(a.metadata, b.metadata) && sameList(a.endpoints, b.endpoints);
+  return a.id === b.id && sameStringMap(a.metadata, b.metadata) && sameItems(a.endpoints, b.endpoints);
 }
 
-export function sameMetadata(a: Readonly<Record<string, string>>, b: Readonly<Record<string, string>>): boolean {
-  if (a === b) return true;
-  const ka = Object.keys(a);
-  return ka.length === Object.keys(b).length && ka.every((k) => a[k] === b[k]);
+/**
+ * An endpoint's identity: its Pod's name when it points to a Pod of the
+ * slice's namespace (the common case: the string the record already holds,
+ * no new one), else `kind/namespace/name`, else `@address`. Names cannot hold
+ * `/` or start with `@`, so the three forms never collide.
+ */
+export function identityOf(slice: EndpointSliceRecord, i: number): string {
+  const name = slice.targetNames[i];
+  if (name === undefined) return ["@", slice.addresses[i]!].join("");
+  const t = slice.traits[i]!;
+  const ns = t.targetNamespace ?? slice.namespace;
+  // join: one flat string (a key kept for the member's life; `+` would keep the pieces).
+  return t.targetKind === "Pod" && ns === slice.namespace ? name : [t.targetKind ?? "", "/", ns, "/", name].join("");
 }
 
-export const rank = (ep: SliceEndpoint): number => (ep.ready && !ep.terminating ? 2 : ep.serving ? 1 : 0);
+/** The metadata of an instance: zone, node name, hostname and hints, the ones present. */
+export function metadataOfTraits(t: EndpointTraits): Readonly<Record<string, string>> {
+  const metadata: Record<string, string> = {};
+  if (t.zone !== undefined) metadata["zone"] = t.zone;
+  if (t.nodeName !== undefined) metadata["nodeName"] = t.nodeName;
+  if (t.hostname !== undefined) metadata["hostname"] = t.hostname;
+  if (t.forZones.length > 0) metadata["hints.forZones"] = t.forZones.join(",");
+  if (t.forNodes.length > 0) metadata["hints.forNodes"] = t.forNodes.join(",");
+  return Object.freeze(metadata);
+}
 
-export const sameList = (a: readonly string[], b: readonly string[]): boolean => a.length === b.length && a.every((x, i) => x === b[i]);
-
-/** True when two versions of an endpoint show the same thing (a new slice version usually repeats most endpoints). */
-export function sameEndpoint(x: SliceEndpoint, y: SliceEndpoint): boolean {
-  return (
-    x === y ||
-    (x.address === y.address && x.ready === y.ready && x.serving === y.serving && x.terminating === y.terminating &&
-      x.hostname === y.hostname && x.nodeName === y.nodeName && x.zone === y.zone && x.targetKind === y.targetKind &&
-      x.targetNamespace === y.targetNamespace && x.targetName === y.targetName && sameList(x.forZones, y.forZones) && sameList(x.forNodes, y.forNodes))
-  );
+/** `metadataOfTraits` through a cache keyed by the (interned) traits object: endpoints on one node share one metadata object. */
+export function createMetadataCache(): (t: EndpointTraits) => Readonly<Record<string, string>> {
+  const cache = new WeakMap<EndpointTraits, Readonly<Record<string, string>>>();
+  return (t) => {
+    let m = cache.get(t);
+    if (m === undefined) cache.set(t, (m = metadataOfTraits(t)));
+    return m;
+  };
 }

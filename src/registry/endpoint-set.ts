@@ -10,18 +10,26 @@
  *   no new ones start, as for terminating Pods.
  * - Ports are resolved per slice: a named port may have another number in
  *   another slice; a slice without it contributes nothing.
+ * - An endpoint in two slices of one family shows as the better one (ready
+ *   over serving over neither), and of two alike as the one in the slice
+ *   whose `namespace/name` sorts first, whichever event came first.
  * - An endpoint that leaves every slice stays for `moveGraceMs` before it is
  *   removed, so one that moves between slices (two events, in either order)
  *   keeps its connection and statistics. A Service with no slices, or no
  *   ready endpoints, is an empty set at once.
  *
+ * Memory: a member in the common state (ready in one slice) is its shown
+ * instance alone, in one map keyed by the string the slice record already
+ * holds; the slice records (the informer's) are the only other copy. A
+ * {@link Member} exists only for the others.
+ *
  * @module
  */
 import type { Clock } from "../kube/clock.ts";
-import type { EndpointSliceRecord, SliceEndpoint, SlicePort } from "../kube/endpoint-slice-record.ts";
-import { isIpLiteral, type ServiceInstance } from "./kratos-codec.ts";
+import type { EndpointSliceRecord, EndpointTraits, SlicePort } from "../kube/endpoint-slice-record.ts";
+import { endpointUrl, isIpLiteral, type ServiceInstance } from "./kratos-codec.ts";
 import type { MemberSet } from "./service-hub.ts";
-import { contributionsOf, deleteFrom, rank, sameEndpoint, sameInstance, sameView, setFrom, type Member, type SliceView } from "./endpoint-set-member.ts";
+import { createMetadataCache, identityOf, isLive, Member, rank, sameInstance, sameTraits, sameView, type Contribution, type SliceView } from "./endpoint-set-member.ts";
 
 /** Which address families are used: one, or both (IPv4 endpoints listed first). */
 export type AddressFamily = "IPv4" | "IPv6" | "dual";
@@ -36,6 +44,8 @@ export interface EndpointSetOptions {
   readonly family: AddressFamily;
   readonly moveGraceMs: number;
   readonly clock: Clock;
+  /** The metadata of an endpoint's traits; sets sharing one share the objects (default: one cache per set). */
+  readonly metadata?: ((t: EndpointTraits) => Readonly<Record<string, string>>) | undefined;
 }
 
 const SCHEME = /^[a-z][a-z0-9+.-]*$/i;
@@ -69,17 +79,43 @@ function familyOf(slice: EndpointSliceRecord, family: AddressFamily): "IPv4" | "
   return family === "dual" || family === t ? t : undefined;
 }
 
-/**
- * An endpoint's identity: its Pod's name when it points to a Pod of the
- * slice's namespace (the common case: the string the record already holds,
- * no new one), else `kind/namespace/name`, else `@address`. Names cannot hold
- * `/` or start with `@`, so the three forms never collide.
- */
-function identity(slice: EndpointSliceRecord, ep: SliceEndpoint): string {
-  if (ep.targetName === undefined) return `@${ep.address}`;
-  const ns = ep.targetNamespace ?? slice.namespace;
-  return ep.targetKind === "Pod" && ns === slice.namespace ? ep.targetName : `${ep.targetKind ?? ""}/${ns}/${ep.targetName}`;
+/** Does endpoint `i` of a slice of `family` count (an IP literal of that family)? */
+function counts(slice: EndpointSliceRecord, i: number, family: "IPv4" | "IPv6"): boolean {
+  const a = slice.addresses[i]!;
+  return isIpLiteral(a) && a.includes(":") === (family === "IPv6");
 }
+
+/** Identity → index of the endpoints of `slice` that count; of two entries of one target, the better one. */
+function indexSlice(slice: EndpointSliceRecord, family: "IPv4" | "IPv6"): Map<string, number> {
+  const out = new Map<string, number>();
+  for (let i = 0; i < slice.addresses.length; i++) {
+    if (!counts(slice, i, family)) continue;
+    const id = identityOf(slice, i);
+    const prev = out.get(id);
+    if (prev === undefined || rank(slice.traits[i]!) > rank(slice.traits[prev]!)) out.set(id, i);
+  }
+  return out;
+}
+
+/** What endpoint `i` of `record` says. */
+function contribution(record: EndpointSliceRecord, i: number): Contribution {
+  const traits = record.traits[i]!;
+  const address = record.addresses[i]!;
+  return { id: record.targetNames[i] ?? traits.hostname ?? address, address, traits };
+}
+
+/** A cheap test that `record` may hold identity `id` (see {@link identityOf}). */
+function mayHold(record: EndpointSliceRecord, id: string): boolean {
+  if (id.startsWith("@")) return record.addresses.includes(id.slice(1));
+  return record.targetNames.includes(id.slice(id.lastIndexOf("/") + 1));
+}
+
+interface SliceState {
+  readonly record: EndpointSliceRecord;
+  readonly view: SliceView;
+}
+
+const NONE: ReadonlyMap<string, number> = new Map();
 
 /** Creates the set of `service` over `slices`; `changed` runs when a grace window ends. */
 export function createEndpointSet(
@@ -88,179 +124,276 @@ export function createEndpointSet(
   o: EndpointSetOptions,
   changed: () => void,
 ): MemberSet<EndpointSliceRecord> {
-  /** The slice versions merged (the informer holds the same objects); their endpoints are re-read on the next update instead of kept in a map per endpoint. */
-  const bySlice = new Map<string, EndpointSliceRecord>();
-  const views = new Map<string, SliceView>();
-  const members = new Map<string, Member>();
-  const keys: string[] = [];
-  const shown: ServiceInstance[] = [];
-  let version = 0;
-  let closed = false;
-  /** One frozen metadata object per distinct (zone, node, hostname, hints): endpoints on a node share it. */
-  const metadataCache = new Map<string, Readonly<Record<string, string>>>();
-  const metadataOf = (ep: SliceEndpoint): Readonly<Record<string, string>> => {
-    const key = `${ep.zone ?? ""}\0${ep.nodeName ?? ""}\0${ep.hostname ?? ""}\0${ep.forZones.join(",")}\0${ep.forNodes.join(",")}`;
-    const hit = metadataCache.get(key);
-    if (hit !== undefined) return hit;
-    const metadata: Record<string, string> = {};
-    if (ep.zone !== undefined) metadata["zone"] = ep.zone;
-    if (ep.nodeName !== undefined) metadata["nodeName"] = ep.nodeName;
-    if (ep.hostname !== undefined) metadata["hostname"] = ep.hostname;
-    if (ep.forZones.length > 0) metadata["hints.forZones"] = ep.forZones.join(",");
-    if (ep.forNodes.length > 0) metadata["hints.forNodes"] = ep.forNodes.join(",");
-    const frozen = Object.freeze(metadata);
-    // Bounded: node and pod churn must not grow it for ever (a rebuilt entry only costs a lookup).
-    if (metadataCache.size > 2 * members.size + 64) metadataCache.clear();
-    metadataCache.set(key, frozen);
-    return frozen;
-  };
+  return new EndpointSet(service, slices, o, changed);
+}
 
-  const lowerBound = (k: string): number => {
-    let lo = 0;
-    let hi = keys.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if (keys[mid]! < k) lo = mid + 1;
-      else hi = mid;
-    }
-    return lo;
-  };
+const sliceKey = (s: EndpointSliceRecord): string => `${s.namespace}/${s.name}`;
 
-  function show(id: string, m: Member, next: ServiceInstance | undefined): void {
-    if (sameInstance(m.shown, next)) return;
-    const i = lowerBound(id);
-    if (next === undefined) {
-      if (keys[i] === id) {
-        keys.splice(i, 1);
-        shown.splice(i, 1);
+/** A class, not closures: a fleet of Services holds one set each, and methods on a prototype cost nothing per set. */
+class EndpointSet implements MemberSet<EndpointSliceRecord> {
+  /** The slice versions merged (the informer holds the same objects), for slices with endpoints of the family. */
+  readonly #states = new Map<string, SliceState>();
+  /** Identity → its shown instance (the common state) or its {@link Member}. */
+  readonly #members = new Map<string, ServiceInstance | Member>();
+  /** The shown instances, sorted by id. */
+  #shown: ServiceInstance[] = [];
+  #version = 0;
+  #closed = false;
+  readonly #service: string;
+  readonly #o: EndpointSetOptions;
+  readonly #changed: () => void;
+  readonly #metadataOf: (t: EndpointTraits) => Readonly<Record<string, string>>;
+
+  constructor(service: string, slices: readonly EndpointSliceRecord[], o: EndpointSetOptions, changed: () => void) {
+    this.#service = service;
+    this.#o = o;
+    this.#changed = changed;
+    this.#metadataOf = o.metadata ?? createMetadataCache();
+    // The first build sees every slice at once: each member is settled once (an
+    // endpoint in two slices, as dual-stack has them all, costs no scan).
+    const all = new Map<string, Member>();
+    for (const s of slices) {
+      const family = familyOf(s, o.family);
+      if (family === undefined) continue;
+      const index = indexSlice(s, family);
+      if (index.size === 0) continue;
+      const key = sliceKey(s);
+      this.#states.set(key, { record: s, view: { family, ports: slicePorts(s.ports, o.port) } });
+      for (const [id, i] of index) {
+        let m = all.get(id);
+        if (m === undefined) all.set(id, (m = new Member()));
+        m.contribs.set(key, contribution(s, i));
       }
-    } else if (keys[i] === id) shown[i] = next;
-    else {
-      keys.splice(i, 0, id);
-      shown.splice(i, 0, next);
     }
-    m.shown = next;
-    version++;
+    const shown: ServiceInstance[] = [];
+    for (const [id, m] of all) {
+      m.shown = this.#instanceOf(m);
+      if (m.shown !== undefined) shown.push(m.shown);
+      this.#members.set(id, m.contribs.size === 1 && m.shown !== undefined ? m.shown : m);
+    }
+    shown.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+    this.#shown = shown.slice();
+    this.#version = shown.length;
   }
 
-  /** The instance a member shows now, from its best contribution per family. */
-  function instanceOf(m: Member): ServiceInstance | undefined {
-    let v4: [SliceEndpoint, SliceView] | undefined;
-    let v6: [SliceEndpoint, SliceView] | undefined;
-    for (const [key, ep] of contributionsOf(m)) {
-      const view = views.get(key);
-      if (view === undefined) continue;
-      if (view.family === "IPv4") v4 = v4 === undefined || rank(ep) > rank(v4[0]) ? [ep, view] : v4;
-      else v6 = v6 === undefined || rank(ep) > rank(v6[0]) ? [ep, view] : v6;
-    }
-    const live = [v4, v6].filter((c): c is [SliceEndpoint, SliceView] => c !== undefined && c[0].ready && !c[0].terminating && c[1].ports.length > 0);
-    if (live.length === 0) return undefined;
-    const ep = live[0]![0];
+  get version(): number {
+    return this.#version;
+  }
+
+  upsert(slice: EndpointSliceRecord): void {
+    if (!this.#closed) this.#put(sliceKey(slice), slice);
+  }
+
+  remove(slice: EndpointSliceRecord): void {
+    if (!this.#closed) this.#put(sliceKey(slice), undefined);
+  }
+
+  instances(): ServiceInstance[] {
+    return this.#shown.slice();
+  }
+
+  close(): void {
+    this.#closed = true;
+    for (const e of this.#members.values()) if (e instanceof Member) e.timer?.cancel();
+  }
+
+  #build(live: readonly (readonly [Contribution, SliceView, ...unknown[]])[]): ServiceInstance {
     const endpoints: string[] = [];
-    for (const [e, view] of live) {
-      const host = view.family === "IPv6" ? `[${e.address}]` : e.address;
-      for (const p of view.ports) endpoints.push(`${p.scheme}://${host}:${p.port}`);
-    }
+    for (const [c, view] of live) for (const p of view.ports) endpoints.push(endpointUrl(p.scheme, c.address, p.port));
+    const [c] = live[0]!;
     return Object.freeze({
-      id: ep.targetName ?? ep.hostname ?? ep.address,
-      name: service,
+      id: c.id,
+      name: this.#service,
       version: "",
-      metadata: metadataOf(ep),
-      endpoints: Object.freeze(endpoints),
+      metadata: this.#metadataOf(c.traits),
+      // slice(): exact size (a pushed-to array keeps room for 17 elements).
+      endpoints: Object.freeze(endpoints.slice()),
     }) as ServiceInstance;
   }
 
-  function refresh(id: string): void {
-    const m = members.get(id);
-    if (m === undefined) return;
-    if (m.one !== undefined) {
+  /** First index whose id is not below `id`. */
+  #lowerBound(id: string): number {
+    const shown = this.#shown;
+    let lo = 0;
+    let hi = shown.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (shown[mid]!.id < id) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  }
+
+  /** Shows `next` instead of `prev`; keeps `prev` (and the version) when they show the same. Returns what is shown. */
+  #swap(prev: ServiceInstance | undefined, next: ServiceInstance | undefined): ServiceInstance | undefined {
+    if (sameInstance(prev, next)) return prev;
+    const shown = this.#shown;
+    if (prev !== undefined) {
+      let i = this.#lowerBound(prev.id);
+      while (i < shown.length && shown[i] !== prev) i++;
+      if (next !== undefined && next.id === prev.id) shown[i] = next;
+      else shown.splice(i, 1);
+    }
+    if (next !== undefined && (prev === undefined || next.id !== prev.id)) {
+      let i = this.#lowerBound(next.id);
+      while (i < shown.length && shown[i]!.id === next.id) i++;
+      shown.splice(i, 0, next);
+    }
+    this.#version++;
+    return next;
+  }
+
+  /** The instance a member shows now, from its best contribution per family. */
+  #instanceOf(m: Member): ServiceInstance | undefined {
+    // Per family, the best contribution; of equal ones, the slice named first (whatever order the events came in).
+    let v4: [Contribution, SliceView, string] | undefined;
+    let v6: [Contribution, SliceView, string] | undefined;
+    const better = (c: Contribution, key: string, than: [Contribution, SliceView, string] | undefined): boolean =>
+      than === undefined || rank(c.traits) > rank(than[0].traits) || (rank(c.traits) === rank(than[0].traits) && key < than[2]);
+    for (const [key, c] of m.contribs) {
+      const view = this.#states.get(key)?.view;
+      if (view === undefined) continue;
+      if (view.family === "IPv4") v4 = better(c, key, v4) ? [c, view, key] : v4;
+      else v6 = better(c, key, v6) ? [c, view, key] : v6;
+    }
+    const live = [v4, v6].filter((x): x is [Contribution, SliceView, string] => x !== undefined && isLive(x[0].traits) && x[1].ports.length > 0);
+    return live.length === 0 ? undefined : this.#build(live);
+  }
+
+  /** Brings a {@link Member} up to date: shown, back to the common state, or through the grace window. */
+  #settle(id: string, m: Member): void {
+    if (m.contribs.size > 0) {
       m.timer?.cancel();
       m.timer = undefined;
-      show(id, m, instanceOf(m));
+      m.shown = this.#swap(m.shown, this.#instanceOf(m));
+      if (m.contribs.size === 1 && m.shown !== undefined) this.#members.set(id, m.shown);
       return;
     }
-    if (m.shown === undefined || o.moveGraceMs <= 0) {
+    if (m.shown === undefined || this.#o.moveGraceMs <= 0) {
       m.timer?.cancel();
-      members.delete(id);
-      show(id, m, undefined);
+      this.#members.delete(id);
+      m.shown = this.#swap(m.shown, undefined);
       return;
     }
     // Left every slice while shown: keep it through the grace window.
-    m.timer ??= o.clock.setTimeout(() => {
+    m.timer ??= this.#o.clock.setTimeout(() => {
       m.timer = undefined;
-      if (closed || members.get(id) !== m || m.one !== undefined) return;
-      members.delete(id);
-      const before = version;
-      show(id, m, undefined);
-      if (version !== before) changed();
-    }, o.moveGraceMs);
+      if (this.#closed || this.#members.get(id) !== m || m.contribs.size > 0) return;
+      this.#members.delete(id);
+      const before = this.#version;
+      m.shown = this.#swap(m.shown, undefined);
+      if (this.#version !== before) this.#changed();
+    }, this.#o.moveGraceMs);
   }
 
-  /** What `slice` says: its view (undefined for another family) and its endpoints by identity. */
-  function contributions(slice: EndpointSliceRecord): { view: SliceView | undefined; eps: Map<string, SliceEndpoint> } {
-    const eps = new Map<string, SliceEndpoint>();
-    const family = familyOf(slice, o.family);
-    if (family === undefined) return { view: undefined, eps };
-    for (const ep of slice.endpoints) {
-      if (!isIpLiteral(ep.address) || ep.address.includes(":") !== (family === "IPv6")) continue;
-      const id = identity(slice, ep);
-      const prev = eps.get(id);
-      // Two entries of one target in one slice: keep the better one.
-      if (prev === undefined || rank(ep) > rank(prev)) eps.set(id, ep);
+  /** The slice other than `except` that holds `id` (a member in the common state names none): a scan, run only when an endpoint joins a second slice. */
+  #findElsewhere(id: string, except: string): [string, Contribution] | undefined {
+    for (const [key, st] of this.#states) {
+      if (key === except) continue;
+      if (!mayHold(st.record, id)) continue;
+      const i = indexSlice(st.record, st.view.family).get(id);
+      if (i !== undefined) return [key, contribution(st.record, i)];
     }
-    return { view: { family, ports: slicePorts(slice.ports, o.port) }, eps };
+    return undefined;
   }
 
-  function put(sliceKey: string, record: EndpointSliceRecord | undefined): void {
-    const next = record === undefined ? { view: undefined, eps: new Map<string, SliceEndpoint>() } : contributions(record);
-    const before = bySlice.get(sliceKey);
-    const prev = before === undefined ? undefined : contributions(before).eps;
-    const viewChanged = !sameView(views.get(sliceKey), next.view);
-    if (next.view !== undefined && next.eps.size > 0) views.set(sliceKey, viewChanged ? next.view : views.get(sliceKey)!);
-    const touched = new Set<string>();
-    if (prev !== undefined) {
-      for (const id of prev.keys()) {
-        if (next.eps.has(id)) continue;
-        const m = members.get(id);
-        if (m !== undefined) deleteFrom(m, sliceKey);
-        touched.add(id);
+
+  /** `id` is in slice `key` (`c`, under `view`); `wasHere`: it was in that slice's previous version too. */
+  #arrive(id: string, key: string, c: Contribution, view: SliceView, wasHere: boolean): void {
+    const e = this.#members.get(id);
+    if (e instanceof Member) {
+      e.contribs.set(key, c);
+      this.#settle(id, e);
+      return;
+    }
+    if (e === undefined || wasHere) {
+      // In this slice only.
+      if (isLive(c.traits) && view.ports.length > 0) {
+        this.#members.set(id, this.#swap(e, this.#build([[c, view]]))!);
+        return;
       }
+      const m = new Member();
+      m.contribs.set(key, c);
+      m.shown = e;
+      this.#members.set(id, m);
+      this.#settle(id, m);
+      return;
     }
-    for (const [id, ep] of next.eps) {
-      let m = members.get(id);
-      if (m === undefined) members.set(id, (m = { slice: undefined, one: undefined, more: undefined, shown: undefined, timer: undefined }));
-      const was = prev?.get(id);
-      setFrom(m, sliceKey, ep);
-      // Unchanged endpoints of the changed slice cost a comparison, not a refresh.
-      if (!viewChanged && was !== undefined && sameEndpoint(was, ep)) continue;
-      touched.add(id);
-    }
-    if (next.eps.size === 0 || record === undefined) bySlice.delete(sliceKey);
-    else bySlice.set(sliceKey, record);
-    for (const id of touched) refresh(id);
-    if (next.eps.size === 0) views.delete(sliceKey);
+    // Shown from another slice, now also in this one.
+    const m = new Member();
+    m.shown = e;
+    const other = this.#findElsewhere(id, key);
+    if (other !== undefined) m.contribs.set(other[0], other[1]);
+    m.contribs.set(key, c);
+    this.#members.set(id, m);
+    this.#settle(id, m);
   }
 
-  const sliceKey = (s: EndpointSliceRecord): string => `${s.namespace}/${s.name}`;
+  /** `id` is no longer in slice `key`. */
+  #leave(id: string, key: string): void {
+    const e = this.#members.get(id);
+    if (e === undefined) return;
+    let m: Member;
+    if (e instanceof Member) {
+      m = e;
+      m.contribs.delete(key);
+    } else {
+      // The common state: this was its one slice.
+      m = new Member();
+      m.shown = e;
+      this.#members.set(id, m);
+    }
+    this.#settle(id, m);
+  }
 
-  for (const s of slices) put(sliceKey(s), s);
+  #put(key: string, record: EndpointSliceRecord | undefined): void {
+    const before = this.#states.get(key);
+    const family = record === undefined ? undefined : familyOf(record, this.#o.family);
+    const fresh: SliceView | undefined = family === undefined ? undefined : { family, ports: slicePorts(record!.ports, this.#o.port) };
+    const keepView = before !== undefined && sameView(before.view, fresh);
+    if (keepView && record !== undefined && this.#putAligned(key, before, record)) return;
+    const view = keepView ? before.view : fresh;
+    const prev = before === undefined ? NONE : indexSlice(before.record, before.view.family);
+    const next = view === undefined ? NONE : indexSlice(record!, view.family);
+    if (next.size > 0) this.#states.set(key, { record: record!, view: view! });
+    else this.#states.delete(key);
+    for (const id of prev.keys()) if (!next.has(id)) this.#leave(id, key);
+    for (const [id, j] of next) {
+      const i = prev.get(id);
+      // Unchanged endpoints of the changed slice cost a comparison, not a refresh.
+      if (i !== undefined && keepView && before.record.addresses[i] === record!.addresses[j] && sameTraits(before.record.traits[i]!, record!.traits[j]!)) continue;
+      this.#arrive(id, key, contribution(record!, j), view!, i !== undefined);
+    }
+  }
 
-  return {
-    get version() {
-      return version;
-    },
-    upsert(slice) {
-      if (!closed) put(sliceKey(slice), slice);
-    },
-    remove(slice) {
-      if (!closed) put(sliceKey(slice), undefined);
-    },
-    instances() {
-      return shown.slice();
-    },
-    close() {
-      closed = true;
-      for (const m of members.values()) m.timer?.cancel();
-    },
-  };
+  /**
+   * A new version of a slice listing the same targets in the same places (a
+   * readiness flip, the common update): only the changed endpoints are
+   * visited and nothing is indexed. False when that does not apply.
+   */
+  #putAligned(key: string, before: SliceState, record: EndpointSliceRecord): boolean {
+    const a = before.record;
+    const n = a.addresses.length;
+    if (record.addresses.length !== n) return false;
+    let changed: number[] | undefined;
+    for (let i = 0; i < n; i++) {
+      const ta = a.traits[i]!;
+      const tb = record.traits[i]!;
+      if (a.targetNames[i] !== record.targetNames[i] || ta.targetKind !== tb.targetKind || ta.targetNamespace !== tb.targetNamespace) return false;
+      if (a.addresses[i] === record.addresses[i] && sameTraits(ta, tb)) continue;
+      const name = record.targetNames[i];
+      // An `@address` identity moves with its address; a target listed twice needs the best of its entries.
+      if (name === undefined || record.targetNames.indexOf(name) !== i || record.targetNames.lastIndexOf(name) !== i) return false;
+      (changed ??= []).push(i);
+    }
+    this.#states.set(key, { record, view: before.view });
+    const family = before.view.family;
+    for (const i of changed ?? []) {
+      const id = identityOf(record, i);
+      const was = counts(a, i, family);
+      if (counts(record, i, family)) this.#arrive(id, key, contribution(record, i), before.view, was);
+      else if (was) this.#leave(id, key);
+    }
+    return true;
+  }
 }

@@ -12,6 +12,7 @@ import { endpointSliceResource, SERVICE_NAME_LABEL } from "../kube/endpoint-slic
 import type { ResourceDescriptor } from "../kube/resource.ts";
 import type { EndpointSlice } from "../kube/wire.ts";
 import { createEndpointSet, type AddressFamily } from "./endpoint-set.ts";
+import { createMetadataCache } from "./endpoint-set-member.ts";
 import type { ServiceModel } from "./service-hub.ts";
 
 /** The informer index of slices by Service name. */
@@ -39,10 +40,12 @@ export interface SliceTargetOptions {
 
 /** The EndpointSlice model; `moveGraceMs` and `clock` drive the grace window of moving endpoints. */
 export function endpointSliceModel(o: { clock: Clock; moveGraceMs: number }): ServiceModel<EndpointSliceRecord, SliceTargetOptions> {
+  // One metadata object per distinct traits, shared by every Service's set.
+  const metadata = createMetadataCache();
   return {
     index: SLICE_SERVICE_INDEX,
     serviceOf: serviceOfSlice,
     createSet: (service, records, t, changed) =>
-      createEndpointSet(service, records, { port: t.port, family: t.family, moveGraceMs: o.moveGraceMs, clock: o.clock }, changed),
+      createEndpointSet(service, records, { port: t.port, family: t.family, moveGraceMs: o.moveGraceMs, clock: o.clock, metadata }, changed),
   };
 }

@@ -126,7 +126,7 @@ export function isIpLiteral(s: string): boolean {
 }
 
 /** `scheme://` + `net.JoinHostPort` (IPv6 in brackets) as one flat string (`+` would keep every piece). */
-function endpointUrl(scheme: string, host: string, port: number): string {
+export function endpointUrl(scheme: string, host: string, port: number): string {
   return host.includes(":") ? [scheme, "://[", host, "]:", port].join("") : [scheme, "://", host, ":", port].join("");
 }
 

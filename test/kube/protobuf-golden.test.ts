@@ -8,7 +8,7 @@ import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { podResource } from "../../src/kube/pod-resource.ts";
-import { endpointSliceResource } from "../../src/kube/endpoint-slice-record.ts";
+import { endpointSliceResource, sliceEndpoints, type EndpointSliceRecord } from "../../src/kube/endpoint-slice-record.ts";
 import type { KubeObject, KubeObjectList } from "../../src/kube/wire.ts";
 import { decodeListBody, decodeObjectBody, decodeStatusBody } from "../../src/kube/protobuf/decoder.ts";
 import { createProtobufWatchDecoder } from "../../src/kube/protobuf/watch-decoder.ts";
@@ -108,8 +108,8 @@ describe("protobuf decoder on real kube-apiserver captures", () => {
     const fromPb = project(endpointSliceResource(), pb.items);
     assert.deepEqual(fromPb, project(endpointSliceResource(), js.items));
     assert.equal(fromPb.length, 2);
-    const a = fromPb[0] as unknown as { endpoints: { ready: boolean; zone: string | undefined; targetName: string | undefined }[] };
-    assert.deepEqual(a.endpoints.map((e) => [e.ready, e.zone, e.targetName]), [[true, "z1", "greeter-1"], [false, undefined, "greeter-2"]]);
+    const a = fromPb[0] as EndpointSliceRecord;
+    assert.deepEqual(sliceEndpoints(a).map((e) => [e.ready, e.zone, e.targetName]), [[true, "z1", "greeter-1"], [false, undefined, "greeter-2"]]);
   });
 
   it("a streaming list and its changes decode as the JSON stream: initial events, the initial-events-end bookmark, updates, a delete", () => {

@@ -6,6 +6,7 @@
  */
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
+import fc from "fast-check";
 import { endpointSliceResource, type EndpointSliceRecord } from "../../src/kube/endpoint-slice-record.ts";
 import { createEndpointSet, DEFAULT_MOVE_GRACE_MS, portScheme, type AddressFamily } from "../../src/registry/endpoint-set.ts";
 import { makeEndpointSlice, createManualClock, type MakeEndpointOptions } from "../../src/testing/index.ts";
@@ -169,3 +170,80 @@ describe("EndpointSlice set: what a change costs", () => {
     assert.deepEqual(view(set), ["p1=grpc://10.0.0.1:9100", "p2=grpc://10.0.0.2:9100"]);
   });
 });
+
+describe("EndpointSlice set: incremental updates", () => {
+  // Pods p0..p5, each with one IPv4 and one IPv6 address and its own zone; a
+  // step writes one of four slices (three IPv4, one IPv6) with some of them
+  // in some state, or deletes it.
+  const pods = [0, 1, 2, 3, 4, 5];
+  const state = fc.constantFrom(
+    { ready: true, serving: true, terminating: false },
+    { ready: false, serving: false, terminating: false },
+    { ready: false, serving: true, terminating: true },
+  );
+  const step = fc.record({
+    slice: fc.constantFrom("a", "b", "c", "v6"),
+    members: fc.option(fc.array(fc.tuple(fc.constantFrom(...pods), state), { maxLength: 6 }), { nil: undefined }),
+    port: fc.constantFrom(9000, 9100),
+    // Instead of a new list: the slice's list with one entry in a new state (the same targets in the same places).
+    flip: fc.option(fc.tuple(fc.nat(), state), { nil: undefined, freq: 2 }),
+  });
+  const write = (name: string, members: [number, { ready: boolean; serving: boolean; terminating: boolean }][], port: number) =>
+    rec(name, members.map(([p, st]) => ({ ip: name === "v6" ? `fd00::${p + 1}` : `10.0.0.${p + 1}`, pod: `p${p}`, zone: `z${p % 2}`, ...st })), {
+      ...(name === "v6" ? { type: "IPv6" as const } : {}),
+      ports: [{ name: "grpc", port }],
+    });
+
+  for (const graceMs of [0, DEFAULT_MOVE_GRACE_MS]) {
+    it(`after any sequence of slice writes and deletes, shows what a set built from the slices at hand shows (grace ${graceMs} ms, once it has passed)`, async () => {
+      await fc.assert(
+        fc.asyncProperty(fc.array(step, { minLength: 1, maxLength: 25 }), async (steps) => {
+          const { set, clock } = setup([], { graceMs, port: "grpc" });
+          const current = new Map<string, EndpointSliceRecord>();
+          const lists = new Map<string, [number, { ready: boolean; serving: boolean; terminating: boolean }][]>();
+          for (const st of steps) {
+            const list = lists.get(st.slice);
+            if (st.flip !== undefined && list !== undefined && list.length > 0) {
+              const flipped = list.slice();
+              const i = st.flip[0] % flipped.length;
+              flipped[i] = [flipped[i]![0], st.flip[1]];
+              lists.set(st.slice, flipped);
+              const r = write(st.slice, flipped, current.get(st.slice)!.ports[0]!.port!);
+              current.set(st.slice, r);
+              set.upsert(r);
+            } else if (st.members === undefined) {
+              lists.delete(st.slice);
+              const gone = current.get(st.slice);
+              if (gone !== undefined) set.remove(gone);
+              current.delete(st.slice);
+            } else {
+              const r = write(st.slice, st.members, st.port);
+              lists.set(st.slice, st.members);
+              current.set(st.slice, r);
+              set.upsert(r);
+            }
+            await clock.advance(graceMs);
+            const fresh = setup([...current.values()], { graceMs, port: "grpc" }).set;
+            assert.deepEqual(set.instances(), fresh.instances());
+          }
+          set.close!();
+          assert.equal(clock.pending, 0);
+        }),
+        { numRuns: 300 },
+      );
+    });
+  }
+
+  it("an endpoint that joins a second slice and leaves the first keeps its instance object; the IPv6 half of a dual-stack Pod joins it later", () => {
+    const { set } = setup([rec("a", [{ ip: "10.0.0.1", pod: "p1" }, { ip: "10.0.0.2", pod: "p2" }])]);
+    const p2 = set.instances()[1]!;
+    set.upsert(rec("b", [{ ip: "10.0.0.2", pod: "p2" }]));
+    set.upsert(rec("a", [{ ip: "10.0.0.1", pod: "p1" }]));
+    assert.equal(set.instances()[1], p2);
+    set.upsert(rec("v6", [{ ip: "fd00::2", pod: "p2" }], { type: "IPv6" }));
+    assert.deepEqual(view(set), ["p1=grpc://10.0.0.1:9000", "p2=grpc://10.0.0.2:9000,grpc://[fd00::2]:9000"]);
+    set.remove(rec("b", []));
+    assert.deepEqual(view(set), ["p1=grpc://10.0.0.1:9000", "p2=grpc://[fd00::2]:9000"], "the IPv4 half left; the Pod is still there over IPv6");
+  });
+});
+

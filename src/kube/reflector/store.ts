@@ -90,8 +90,8 @@ export class IndexSet<R> {
 /** What an {@link ObjectStore} needs from its cache. */
 export interface StoreHooks<R> {
   readonly index: IndexSet<R>;
-  /** Projects an object; a string is the reason it cannot be cached. */
-  project(object: KubeObject): R | string;
+  /** Projects an object (`previous`: the record it replaces); a string is the reason it cannot be cached. */
+  project(object: KubeObject, previous: R | undefined): R | string;
   /** An object that could not be projected (reported, then skipped). */
   onInvalid(object: KubeObject, reason: string, phase: "list" | "watch-event"): void;
   /** A batch of changes was applied. */
@@ -142,8 +142,14 @@ export class ObjectStore<R extends ObjectRecord> implements ReflectorSink {
     return this.#synced;
   }
 
+  /** The record now cached under the object's namespace/name, if any. */
+  #previous(object: KubeObject, from: Map<string, R>): R | undefined {
+    const meta = object?.metadata;
+    return meta && typeof meta.namespace === "string" && typeof meta.name === "string" ? from.get(this.keyOf(meta.namespace, meta.name)) : undefined;
+  }
+
   #project(object: KubeObject, phase: "list" | "watch-event"): R | undefined {
-    const r = this.#hooks.project(object);
+    const r = this.#hooks.project(object, this.#previous(object, this.objects));
     if (typeof r === "string") {
       this.#hooks.onInvalid(object, r, phase);
       return undefined;
@@ -215,7 +221,7 @@ export class ObjectStore<R extends ObjectRecord> implements ReflectorSink {
       const key = this.keyOf(meta.namespace, meta.name);
       const old = this.objects.get(key);
       if (old === undefined) return;
-      const last = this.#hooks.project(object);
+      const last = this.#hooks.project(object, old);
       this.objects.delete(key);
       this.#hooks.index.update(key, old, undefined);
       this.#hooks.onChanges([{ type: "deleted", object: typeof last === "string" ? old : last }]);
