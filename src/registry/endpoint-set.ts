@@ -110,6 +110,21 @@ function mayHold(record: EndpointSliceRecord, id: string): boolean {
   return record.targetNames.includes(id.slice(id.lastIndexOf("/") + 1));
 }
 
+/**
+ * The order of a yielded set: by id; instances sharing one (rare: an
+ * endpoint without a target named like a Pod) by endpoints, then metadata, so
+ * the order never depends on the order of events.
+ */
+function byIdThenEndpoints(a: ServiceInstance, b: ServiceInstance): number {
+  if (a.id !== b.id) return a.id < b.id ? -1 : 1;
+  const n = Math.min(a.endpoints.length, b.endpoints.length);
+  for (let i = 0; i < n; i++) if (a.endpoints[i] !== b.endpoints[i]) return a.endpoints[i]! < b.endpoints[i]! ? -1 : 1;
+  if (a.endpoints.length !== b.endpoints.length) return a.endpoints.length - b.endpoints.length;
+  const ma = JSON.stringify(a.metadata);
+  const mb = JSON.stringify(b.metadata);
+  return ma < mb ? -1 : ma > mb ? 1 : 0;
+}
+
 interface SliceState {
   readonly record: EndpointSliceRecord;
   readonly view: SliceView;
@@ -133,9 +148,16 @@ const sliceKey = (s: EndpointSliceRecord): string => `${s.namespace}/${s.name}`;
 class EndpointSet implements MemberSet<EndpointSliceRecord> {
   /** The slice versions merged (the informer holds the same objects), for slices with endpoints of the family. */
   readonly #states = new Map<string, SliceState>();
-  /** Identity → its shown instance (the common state) or its {@link Member}. */
+  /**
+   * Identity → its {@link Member}, or its shown instance when the identity is
+   * not the instance's id (a target other than a Pod of the namespace, or
+   * none). A member in the common state whose identity is its Pod's name is
+   * not here: it is found in {@link EndpointSet.#shown} by id, and costs no entry.
+   */
   readonly #members = new Map<string, ServiceInstance | Member>();
-  /** The shown instances, sorted by id. */
+  /** The shown instances of {@link EndpointSet.#members}' entries (few): the others with an id are common members. */
+  readonly #mapped = new WeakSet<ServiceInstance>();
+  /** The shown instances, in {@link byIdThenEndpoints} order. */
   #shown: ServiceInstance[] = [];
   #version = 0;
   #closed = false;
@@ -169,9 +191,9 @@ class EndpointSet implements MemberSet<EndpointSliceRecord> {
     for (const [id, m] of all) {
       m.shown = this.#instanceOf(m);
       if (m.shown !== undefined) shown.push(m.shown);
-      this.#members.set(id, m.contribs.size === 1 && m.shown !== undefined ? m.shown : m);
+      this.#setEntry(id, m.contribs.size === 1 && m.shown !== undefined ? m.shown : m);
     }
-    shown.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+    shown.sort(byIdThenEndpoints);
     this.#shown = shown.slice();
     this.#version = shown.length;
   }
@@ -231,12 +253,17 @@ class EndpointSet implements MemberSet<EndpointSliceRecord> {
     if (prev !== undefined) {
       let i = this.#lowerBound(prev.id);
       while (i < shown.length && shown[i] !== prev) i++;
-      if (next !== undefined && next.id === prev.id) shown[i] = next;
-      else shown.splice(i, 1);
+      // In place when nothing else shares the id (else the order among them may change).
+      if (next !== undefined && next.id === prev.id && shown[i - 1]?.id !== prev.id && shown[i + 1]?.id !== prev.id) {
+        shown[i] = next;
+        this.#version++;
+        return next;
+      }
+      shown.splice(i, 1);
     }
-    if (next !== undefined && (prev === undefined || next.id !== prev.id)) {
+    if (next !== undefined) {
       let i = this.#lowerBound(next.id);
-      while (i < shown.length && shown[i]!.id === next.id) i++;
+      while (i < shown.length && shown[i]!.id === next.id && byIdThenEndpoints(shown[i]!, next) <= 0) i++;
       shown.splice(i, 0, next);
     }
     this.#version++;
@@ -266,7 +293,7 @@ class EndpointSet implements MemberSet<EndpointSliceRecord> {
       m.timer?.cancel();
       m.timer = undefined;
       m.shown = this.#swap(m.shown, this.#instanceOf(m));
-      if (m.contribs.size === 1 && m.shown !== undefined) this.#members.set(id, m.shown);
+      this.#setEntry(id, m.contribs.size === 1 && m.shown !== undefined ? m.shown : m);
       return;
     }
     if (m.shown === undefined || this.#o.moveGraceMs <= 0) {
@@ -298,9 +325,31 @@ class EndpointSet implements MemberSet<EndpointSliceRecord> {
   }
 
 
+  /** The entry of identity `id`: its Member, or the instance it shows in the common state. */
+  #entry(id: string): ServiceInstance | Member | undefined {
+    const e = this.#members.get(id);
+    if (e !== undefined || id.startsWith("@") || id.includes("/")) return e;
+    // A Pod's name: a common member is the shown instance with that id that no entry holds.
+    const shown = this.#shown;
+    for (let i = this.#lowerBound(id); i < shown.length && shown[i]!.id === id; i++) if (!this.#mapped.has(shown[i]!)) return shown[i];
+    return undefined;
+  }
+
+  /** Files `id`'s entry: an instance whose id is the identity goes unmapped (the common state); anything else into the map. */
+  #setEntry(id: string, e: ServiceInstance | Member): void {
+    if (!(e instanceof Member) && e.id === id && !id.startsWith("@") && !id.includes("/")) {
+      this.#members.delete(id);
+      this.#mapped.delete(e);
+      return;
+    }
+    this.#members.set(id, e);
+    const shown = e instanceof Member ? e.shown : e;
+    if (shown !== undefined) this.#mapped.add(shown);
+  }
+
   /** `id` is in slice `key` (`c`, under `view`); `wasHere`: it was in that slice's previous version too. */
   #arrive(id: string, key: string, c: Contribution, view: SliceView, wasHere: boolean): void {
-    const e = this.#members.get(id);
+    const e = this.#entry(id);
     if (e instanceof Member) {
       e.contribs.set(key, c);
       this.#settle(id, e);
@@ -309,13 +358,13 @@ class EndpointSet implements MemberSet<EndpointSliceRecord> {
     if (e === undefined || wasHere) {
       // In this slice only.
       if (isLive(c.traits) && view.ports.length > 0) {
-        this.#members.set(id, this.#swap(e, this.#build([[c, view]]))!);
+        this.#setEntry(id, this.#swap(e, this.#build([[c, view]]))!);
         return;
       }
       const m = new Member();
       m.contribs.set(key, c);
       m.shown = e;
-      this.#members.set(id, m);
+      this.#setEntry(id, m);
       this.#settle(id, m);
       return;
     }
@@ -325,13 +374,13 @@ class EndpointSet implements MemberSet<EndpointSliceRecord> {
     const other = this.#findElsewhere(id, key);
     if (other !== undefined) m.contribs.set(other[0], other[1]);
     m.contribs.set(key, c);
-    this.#members.set(id, m);
+    this.#setEntry(id, m);
     this.#settle(id, m);
   }
 
   /** `id` is no longer in slice `key`. */
   #leave(id: string, key: string): void {
-    const e = this.#members.get(id);
+    const e = this.#entry(id);
     if (e === undefined) return;
     let m: Member;
     if (e instanceof Member) {
@@ -341,7 +390,7 @@ class EndpointSet implements MemberSet<EndpointSliceRecord> {
       // The common state: this was its one slice.
       m = new Member();
       m.shown = e;
-      this.#members.set(id, m);
+      this.#setEntry(id, m);
     }
     this.#settle(id, m);
   }

@@ -10,7 +10,7 @@ import type { Discovery, DiscoveryCallOptions, ServiceWatcher } from "./discover
 import { createDiscoveryEngine, type DiscoveryEngine } from "./discovery-engine.ts";
 import { RegistryError } from "./errors.ts";
 import type { ServiceInstance } from "./kratos-codec.ts";
-import { lazyClient, type LazyClient } from "./lazy-client.ts";
+import { checkClientEncoding, lazyClient, type LazyClient } from "./lazy-client.ts";
 import { ownPod, type KubernetesRegistryOptions } from "./kubernetes-registry.ts";
 import type { TargetScheme } from "./target.ts";
 
@@ -48,7 +48,8 @@ export class KubernetesDiscovery implements Discovery, AsyncDisposable {
   /** Creates a discovery; nothing is requested until it is used. */
   constructor(options: KubernetesDiscoveryOptions = {}) {
     const clock = options.clock ?? systemClock;
-    this.#client = lazyClient({ client: options.client, config: options.config, fetch: options.fetch, clock });
+    checkClientEncoding(options, "KubernetesDiscovery");
+    this.#client = lazyClient({ client: options.client, config: options.config, fetch: options.fetch, clock, encoding: options.encoding });
     this.#engine = createDiscoveryEngine({
       client: () => this.#client.get(),
       ownNamespace: (client) => ownPod(client, options).namespace,

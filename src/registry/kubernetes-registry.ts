@@ -9,13 +9,13 @@ import { systemClock, type Clock } from "../kube/clock.ts";
 import type { KubeClient } from "../kube/client.ts";
 import type { KubeConfig } from "../kube/config.ts";
 import type { FetchLike } from "../kube/fetch-like.ts";
-import { checkEncoding, type Encoding } from "../kube/protobuf/negotiation.ts";
+import type { Encoding } from "../kube/protobuf/negotiation.ts";
 import type { Discovery, DiscoveryCallOptions, ServiceWatcher, SkippedPodHook } from "./discovery.ts";
 import { createDiscoveryEngine, DEFAULT_SYNC_TIMEOUT_MS, type DiscoveryEngine } from "./discovery-engine.ts";
 import type { AddressFamily } from "./endpoint-set.ts";
 import { RegistryError } from "./errors.ts";
 import type { Selection, ServiceInstance } from "./kratos-codec.ts";
-import { envOf, lazyClient, type LazyClient } from "./lazy-client.ts";
+import { checkClientEncoding, envOf, lazyClient, type LazyClient } from "./lazy-client.ts";
 import { createRegistrar, type PodIdentity, type Registrar, type RegistrationInstance } from "./registrar.ts";
 import type { Logger } from "../connect/logger.ts";
 import type { TelemetryOptions } from "../connect/telemetry/otel-api.ts";
@@ -110,10 +110,7 @@ export class KubernetesRegistry implements Registrar, Discovery, AsyncDisposable
   constructor(options: KubernetesRegistryOptions = {}) {
     this.#options = options;
     const clock = options.clock ?? systemClock;
-    if (options.encoding !== undefined) {
-      checkEncoding(options.encoding, "KubernetesRegistry");
-      if (options.client !== undefined) throw new TypeError("KubernetesRegistry: encoding applies to the client the registry builds; for a client given, set it there (createKubeClient({ encoding }))");
-    }
+    checkClientEncoding(options, "KubernetesRegistry");
     this.#client = lazyClient({ client: options.client, config: options.config, fetch: options.fetch, clock, encoding: options.encoding });
     this.#engine = createDiscoveryEngine({
       client: () => this.#client.get(),

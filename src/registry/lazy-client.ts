@@ -9,7 +9,7 @@ import type { Clock } from "../kube/clock.ts";
 import { createKubeClient, type KubeClient } from "../kube/client.ts";
 import { configInternals, KubeConfig } from "../kube/config.ts";
 import type { FetchLike } from "../kube/fetch-like.ts";
-import type { Encoding } from "../kube/protobuf/negotiation.ts";
+import { checkEncoding, type Encoding } from "../kube/protobuf/negotiation.ts";
 import { RegistryError } from "./errors.ts";
 
 /** Where the client comes from. */
@@ -61,4 +61,11 @@ export function envOf(config: KubeConfig): Record<string, string | undefined> {
   } catch {
     return {};
   }
+}
+
+/** Throws the TypeError of a bad `encoding`, or of one given beside `client` (which has its own). */
+export function checkClientEncoding(options: { readonly encoding?: unknown; readonly client?: unknown }, where: string): void {
+  if (options.encoding === undefined) return;
+  checkEncoding(options.encoding, where);
+  if (options.client !== undefined) throw new TypeError(`${where}: encoding applies to the client the ${where === "KubernetesRegistry" ? "registry" : "discovery"} builds; for a client given, set it there (createKubeClient({ encoding }))`);
 }

@@ -183,13 +183,16 @@ describe("EndpointSlice set: incremental updates", () => {
   );
   const step = fc.record({
     slice: fc.constantFrom("a", "b", "c", "v6"),
-    members: fc.option(fc.array(fc.tuple(fc.constantFrom(...pods), state), { maxLength: 6 }), { nil: undefined }),
+    members: fc.option(fc.array(fc.tuple(fc.constantFrom(...pods, -1, -2), state), { maxLength: 6 }), { nil: undefined }),
     port: fc.constantFrom(9000, 9100),
     // Instead of a new list: the slice's list with one entry in a new state (the same targets in the same places).
     flip: fc.option(fc.tuple(fc.nat(), state), { nil: undefined, freq: 2 }),
   });
+  // -1 and -2: endpoints without a target whose hostname is p0's or p1's name (an id two identities share).
   const write = (name: string, members: [number, { ready: boolean; serving: boolean; terminating: boolean }][], port: number) =>
-    rec(name, members.map(([p, st]) => ({ ip: name === "v6" ? `fd00::${p + 1}` : `10.0.0.${p + 1}`, pod: `p${p}`, zone: `z${p % 2}`, ...st })), {
+    rec(name, members.map(([p, st]) => p < 0
+      ? { ip: name === "v6" ? `fd00::1:${-p}` : `10.0.1.${-p}`, hostname: `p${-p - 1}`, zone: "z0", ...st }
+      : { ip: name === "v6" ? `fd00::${p + 1}` : `10.0.0.${p + 1}`, pod: `p${p}`, zone: `z${p % 2}`, ...st }), {
       ...(name === "v6" ? { type: "IPv6" as const } : {}),
       ports: [{ name: "grpc", port }],
     });
