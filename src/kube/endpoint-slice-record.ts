@@ -261,7 +261,7 @@ export function projectEndpointSlice(slice: EndpointSlice, interner: SliceIntern
     resourceVersion: typeof meta.resourceVersion === "string" ? meta.resourceVersion : "",
     labels: labels === undefined ? NO_LABELS : p !== undefined && sameStringMap(p.labels, labels) ? p.labels : Object.freeze(labels),
     addressType: intern(typeof slice.addressType === "string" ? slice.addressType : ""),
-    ports: p !== undefined && samePorts(p.ports, ports) ? p.ports : Object.freeze(ports),
+    ports: p !== undefined && samePorts(p.ports, ports) ? p.ports : Object.freeze(ports.slice()),
     addresses: p !== undefined && sameItems(p.addresses, addresses) ? p.addresses : Object.freeze(addresses),
     targetNames: p !== undefined && sameItems(p.targetNames, targetNames) ? p.targetNames : Object.freeze(targetNames),
     traits: p !== undefined && sameItems(p.traits, traits) ? p.traits : Object.freeze(traits),

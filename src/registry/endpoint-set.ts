@@ -156,7 +156,7 @@ class EndpointSet implements MemberSet<EndpointSliceRecord> {
    */
   readonly #members = new Map<string, ServiceInstance | Member>();
   /** The shown instances of {@link EndpointSet.#members}' entries (few): the others with an id are common members. */
-  readonly #mapped = new WeakSet<ServiceInstance>();
+  #mapped: WeakSet<ServiceInstance> | undefined;
   /** The shown instances, in {@link byIdThenEndpoints} order. */
   #shown: ServiceInstance[] = [];
   #version = 0;
@@ -331,7 +331,7 @@ class EndpointSet implements MemberSet<EndpointSliceRecord> {
     if (e !== undefined || id.startsWith("@") || id.includes("/")) return e;
     // A Pod's name: a common member is the shown instance with that id that no entry holds.
     const shown = this.#shown;
-    for (let i = this.#lowerBound(id); i < shown.length && shown[i]!.id === id; i++) if (!this.#mapped.has(shown[i]!)) return shown[i];
+    for (let i = this.#lowerBound(id); i < shown.length && shown[i]!.id === id; i++) if (this.#mapped?.has(shown[i]!) !== true) return shown[i];
     return undefined;
   }
 
@@ -339,12 +339,13 @@ class EndpointSet implements MemberSet<EndpointSliceRecord> {
   #setEntry(id: string, e: ServiceInstance | Member): void {
     if (!(e instanceof Member) && e.id === id && !id.startsWith("@") && !id.includes("/")) {
       this.#members.delete(id);
-      this.#mapped.delete(e);
+      this.#mapped?.delete(e);
       return;
     }
     this.#members.set(id, e);
     const shown = e instanceof Member ? e.shown : e;
-    if (shown !== undefined) this.#mapped.add(shown);
+    // Made on first use: most sets never map an instance.
+    if (shown !== undefined) (this.#mapped ??= new WeakSet()).add(shown);
   }
 
   /** `id` is in slice `key` (`c`, under `view`); `wasHere`: it was in that slice's previous version too. */
