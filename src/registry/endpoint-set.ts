@@ -26,13 +26,15 @@
  * @module
  */
 import type { Clock } from "../kube/clock.ts";
-import type { EndpointSliceRecord, EndpointTraits, SlicePort } from "../kube/endpoint-slice-record.ts";
-import { endpointUrl, isIpLiteral, type ServiceInstance } from "./kratos-codec.ts";
+import type { EndpointSliceRecord, EndpointTraits } from "../kube/endpoint-slice-record.ts";
+import { endpointUrl, type ServiceInstance } from "./kratos-codec.ts";
 import type { MemberSet } from "./service-hub.ts";
+import { ShownInstances } from "./shown-instances.ts";
 import { createMetadataCache, identityOf, isLive, Member, rank, sameInstance, sameTraits, sameView, type Contribution, type SliceView } from "./endpoint-set-member.ts";
+import { contribution, counts, familyOf, indexSlice, mayHold, slicePorts, type AddressFamily } from "./endpoint-slice-view.ts";
 
-/** Which address families are used: one, or both (IPv4 endpoints listed first). */
-export type AddressFamily = "IPv4" | "IPv6" | "dual";
+export type { AddressFamily } from "./endpoint-slice-view.ts";
+export { portScheme, slicePorts } from "./endpoint-slice-view.ts";
 
 /** Default grace for an endpoint moving between slices, 2 s. */
 export const DEFAULT_MOVE_GRACE_MS = 2_000;
@@ -46,83 +48,6 @@ export interface EndpointSetOptions {
   readonly clock: Clock;
   /** The metadata of an endpoint's traits; sets sharing one share the objects (default: one cache per set). */
   readonly metadata?: ((t: EndpointTraits) => Readonly<Record<string, string>>) | undefined;
-}
-
-const SCHEME = /^[a-z][a-z0-9+.-]*$/i;
-
-/** The URL scheme of a port: a plain `appProtocol`, else the name up to its first `-`, else the protocol (the Kratos rule for Pods). */
-export function portScheme(p: SlicePort): string {
-  if (p.appProtocol !== undefined && SCHEME.test(p.appProtocol)) return p.appProtocol;
-  if (p.name !== undefined) return p.name.split("-")[0]!;
-  return p.protocol;
-}
-
-/** The (scheme, number) pairs a slice offers for `port`. */
-export function slicePorts(ports: readonly SlicePort[], port: string | undefined): { scheme: string; port: number }[] {
-  if (port === undefined) {
-    const out: { scheme: string; port: number }[] = [];
-    for (const p of ports) if (p.port !== undefined) out.push({ scheme: portScheme(p), port: p.port });
-    return out;
-  }
-  if (/^\d+$/.test(port)) {
-    const n = Number(port);
-    const same = ports.find((p) => p.port === n);
-    return [{ scheme: same ? portScheme(same) : (ports[0]?.protocol ?? "TCP"), port: n }];
-  }
-  const p = ports.find((q) => q.name === port);
-  return p?.port === undefined ? [] : [{ scheme: portScheme(p), port: p.port }];
-}
-
-function familyOf(slice: EndpointSliceRecord, family: AddressFamily): "IPv4" | "IPv6" | undefined {
-  const t = slice.addressType;
-  if (t !== "IPv4" && t !== "IPv6") return undefined;
-  return family === "dual" || family === t ? t : undefined;
-}
-
-/** Does endpoint `i` of a slice of `family` count (an IP literal of that family)? */
-function counts(slice: EndpointSliceRecord, i: number, family: "IPv4" | "IPv6"): boolean {
-  const a = slice.addresses[i]!;
-  return isIpLiteral(a) && a.includes(":") === (family === "IPv6");
-}
-
-/** Identity → index of the endpoints of `slice` that count; of two entries of one target, the better one. */
-function indexSlice(slice: EndpointSliceRecord, family: "IPv4" | "IPv6"): Map<string, number> {
-  const out = new Map<string, number>();
-  for (let i = 0; i < slice.addresses.length; i++) {
-    if (!counts(slice, i, family)) continue;
-    const id = identityOf(slice, i);
-    const prev = out.get(id);
-    if (prev === undefined || rank(slice.traits[i]!) > rank(slice.traits[prev]!)) out.set(id, i);
-  }
-  return out;
-}
-
-/** What endpoint `i` of `record` says. */
-function contribution(record: EndpointSliceRecord, i: number): Contribution {
-  const traits = record.traits[i]!;
-  const address = record.addresses[i]!;
-  return { id: record.targetNames[i] ?? traits.hostname ?? address, address, traits };
-}
-
-/** A cheap test that `record` may hold identity `id` (see {@link identityOf}). */
-function mayHold(record: EndpointSliceRecord, id: string): boolean {
-  if (id.startsWith("@")) return record.addresses.includes(id.slice(1));
-  return record.targetNames.includes(id.slice(id.lastIndexOf("/") + 1));
-}
-
-/**
- * The order of a yielded set: by id; instances sharing one (rare: an
- * endpoint without a target named like a Pod) by endpoints, then metadata, so
- * the order never depends on the order of events.
- */
-function byIdThenEndpoints(a: ServiceInstance, b: ServiceInstance): number {
-  if (a.id !== b.id) return a.id < b.id ? -1 : 1;
-  const n = Math.min(a.endpoints.length, b.endpoints.length);
-  for (let i = 0; i < n; i++) if (a.endpoints[i] !== b.endpoints[i]) return a.endpoints[i]! < b.endpoints[i]! ? -1 : 1;
-  if (a.endpoints.length !== b.endpoints.length) return a.endpoints.length - b.endpoints.length;
-  const ma = JSON.stringify(a.metadata);
-  const mb = JSON.stringify(b.metadata);
-  return ma < mb ? -1 : ma > mb ? 1 : 0;
 }
 
 interface SliceState {
@@ -158,8 +83,7 @@ class EndpointSet implements MemberSet<EndpointSliceRecord> {
   /** The shown instances of {@link EndpointSet.#members}' entries (few): the others with an id are common members. */
   #mapped: WeakSet<ServiceInstance> | undefined;
   /** The shown instances, in {@link byIdThenEndpoints} order. */
-  #shown: ServiceInstance[] = [];
-  #version = 0;
+  #shown: ShownInstances;
   #closed = false;
   readonly #service: string;
   readonly #o: EndpointSetOptions;
@@ -193,13 +117,11 @@ class EndpointSet implements MemberSet<EndpointSliceRecord> {
       if (m.shown !== undefined) shown.push(m.shown);
       this.#setEntry(id, m.contribs.size === 1 && m.shown !== undefined ? m.shown : m);
     }
-    shown.sort(byIdThenEndpoints);
-    this.#shown = shown.slice();
-    this.#version = shown.length;
+    this.#shown = new ShownInstances(shown);
   }
 
   get version(): number {
-    return this.#version;
+    return this.#shown.version;
   }
 
   upsert(slice: EndpointSliceRecord): void {
@@ -211,7 +133,7 @@ class EndpointSet implements MemberSet<EndpointSliceRecord> {
   }
 
   instances(): ServiceInstance[] {
-    return this.#shown.slice();
+    return this.#shown.toArray();
   }
 
   close(): void {
@@ -233,41 +155,9 @@ class EndpointSet implements MemberSet<EndpointSliceRecord> {
     }) as ServiceInstance;
   }
 
-  /** First index whose id is not below `id`. */
-  #lowerBound(id: string): number {
-    const shown = this.#shown;
-    let lo = 0;
-    let hi = shown.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if (shown[mid]!.id < id) lo = mid + 1;
-      else hi = mid;
-    }
-    return lo;
-  }
-
-  /** Shows `next` instead of `prev`; keeps `prev` (and the version) when they show the same. Returns what is shown. */
-  #swap(prev: ServiceInstance | undefined, next: ServiceInstance | undefined): ServiceInstance | undefined {
-    if (sameInstance(prev, next)) return prev;
-    const shown = this.#shown;
-    if (prev !== undefined) {
-      let i = this.#lowerBound(prev.id);
-      while (i < shown.length && shown[i] !== prev) i++;
-      // In place when nothing else shares the id (else the order among them may change).
-      if (next !== undefined && next.id === prev.id && shown[i - 1]?.id !== prev.id && shown[i + 1]?.id !== prev.id) {
-        shown[i] = next;
-        this.#version++;
-        return next;
-      }
-      shown.splice(i, 1);
-    }
-    if (next !== undefined) {
-      let i = this.#lowerBound(next.id);
-      while (i < shown.length && shown[i]!.id === next.id && byIdThenEndpoints(shown[i]!, next) <= 0) i++;
-      shown.splice(i, 0, next);
-    }
-    this.#version++;
-    return next;
+  /** Shows `next` instead of `prev`; keeps `prev` when they show the same. */
+  #show(prev: ServiceInstance | undefined, next: ServiceInstance | undefined): ServiceInstance | undefined {
+    return this.#shown.replace(prev, next, sameInstance);
   }
 
   /** The instance a member shows now, from its best contribution per family. */
@@ -292,14 +182,14 @@ class EndpointSet implements MemberSet<EndpointSliceRecord> {
     if (m.contribs.size > 0) {
       m.timer?.cancel();
       m.timer = undefined;
-      m.shown = this.#swap(m.shown, this.#instanceOf(m));
+      m.shown = this.#show(m.shown, this.#instanceOf(m));
       this.#setEntry(id, m.contribs.size === 1 && m.shown !== undefined ? m.shown : m);
       return;
     }
     if (m.shown === undefined || this.#o.moveGraceMs <= 0) {
       m.timer?.cancel();
       this.#members.delete(id);
-      m.shown = this.#swap(m.shown, undefined);
+      m.shown = this.#show(m.shown, undefined);
       return;
     }
     // Left every slice while shown: keep it through the grace window.
@@ -307,9 +197,9 @@ class EndpointSet implements MemberSet<EndpointSliceRecord> {
       m.timer = undefined;
       if (this.#closed || this.#members.get(id) !== m || m.contribs.size > 0) return;
       this.#members.delete(id);
-      const before = this.#version;
-      m.shown = this.#swap(m.shown, undefined);
-      if (this.#version !== before) this.#changed();
+      const before = this.#shown.version;
+      m.shown = this.#show(m.shown, undefined);
+      if (this.#shown.version !== before) this.#changed();
     }, this.#o.moveGraceMs);
   }
 
@@ -330,9 +220,7 @@ class EndpointSet implements MemberSet<EndpointSliceRecord> {
     const e = this.#members.get(id);
     if (e !== undefined || id.startsWith("@") || id.includes("/")) return e;
     // A Pod's name: a common member is the shown instance with that id that no entry holds.
-    const shown = this.#shown;
-    for (let i = this.#lowerBound(id); i < shown.length && shown[i]!.id === id; i++) if (this.#mapped?.has(shown[i]!) !== true) return shown[i];
-    return undefined;
+    return this.#shown.find(id, (i) => this.#mapped?.has(i) === true);
   }
 
   /** Files `id`'s entry: an instance whose id is the identity goes unmapped (the common state); anything else into the map. */
@@ -359,7 +247,7 @@ class EndpointSet implements MemberSet<EndpointSliceRecord> {
     if (e === undefined || wasHere) {
       // In this slice only.
       if (isLive(c.traits) && view.ports.length > 0) {
-        this.#setEntry(id, this.#swap(e, this.#build([[c, view]]))!);
+        this.#setEntry(id, this.#show(e, this.#build([[c, view]]))!);
         return;
       }
       const m = new Member();
