@@ -52,6 +52,10 @@ export abstract class CallBase implements StreamHolder, ResponseSink {
   #entry: OpenStream<StreamHolder> | undefined;
   #signal: AbortSignal | undefined;
   #timer: ReturnType<typeof setTimeout> | undefined;
+  /** When the deadline passes (`performance.now()` time), if the call has one. */
+  #deadlineAt: number | undefined;
+  #timeoutMs = 0;
+  #aborted = false;
   #streamError: unknown;
   /** The call's promise settled (or its response ended, for streams). */
   protected settled = false;
@@ -92,12 +96,17 @@ export abstract class CallBase implements StreamHolder, ResponseSink {
     }
     // The deadline is a real timer (as connect's `timeoutMs`): the injected
     // clock drives the transport's own waits, backoff and probes.
-    if (timeoutMs !== undefined) this.#timer = setTimeout(onDeadline, timeoutMs, this, timeoutMs);
+    if (timeoutMs !== undefined) {
+      this.#timer = setTimeout(onDeadline, timeoutMs, this, timeoutMs);
+      this.#deadlineAt = performance.now() + timeoutMs;
+      this.#timeoutMs = timeoutMs;
+    }
     return true;
   }
 
   /** The caller's signal aborted (EventListener object: no closure per call). */
   handleEvent(): void {
+    this.#aborted = true;
     this.fail(ConnectError.from(this.#signal?.reason, Code.Canceled));
   }
 
@@ -136,6 +145,14 @@ export abstract class CallBase implements StreamHolder, ResponseSink {
 
   /** @internal */
   end(error: ConnectError | undefined, trailers: RawHeaders | Headers | undefined): void {
+    // A stream that ended without a status (reset, or closed without trailers)
+    // once the deadline had passed timed out: the server's deadline can fire
+    // while our timer waits behind other work on the event loop (grpc-go too
+    // reports DeadlineExceeded when its context has expired).
+    if (error !== undefined && error.code !== Code.DeadlineExceeded && !this.#aborted && this.#deadlineAt !== undefined &&
+      !this.reader.statusFromServer && performance.now() >= this.#deadlineAt) {
+      error = new ConnectError(`the operation timed out after ${this.#timeoutMs} ms`, Code.DeadlineExceeded, error.metadata, undefined, error);
+    }
     this.settle(error, trailers);
   }
 

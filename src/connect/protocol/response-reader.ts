@@ -59,6 +59,7 @@ export class ResponseReader {
   #o: ResponseReaderOptions;
   #sink: ResponseSink;
   #state: ResponseState = "headers";
+  #statusFromServer = false;
   #headers: RawHeaders | undefined;
   /** gRPC: the headers carried the status (trailers-only response). */
   #trailersOnly = false;
@@ -82,6 +83,11 @@ export class ResponseReader {
     return this.#state;
   }
 
+  /** The call's outcome is a status the server sent (trailers, an end-of-stream message, an error body or an HTTP status), not one the reader inferred. */
+  get statusFromServer(): boolean {
+    return this.#statusFromServer;
+  }
+
   /** Messages delivered so far. */
   get messages(): number {
     return this.#messages;
@@ -96,6 +102,7 @@ export class ResponseReader {
     this.#httpStatus = status;
     if (f.protocol === "connect" && !f.connectStream) return this.#connectUnaryHeaders(h, status);
     if (status !== 200) {
+      this.#statusFromServer = true;
       return this.#finish(new ConnectError(`HTTP ${status}`, codeFromHttpStatus(status), toWebHeaders(h)), h);
     }
     const codec = f.parseContentType(headerValue(h, "content-type"));
@@ -208,6 +215,7 @@ export class ResponseReader {
     if (s === undefined) {
       return this.#finish(new ConnectError("protocol error: missing status", Code.Internal, metadataOf(this.#headers, trailers)), trailers);
     }
+    this.#statusFromServer = true;
     if (s.code !== 0) return this.#finish(statusError(s, metadataOf(this.#headers, trailers)), trailers);
     if (this.#o.singleMessage && this.#messages === 0) {
       return this.#finish(new ConnectError("protocol error: missing output message for unary method", Code.Unimplemented, metadataOf(this.#headers, trailers)), trailers);
@@ -218,6 +226,7 @@ export class ResponseReader {
   #connectEnd(data: Uint8Array): void {
     const end = parseEndStream(data);
     if (end instanceof ConnectError) return this.#finish(end, undefined);
+    this.#statusFromServer = true;
     if (end.error !== undefined) {
       toWebHeaders(this.#headers, end.error.metadata);
       return this.#finish(end.error, end.metadata);
@@ -235,6 +244,7 @@ export class ResponseReader {
     // An error body may be compressed too.
     const body = this.#encoding !== undefined && raw.byteLength > 0 ? this.#inflate(raw) : raw;
     if (body === undefined) return;
+    this.#statusFromServer = true;
     if (this.#httpStatus !== 200) {
       const metadata = toWebHeaders(h);
       toWebHeaders(h, metadata, "trailer-");
