@@ -16,10 +16,13 @@
  * @module
  */
 import process from "node:process";
-import { KubernetesRegistry, type ServiceInstance } from "../../src/index.ts";
-import { createKubeClient, KubeConfig } from "../../src/kube/index.ts";
 import { arg, numArg } from "../lib/proc.ts";
 import { startMeter } from "./measure.ts";
+import type { ServiceInstance } from "../../src/index.ts";
+// The library as npm users run it (dist/, set by full runs through KK_DIST), else src/.
+const DIST = process.env["KK_DIST"];
+const { KubernetesRegistry } = (DIST !== undefined ? await import(`${DIST}/index.js`) : await import("../../src/index.ts")) as typeof import("../../src/index.ts");
+const { createKubeClient, KubeConfig } = (DIST !== undefined ? await import(`${DIST}/kube/index.js`) : await import("../../src/kube/index.ts")) as typeof import("../../src/kube/index.ts");
 
 const url = arg("url", "");
 const pods = numArg("pods", 10_000);

@@ -106,7 +106,7 @@ class InformerImpl<R extends ObjectRecord> implements Informer<R> {
     this.#o = o;
     this.resource = o.resource;
     this.namespace = o.namespace;
-    this.#index = new IndexSet(o.resource.indexes ?? {});
+    this.#index = new IndexSet(o.resource.indexes ?? {}, (key) => this.#store.objects.get(key));
     const kind = o.resource.kind;
     this.#store = new ObjectStore<R>({
       index: this.#index,

@@ -18,9 +18,9 @@ function pod(namespace: string, name: string, rv: string, app = "a"): Pod {
 }
 
 function store(namespace: string | undefined): { s: ObjectStore<PodRecord>; index: IndexSet<PodRecord>; changes: ObjectChange<PodRecord>[][] } {
-  const index = new IndexSet<PodRecord>(resource.indexes);
+  const index = new IndexSet<PodRecord>(resource.indexes ?? {}, (key) => s.objects.get(key));
   const changes: ObjectChange<PodRecord>[][] = [];
-  const s = new ObjectStore<PodRecord>({
+  const s: ObjectStore<PodRecord> = new ObjectStore<PodRecord>({
     index,
     project: (o) => resource.project(o as Pod),
     onInvalid: () => assert.fail("no invalid objects here"),
@@ -59,6 +59,13 @@ describe("object store keys", () => {
     assert.equal(s.get("other", "p"), undefined);
     assert.equal(s.get("shop", "p")?.resourceVersion, "4");
     assert.deepEqual(index.byIndex("app", "b").map((r) => `${r.namespace}/${r.name}`), ["shop/p"]);
+    // A new version under the same index value: byIndex gives the new record, and the same frozen list until the next change.
+    s.apply("MODIFIED", pod("shop", "p", "6", "b"));
+    const list = index.byIndex("app", "b");
+    assert.equal(list[0], s.get("shop", "p"));
+    assert.equal(list[0]!.resourceVersion, "6");
+    assert.equal(index.byIndex("app", "b"), list);
+    assert.ok(Object.isFrozen(list));
   });
 
   it("keys an all-namespaces store by namespace/name, and a relist reuses unchanged records", () => {

@@ -23,7 +23,8 @@ export type ObjectChange<R> =
 const EMPTY: readonly never[] = Object.freeze([]);
 
 interface IndexEntry<R> {
-  readonly items: Map<string, R>;
+  /** The keys filed under the value (the records are the store's: a Set of keys costs less than a Map to them). */
+  readonly keys: Set<string>;
   /** Frozen snapshot for `byIndex`, rebuilt lazily after a change. */
   list: readonly R[] | undefined;
 }
@@ -32,10 +33,12 @@ interface IndexEntry<R> {
 export class IndexSet<R> {
   readonly #fns: readonly (readonly [string, IndexFunction<R>])[];
   readonly #maps = new Map<string, Map<string, IndexEntry<R>>>();
+  readonly #lookup: (key: string) => R | undefined;
 
-  /** Indexes for each of `functions`. */
-  constructor(functions: Readonly<Record<string, IndexFunction<R>>> = {}) {
+  /** Indexes for each of `functions`; `lookup` reads the record now stored under a key. */
+  constructor(functions: Readonly<Record<string, IndexFunction<R>>>, lookup: (key: string) => R | undefined) {
     this.#fns = Object.entries(functions);
+    this.#lookup = lookup;
     for (const [name] of this.#fns) this.#maps.set(name, new Map());
   }
 
@@ -50,7 +53,14 @@ export class IndexSet<R> {
     if (map === undefined) throw new RangeError(`no index named ${JSON.stringify(name)}`);
     const entry = map.get(value);
     if (entry === undefined) return EMPTY;
-    entry.list ??= Object.freeze([...entry.items.values()]);
+    if (entry.list === undefined) {
+      const list: R[] = [];
+      for (const key of entry.keys) {
+        const r = this.#lookup(key);
+        if (r !== undefined) list.push(r);
+      }
+      entry.list = Object.freeze(list);
+    }
     return entry.list;
   }
 
@@ -69,18 +79,18 @@ export class IndexSet<R> {
       const after = next === undefined ? undefined : fn(next);
       if (before !== undefined && (before !== after || next === undefined)) {
         const entry = map.get(before);
-        if (entry && entry.items.delete(key)) {
+        if (entry && entry.keys.delete(key)) {
           entry.list = undefined;
-          if (entry.items.size === 0) map.delete(before);
+          if (entry.keys.size === 0) map.delete(before);
         }
       }
       if (after !== undefined && next !== undefined) {
         let entry = map.get(after);
         if (entry === undefined) {
-          entry = { items: new Map(), list: undefined };
+          entry = { keys: new Set(), list: undefined };
           map.set(after, entry);
         }
-        entry.items.set(key, next);
+        entry.keys.add(key);
         entry.list = undefined;
       }
     }
