@@ -14,6 +14,7 @@ import type { IndexFunction, ObjectRecord, ResourceDescriptor } from "./resource
 import { ENDPOINT_SLICE_RESOURCE } from "./resource.ts";
 import type { EndpointSlice } from "./wire.ts";
 import { endpointSliceProtobuf } from "./protobuf/decoder.ts";
+import { sameItems, sameStringMap } from "./same.ts";
 
 /** The label linking an EndpointSlice to its Service (`discovery.LabelServiceName`). */
 export const SERVICE_NAME_LABEL = "kubernetes.io/service-name";
@@ -268,24 +269,10 @@ export function projectEndpointSlice(slice: EndpointSlice, interner: SliceIntern
   });
 }
 
-/** Same length, same items (`===`), in order. */
-export function sameItems<T>(a: readonly T[], b: readonly T[]): boolean {
-  if (a === b) return true;
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
-}
-
 function samePorts(a: readonly SlicePort[], b: readonly SlicePort[]): boolean {
   return a.length === b.length && a.every((x, i) => x.name === b[i]!.name && x.port === b[i]!.port && x.protocol === b[i]!.protocol && x.appProtocol === b[i]!.appProtocol);
 }
 
-/** Same keys, same values. */
-export function sameStringMap(a: Readonly<Record<string, string>>, b: Readonly<Record<string, string>>): boolean {
-  if (a === b) return true;
-  const ka = Object.keys(a);
-  return ka.length === Object.keys(b).length && ka.every((k) => a[k] === b[k]);
-}
 
 /** Options of {@link endpointSliceResource}. */
 export interface EndpointSliceResourceOptions {

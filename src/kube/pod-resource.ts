@@ -12,6 +12,7 @@ import type { IndexFunction, ResourceDescriptor } from "./resource.ts";
 import { POD_RESOURCE } from "./resource.ts";
 import type { Pod } from "./wire.ts";
 import { podProtobuf } from "./protobuf/decoder.ts";
+import { sameItems, sameStringMap } from "./same.ts";
 
 /** Options of {@link podResource}. */
 export interface PodResourceOptions {
@@ -26,6 +27,10 @@ export interface PodResourceOptions {
    * interned. Values equal to the pod's name are never interned either.
    */
   readonly uniqueLabels?: readonly string[] | undefined;
+}
+
+function samePorts(a: readonly PodPort[], b: readonly PodPort[]): boolean {
+  return a === b || (a.length === b.length && a.every((x, i) => x.name === b[i]!.name && x.port === b[i]!.port && x.protocol === b[i]!.protocol));
 }
 
 /** Caps each interning table so a churn of unusual values cannot grow it forever. */
@@ -47,8 +52,12 @@ function PlainObject(this: object): void {}
 PlainObject.prototype = Object.prototype;
 const plainObject = (): Record<string, string> => new (PlainObject as unknown as new () => Record<string, string>)();
 
-/** Shares equal low-cardinality values between records. */
-export function createPodInterner(uniqueLabels: readonly string[] = []): (rec: PodRecord) => PodRecord {
+/**
+ * Shares equal low-cardinality values between records, and with `previous`
+ * (the record a new version replaces) its equal parts: a status update keeps
+ * the old labels, annotations, ports, IPs and strings instead of copying them.
+ */
+export function createPodInterner(uniqueLabels: readonly string[] = []): (rec: PodRecord, previous?: PodRecord) => PodRecord {
   const unique = new Set(uniqueLabels);
   const strings = new Map<string, string>();
   const portLists = new Map<string, readonly PodPort[]>();
@@ -106,19 +115,20 @@ export function createPodInterner(uniqueLabels: readonly string[] = []): (rec: P
     maps.set(key, frozen);
     return frozen;
   };
-  return (rec) => Object.freeze({
+  return (rec, p) => Object.freeze({
     namespace: str(rec.namespace),
-    name: rec.name,
-    uid: rec.uid,
+    name: p?.name === rec.name ? p.name : rec.name,
+    uid: p?.uid === rec.uid ? p.uid : rec.uid,
     resourceVersion: rec.resourceVersion,
-    labels: labels(rec.labels, rec.name),
-    annotations: annotations(rec.annotations),
+    labels: p !== undefined && sameStringMap(p.labels, rec.labels) ? p.labels : labels(rec.labels, rec.name),
+    annotations: p !== undefined && sameStringMap(p.annotations, rec.annotations) ? p.annotations : annotations(rec.annotations),
     phase: str(rec.phase),
     ready: rec.ready,
     terminating: rec.terminating,
     // An exact-size copy: a pushed-to array keeps spare capacity (17 slots for one IP).
-    podIPs: rec.podIPs.length === 0 ? NO_IPS : Object.freeze(rec.podIPs.length === 1 ? [rec.podIPs[0]!] : rec.podIPs.slice()),
-    ports: ports(rec.ports),
+    podIPs: p !== undefined && sameItems(p.podIPs, rec.podIPs) ? p.podIPs
+      : rec.podIPs.length === 0 ? NO_IPS : Object.freeze(rec.podIPs.length === 1 ? [rec.podIPs[0]!] : rec.podIPs.slice()),
+    ports: p !== undefined && samePorts(p.ports, rec.ports) ? p.ports : ports(rec.ports),
   });
 }
 
@@ -132,9 +142,9 @@ export function podResource(options: PodResourceOptions = {}): ResourceDescripto
   const projectOptions = { annotations: options.annotations };
   return Object.freeze({
     ...POD_RESOURCE,
-    project: (pod: Pod): PodRecord | string => {
+    project: (pod: Pod, previous?: PodRecord): PodRecord | string => {
       const r = projectPod(pod, projectOptions);
-      return typeof r === "string" ? r : intern(r);
+      return typeof r === "string" ? r : intern(r, previous);
     },
     indexes: options.indexes,
     labelSelector: options.labelSelector,

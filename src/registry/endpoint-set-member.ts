@@ -7,7 +7,8 @@
  * @module
  */
 import type { TimerHandle } from "../kube/clock.ts";
-import { sameItems, sameStringMap, type EndpointSliceRecord, type EndpointTraits } from "../kube/endpoint-slice-record.ts";
+import type { EndpointSliceRecord, EndpointTraits } from "../kube/endpoint-slice-record.ts";
+import { sameItems, sameStringMap } from "../kube/same.ts";
 import type { ServiceInstance } from "./kratos-codec.ts";
 
 /** What one slice version offers every endpoint in it: the family, and the ports resolved for the target. */

@@ -41,3 +41,26 @@ describe("pod resource: label maps", () => {
     assert.equal(c.annotations["__proto__"], "y");
   });
 });
+
+describe("pod resource: a new version and the record it replaces", () => {
+  const versioned = (rv: string, o: { ready?: boolean; app?: string; ips?: string[] } = {}): Pod => ({
+    metadata: { namespace: "ns", name: "p", uid: "u-p", resourceVersion: rv, labels: { app: o.app ?? "a", tier: "web" }, annotations: { "kratos-service-metadata": '{"zone":"z1"}' } },
+    spec: { containers: [{ name: "c", ports: [{ containerPort: 9000, name: "grpc" }] }] },
+    status: { phase: "Running", podIP: (o.ips ?? ["10.0.0.1"])[0], podIPs: (o.ips ?? ["10.0.0.1"]).map((ip) => ({ ip })), conditions: [{ type: "Ready", status: o.ready === false ? "False" : "True" }] },
+  });
+
+  it("keeps the old record's equal parts (labels, annotations, ports, IPs, strings) and takes the new ones", () => {
+    const resource = podResource({ annotations: ["kratos-service-metadata"] });
+    const v1 = resource.project(versioned("1")) as PodRecord;
+    const v2 = resource.project(versioned("2", { ready: false }), v1) as PodRecord;
+    assert.equal(v2.ready, false);
+    assert.equal(v2.resourceVersion, "2");
+    for (const k of ["labels", "annotations", "ports", "podIPs", "name", "uid"] as const) assert.equal(v2[k], v1[k], k);
+    const v3 = resource.project(versioned("3", { app: "b", ips: ["10.0.0.2", "fd00::2"] }), v2) as PodRecord;
+    assert.deepEqual(v3.labels, { app: "b", tier: "web" });
+    assert.notEqual(v3.labels, v2.labels);
+    assert.deepEqual(v3.podIPs, ["10.0.0.2", "fd00::2"]);
+    assert.equal(v3.ports, v2.ports);
+    assert.deepEqual(resource.project(versioned("4")), { ...v1, resourceVersion: "4" }, "the same record as without a previous one");
+  });
+});
