@@ -46,7 +46,7 @@ describe("pod resource: a new version and the record it replaces", () => {
   const versioned = (rv: string, o: { ready?: boolean; app?: string; ips?: string[] } = {}): Pod => ({
     metadata: { namespace: "ns", name: "p", uid: "u-p", resourceVersion: rv, labels: { app: o.app ?? "a", tier: "web" }, annotations: { "kratos-service-metadata": '{"zone":"z1"}' } },
     spec: { containers: [{ name: "c", ports: [{ containerPort: 9000, name: "grpc" }] }] },
-    status: { phase: "Running", podIP: (o.ips ?? ["10.0.0.1"])[0], podIPs: (o.ips ?? ["10.0.0.1"]).map((ip) => ({ ip })), conditions: [{ type: "Ready", status: o.ready === false ? "False" : "True" }] },
+    status: { phase: "Running", podIP: (o.ips ?? ["10.0.0.1"])[0]!, podIPs: (o.ips ?? ["10.0.0.1"]).map((ip) => ({ ip })), conditions: [{ type: "Ready", status: o.ready === false ? "False" : "True" }] },
   });
 
   it("keeps the old record's equal parts (labels, annotations, ports, IPs, strings) and takes the new ones", () => {
