@@ -15,6 +15,7 @@ import { ENDPOINT_SLICE_RESOURCE } from "./resource.ts";
 import type { EndpointSlice } from "./wire.ts";
 import { endpointSliceProtobuf } from "./protobuf/decoder.ts";
 import { sameItems, sameStringMap } from "./same.ts";
+import { createStringInterner, MAX_INTERNED } from "./intern.ts";
 
 /** The label linking an EndpointSlice to its Service (`discovery.LabelServiceName`). */
 export const SERVICE_NAME_LABEL = "kubernetes.io/service-name";
@@ -96,7 +97,6 @@ export function sliceEndpoints(record: EndpointSliceRecord): SliceEndpoint[] {
 
 const NO_STRINGS: readonly string[] = Object.freeze([]);
 const NO_LABELS: Readonly<Record<string, string>> = Object.freeze({});
-const MAX_INTERNED = 10_000;
 
 function str(v: unknown): string | undefined {
   return typeof v === "string" && v !== "" ? v : undefined;
@@ -133,18 +133,10 @@ const NO_INTERNING: SliceInterner = {
  * key: by hostname (else node name), then among the few traits seen there.
  */
 export function createSliceInterner(): SliceInterner {
-  const strings = new Map<string, string>();
   const lists = new Map<string, readonly string[]>();
   const traits = new Map<string, EndpointTraits[]>();
   let traitCount = 0;
-  const string = <T extends string | undefined>(s: T): T => {
-    if (s === undefined) return s;
-    const hit = strings.get(s);
-    if (hit !== undefined) return hit as T;
-    if (strings.size >= MAX_INTERNED) strings.clear();
-    strings.set(s, s);
-    return s;
-  };
+  const string = createStringInterner();
   return {
     string,
     list(l) {

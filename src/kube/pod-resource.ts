@@ -13,6 +13,7 @@ import { POD_RESOURCE } from "./resource.ts";
 import type { Pod } from "./wire.ts";
 import { podProtobuf } from "./protobuf/decoder.ts";
 import { sameItems, sameStringMap } from "./same.ts";
+import { createStringInterner, MAX_INTERNED } from "./intern.ts";
 
 /** Options of {@link podResource}. */
 export interface PodResourceOptions {
@@ -33,8 +34,6 @@ function samePorts(a: readonly PodPort[], b: readonly PodPort[]): boolean {
   return a === b || (a.length === b.length && a.every((x, i) => x.name === b[i]!.name && x.port === b[i]!.port && x.protocol === b[i]!.protocol));
 }
 
-/** Caps each interning table so a churn of unusual values cannot grow it forever. */
-const MAX_INTERNED = 10_000;
 /** Annotation maps longer than this (in characters) are not interned. */
 const MAX_INTERNED_MAP = 4096;
 const NO_PORTS: readonly PodPort[] = Object.freeze([]);
@@ -59,17 +58,9 @@ const plainObject = (): Record<string, string> => new (PlainObject as unknown as
  */
 export function createPodInterner(uniqueLabels: readonly string[] = []): (rec: PodRecord, previous?: PodRecord) => PodRecord {
   const unique = new Set(uniqueLabels);
-  const strings = new Map<string, string>();
   const portLists = new Map<string, readonly PodPort[]>();
   const maps = new Map<string, Readonly<Record<string, string>>>();
-  const str = <T extends string | undefined>(s: T): T => {
-    if (s === undefined) return s;
-    const hit = strings.get(s);
-    if (hit !== undefined) return hit as T;
-    if (strings.size >= MAX_INTERNED) strings.clear();
-    strings.set(s, s);
-    return s;
-  };
+  const str = createStringInterner();
   const ports = (list: readonly PodPort[]): readonly PodPort[] => {
     if (list.length === 0) return NO_PORTS;
     const key = list.map((p) => `${p.name ?? ""}\u0000${p.port}\u0000${p.protocol}`).join("\u0001");

@@ -41,7 +41,8 @@ export class Member {
 /** Ready and not terminating: what an instance is built from. */
 export const isLive = (t: EndpointTraits): boolean => t.ready && !t.terminating;
 
-export const rank = (t: EndpointTraits): number => (t.ready && !t.terminating ? 2 : t.serving ? 1 : 0);
+/** Which of two entries of one endpoint counts: live, then serving, then neither. */
+export const rank = (t: EndpointTraits): number => (isLive(t) ? 2 : t.serving ? 1 : 0);
 
 export const sameView = (a: SliceView | undefined, b: SliceView | undefined): boolean =>
   a === b || (a !== undefined && b !== undefined && a.family === b.family && a.ports.length === b.ports.length && a.ports.every((p, i) => p.scheme === b.ports[i]!.scheme && p.port === b.ports[i]!.port));

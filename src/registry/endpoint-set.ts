@@ -250,20 +250,16 @@ class EndpointSet implements MemberSet<EndpointSliceRecord> {
         this.#setEntry(id, this.#show(e, this.#build([[c, view]]))!);
         return;
       }
-      const m = new Member();
+      const m = this.#toMember(id, e);
       m.contribs.set(key, c);
-      m.shown = e;
-      this.#setEntry(id, m);
       this.#settle(id, m);
       return;
     }
     // Shown from another slice, now also in this one.
-    const m = new Member();
-    m.shown = e;
+    const m = this.#toMember(id, e);
     const other = this.#findElsewhere(id, key);
     if (other !== undefined) m.contribs.set(other[0], other[1]);
     m.contribs.set(key, c);
-    this.#setEntry(id, m);
     this.#settle(id, m);
   }
 
@@ -271,23 +267,27 @@ class EndpointSet implements MemberSet<EndpointSliceRecord> {
   #leave(id: string, key: string): void {
     const e = this.#entry(id);
     if (e === undefined) return;
-    let m: Member;
-    if (e instanceof Member) {
-      m = e;
-      m.contribs.delete(key);
-    } else {
-      // The common state: this was its one slice.
-      m = new Member();
-      m.shown = e;
-      this.#setEntry(id, m);
-    }
+    // A member in the common state was in this slice only.
+    const m = e instanceof Member ? e : this.#toMember(id, e);
+    m.contribs.delete(key);
     this.#settle(id, m);
+  }
+
+  /** A {@link Member} for `id`, which shows `shown` so far, filed as its entry. */
+  #toMember(id: string, shown: ServiceInstance | undefined): Member {
+    const m = new Member();
+    m.shown = shown;
+    this.#setEntry(id, m);
+    return m;
   }
 
   #put(key: string, record: EndpointSliceRecord | undefined): void {
     const before = this.#states.get(key);
     const family = record === undefined ? undefined : familyOf(record, this.#o.family);
-    const fresh: SliceView | undefined = family === undefined ? undefined : { family, ports: slicePorts(record!.ports, this.#o.port) };
+    // A new version keeps its predecessor's ports array when they are equal (see the projection): then so is the view.
+    const fresh: SliceView | undefined = family === undefined ? undefined
+      : before !== undefined && before.view.family === family && before.record.ports === record!.ports ? before.view
+      : { family, ports: slicePorts(record!.ports, this.#o.port) };
     const keepView = before !== undefined && sameView(before.view, fresh);
     if (keepView && record !== undefined && this.#putAligned(key, before, record)) return;
     const view = keepView ? before.view : fresh;

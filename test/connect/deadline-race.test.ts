@@ -47,16 +47,21 @@ async function rawServer(how: "end" | "cancel"): Promise<{ address: string; clos
   return { address: `127.0.0.1:${port}`, close: () => new Promise<void>((r) => server.close(() => r())) };
 }
 
+/** A gRPC transport to the one server at `address`, without health checks (the raw server has none). */
+function grpcTransport(address: string): ReturnType<typeof createDiscoveryTransport> {
+  return createDiscoveryTransport({
+    discovery: createManualDiscovery({ "echo.service": [instance(address)] }),
+    target: "discovery:///echo.service",
+    protocol: "grpc",
+    healthCheck: false,
+  });
+}
+
 describe("a server ending a call at the deadline before the client's timer ran", () => {
   for (const how of ["end", "cancel"] as const) {
     it(`${how === "end" ? "ended without trailers" : "reset with CANCEL"}: DeadlineExceeded, naming the timeout`, async () => {
       const server = await rawServer(how);
-      const transport = createDiscoveryTransport({
-        discovery: createManualDiscovery({ "echo.service": [instance(server.address)] }),
-        target: "discovery:///echo.service",
-        protocol: "grpc",
-        healthCheck: false,
-      });
+      const transport = grpcTransport(server.address);
       try {
         const client = createClient(Echo, transport);
         lagTimersUpTo(DEADLINE_MS);
@@ -75,12 +80,7 @@ describe("a server ending a call at the deadline before the client's timer ran",
 
   it("a call its caller aborted stays Canceled", async () => {
     const server = await rawServer("cancel");
-    const transport = createDiscoveryTransport({
-      discovery: createManualDiscovery({ "echo.service": [instance(server.address)] }),
-      target: "discovery:///echo.service",
-      protocol: "grpc",
-      healthCheck: false,
-    });
+    const transport = grpcTransport(server.address);
     try {
       const client = createClient(Echo, transport);
       const ac = new AbortController();

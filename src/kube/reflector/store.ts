@@ -153,13 +153,13 @@ export class ObjectStore<R extends ObjectRecord> implements ReflectorSink {
   }
 
   /** The record now cached under the object's namespace/name, if any. */
-  #previous(object: KubeObject, from: Map<string, R>): R | undefined {
+  #previous(object: KubeObject): R | undefined {
     const meta = object?.metadata;
-    return meta && typeof meta.namespace === "string" && typeof meta.name === "string" ? from.get(this.keyOf(meta.namespace, meta.name)) : undefined;
+    return meta && typeof meta.namespace === "string" && typeof meta.name === "string" ? this.objects.get(this.keyOf(meta.namespace, meta.name)) : undefined;
   }
 
   #project(object: KubeObject, phase: "list" | "watch-event"): R | undefined {
-    const r = this.#hooks.project(object, this.#previous(object, this.objects));
+    const r = this.#hooks.project(object, this.#previous(object));
     if (typeof r === "string") {
       this.#hooks.onInvalid(object, r, phase);
       return undefined;
