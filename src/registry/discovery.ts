@@ -118,13 +118,14 @@ export function createTargetDiscovery(o: TargetDiscoveryOptions): ClosableDiscov
         handle.release();
         throw closedError();
       }
-      const w = new CoalescingWatcher(formatTarget(t), handle.set, handle.state);
+      const w = new CoalescingWatcher(formatTarget(t), handle);
       handle.onChange(() => w.notify());
       watchers.add(w);
-      const onAbort = (): void => void w.stop();
-      signal?.addEventListener("abort", onAbort, { once: true });
+      // Only with a signal: a watcher lives as long as its Service is watched, and so does all it holds.
+      const onAbort = signal === undefined ? undefined : (): void => void w.stop();
+      if (onAbort !== undefined) signal?.addEventListener("abort", onAbort, { once: true });
       w.setCleanup(() => {
-        signal?.removeEventListener("abort", onAbort);
+        if (onAbort !== undefined) signal?.removeEventListener("abort", onAbort);
         watchers.delete(w);
         handle.release();
       });

@@ -67,7 +67,8 @@ export function createEndpointSet(
   return new EndpointSet(service, slices, o, changed);
 }
 
-const sliceKey = (s: EndpointSliceRecord): string => `${s.namespace}/${s.name}`;
+// join: one flat string (kept as a map key for the slice's life; a template literal would keep its pieces).
+const sliceKey = (s: EndpointSliceRecord): string => [s.namespace, s.name].join("/");
 
 /** A class, not closures: a fleet of Services holds one set each, and methods on a prototype cost nothing per set. */
 class EndpointSet implements MemberSet<EndpointSliceRecord> {
@@ -78,8 +79,9 @@ class EndpointSet implements MemberSet<EndpointSliceRecord> {
    * not the instance's id (a target other than a Pod of the namespace, or
    * none). A member in the common state whose identity is its Pod's name is
    * not here: it is found in {@link EndpointSet.#shown} by id, and costs no entry.
+   * Made on first use: most sets hold only common members.
    */
-  readonly #members = new Map<string, ServiceInstance | Member>();
+  #members: Map<string, ServiceInstance | Member> | undefined;
   /** The shown instances of {@link EndpointSet.#members}' entries (few): the others with an id are common members. */
   #mapped: WeakSet<ServiceInstance> | undefined;
   /** The shown instances, in {@link byIdThenEndpoints} order. */
@@ -138,7 +140,7 @@ class EndpointSet implements MemberSet<EndpointSliceRecord> {
 
   close(): void {
     this.#closed = true;
-    for (const e of this.#members.values()) if (e instanceof Member) e.timer?.cancel();
+    for (const e of this.#members?.values() ?? []) if (e instanceof Member) e.timer?.cancel();
   }
 
   #build(live: readonly (readonly [Contribution, SliceView, ...unknown[]])[]): ServiceInstance {
@@ -188,15 +190,15 @@ class EndpointSet implements MemberSet<EndpointSliceRecord> {
     }
     if (m.shown === undefined || this.#o.moveGraceMs <= 0) {
       m.timer?.cancel();
-      this.#members.delete(id);
+      this.#members?.delete(id);
       m.shown = this.#show(m.shown, undefined);
       return;
     }
     // Left every slice while shown: keep it through the grace window.
     m.timer ??= this.#o.clock.setTimeout(() => {
       m.timer = undefined;
-      if (this.#closed || this.#members.get(id) !== m || m.contribs.size > 0) return;
-      this.#members.delete(id);
+      if (this.#closed || this.#members?.get(id) !== m || m.contribs.size > 0) return;
+      this.#members?.delete(id);
       const before = this.#shown.version;
       m.shown = this.#show(m.shown, undefined);
       if (this.#shown.version !== before) this.#changed();
@@ -217,7 +219,7 @@ class EndpointSet implements MemberSet<EndpointSliceRecord> {
 
   /** The entry of identity `id`: its Member, or the instance it shows in the common state. */
   #entry(id: string): ServiceInstance | Member | undefined {
-    const e = this.#members.get(id);
+    const e = this.#members?.get(id);
     if (e !== undefined || id.startsWith("@") || id.includes("/")) return e;
     // A Pod's name: a common member is the shown instance with that id that no entry holds.
     return this.#shown.find(id, (i) => this.#mapped?.has(i) === true);
@@ -226,11 +228,11 @@ class EndpointSet implements MemberSet<EndpointSliceRecord> {
   /** Files `id`'s entry: an instance whose id is the identity goes unmapped (the common state); anything else into the map. */
   #setEntry(id: string, e: ServiceInstance | Member): void {
     if (!(e instanceof Member) && e.id === id && !id.startsWith("@") && !id.includes("/")) {
-      this.#members.delete(id);
+      this.#members?.delete(id);
       this.#mapped?.delete(e);
       return;
     }
-    this.#members.set(id, e);
+    (this.#members ??= new Map()).set(id, e);
     const shown = e instanceof Member ? e.shown : e;
     // Made on first use: most sets never map an instance.
     if (shown !== undefined) (this.#mapped ??= new WeakSet()).add(shown);

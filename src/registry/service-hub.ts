@@ -95,15 +95,17 @@ interface Entry<R extends ObjectRecord> {
   readonly key: string;
   readonly scope: Scope<R>;
   readonly set: MemberSet<R>;
-  readonly listeners: Set<() => void>;
+  /** Replaced, never changed in place (a notification iterates the array it started with); exact size. */
+  listeners: readonly (() => void)[];
   holds: number;
-  readonly unroute: (() => void)[];
+  /** Exact size, like {@link Entry.listeners}: a hub holds one entry per watched Service. */
+  unroute: readonly (() => void)[];
 }
 
 interface Route<R extends ObjectRecord> {
   readonly entry: Entry<R>;
-  /** Namespaces the entry takes from this informer; undefined: all. */
-  readonly namespaces: Set<string> | undefined;
+  /** Namespaces the entry takes from this informer (usually one); undefined: all. */
+  readonly namespaces: readonly string[] | undefined;
 }
 
 interface Router<R extends ObjectRecord> {
@@ -121,31 +123,75 @@ function worst(states: Iterable<InformerState>): DiscoveryState {
 }
 
 function covers<R extends ObjectRecord>(route: Route<R>, record: R): boolean {
-  return route.namespaces === undefined || route.namespaces.has(record.namespace);
+  return route.namespaces === undefined || route.namespaces.includes(record.namespace);
 }
 
 /** The records of `service` in `scope`, each informer read once. */
 function scopeRecords<R extends ObjectRecord>(scope: Scope<R>, index: string, service: string): R[] {
   const out: R[] = [];
   for (const [view, namespaces] of byView(scope)) {
-    for (const r of view.byIndex(index, service)) if (namespaces === undefined || namespaces.has(r.namespace)) out.push(r);
+    for (const r of view.byIndex(index, service)) if (namespaces === undefined || namespaces.includes(r.namespace)) out.push(r);
   }
   return out;
 }
 
 /** Groups a scope's parts by informer: undefined namespaces means all. */
-function byView<R extends ObjectRecord>(scope: Scope<R>): Map<InformerView<R>, Set<string> | undefined> {
-  const out = new Map<InformerView<R>, Set<string> | undefined>();
+function byView<R extends ObjectRecord>(scope: Scope<R>): Map<InformerView<R>, readonly string[] | undefined> {
+  const out = new Map<InformerView<R>, readonly string[] | undefined>();
   for (const p of scope.parts) {
     if (out.has(p.view) && out.get(p.view) === undefined) continue;
     if (p.namespace === undefined) out.set(p.view, undefined);
     else {
-      const set = out.get(p.view) ?? new Set<string>();
-      set.add(p.namespace);
-      out.set(p.view, set);
+      const list = out.get(p.view) ?? [];
+      // A new exact-size array each time (a route keeps it).
+      if (!list.includes(p.namespace)) out.set(p.view, list.concat(p.namespace));
     }
   }
   return out;
+}
+
+/** A {@link SetHandle}: a class, not closures, as a hub holds one per watcher. */
+class Hold<R extends ObjectRecord> implements SetHandle {
+  readonly set: MemberSet<R>;
+  readonly #entry: Entry<R>;
+  readonly #teardown: (e: Entry<R>) => void;
+  #listener: (() => void) | undefined;
+  #released = false;
+
+  /** A hold on `entry` (its `holds` already counts it); `teardown` runs when the last hold goes. */
+  constructor(entry: Entry<R>, teardown: (e: Entry<R>) => void) {
+    this.set = entry.set;
+    this.#entry = entry;
+    this.#teardown = teardown;
+  }
+
+  state(): DiscoveryState {
+    return worst(this.#entry.scope.parts.map((p) => p.view.state));
+  }
+
+  onChange(fn: () => void): void {
+    if (this.#released) return;
+    const e = this.#entry;
+    const old = this.#listener;
+    const others = old === undefined ? e.listeners : e.listeners.filter((l) => l !== old);
+    this.#listener = fn;
+    e.listeners = others.concat(fn);
+  }
+
+  release(): void {
+    if (this.#released) return;
+    this.#released = true;
+    const e = this.#entry;
+    const old = this.#listener;
+    if (old !== undefined) e.listeners = e.listeners.filter((l) => l !== old);
+    e.holds--;
+    if (e.holds === 0) this.#teardown(e);
+  }
+}
+
+/** An entry's key, one flat string (a template literal would keep its pieces for the entry's life). */
+function entryKey(namespace: string | undefined, service: string, optionsKey: string): string {
+  return [namespace ?? "", service, optionsKey].join("\u0000");
 }
 
 /** Creates a hub for one source. */
@@ -157,7 +203,7 @@ export function createServiceHub<R extends ObjectRecord, O>(options: ServiceHubO
   let closed = false;
 
   function notify(entry: Entry<R>): void {
-    for (const l of [...entry.listeners]) l();
+    for (const l of entry.listeners) l();
   }
 
   function onChanges(router: Router<R>, changes: readonly ObjectChange<R>[]): void {
@@ -185,6 +231,7 @@ export function createServiceHub<R extends ObjectRecord, O>(options: ServiceHubO
   }
 
   function route(entry: Entry<R>, service: string): void {
+    const unroute: (() => void)[] = [];
     for (const [view, namespaces] of byView(entry.scope)) {
       let router = routers.get(view);
       if (router === undefined) {
@@ -197,7 +244,7 @@ export function createServiceHub<R extends ObjectRecord, O>(options: ServiceHubO
       if (routes === undefined) held.byService.set(service, (routes = new Set()));
       const rt: Route<R> = { entry, namespaces };
       routes.add(rt);
-      entry.unroute.push(() => {
+      unroute.push(() => {
         routes!.delete(rt);
         if (routes!.size === 0) held.byService.delete(service);
         if (held.byService.size === 0 && routers.get(view) === held) {
@@ -206,13 +253,16 @@ export function createServiceHub<R extends ObjectRecord, O>(options: ServiceHubO
         }
       });
     }
+    entry.unroute = unroute.slice();
   }
 
   function teardown(entry: Entry<R>): void {
     if (entries.get(entry.key) === entry) entries.delete(entry.key);
-    for (const u of entry.unroute.splice(0)) u();
+    const unroute = entry.unroute;
+    entry.unroute = [];
+    for (const u of unroute) u();
     entry.set.close?.();
-    entry.listeners.clear();
+    entry.listeners = [];
     entry.scope.release();
   }
 
@@ -233,7 +283,7 @@ export function createServiceHub<R extends ObjectRecord, O>(options: ServiceHubO
     const set = model.createSet(service, scopeRecords(scope, model.index, service), o, () => {
       if (entry !== undefined) notify(entry);
     });
-    entry = { key, scope, set, listeners: new Set(), holds: 0, unroute: [] };
+    entry = { key, scope, set, listeners: [], holds: 0, unroute: [] };
     entries.set(key, entry);
     route(entry, service);
     return entry;
@@ -242,7 +292,7 @@ export function createServiceHub<R extends ObjectRecord, O>(options: ServiceHubO
   return {
     async watch(namespace, service, o, optionsKey, signal) {
       if (closed) throw new Error("the discovery is closed");
-      const key = `${namespace ?? ""}\u0000${service}\u0000${optionsKey}`;
+      const key = entryKey(namespace, service, optionsKey);
       let entry = entries.get(key);
       if (entry === undefined) {
         let p = opening.get(key);
@@ -257,32 +307,13 @@ export function createServiceHub<R extends ObjectRecord, O>(options: ServiceHubO
         }
         if (entries.get(key) !== entry) return this.watch(namespace, service, o, optionsKey, signal);
       }
-      const held = entry;
-      held.holds++;
-      let listener: (() => void) | undefined;
-      let released = false;
-      return {
-        set: held.set,
-        state: () => worst(held.scope.parts.map((p) => p.view.state)),
-        onChange(fn) {
-          if (released) return;
-          if (listener !== undefined) held.listeners.delete(listener);
-          listener = fn;
-          held.listeners.add(fn);
-        },
-        release() {
-          if (released) return;
-          released = true;
-          if (listener !== undefined) held.listeners.delete(listener);
-          held.holds--;
-          if (held.holds === 0) teardown(held);
-        },
-      };
+      entry.holds++;
+      return new Hold(entry, teardown);
     },
 
     async get(namespace, service, o, optionsKey, signal) {
       if (closed) throw new Error("the discovery is closed");
-      const key = `${namespace ?? ""}\u0000${service}\u0000${optionsKey}`;
+      const key = entryKey(namespace, service, optionsKey);
       const entry = entries.get(key);
       if (entry !== undefined) return entry.set.instances();
       const scope = await options.scope(namespace, signal);

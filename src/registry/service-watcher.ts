@@ -39,26 +39,30 @@ export interface VersionedSet {
   instances(): ServiceInstance[];
 }
 
+type Resolve = (r: IteratorResult<ServiceInstance[], undefined>) => void;
+
 /** The watcher of {@link ServiceWatcher}'s contract over one {@link VersionedSet}. */
 export class CoalescingWatcher implements ServiceWatcher {
   #seenVersion = -1;
   #stopped = false;
-  #waiters: { resolve: (r: IteratorResult<ServiceInstance[], undefined>) => void }[] = [];
+  /** Pending pulls, oldest first: usually none or one, so one slot and a queue only beyond it. */
+  #waiter: Resolve | undefined;
+  #more: Resolve[] | undefined;
   #cleanup: (() => void) | undefined;
   readonly #name: string;
   readonly #set: VersionedSet;
-  readonly #state: () => DiscoveryState;
+  readonly #source: { state(): DiscoveryState };
 
-  /** A watcher of `set`, named `name` in errors; `state` reads the set's source. */
-  constructor(name: string, set: VersionedSet, state: () => DiscoveryState) {
+  /** A watcher of `source.set`, named `name` in errors; `source.state()` says where the set comes from. */
+  constructor(name: string, source: { readonly set: VersionedSet; state(): DiscoveryState }) {
     this.#name = name;
-    this.#set = set;
-    this.#state = state;
+    this.#set = source.set;
+    this.#source = source;
   }
 
   /** See {@link ServiceWatcher.state}. */
   get state(): DiscoveryState {
-    return this.#state();
+    return this.#source.state();
   }
 
   /** Runs once when the watcher stops. */
@@ -72,20 +76,30 @@ export class CoalescingWatcher implements ServiceWatcher {
     return this.#set.instances();
   }
 
+  /** The oldest pending pull, taken out. */
+  #shift(): Resolve | undefined {
+    const w = this.#waiter;
+    this.#waiter = this.#more?.shift();
+    return w;
+  }
+
   /** The set changed: wakes a pending `next()`. */
   notify(): void {
-    if (this.#waiters.length === 0) return; // coalesce: the set is read when pulled
+    if (this.#waiter === undefined) return; // coalesce: the set is read when pulled
     const value = this.#take();
-    if (value !== undefined) this.#waiters.shift()!.resolve({ value, done: false });
+    if (value !== undefined) this.#shift()!({ value, done: false });
   }
 
   #pull(): Promise<IteratorResult<ServiceInstance[], undefined>> {
     if (this.#stopped) return Promise.resolve({ value: undefined, done: true });
-    if (this.#waiters.length === 0) {
+    if (this.#waiter === undefined) {
       const value = this.#take();
       if (value !== undefined) return Promise.resolve({ value, done: false });
     }
-    return new Promise((resolve) => this.#waiters.push({ resolve }));
+    return new Promise((resolve) => {
+      if (this.#waiter === undefined) this.#waiter = resolve;
+      else (this.#more ??= []).push(resolve);
+    });
   }
 
   /** See {@link ServiceWatcher.next}. */
@@ -100,7 +114,7 @@ export class CoalescingWatcher implements ServiceWatcher {
     if (this.#stopped) return Promise.resolve();
     this.#stopped = true;
     this.#cleanup?.();
-    for (const w of this.#waiters.splice(0)) w.resolve({ value: undefined, done: true });
+    for (let w = this.#shift(); w !== undefined; w = this.#shift()) w({ value: undefined, done: true });
     return Promise.resolve();
   }
 

@@ -117,6 +117,7 @@ export function parseDiscoveryTarget(target: string, bare: TargetScheme = "disco
 
 /** The target in its canonical form, for messages and keys. */
 export function formatTarget(t: DiscoveryTarget): string {
-  if (t.scheme === "discovery") return `discovery://${t.namespace ?? ""}/${t.service}`;
-  return `kubernetes:///${t.service}${t.namespace !== undefined ? `.${t.namespace}` : ""}${t.port !== undefined ? `:${t.port}` : ""}`;
+  // join: one flat string (a watcher keeps it; a template literal would keep its pieces).
+  if (t.scheme === "discovery") return ["discovery://", t.namespace ?? "", "/", t.service].join("");
+  return ["kubernetes:///", t.service, t.namespace !== undefined ? "." : "", t.namespace ?? "", t.port !== undefined ? ":" : "", t.port ?? ""].join("");
 }

@@ -6,6 +6,7 @@
  */
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
+import fc from "fast-check";
 import { podResource } from "../../src/kube/pod-resource.ts";
 import type { PodRecord } from "../../src/kube/pod-record.ts";
 import { IndexSet, ObjectStore, type ObjectChange } from "../../src/kube/reflector/store.ts";
@@ -80,5 +81,30 @@ describe("object store keys", () => {
     s.relistDone();
     assert.equal(s.get("a", "p"), before);
     assert.deepEqual(changes.at(-1)?.map((c) => `${c.type} ${c.object.namespace}/${c.object.name}`), ["deleted b/p"]);
+  });
+});
+
+describe("index", () => {
+  it("files every record under its value through adds, moves and deletes (a value's one key kept alone, a Set beyond)", () => {
+    const op = fc.record({ name: fc.constantFrom("p", "q", "r"), app: fc.option(fc.constantFrom("a", "b"), { nil: undefined }) });
+    fc.assert(fc.property(fc.array(op, { maxLength: 30 }), (ops) => {
+      const records = new Map<string, PodRecord>();
+      const index = new IndexSet<PodRecord>({ app: (r) => r.labels["app"] }, (key) => records.get(key));
+      let rv = 0;
+      for (const { name, app } of ops) {
+        const old = records.get(name);
+        const next = app === undefined ? undefined : (resource.project(pod("shop", name, String(++rv), app)) as PodRecord);
+        if (next === undefined) records.delete(name);
+        else records.set(name, next);
+        index.update(name, old, next);
+        for (const value of ["a", "b"]) {
+          const want = [...records.values()].filter((r) => r.labels["app"] === value);
+          const got = index.byIndex("app", value);
+          assert.deepEqual([...got].sort((x, y) => (x.name < y.name ? -1 : 1)), want.sort((x, y) => (x.name < y.name ? -1 : 1)));
+          assert.ok(Object.isFrozen(got));
+        }
+        assert.deepEqual([...index.values("app")].sort(), ["a", "b"].filter((v) => [...records.values()].some((r) => r.labels["app"] === v)));
+      }
+    }), { numRuns: 300 });
   });
 });

@@ -23,8 +23,12 @@ export type ObjectChange<R> =
 const EMPTY: readonly never[] = Object.freeze([]);
 
 interface IndexEntry<R> {
-  /** The keys filed under the value (the records are the store's: a Set of keys costs less than a Map to them). */
-  readonly keys: Set<string>;
+  /**
+   * The keys filed under the value (the records are the store's: a Set of
+   * keys costs less than a Map to them); one key alone is kept as itself, as
+   * a value often has one record (a Service's only EndpointSlice).
+   */
+  keys: string | Set<string>;
   /** Frozen snapshot for `byIndex`, rebuilt lazily after a change. */
   list: readonly R[] | undefined;
 }
@@ -54,11 +58,15 @@ export class IndexSet<R> {
     const entry = map.get(value);
     if (entry === undefined) return EMPTY;
     if (entry.list === undefined) {
-      const list: R[] = [];
-      for (const key of entry.keys) {
+      // Sized up front: a pushed-to array keeps room for 17 records, kept per value.
+      const keys = typeof entry.keys === "string" ? [entry.keys] : entry.keys;
+      const list = new Array<R>(typeof entry.keys === "string" ? 1 : entry.keys.size);
+      let n = 0;
+      for (const key of keys) {
         const r = this.#lookup(key);
-        if (r !== undefined) list.push(r);
+        if (r !== undefined) list[n++] = r;
       }
+      list.length = n;
       entry.list = Object.freeze(list);
     }
     return entry.list;
@@ -79,19 +87,20 @@ export class IndexSet<R> {
       const after = next === undefined ? undefined : fn(next);
       if (before !== undefined && (before !== after || next === undefined)) {
         const entry = map.get(before);
-        if (entry && entry.keys.delete(key)) {
+        if (entry?.keys === key) map.delete(before);
+        else if (entry !== undefined && typeof entry.keys !== "string" && entry.keys.delete(key)) {
           entry.list = undefined;
           if (entry.keys.size === 0) map.delete(before);
         }
       }
       if (after !== undefined && next !== undefined) {
-        let entry = map.get(after);
-        if (entry === undefined) {
-          entry = { keys: new Set(), list: undefined };
-          map.set(after, entry);
+        const entry = map.get(after);
+        if (entry === undefined) map.set(after, { keys: key, list: undefined });
+        else {
+          if (typeof entry.keys !== "string") entry.keys.add(key);
+          else if (entry.keys !== key) entry.keys = new Set([entry.keys, key]);
+          entry.list = undefined;
         }
-        entry.keys.add(key);
-        entry.list = undefined;
       }
     }
   }
