@@ -37,13 +37,13 @@ import { sectionHeader, table, writeSection } from "./lib/results.ts";
 import { fmt, fmtSummary, percentile, summarize } from "./lib/stats.ts";
 import { stampingFetch } from "./lib/stamping-fetch.ts";
 import { distLibEnv } from "./lib/dist-lib.ts";
+import { loadLibrary } from "./lib/library.ts";
 import { ROOT } from "./lib/runtimes.ts";
 
 // The client as npm users run it: the tsup build (full runs; tsx, which runs
 // src/, gives every closure a name property of its own). Quick runs use src/.
-const DIST = distLibEnv()["KK_LIB"] !== undefined;
-const { KubernetesDiscovery } = (DIST ? await import(pathToFileURL(join(ROOT, "dist", "index.js")).href) : await import("../src/index.ts")) as typeof import("../src/index.ts");
-const { KubeConfig } = (DIST ? await import(pathToFileURL(join(ROOT, "dist", "kube", "index.js")).href) : await import("../src/kube/index.ts")) as typeof import("../src/kube/index.ts");
+const DIST = distLibEnv()["KK_LIB"] !== undefined ? pathToFileURL(join(ROOT, "dist")).href : undefined;
+const { root: { KubernetesDiscovery }, kube: { KubeConfig } } = await loadLibrary(DIST);
 
 const NS = "bench";
 const ITER = size(400, 20);

@@ -8,10 +8,9 @@
 import process from "node:process";
 import { arg, numArg } from "../lib/proc.ts";
 import { startMeter } from "./measure.ts";
+import { loadLibrary } from "../lib/library.ts";
 // The library as npm users run it (dist/, set by full runs through KK_DIST), else src/.
-const DIST = process.env["KK_DIST"];
-const { createPodCache } = (DIST !== undefined ? await import(`${DIST}/index.js`) : await import("../../src/index.ts")) as typeof import("../../src/index.ts");
-const { createKubeClient, KubeConfig } = (DIST !== undefined ? await import(`${DIST}/kube/index.js`) : await import("../../src/kube/index.ts")) as typeof import("../../src/kube/index.ts");
+const { root: { createPodCache }, kube: { createKubeClient, KubeConfig } } = await loadLibrary(process.env["KK_DIST"]);
 
 const url = arg("url", "");
 const pods = numArg("pods", 10_000);

@@ -254,17 +254,14 @@ export function projectEndpointSlice(slice: EndpointSlice, interner: SliceIntern
     resourceVersion: typeof meta.resourceVersion === "string" ? meta.resourceVersion : "",
     labels: labels === undefined ? NO_LABELS : p !== undefined && sameStringMap(p.labels, labels) ? p.labels : Object.freeze(labels),
     addressType: intern(typeof slice.addressType === "string" ? slice.addressType : ""),
-    ports: p !== undefined && samePorts(p.ports, ports) ? p.ports : Object.freeze(ports.slice()),
+    ports: p !== undefined && sameItems(p.ports, ports, samePort) ? p.ports : Object.freeze(ports.slice()),
     addresses: p !== undefined && sameItems(p.addresses, addresses) ? p.addresses : Object.freeze(addresses),
     targetNames: p !== undefined && sameItems(p.targetNames, targetNames) ? p.targetNames : Object.freeze(targetNames),
     traits: p !== undefined && sameItems(p.traits, traits) ? p.traits : Object.freeze(traits),
   });
 }
 
-function samePorts(a: readonly SlicePort[], b: readonly SlicePort[]): boolean {
-  return a.length === b.length && a.every((x, i) => x.name === b[i]!.name && x.port === b[i]!.port && x.protocol === b[i]!.protocol && x.appProtocol === b[i]!.appProtocol);
-}
-
+const samePort = (x: SlicePort, y: SlicePort): boolean => x.name === y.name && x.port === y.port && x.protocol === y.protocol && x.appProtocol === y.appProtocol;
 
 /** Options of {@link endpointSliceResource}. */
 export interface EndpointSliceResourceOptions {

@@ -30,9 +30,7 @@ export interface PodResourceOptions {
   readonly uniqueLabels?: readonly string[] | undefined;
 }
 
-function samePorts(a: readonly PodPort[], b: readonly PodPort[]): boolean {
-  return a === b || (a.length === b.length && a.every((x, i) => x.name === b[i]!.name && x.port === b[i]!.port && x.protocol === b[i]!.protocol));
-}
+const samePort = (x: PodPort, y: PodPort): boolean => x.name === y.name && x.port === y.port && x.protocol === y.protocol;
 
 /** Annotation maps longer than this (in characters) are not interned. */
 const MAX_INTERNED_MAP = 4096;
@@ -119,7 +117,7 @@ export function createPodInterner(uniqueLabels: readonly string[] = []): (rec: P
     // An exact-size copy: a pushed-to array keeps spare capacity (17 slots for one IP).
     podIPs: p !== undefined && sameItems(p.podIPs, rec.podIPs) ? p.podIPs
       : rec.podIPs.length === 0 ? NO_IPS : Object.freeze(rec.podIPs.length === 1 ? [rec.podIPs[0]!] : rec.podIPs.slice()),
-    ports: p !== undefined && samePorts(p.ports, rec.ports) ? p.ports : ports(rec.ports),
+    ports: p !== undefined && sameItems(p.ports, rec.ports, samePort) ? p.ports : ports(rec.ports),
   });
 }
 

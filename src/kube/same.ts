@@ -5,11 +5,11 @@
  * @module
  */
 
-/** Same length, same items (`===`), in order. */
-export function sameItems<T>(a: readonly T[], b: readonly T[]): boolean {
+/** Same length, same items in order: `===`, or `same` when given (for items compared by value). */
+export function sameItems<T>(a: readonly T[], b: readonly T[], same?: (x: T, y: T) => boolean): boolean {
   if (a === b) return true;
   if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i] && (same === undefined || !same(a[i]!, b[i]!))) return false;
   return true;
 }
 

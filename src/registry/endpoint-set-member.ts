@@ -44,8 +44,10 @@ export const isLive = (t: EndpointTraits): boolean => t.ready && !t.terminating;
 /** Which of two entries of one endpoint counts: live, then serving, then neither. */
 export const rank = (t: EndpointTraits): number => (isLive(t) ? 2 : t.serving ? 1 : 0);
 
+const samePort = (p: SliceView["ports"][number], q: SliceView["ports"][number]): boolean => p.scheme === q.scheme && p.port === q.port;
+
 export const sameView = (a: SliceView | undefined, b: SliceView | undefined): boolean =>
-  a === b || (a !== undefined && b !== undefined && a.family === b.family && a.ports.length === b.ports.length && a.ports.every((p, i) => p.scheme === b.ports[i]!.scheme && p.port === b.ports[i]!.port));
+  a === b || (a !== undefined && b !== undefined && a.family === b.family && sameItems(a.ports, b.ports, samePort));
 
 /** Two traits say the same (interned traits are usually the same object). */
 export function sameTraits(x: EndpointTraits, y: EndpointTraits): boolean {

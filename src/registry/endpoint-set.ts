@@ -19,8 +19,8 @@
  *   ready endpoints, is an empty set at once.
  *
  * Memory: a member in the common state (ready in one slice) is its shown
- * instance alone, in one map keyed by the string the slice record already
- * holds; the slice records (the informer's) are the only other copy. A
+ * instance alone, found by id in the sorted shown instances, with no map
+ * entry; the slice records (the informer's) are the only other copy. A
  * {@link Member} exists only for the others.
  *
  * @module

@@ -48,7 +48,7 @@ export class KubernetesDiscovery implements Discovery, AsyncDisposable {
   /** Creates a discovery; nothing is requested until it is used. */
   constructor(options: KubernetesDiscoveryOptions = {}) {
     const clock = options.clock ?? systemClock;
-    checkClientEncoding(options, "KubernetesDiscovery");
+    checkClientEncoding(options, "KubernetesDiscovery", "discovery");
     this.#client = lazyClient({ client: options.client, config: options.config, fetch: options.fetch, clock, encoding: options.encoding });
     this.#engine = createDiscoveryEngine({
       client: () => this.#client.get(),

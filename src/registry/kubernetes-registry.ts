@@ -110,7 +110,7 @@ export class KubernetesRegistry implements Registrar, Discovery, AsyncDisposable
   constructor(options: KubernetesRegistryOptions = {}) {
     this.#options = options;
     const clock = options.clock ?? systemClock;
-    checkClientEncoding(options, "KubernetesRegistry");
+    checkClientEncoding(options, "KubernetesRegistry", "registry");
     this.#client = lazyClient({ client: options.client, config: options.config, fetch: options.fetch, clock, encoding: options.encoding });
     this.#engine = createDiscoveryEngine({
       client: () => this.#client.get(),

@@ -63,9 +63,9 @@ export function envOf(config: KubeConfig): Record<string, string | undefined> {
   }
 }
 
-/** Throws the TypeError of a bad `encoding`, or of one given beside `client` (which has its own). */
-export function checkClientEncoding(options: { readonly encoding?: unknown; readonly client?: unknown }, where: string): void {
+/** Throws the TypeError of a bad `encoding`, or of one given beside `client` (which has its own); `where` names the class, `what` its kind in prose. */
+export function checkClientEncoding(options: { readonly encoding?: unknown; readonly client?: unknown }, where: string, what: string): void {
   if (options.encoding === undefined) return;
   checkEncoding(options.encoding, where);
-  if (options.client !== undefined) throw new TypeError(`${where}: encoding applies to the client the ${where === "KubernetesRegistry" ? "registry" : "discovery"} builds; for a client given, set it there (createKubeClient({ encoding }))`);
+  if (options.client !== undefined) throw new TypeError(`${where}: encoding applies to the client the ${what} builds; for a client given, set it there (createKubeClient({ encoding }))`);
 }

@@ -50,13 +50,11 @@ export class CoalescingWatcher implements ServiceWatcher {
   #more: Resolve[] | undefined;
   #cleanup: (() => void) | undefined;
   readonly #name: string;
-  readonly #set: VersionedSet;
-  readonly #source: { state(): DiscoveryState };
+  readonly #source: { readonly set: VersionedSet; state(): DiscoveryState };
 
   /** A watcher of `source.set`, named `name` in errors; `source.state()` says where the set comes from. */
   constructor(name: string, source: { readonly set: VersionedSet; state(): DiscoveryState }) {
     this.#name = name;
-    this.#set = source.set;
     this.#source = source;
   }
 
@@ -71,9 +69,9 @@ export class CoalescingWatcher implements ServiceWatcher {
   }
 
   #take(): ServiceInstance[] | undefined {
-    if (this.#set.version === this.#seenVersion) return undefined;
-    this.#seenVersion = this.#set.version;
-    return this.#set.instances();
+    if (this.#source.set.version === this.#seenVersion) return undefined;
+    this.#seenVersion = this.#source.set.version;
+    return this.#source.set.instances();
   }
 
   /** The oldest pending pull, taken out. */
