@@ -16,6 +16,7 @@ import type { EndpointSlice } from "./wire.ts";
 import { endpointSliceProtobuf } from "./protobuf/decoder.ts";
 import { sameItems, sameStringMap } from "./same.ts";
 import { createStringInterner, MAX_INTERNED } from "./intern.ts";
+import { addressString, packIPv4 } from "./ipv4.ts";
 
 /** The label linking an EndpointSlice to its Service (`discovery.LabelServiceName`). */
 export const SERVICE_NAME_LABEL = "kubernetes.io/service-name";
@@ -69,7 +70,8 @@ export interface SliceEndpoint extends EndpointTraits {
  *
  * Its endpoints are columns: endpoint `i` is `addresses[i]`,
  * `targetNames[i]` and `traits[i]` (three slots per endpoint instead of an
- * object each; {@link sliceEndpoint} gives one as an object).
+ * object each; {@link sliceEndpoint} gives one as an object, and
+ * {@link sliceAddress} one address as a string).
  */
 export interface EndpointSliceRecord extends ObjectRecord {
   /** All labels (string values only). */
@@ -77,17 +79,27 @@ export interface EndpointSliceRecord extends ObjectRecord {
   /** `IPv4`, `IPv6` or `FQDN`. */
   readonly addressType: string;
   readonly ports: readonly SlicePort[];
-  /** Each endpoint's first address; endpoints without one are dropped. */
-  readonly addresses: readonly string[];
+  /**
+   * Each endpoint's first address; endpoints without one are dropped. A
+   * canonical IPv4 address (`10.244.1.17`) is kept as a 32-bit integer, in
+   * the slot itself instead of a string of its own; any other address as the
+   * string. {@link sliceAddress} gives the string either way.
+   */
+  readonly addresses: readonly (string | number)[];
   /** Each endpoint's `targetRef.name`. */
   readonly targetNames: readonly (string | undefined)[];
   /** Each endpoint's interned {@link EndpointTraits}. */
   readonly traits: readonly EndpointTraits[];
 }
 
+/** The first address of endpoint `i` of `record`, as a string. */
+export function sliceAddress(record: EndpointSliceRecord, i: number): string {
+  return addressString(record.addresses[i]!);
+}
+
 /** Endpoint `i` of `record` as one object. */
 export function sliceEndpoint(record: EndpointSliceRecord, i: number): SliceEndpoint {
-  return { ...record.traits[i]!, address: record.addresses[i]!, targetName: record.targetNames[i] };
+  return { ...record.traits[i]!, address: sliceAddress(record, i), targetName: record.targetNames[i] };
 }
 
 /** Every endpoint of `record` as objects, in slice order. */
@@ -204,7 +216,7 @@ export function projectEndpointSlice(slice: EndpointSlice, interner: SliceIntern
   }
   // Sized up front, trimmed at the end: no growth copies, no spare room kept.
   const n = Array.isArray(slice.endpoints) ? slice.endpoints.length : 0;
-  const addresses = new Array<string>(n);
+  const addresses = new Array<string | number>(n);
   const targetNames = new Array<string | undefined>(n);
   const traits = new Array<EndpointTraits>(n);
   let k = 0;
@@ -220,7 +232,7 @@ export function projectEndpointSlice(slice: EndpointSlice, interner: SliceIntern
     // The previous version's equal strings: the new ones die young.
     const pa = previous?.addresses[k];
     const pn = previous?.targetNames[k];
-    addresses[k] = pa === address ? pa : address;
+    addresses[k] = packIPv4(address) ?? (pa === address ? pa : address);
     targetNames[k] = pn === name ? pn : name;
     traits[k] = interner.traits(
       c?.ready !== false,

@@ -86,7 +86,7 @@ export type { IndexFunction, ObjectRecord, ResourceDescriptor, ResourceType } fr
 export { podResource } from "./pod-resource.ts";
 export type { PodResourceOptions } from "./pod-resource.ts";
 export type { PodPort, PodRecord } from "./pod-record.ts";
-export { ENDPOINT_SLICE_CONTROLLER, MANAGED_BY_LABEL, SERVICE_NAME_LABEL, endpointSliceResource, sliceEndpoint, sliceEndpoints } from "./endpoint-slice-record.ts";
+export { ENDPOINT_SLICE_CONTROLLER, MANAGED_BY_LABEL, SERVICE_NAME_LABEL, endpointSliceResource, sliceAddress, sliceEndpoint, sliceEndpoints } from "./endpoint-slice-record.ts";
 export type { EndpointSliceRecord, EndpointSliceResourceOptions, EndpointTraits, SliceEndpoint, SlicePort } from "./endpoint-slice-record.ts";
 export { createInformer } from "./informer.ts";
 export type { Informer, InformerOptions, InformerState, InformerView, ObjectChange } from "./informer.ts";

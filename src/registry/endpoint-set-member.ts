@@ -7,7 +7,7 @@
  * @module
  */
 import type { TimerHandle } from "../kube/clock.ts";
-import type { EndpointSliceRecord, EndpointTraits } from "../kube/endpoint-slice-record.ts";
+import { sliceAddress, type EndpointSliceRecord, type EndpointTraits } from "../kube/endpoint-slice-record.ts";
 import { sameItems, sameStringMap } from "../kube/same.ts";
 import type { ServiceInstance } from "./kratos-codec.ts";
 
@@ -73,7 +73,7 @@ export function sameInstance(a: ServiceInstance | undefined, b: ServiceInstance 
  */
 export function identityOf(slice: EndpointSliceRecord, i: number): string {
   const name = slice.targetNames[i];
-  if (name === undefined) return ["@", slice.addresses[i]!].join("");
+  if (name === undefined) return ["@", sliceAddress(slice, i)].join("");
   const t = slice.traits[i]!;
   const ns = t.targetNamespace ?? slice.namespace;
   // join: one flat string (a key kept for the member's life; `+` would keep the pieces).

@@ -5,7 +5,7 @@
  *
  * @module
  */
-import type { EndpointSliceRecord, SlicePort } from "../kube/endpoint-slice-record.ts";
+import { sliceAddress, type EndpointSliceRecord, type SlicePort } from "../kube/endpoint-slice-record.ts";
 import { isIpLiteral, type ServiceInstance } from "./kratos-codec.ts";
 import { identityOf, rank, type Contribution } from "./endpoint-set-member.ts";
 
@@ -46,6 +46,8 @@ export function familyOf(slice: EndpointSliceRecord, family: AddressFamily): "IP
 /** Does endpoint `i` of a slice of `family` count (an IP literal of that family)? */
 export function counts(slice: EndpointSliceRecord, i: number, family: "IPv4" | "IPv6"): boolean {
   const a = slice.addresses[i]!;
+  // A number is a packed canonical IPv4 address.
+  if (typeof a === "number") return family === "IPv4";
   return isIpLiteral(a) && a.includes(":") === (family === "IPv6");
 }
 
@@ -64,13 +66,17 @@ export function indexSlice(slice: EndpointSliceRecord, family: "IPv4" | "IPv6"):
 /** What endpoint `i` of `record` says. */
 export function contribution(record: EndpointSliceRecord, i: number): Contribution {
   const traits = record.traits[i]!;
-  const address = record.addresses[i]!;
+  const address = sliceAddress(record, i);
   return { id: record.targetNames[i] ?? traits.hostname ?? address, address, traits };
 }
 
 /** A cheap test that `record` may hold identity `id` (see {@link identityOf}). */
 export function mayHold(record: EndpointSliceRecord, id: string): boolean {
-  if (id.startsWith("@")) return record.addresses.includes(id.slice(1));
+  if (id.startsWith("@")) {
+    const address = id.slice(1);
+    for (let i = 0; i < record.addresses.length; i++) if (sliceAddress(record, i) === address) return true;
+    return false;
+  }
   return record.targetNames.includes(id.slice(id.lastIndexOf("/") + 1));
 }
 

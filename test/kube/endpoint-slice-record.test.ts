@@ -5,7 +5,7 @@
  */
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { endpointSliceResource, projectEndpointSlice, sliceEndpoints, type EndpointSliceRecord } from "../../src/kube/endpoint-slice-record.ts";
+import { endpointSliceResource, projectEndpointSlice, sliceAddress, sliceEndpoints, type EndpointSliceRecord } from "../../src/kube/endpoint-slice-record.ts";
 import { makeEndpointSlice, type MakeEndpointOptions } from "../../src/testing/index.ts";
 import type { EndpointSlice } from "../../src/kube/wire.ts";
 
@@ -19,6 +19,7 @@ const ok = (r: EndpointSliceRecord | string): EndpointSliceRecord => {
   assert.ok(typeof r !== "string", r as string);
   return r;
 };
+const addresses = (r: EndpointSliceRecord): string[] => r.addresses.map((_, i) => sliceAddress(r, i));
 
 describe("EndpointSlice projection", () => {
   it("keeps endpoints as columns; endpoints on one node in one state share one frozen traits object", () => {
@@ -29,7 +30,8 @@ describe("EndpointSlice projection", () => {
       { ip: "10.0.0.3", pod: "p3", zone: "a", nodeName: "n1", ready: false },
       { ip: "10.0.0.4", pod: "p4", zone: "b", nodeName: "n2", forZones: ["b"] },
     ])));
-    assert.deepEqual(r.addresses, ["10.0.0.1", "10.0.0.2", "10.0.0.3", "10.0.0.4"]);
+    assert.deepEqual(addresses(r), ["10.0.0.1", "10.0.0.2", "10.0.0.3", "10.0.0.4"]);
+    assert.ok(r.addresses.every((a) => typeof a === "number"), "canonical IPv4 addresses are kept as integers, not strings");
     assert.deepEqual(r.targetNames, ["p1", "p2", "p3", "p4"]);
     assert.equal(r.traits[0], r.traits[1]);
     assert.notEqual(r.traits[1], r.traits[2], "another state");
@@ -38,6 +40,14 @@ describe("EndpointSlice projection", () => {
       address: "10.0.0.4", targetName: "p4", ready: true, serving: true, terminating: false, hostname: undefined, nodeName: "n2", zone: "b",
       forZones: ["b"], forNodes: [], targetKind: "Pod", targetNamespace: "ns",
     });
+  });
+
+  it("keeps IPv6 addresses, FQDNs and non-canonical IPv4 text as strings, unchanged", () => {
+    const s = slice([{ ip: "10.0.0.1" }, { ip: "fd00::1" }, { ip: "010.0.0.2" }, { ip: "svc.example.com" }, { ip: "255.255.255.255" }]);
+    const r = ok(projectEndpointSlice(s));
+    assert.deepEqual(addresses(r), ["10.0.0.1", "fd00::1", "010.0.0.2", "svc.example.com", "255.255.255.255"]);
+    assert.deepEqual(r.addresses.map((a) => typeof a), ["number", "string", "string", "string", "number"]);
+    assert.equal(sliceEndpoints(r)[4]!.address, "255.255.255.255");
   });
 
   it("reads absent conditions as the API documents them, and drops endpoints without an address", () => {
@@ -64,7 +74,7 @@ describe("EndpointSlice projection", () => {
     assert.equal(v2.resourceVersion, "2");
     // A moved endpoint: new columns, equal strings still shared where the index matches.
     const v3 = ok(desc.project(slice([eps[0]!, { ip: "10.0.0.9", pod: "p9" }], "3"), v2));
-    assert.deepEqual(v3.addresses, ["10.0.0.1", "10.0.0.9"]);
+    assert.deepEqual(addresses(v3), ["10.0.0.1", "10.0.0.9"]);
     assert.deepEqual(v3.targetNames, ["p1", "p9"]);
     assert.deepEqual(sliceEndpoints(v3).map((e) => e.ready), [true, true]);
   });
