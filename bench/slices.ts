@@ -18,7 +18,8 @@
  *   per flip), counted by the fake API server.
  *
  * The fake API server runs in its own process (bench/lib/slice-server-process.ts);
- * the client runs on Node 20 (`--expose-gc`).
+ * each fleet run is a fresh client process (bench/slices/client.ts) on each
+ * runtime (`BENCH_RUNTIMES` picks them), runs interleaved across runtimes.
  *
  *     node --expose-gc --import tsx bench/slices.ts     (or npm run bench:slices)
  *
@@ -30,12 +31,11 @@ import { pathToFileURL } from "node:url";
 import { projectEndpointSlice, systemClock, type EndpointSliceRecord } from "../src/kube/index.ts";
 import { createEndpointSet } from "../src/registry/endpoint-set.ts";
 import { makeEndpointSlice } from "../src/testing/index.ts";
-import { startLineProcess, type LineProcess } from "./lib/child.ts";
-import { QUICK, RUNS, size } from "./lib/options.ts";
-import { forceGc, heapUsed } from "./lib/proc.ts";
+import { runClient, startLineProcess, type LineProcess } from "./lib/child.ts";
+import { QUICK, RUNS, size, wantRuntime } from "./lib/options.ts";
+import { forceGc } from "./lib/proc.ts";
 import { sectionHeader, table, writeSection } from "./lib/results.ts";
 import { fmt, fmtSummary, percentile, summarize } from "./lib/stats.ts";
-import { stampingFetch } from "./lib/stamping-fetch.ts";
 import { distLibEnv } from "./lib/dist-lib.ts";
 import { loadLibrary } from "./lib/library.ts";
 import { ROOT } from "./lib/runtimes.ts";
@@ -44,6 +44,7 @@ import { ROOT } from "./lib/runtimes.ts";
 // src/, gives every closure a name property of its own). Quick runs use src/.
 const DIST = distLibEnv()["KK_LIB"] !== undefined ? pathToFileURL(join(ROOT, "dist")).href : undefined;
 const { root: { KubernetesDiscovery }, kube: { KubeConfig } } = await loadLibrary(DIST);
+const RUNTIMES = (["node20", "node24", "bun", "deno"] as const).filter((rt) => wantRuntime(rt));
 
 const NS = "bench";
 const ITER = size(400, 20);
@@ -62,67 +63,6 @@ async function startServer(args: string[]): Promise<{ url: string; proc: LinePro
   const proc = startLineProcess("bench/lib/slice-server-process.ts", args);
   const first = await proc.next();
   return { url: String(first["url"]), proc };
-}
-
-/** One run over `f`: heap per endpoint after sync, and flip → yield latencies. */
-async function fleetRun(f: Fleet): Promise<{ heapPerEndpoint: number; lat: number[] }> {
-  const server = await startServer([`--services=${f.services}`, `--endpoints=${f.endpoints}`]);
-  // Stamps the arrival of each watch chunk (the clock start of a flip).
-  const { fetch, lastArrival } = stampingFetch();
-  // Warm-up: twice, a discovery watches the whole fleet and closes, so the
-  // heap baseline already holds the loaded code (undici, the library) and the
-  // JIT code of the sync path (the second round lets it finish tiering up);
-  // what remains is the client's own data.
-  for (let round = 0; round < 2; round++) {
-    const warm = new KubernetesDiscovery({ config: KubeConfig.fromOptions({ server: server.url, namespace: NS }), fetch, namespace: NS, encoding: f.encoding });
-    const ws = await Promise.all(Array.from({ length: f.services }, (_, s) => warm.watch(`kubernetes:///svc-${s}.${NS}:grpc`)));
-    for (const w of ws) await w.next();
-    await warm.close();
-  }
-  const heap0 = heapUsed();
-  const discovery = new KubernetesDiscovery({ config: KubeConfig.fromOptions({ server: server.url, namespace: NS }), fetch, namespace: NS, encoding: f.encoding });
-  const latest: unknown[][] = [];
-  const waiting = new Map<number, () => void>();
-  const lat: number[] = [];
-  try {
-    const watchers = await Promise.all(Array.from({ length: f.services }, (_, s) => discovery.watch(`kubernetes:///svc-${s}.${NS}:grpc`)));
-    for (const [s, w] of watchers.entries()) {
-      latest[s] = await w.next();
-      if (latest[s]!.length !== f.endpoints) throw new Error(`svc-${s}: ${latest[s]!.length} instances, expected ${f.endpoints}`);
-    }
-    const heapPerEndpoint = (heapUsed() - heap0) / (f.services * f.endpoints);
-    for (const [s, w] of watchers.entries()) {
-      void (async () => {
-        try {
-          for (;;) {
-            latest[s] = await w.next();
-            const done = waiting.get(s);
-            if (done) {
-              waiting.delete(s);
-              lat.push(performance.now() - lastArrival());
-              done();
-            }
-          }
-        } catch {
-          // stopped
-        }
-      })();
-    }
-    for (let i = 0; i < ITER + WARM; i++) {
-      const s = ((i >> 1) * 7) % f.services;
-      const index = ((i >> 1) * 37) % f.endpoints;
-      const yielded = new Promise<void>((r) => waiting.set(s, r));
-      server.proc.send({ cmd: "flip", service: s, index, ready: i % 2 === 1 });
-      await Promise.all([yielded, server.proc.next()]);
-      if (i < WARM) lat.length = 0;
-    }
-    await Promise.all(watchers.map((w) => w.stop()));
-    return { heapPerEndpoint, lat };
-  } finally {
-    await discovery.close();
-    server.proc.send({ cmd: "quit" });
-    await server.proc.close();
-  }
 }
 
 /** Lower layer: ns per slice update merged into a Service of `endpoints`, and per yielded array. */
@@ -191,20 +131,27 @@ if (!forceGc()) throw new Error("run with --expose-gc (node --expose-gc --import
 const t0 = performance.now();
 const fleetRows: string[][] = [];
 for (const f of FLEETS) {
-  const heap: number[] = [];
-  const p50: number[] = [];
-  const p99: number[] = [];
+  const heap = new Map<string, number[]>(RUNTIMES.map((rt) => [rt, []]));
+  const p50 = new Map<string, number[]>(RUNTIMES.map((rt) => [rt, []]));
+  const p99 = new Map<string, number[]>(RUNTIMES.map((rt) => [rt, []]));
+  // Runs interleaved across the runtimes; each client is a fresh process.
   for (let run = 0; run < RUNS; run++) {
-    const r = await fleetRun(f);
-    const sorted = [...r.lat].sort((a, b) => a - b);
-    heap.push(r.heapPerEndpoint);
-    p50.push(percentile(sorted, 50));
-    p99.push(percentile(sorted, 99));
-    process.stderr.write(`# slices ${f.label} run ${run + 1}/${RUNS}: ${fmt(r.heapPerEndpoint, 0)} B/endpoint, yield p50 ${fmt(percentile(sorted, 50))} ms p99 ${fmt(percentile(sorted, 99))} ms\n`);
+    for (const rt of RUNTIMES) {
+      const args = [`--services=${f.services}`, `--endpoints=${f.endpoints}`, `--encoding=${f.encoding ?? "json"}`, `--iter=${ITER}`, `--warm-flips=${WARM}`];
+      const r = await runClient(rt, "bench/slices/client.ts", args, { env: DIST === undefined ? {} : { KK_DIST: DIST }, timeoutMs: 600_000 });
+      const sorted = (r["lat"] as unknown as number[]).slice().sort((a, b) => a - b);
+      const h = Number(r["heapPerEndpoint"]);
+      heap.get(rt)!.push(h);
+      p50.get(rt)!.push(percentile(sorted, 50));
+      p99.get(rt)!.push(percentile(sorted, 99));
+      process.stderr.write(`# slices ${f.label} run ${run + 1}/${RUNS} ${rt}: ${fmt(h, 0)} B/endpoint, yield p50 ${fmt(percentile(sorted, 50))} ms p99 ${fmt(percentile(sorted, 99))} ms\n`);
+    }
   }
-  const hs = summarize(heap);
-  const ps = summarize(p99);
-  fleetRows.push([f.label, fmtSummary(hs, 0), hs.median <= 300 ? "meets" : "**misses**", fmtSummary(summarize(p50)), fmtSummary(ps), ps.median <= 1 ? "meets" : "**misses**"]);
+  for (const rt of RUNTIMES) {
+    const hs = summarize(heap.get(rt)!);
+    const ps = summarize(p99.get(rt)!);
+    fleetRows.push([f.label, rt, fmtSummary(hs, 0), hs.median <= 300 ? "meets" : "**misses**", fmtSummary(summarize(p50.get(rt)!)), fmtSummary(ps), ps.median <= 1 ? "meets" : "**misses**"]);
+  }
 }
 
 const mergeRows: string[][] = [];
@@ -231,10 +178,10 @@ const loadRows = (["endpointslices", "pods"] as const).map((r) => {
 });
 
 const md = [
-  sectionHeader("7. EndpointSlices: `KubernetesDiscovery.watch()` per Service", "npm run bench:slices", ["node20"]),
-  `Each consumer holds the latest set its \`watch("kubernetes:///svc-N.bench:grpc")\` yielded. *Heap*: JS heap after sync (forced GC) minus before the discovery existed (after two warm-up discoveries that watched the same fleet and closed, so loaded and compiled code is not counted), per cached endpoint (target ≤ 300 B). *Yield*: from the watch chunk carrying one endpoint's readiness flip reaching the client to \`watch()\` yielding that Service's new set, ${ITER} flips after ${WARM} warm-up ones per run (target p99 ≤ 1 ms). Cells: median (min–max) over ${RUNS} runs. The fake API server runs in its own process; the client (the npm build, dist/) on Node 20 over loopback HTTP, in JSON unless the row says protobuf. The clock starts when the client's reader gets the chunk (its \`getReader()\` is wrapped; no stream is added).`,
+  sectionHeader("7. EndpointSlices: `KubernetesDiscovery.watch()` per Service", "npm run bench:slices", [...RUNTIMES]),
+  `Each consumer holds the latest set its \`watch("kubernetes:///svc-N.bench:grpc")\` yielded. The fleet is shaped as users' are: Pod names as a Deployment gives them (\`svc-N-<pod-template-hash>-<5 characters>\`), addresses from a 10.244.0.0/14 Pod network, three zones, node names. *Heap*: JS heap after sync (forced GC) minus before the discovery existed, per cached endpoint (target ≤ 300 B); before that baseline, two warm-up discoveries watched a copy of the fleet in another namespace (other Pod names and addresses) and closed, so loaded and compiled code is not counted and no string of the warm-up is one the measured fleet reuses. *Yield*: from the watch chunk carrying one endpoint's readiness flip reaching the client to \`watch()\` yielding that Service's new set, ${ITER} flips after ${WARM} warm-up ones per run (target p99 ≤ 1 ms). Cells: median (min–max) over ${RUNS} runs. The fake API server runs in its own process (Node 20); each client run is a fresh process on the runtime of its row (the npm build, dist/), runs interleaved across runtimes, over loopback HTTP, in JSON unless the fleet says protobuf. The clock starts when the client's reader gets the chunk (its \`getReader()\` is wrapped; no stream is added).`,
   "",
-  table(["Fleet", "heap B/endpoint", "target", "yield p50 ms", "yield p99 ms", "target"], fleetRows),
+  table(["Fleet", "Runtime", "heap B/endpoint", "target", "yield p50 ms", "yield p99 ms", "target"], fleetRows),
   "",
   "**Merge cost** (lower layer, not the user's path): one slice update (an endpoint's readiness flips) merged into the Service's set, and building the yielded array from it. The merge stays flat from 100 to 5,000 endpoints (it touches the changed slice only); the array is O(Service).",
   "",

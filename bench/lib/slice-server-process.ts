@@ -5,9 +5,13 @@
  *
  * Arguments: `--services=S` Services in namespace `bench`, `--endpoints=E`
  * endpoints each, in slices of at most 100 (as the endpointslice controller
- * cuts them; 10.x.y.z addresses, three zones, a Pod targetRef, a node name);
- * `--pods=1` also creates the Pods behind them, labelled as Kratos services
- * (`kratos-service-app=svc-N`), so both sources watch the same fleet.
+ * cuts them; addresses from a 10.244.0.0/14 Pod network, three zones, a Pod
+ * targetRef named as a Deployment's Pods are, `svc-N-<pod-template-hash>-<5
+ * characters>`, a node name); `--pods=1` also creates the Pods behind them,
+ * labelled as Kratos services (`kratos-service-app=svc-N`), so both sources
+ * watch the same fleet. `--warm=1` adds a second fleet of the same shape in
+ * namespace `bench-warm`, with other Pod names and addresses, for a client
+ * to warm up on without sharing a string with the fleet it measures.
  *
  * Commands: `{cmd:"flip", service, index, ready}` flips one endpoint's
  * readiness, in its slice and (with `--pods=1`) in its Pod's Ready condition,
@@ -25,33 +29,45 @@ import { numArg } from "./proc.ts";
 const services = numArg("services", 100);
 const endpoints = numArg("endpoints", 100);
 const withPods = numArg("pods", 0) === 1;
+const warm = numArg("warm", 0) === 1;
 const NS = "bench";
+const WARM_NS = "bench-warm";
 const PER_SLICE = 100;
 const ZONES = ["eu-west-1a", "eu-west-1b", "eu-west-1c"];
 
-const server = new FakeKubeApiServer({ historyLimit: 10_000, rechunk: false });
+const server = new FakeKubeApiServer({ historyLimit: 20_000, rechunk: false });
 
-/** A distinct 10.a.b.c address per endpoint of the fleet. */
-const addressOf = (svc: number, i: number): string => {
+/** A distinct address per endpoint of the fleet, in 10.244.0.0/14 (`fleet` 1, the warm-up one, from 10.246.0.0). */
+const addressOf = (svc: number, i: number, fleet = 0): string => {
   const n = svc * endpoints + i;
-  return `10.${1 + (n >> 16)}.${(n >> 8) & 255}.${n & 255}`;
+  return `10.${244 + 2 * fleet + (n >> 16)}.${(n >> 8) & 255}.${n & 255}`;
 };
-const podOf = (svc: number, i: number): string => `svc-${svc}-${i.toString(36).padStart(4, "0")}`;
-const sliceOf = (svc: number, s: number): string => `svc-${svc}-${s.toString(36).padStart(5, "0")}`;
+/** The characters of a Pod name's random suffix (apimachinery's `rand.String`). */
+const ALPHANUMS = "bcdfghjklmnpqrstvwxz2456789";
+const suffix = (n: number, length: number): string => {
+  let out = "";
+  for (let k = 0; k < length; k++, n = Math.floor(n / ALPHANUMS.length)) out += ALPHANUMS[n % ALPHANUMS.length];
+  return out;
+};
+/** `svc-N-<pod-template-hash>-<suffix>`, as a Deployment names its Pods. */
+const podOf = (svc: number, i: number, fleet = 0): string => `svc-${svc}-${suffix(svc * 7919 + 104_729 * (fleet + 1), 10)}-${suffix(i + 1_000_003 * fleet, 5)}`;
+const sliceOf = (svc: number, s: number): string => `svc-${svc}-${suffix(s * 31 + svc, 5)}`;
 
-function endpointOf(svc: number, i: number, ready: boolean) {
-  return { ip: addressOf(svc, i), ready, pod: podOf(svc, i), nodeName: `node-${i % 20}`, zone: ZONES[i % 3]! };
+function endpointOf(svc: number, i: number, ready: boolean, fleet = 0) {
+  return { ip: addressOf(svc, i, fleet), ready, pod: podOf(svc, i, fleet), nodeName: `node-${i % 20}`, zone: ZONES[i % 3]! };
 }
 
-for (let svc = 0; svc < services; svc++) {
-  for (let s = 0; s * PER_SLICE < endpoints; s++) {
-    const eps = [];
-    for (let i = s * PER_SLICE; i < Math.min(endpoints, (s + 1) * PER_SLICE); i++) eps.push(endpointOf(svc, i, true));
-    server.endpointSlices.create(makeEndpointSlice({ name: sliceOf(svc, s), namespace: NS, service: `svc-${svc}`, endpoints: eps, ports: [{ name: "grpc", port: 9000, appProtocol: "grpc" }] }));
-  }
-  if (withPods) {
-    for (let i = 0; i < endpoints; i++) {
-      server.createPod(makePod({ name: podOf(svc, i), namespace: NS, app: `svc-${svc}`, ip: addressOf(svc, i), protocols: '{"9000":"grpc"}' }));
+for (const [fleet, ns] of (warm ? [NS, WARM_NS] : [NS]).entries()) {
+  for (let svc = 0; svc < services; svc++) {
+    for (let s = 0; s * PER_SLICE < endpoints; s++) {
+      const eps = [];
+      for (let i = s * PER_SLICE; i < Math.min(endpoints, (s + 1) * PER_SLICE); i++) eps.push(endpointOf(svc, i, true, fleet));
+      server.endpointSlices.create(makeEndpointSlice({ name: sliceOf(svc, s), namespace: ns, service: `svc-${svc}`, endpoints: eps, ports: [{ name: "grpc", port: 9000, appProtocol: "grpc" }] }));
+    }
+    if (withPods) {
+      for (let i = 0; i < endpoints; i++) {
+        server.createPod(makePod({ name: podOf(svc, i, fleet), namespace: ns, app: `svc-${svc}`, ip: addressOf(svc, i, fleet), protocols: '{"9000":"grpc"}' }));
+      }
     }
   }
 }

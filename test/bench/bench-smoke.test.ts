@@ -47,6 +47,7 @@ const cases: [string, string, RegExp][] = [
   ["propagation", "## 3. Propagation", /\| quick \| [\d.,]+ /],
   ["transport", "## 4. Transport", /\| \*\*kratos-kube discovery, round_robin\*\* \| \w+ \| \d+ \| [\d.,]+ /],
   ["apiserver-load", "## 5. API server load", /\| \*\*kratos-kube createPodCache\*\* \(Node 20\) \| [\d.,]+ /],
+  ["slices", "## 7. EndpointSlices", /\| quick: 5 × 100 \| \w+ \| [\d.,]+ /],
 ];
 
 describe("bench harnesses (quick mode)", () => {
