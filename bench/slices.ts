@@ -50,13 +50,18 @@ const NS = "bench";
 const ITER = size(400, 20);
 const WARM = 20;
 
-interface Fleet { readonly label: string; readonly services: number; readonly endpoints: number; readonly encoding?: "protobuf" }
+/**
+ * `targeted`: the issue's heap and yield targets apply (100 Services × 100
+ * endpoints); for one Service of 5,000 endpoints its target is the merge cost
+ * (O(changed slice), the lower-layer table), and the row is reported.
+ */
+interface Fleet { readonly label: string; readonly services: number; readonly endpoints: number; readonly encoding?: "protobuf"; readonly targeted: boolean }
 const FLEETS: Fleet[] = QUICK
-  ? [{ label: "quick: 5 × 100", services: 5, endpoints: 100 }]
+  ? [{ label: "quick: 5 × 100", services: 5, endpoints: 100, targeted: true }]
   : [
-      { label: "100 Services × 100 endpoints", services: 100, endpoints: 100 },
-      { label: "1 Service × 5,000 endpoints (50 slices)", services: 1, endpoints: 5_000 },
-      { label: "100 Services × 100 endpoints, `encoding: \"protobuf\"`", services: 100, endpoints: 100, encoding: "protobuf" },
+      { label: "100 Services × 100 endpoints", services: 100, endpoints: 100, targeted: true },
+      { label: "1 Service × 5,000 endpoints (50 slices)", services: 1, endpoints: 5_000, targeted: false },
+      { label: "100 Services × 100 endpoints, `encoding: \"protobuf\"`", services: 100, endpoints: 100, encoding: "protobuf", targeted: true },
     ];
 
 async function startServer(args: string[]): Promise<{ url: string; proc: LineProcess }> {
@@ -150,7 +155,8 @@ for (const f of FLEETS) {
   for (const rt of RUNTIMES) {
     const hs = summarize(heap.get(rt)!);
     const ps = summarize(p99.get(rt)!);
-    fleetRows.push([f.label, rt, fmtSummary(hs, 0), hs.median <= 300 ? "meets" : "**misses**", fmtSummary(summarize(p50.get(rt)!)), fmtSummary(ps), ps.median <= 1 ? "meets" : "**misses**"]);
+    const verdict = (ok: boolean): string => (!f.targeted ? "reported" : ok ? "meets" : "**misses**");
+    fleetRows.push([f.label, rt, fmtSummary(hs, 0), verdict(hs.median <= 300), fmtSummary(summarize(p50.get(rt)!)), fmtSummary(ps), verdict(ps.median <= 1)]);
   }
 }
 
@@ -179,7 +185,7 @@ const loadRows = (["endpointslices", "pods"] as const).map((r) => {
 
 const md = [
   sectionHeader("7. EndpointSlices: `KubernetesDiscovery.watch()` per Service", "npm run bench:slices", [...RUNTIMES]),
-  `Each consumer holds the latest set its \`watch("kubernetes:///svc-N.bench:grpc")\` yielded. The fleet is shaped as users' are: Pod names as a Deployment gives them (\`svc-N-<pod-template-hash>-<5 characters>\`), addresses from a 10.244.0.0/14 Pod network, three zones, node names. *Heap*: JS heap after sync (forced GC) minus before the discovery existed, per cached endpoint (target ≤ 300 B); before that baseline, two warm-up discoveries watched a copy of the fleet in another namespace (other Pod names and addresses) and closed, so loaded and compiled code is not counted and no string of the warm-up is one the measured fleet reuses. *Yield*: from the watch chunk carrying one endpoint's readiness flip reaching the client to \`watch()\` yielding that Service's new set, ${ITER} flips after ${WARM} warm-up ones per run (target p99 ≤ 1 ms). Cells: median (min–max) over ${RUNS} runs. The fake API server runs in its own process (Node 20); each client run is a fresh process on the runtime of its row (the npm build, dist/), runs interleaved across runtimes, over loopback HTTP, in JSON unless the fleet says protobuf. The clock starts when the client's reader gets the chunk (its \`getReader()\` is wrapped; no stream is added).`,
+  `Each consumer holds the latest set its \`watch("kubernetes:///svc-N.bench:grpc")\` yielded. The fleet is shaped as users' are: Pod names as a Deployment gives them (\`svc-N-<pod-template-hash>-<5 characters>\`), addresses from a 10.244.0.0/14 Pod network, three zones, node names. *Heap*: JS heap after sync (forced GC) minus before the discovery existed, per cached endpoint (target ≤ 300 B for 100 Services × 100 endpoints; the issue's target for one Service of 5,000 is the merge cost below, and that row is reported); before that baseline, two warm-up discoveries watched a copy of the fleet in another namespace (other Pod names and addresses) and closed, so loaded and compiled code is not counted and no string of the warm-up is one the measured fleet reuses. *Yield*: from the watch chunk carrying one endpoint's readiness flip reaching the client to \`watch()\` yielding that Service's new set, ${ITER} flips after ${WARM} warm-up ones per run (target p99 ≤ 1 ms, for 100 Services × 100 endpoints). Cells: median (min–max) over ${RUNS} runs. The fake API server runs in its own process (Node 20); each client run is a fresh process on the runtime of its row (the npm build, dist/), runs interleaved across runtimes, over loopback HTTP, in JSON unless the fleet says protobuf. The clock starts when the client's reader gets the chunk (its \`getReader()\` is wrapped; no stream is added).`,
   "",
   table(["Fleet", "Runtime", "heap B/endpoint", "target", "yield p50 ms", "yield p99 ms", "target"], fleetRows),
   "",

@@ -32,6 +32,7 @@ import { kratosPodResource } from "./kratos-pods.ts";
 import { kratosPodModel, type SkippedPodHook } from "./pod-model.ts";
 import { isForbidden, isUnauthorized } from "./registrar.ts";
 import { createServiceHub, type Scope } from "./service-hub.ts";
+import { ScopeCache, type OpenedScope } from "./scope-cache.ts";
 import type { TargetScheme } from "./target.ts";
 import type { Logger } from "../connect/logger.ts";
 import type { TelemetryOptions } from "../connect/telemetry/otel-api.ts";
@@ -189,18 +190,23 @@ export function createDiscoveryEngine(o: DiscoveryEngineOptions): DiscoveryEngin
     return [o.ownNamespace(client)];
   }
 
-  async function leaseScope<R extends ObjectRecord>(
-    leases: readonly InformerLease<R>[],
-    release: () => void,
-    signal: AbortSignal | undefined,
-  ): Promise<Scope<R>> {
+  /** `scope` once its informers synced; on a failure the hold is given back. */
+  async function syncedScope<R extends ObjectRecord>(scope: Scope<R>, signal: AbortSignal | undefined): Promise<Scope<R>> {
     try {
-      await waitSynced(leases.map((l) => l.informer as unknown as Informer<ObjectRecord>), signal);
+      await waitSynced(scope.parts.map((p) => p.view as unknown as Informer<ObjectRecord>), signal);
     } catch (e) {
-      release();
+      scope.release();
       throw e;
     }
-    return { parts: leases.map((l) => ({ view: l.informer, namespace: l.namespace })), release };
+    return scope;
+  }
+
+  /** The scope of `leases`: its parts, and a close that gives them back (`kept`: they stay with the engine, as the watched namespaces' do). */
+  function leased<R extends ObjectRecord>(leases: readonly InformerLease<R>[], kept: boolean): OpenedScope<R> {
+    return {
+      parts: leases.map((l) => ({ view: l.informer, namespace: l.namespace })),
+      close: kept ? () => {} : () => { for (const l of leases) l.release(); },
+    };
   }
 
   function pinnedLeases(): Promise<InformerLease<PodRecord>[]> {
@@ -211,13 +217,20 @@ export function createDiscoveryEngine(o: DiscoveryEngineOptions): DiscoveryEngin
     return pinned;
   }
 
+  // One scope per namespace and source, shared by every watched Service there.
+  const podScopes = new ScopeCache<PodRecord>();
+  const sliceScopes = new ScopeCache<EndpointSliceRecord>();
+
   const podHub = createServiceHub<PodRecord, undefined>({
     model: kratosPodModel({ selection: o.selection, onSkippedPod }),
     async scope(namespace, signal) {
-      if (namespace === undefined) return leaseScope(await pinnedLeases(), () => {}, signal);
+      if (namespace === undefined) {
+        const leases = await pinnedLeases();
+        // "": the watched namespaces (a namespace name is never empty).
+        return syncedScope(podScopes.acquire("", () => leased(leases, true)), signal);
+      }
       const { pool } = await getPool();
-      const lease = pool.acquire(pods, namespace);
-      return leaseScope([lease], () => lease.release(), signal);
+      return syncedScope(podScopes.acquire(namespace, () => leased([pool.acquire(pods, namespace)], false)), signal);
     },
   });
 
@@ -225,8 +238,8 @@ export function createDiscoveryEngine(o: DiscoveryEngineOptions): DiscoveryEngin
     model: endpointSliceModel({ clock: o.clock, moveGraceMs: o.moveGraceMs ?? DEFAULT_MOVE_GRACE_MS }),
     async scope(namespace, signal) {
       const { pool, client } = await getPool();
-      const lease = pool.acquire(slices as ResourceDescriptor<EndpointSliceRecord>, namespace ?? o.ownNamespace(client));
-      return leaseScope([lease], () => lease.release(), signal);
+      const ns = namespace ?? o.ownNamespace(client);
+      return syncedScope(sliceScopes.acquire(ns, () => leased([pool.acquire(slices as ResourceDescriptor<EndpointSliceRecord>, ns)], false)), signal);
     },
   });
 

@@ -98,18 +98,26 @@ interface Entry<R extends ObjectRecord> {
   /** Replaced, never changed in place (a notification iterates the array it started with); exact size. */
   listeners: readonly (() => void)[];
   holds: number;
-  /** Exact size, like {@link Entry.listeners}: a hub holds one entry per watched Service. */
-  unroute: readonly (() => void)[];
+  /** The entry's route in each router it is filed in; exact size, emptied by teardown. */
+  routes: readonly Route<R>[];
+  /** Torn down: its set closed and its scope released (once). */
+  gone: boolean;
 }
 
 interface Route<R extends ObjectRecord> {
   readonly entry: Entry<R>;
-  /** Namespaces the entry takes from this informer (usually one); undefined: all. */
+  readonly router: Router<R>;
+  readonly service: string;
+  /** Namespaces the entry takes from this informer (usually one, an array shared by the scope's routes); undefined: all. */
   readonly namespaces: readonly string[] | undefined;
 }
 
+/** A service's routes in one router: one route alone (the common case), or an array of several (replaced, never changed in place). */
+type Routes<R extends ObjectRecord> = Route<R> | readonly Route<R>[];
+
 interface Router<R extends ObjectRecord> {
-  readonly byService: Map<string, Set<Route<R>>>;
+  readonly view: InformerView<R>;
+  readonly byService: Map<string, Routes<R>>;
   readonly unsubscribe: () => void;
 }
 
@@ -135,19 +143,32 @@ function scopeRecords<R extends ObjectRecord>(scope: Scope<R>, index: string, se
   return out;
 }
 
+/** {@link byView} of each scope, computed once: every route of a shared scope shares its namespace lists. */
+const viewsOfScope = new WeakMap<Scope<ObjectRecord>, Map<InformerView<ObjectRecord>, readonly string[] | undefined>>();
+
 /** Groups a scope's parts by informer: undefined namespaces means all. */
 function byView<R extends ObjectRecord>(scope: Scope<R>): Map<InformerView<R>, readonly string[] | undefined> {
+  const hit = viewsOfScope.get(scope as unknown as Scope<ObjectRecord>);
+  if (hit !== undefined) return hit as unknown as Map<InformerView<R>, readonly string[] | undefined>;
   const out = new Map<InformerView<R>, readonly string[] | undefined>();
   for (const p of scope.parts) {
     if (out.has(p.view) && out.get(p.view) === undefined) continue;
     if (p.namespace === undefined) out.set(p.view, undefined);
     else {
       const list = out.get(p.view) ?? [];
-      // A new exact-size array each time (a route keeps it).
+      // A new exact-size array each time (routes keep it).
       if (!list.includes(p.namespace)) out.set(p.view, list.concat(p.namespace));
     }
   }
+  viewsOfScope.set(scope as unknown as Scope<ObjectRecord>, out as unknown as Map<InformerView<ObjectRecord>, readonly string[] | undefined>);
   return out;
+}
+
+/** Runs `fn` for each route of `routes` (undefined: none). */
+function eachRoute<R extends ObjectRecord>(routes: Routes<R> | undefined, fn: (route: Route<R>) => void): void {
+  if (routes === undefined) return;
+  if (Array.isArray(routes)) for (const r of routes as readonly Route<R>[]) fn(r);
+  else fn(routes as Route<R>);
 }
 
 /** A {@link SetHandle}: a class, not closures, as a hub holds one per watcher. */
@@ -213,54 +234,58 @@ export function createServiceHub<R extends ObjectRecord, O>(options: ServiceHubO
       const after = c.type === "deleted" ? undefined : model.serviceOf(c.object);
       const before = old === undefined ? undefined : model.serviceOf(old);
       if (before !== undefined && before !== after) {
-        for (const route of router.byService.get(before) ?? []) {
-          if (!covers(route, old!)) continue;
+        eachRoute(router.byService.get(before), (route) => {
+          if (!covers(route, old!)) return;
           route.entry.set.remove(old!);
           touched.add(route.entry);
-        }
+        });
       }
       if (after !== undefined) {
-        for (const route of router.byService.get(after) ?? []) {
-          if (!covers(route, c.object)) continue;
+        eachRoute(router.byService.get(after), (route) => {
+          if (!covers(route, c.object)) return;
           route.entry.set.upsert(c.object);
           touched.add(route.entry);
-        }
+        });
       }
     }
     for (const e of touched) notify(e);
   }
 
   function route(entry: Entry<R>, service: string): void {
-    const unroute: (() => void)[] = [];
+    const routes: Route<R>[] = [];
     for (const [view, namespaces] of byView(entry.scope)) {
       let router = routers.get(view);
       if (router === undefined) {
-        const byService = new Map<string, Set<Route<R>>>();
-        const r: Router<R> = { byService, unsubscribe: view.subscribe((c) => onChanges(r, c)) };
+        const r: Router<R> = { view, byService: new Map(), unsubscribe: view.subscribe((c) => onChanges(r, c)) };
         routers.set(view, (router = r));
       }
-      const held = router;
-      let routes = held.byService.get(service);
-      if (routes === undefined) held.byService.set(service, (routes = new Set()));
-      const rt: Route<R> = { entry, namespaces };
-      routes.add(rt);
-      unroute.push(() => {
-        routes!.delete(rt);
-        if (routes!.size === 0) held.byService.delete(service);
-        if (held.byService.size === 0 && routers.get(view) === held) {
-          routers.delete(view);
-          held.unsubscribe();
-        }
-      });
+      const rt: Route<R> = { entry, router, service, namespaces };
+      const had = router.byService.get(service);
+      router.byService.set(service, had === undefined ? rt : Array.isArray(had) ? [...(had as readonly Route<R>[]), rt] : [had as Route<R>, rt]);
+      routes.push(rt);
     }
-    entry.unroute = unroute.slice();
+    entry.routes = routes.slice();
+  }
+
+  function unroute(rt: Route<R>): void {
+    const { router, service } = rt;
+    const had = router.byService.get(service);
+    const rest = had === rt || had === undefined ? [] : Array.isArray(had) ? (had as readonly Route<R>[]).filter((r) => r !== rt) : [had as Route<R>];
+    if (rest.length === 0) router.byService.delete(service);
+    else router.byService.set(service, rest.length === 1 ? rest[0]! : rest);
+    if (router.byService.size === 0 && routers.get(router.view) === router) {
+      routers.delete(router.view);
+      router.unsubscribe();
+    }
   }
 
   function teardown(entry: Entry<R>): void {
+    if (entry.gone) return;
+    entry.gone = true;
     if (entries.get(entry.key) === entry) entries.delete(entry.key);
-    const unroute = entry.unroute;
-    entry.unroute = [];
-    for (const u of unroute) u();
+    const routes = entry.routes;
+    entry.routes = [];
+    for (const rt of routes) unroute(rt);
     entry.set.close?.();
     entry.listeners = [];
     entry.scope.release();
@@ -283,7 +308,7 @@ export function createServiceHub<R extends ObjectRecord, O>(options: ServiceHubO
     const set = model.createSet(service, scopeRecords(scope, model.index, service), o, () => {
       if (entry !== undefined) notify(entry);
     });
-    entry = { key, scope, set, listeners: [], holds: 0, unroute: [] };
+    entry = { key, scope, set, listeners: [], holds: 0, routes: [], gone: false };
     entries.set(key, entry);
     route(entry, service);
     return entry;
