@@ -18,3 +18,11 @@ import { detectRuntime } from "./detect.ts";
  * (a flat string on this engine); 0 on Bun: always use `TextDecoder`.
  */
 export const FLAT_CONCAT_MAX_LENGTH: number = detectRuntime() === "bun" ? 0 : 12;
+
+/**
+ * Whether decoders should share short repeating texts through a table keyed
+ * by their bytes (`kube/protobuf/shared-text.ts`): on Bun, where each text
+ * is a `TextDecoder` call, yes; on V8, where a short one is built by char
+ * codes more cheaply than looked up, no.
+ */
+export const SHARE_SHORT_TEXTS: boolean = detectRuntime() === "bun";

@@ -11,7 +11,7 @@ import type { Endpoint, EndpointConditions, EndpointHints, EndpointPort, Endpoin
 import type { MetaKeys } from "./meta.ts";
 import type { WireReader } from "./reader.ts";
 import { readObjectMeta } from "./meta.ts";
-import { messageEnd, nextTag, readField1String, readString, skipField } from "./reader.ts";
+import { messageEnd, nextTag, readField1String, readSharedString, readString, skipField } from "./reader.ts";
 
 /** `EndpointPort`: `name` = 1, `protocol` = 2, `port` = 3, `appProtocol` = 4. */
 function readPort(r: WireReader, end: number): EndpointPort {
@@ -19,10 +19,10 @@ function readPort(r: WireReader, end: number): EndpointPort {
   const p: EndpointPort = {};
   while (r.pos < e) {
     const t = nextTag(r);
-    if (t === 10) p.name = readString(r, e);
-    else if (t === 18) p.protocol = readString(r, e);
+    if (t === 10) p.name = readSharedString(r, e);
+    else if (t === 18) p.protocol = readSharedString(r, e);
     else if (t === 24) p.port = r.int32();
-    else if (t === 34) p.appProtocol = readString(r, e);
+    else if (t === 34) p.appProtocol = readSharedString(r, e);
     else skipField(r, t, e);
   }
   return p;
@@ -47,8 +47,8 @@ function readRef(r: WireReader, end: number): ObjectReference {
   const ref: ObjectReference = {};
   while (r.pos < e) {
     const t = nextTag(r);
-    if (t === 10) ref.kind = readString(r, e);
-    else if (t === 18) ref.namespace = readString(r, e);
+    if (t === 10) ref.kind = readSharedString(r, e);
+    else if (t === 18) ref.namespace = readSharedString(r, e);
     else if (t === 26) ref.name = readString(r, e);
     else skipField(r, t, e);
   }
@@ -88,10 +88,10 @@ function readEndpoint(r: WireReader, end: number): Endpoint {
         ep.targetRef = readRef(r, e);
         break;
       case 50:
-        ep.nodeName = readString(r, e);
+        ep.nodeName = readSharedString(r, e);
         break;
       case 58:
-        ep.zone = readString(r, e);
+        ep.zone = readSharedString(r, e);
         break;
       case 66:
         ep.hints = readHints(r, e);
@@ -113,7 +113,7 @@ export function readEndpointSlice(r: WireReader, buf: Uint8Array, end: number, k
     if (t === 10) slice.metadata = readObjectMeta(r, buf, end, keys);
     else if (t === 18) (endpoints ??= []).push(readEndpoint(r, end));
     else if (t === 26) (ports ??= []).push(readPort(r, end));
-    else if (t === 34) slice.addressType = readString(r, end);
+    else if (t === 34) slice.addressType = readSharedString(r, end);
     else skipField(r, t, end);
   }
   if (endpoints !== undefined) slice.endpoints = endpoints;

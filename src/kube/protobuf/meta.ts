@@ -8,7 +8,7 @@
 import type { ListMeta, ObjectMeta, Status } from "../wire.ts";
 import type { KeySet } from "./reader.ts";
 import type { WireReader } from "./reader.ts";
-import { messageEnd, nextTag, readMapEntry, readString, readTime, readTimeSeconds, skipField, timeText } from "./reader.ts";
+import { messageEnd, nextTag, readMapEntry, readSharedString, readString, readTime, readTimeSeconds, skipField, timeText } from "./reader.ts";
 
 /** Which labels and annotations an `ObjectMeta` decode keeps. */
 export interface MetaKeys {
@@ -40,7 +40,7 @@ export function readObjectMeta(r: WireReader, buf: Uint8Array, end: number, keys
         meta.name = readString(r, e);
         break;
       case 26:
-        meta.namespace = readString(r, e);
+        meta.namespace = readSharedString(r, e);
         break;
       case 42:
         meta.uid = readString(r, e);

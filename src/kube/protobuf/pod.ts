@@ -11,7 +11,7 @@ import type { Container, ContainerPort, Pod, PodCondition } from "../wire.ts";
 import type { MetaKeys } from "./meta.ts";
 import type { WireReader } from "./reader.ts";
 import { readObjectMeta } from "./meta.ts";
-import { messageEnd, nextTag, ProtobufDecodeError, readField1String, readString, skipField } from "./reader.ts";
+import { messageEnd, nextTag, ProtobufDecodeError, readField1String, readSharedString, readString, skipField } from "./reader.ts";
 
 const READY = Uint8Array.of(0x52, 0x65, 0x61, 0x64, 0x79); // "Ready"
 
@@ -21,11 +21,11 @@ function readPort(r: WireReader, end: number): ContainerPort {
   let has = false;
   while (r.pos < e) {
     const t = nextTag(r);
-    if (t === 10) p.name = readString(r, e);
+    if (t === 10) p.name = readSharedString(r, e);
     else if (t === 24) {
       p.containerPort = r.int32();
       has = true;
-    } else if (t === 34) p.protocol = readString(r, e);
+    } else if (t === 34) p.protocol = readSharedString(r, e);
     else skipField(r, t, e);
   }
   if (!has) delete (p as Partial<ContainerPort>).containerPort;
@@ -69,7 +69,7 @@ function readReadyCondition(r: WireReader, buf: Uint8Array, end: number): PodCon
         buf[r.pos + 3] === READY[3] && buf[r.pos + 4] === READY[4];
       r.pos += len;
       if (r.pos > e) throw new ProtobufDecodeError("a condition type runs past its end");
-    } else if (t === 18) status = readString(r, e);
+    } else if (t === 18) status = readSharedString(r, e);
     else skipField(r, t, e);
   }
   return ready ? { type: "Ready", status: status ?? "" } : undefined;
@@ -83,7 +83,7 @@ function readStatus(r: WireReader, buf: Uint8Array, end: number): NonNullable<Po
   let ips: { ip: string }[] | undefined;
   while (r.pos < e) {
     const t = nextTag(r);
-    if (t === 10) status.phase = readString(r, e);
+    if (t === 10) status.phase = readSharedString(r, e);
     else if (t === 18) {
       const c = readReadyCondition(r, buf, e);
       if (c !== undefined) (conditions ??= []).push(c);

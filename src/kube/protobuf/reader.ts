@@ -13,7 +13,8 @@
  * @module
  */
 import { BinaryReader } from "@bufbuild/protobuf/wire";
-import { FLAT_CONCAT_MAX_LENGTH } from "../../runtime/text.ts";
+import { sharedText } from "./shared-text.ts";
+import { utf8, utf8Text } from "./utf8.ts";
 
 /** The media type of Kubernetes protobuf (apimachinery `runtime.ContentTypeProtobuf`). */
 export const PROTOBUF_MEDIA_TYPE = "application/vnd.kubernetes.protobuf";
@@ -36,7 +37,8 @@ export class ProtobufDecodeError extends Error {
 export const VARINT = 0;
 export const LEN = 2;
 
-const utf8 = new TextDecoder("utf-8");
+export { utf8Text } from "./utf8.ts";
+
 const decodeUtf8 = (bytes: Uint8Array): string => utf8.decode(bytes);
 
 /** `BinaryReader` with its buffer in sight, so strings and map keys are read in place. */
@@ -87,26 +89,6 @@ export function messageEnd(r: WireReader, end: number): number {
   return e;
 }
 
-/**
- * Text of `len` bytes at `at`. Short ASCII (phases, ports, condition types,
- * short label values) by char codes where the engine makes that a flat
- * string ({@link FLAT_CONCAT_MAX_LENGTH}), cheaper than a `TextDecoder` call
- * on V8; anything else through `TextDecoder`, whose strings are flat: a
- * record keeps them for as long as it lives.
- */
-export function utf8Text(buf: Uint8Array, at: number, len: number): string {
-  if (len <= FLAT_CONCAT_MAX_LENGTH) {
-    let s = "";
-    for (let i = at; i < at + len; i++) {
-      const c = buf[i]!;
-      if (c >= 0x80) return utf8.decode(buf.subarray(at, at + len));
-      s += String.fromCharCode(c);
-    }
-    return s;
-  }
-  return utf8.decode(buf.subarray(at, at + len));
-}
-
 /** Reads a length-delimited string, checked against `end`. */
 export function readString(r: WireReader, end: number): string {
   const len = r.uint32();
@@ -114,6 +96,15 @@ export function readString(r: WireReader, end: number): string {
   r.pos += len;
   if (r.pos > end) throw new ProtobufDecodeError("a string runs past the end of its message");
   return utf8Text(r.source, at, len);
+}
+
+/** Reads a length-delimited string, checked against `end`, shared with earlier reads of the same bytes ({@link sharedText}): for values that repeat across objects. */
+export function readSharedString(r: WireReader, end: number): string {
+  const len = r.uint32();
+  const at = r.pos;
+  r.pos += len;
+  if (r.pos > end) throw new ProtobufDecodeError("a string runs past the end of its message");
+  return sharedText(r.source, at, len);
 }
 
 /** Field 1 of a nested message as a string, `""` when absent (`PodIP.ip`, `ForZone.name`, …); the rest is skipped. */
@@ -193,7 +184,8 @@ export function readMapEntry(r: WireReader, buf: Uint8Array, end: number, keys: 
     for (const k of keys) if (bytesEqual(buf, keyAt, keyLen, k)) kept = true;
     if (!kept) return out;
   }
-  const key = utf8Text(buf, keyAt, keyLen);
+  // Keys repeat across objects (label and annotation names): shared.
+  const key = sharedText(buf, keyAt, keyLen);
   const value = valueAt < 0 ? "" : utf8Text(buf, valueAt, valueLen);
   setOwn((out ??= {}), key, value);
   return out;
