@@ -35,14 +35,14 @@ function safely(fn: () => void): void {
   }
 }
 
-/** The newest managedFields time of `object` in epoch ms, if any. */
+/** The newest managedFields time of `object` in epoch ms, if any (`time` as RFC 3339 text, or as epoch ms from the protobuf reader). */
 export function lastWrite(object: KubeObject): number | undefined {
   const fields = (object.metadata as { managedFields?: readonly { time?: unknown }[] } | undefined)?.managedFields;
   if (!Array.isArray(fields)) return undefined;
   let newest: number | undefined;
   for (const f of fields) {
-    if (typeof f?.time !== "string") continue;
-    const t = Date.parse(f.time);
+    // RFC 3339 text from JSON; epoch milliseconds from the protobuf reader.
+    const t = typeof f?.time === "string" ? Date.parse(f.time) : typeof f?.time === "number" ? f.time : Number.NaN;
     if (Number.isFinite(t) && (newest === undefined || t > newest)) newest = t;
   }
   return newest;

@@ -19,7 +19,7 @@ function recordingSink(log: string[]): ReflectorSink {
   };
 }
 
-const pod = (times: (string | undefined)[]): KubeObject =>
+const pod = (times: (string | number | undefined)[]): KubeObject =>
   ({ metadata: { name: "p", namespace: "ns", managedFields: times.map((time) => (time === undefined ? { manager: "x" } : { manager: "x", time })) } }) as KubeObject;
 
 describe("informer observer", () => {
@@ -59,6 +59,9 @@ describe("informer observer", () => {
   it("reads the newest managedFields time, and none when there is none", () => {
     assert.equal(lastWrite(pod(["2026-01-01T00:00:05Z", "garbage", "2025-12-31T23:59:59Z"])), Date.parse("2026-01-01T00:00:05Z"));
     assert.equal(lastWrite(pod([undefined])), undefined);
+    // The protobuf reader keeps the time as epoch milliseconds.
+    assert.equal(lastWrite(pod([Date.parse("2026-01-01T00:00:05Z"), "2026-01-01T00:00:07Z", Number.NaN])), Date.parse("2026-01-01T00:00:07Z"));
+    assert.equal(lastWrite(pod([1_767_225_610_000])), 1_767_225_610_000);
     assert.equal(lastWrite({ metadata: {} } as KubeObject), undefined);
   });
 

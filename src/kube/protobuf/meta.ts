@@ -8,7 +8,7 @@
 import type { ListMeta, ObjectMeta, Status } from "../wire.ts";
 import type { KeySet } from "./reader.ts";
 import type { WireReader } from "./reader.ts";
-import { messageEnd, nextTag, readMapEntry, readSharedString, readString, readTime, readTimeSeconds, skipField, timeText } from "./reader.ts";
+import { messageEnd, nextTag, readMapEntry, readSharedString, readString, readTime, readTimeSeconds, skipField } from "./reader.ts";
 
 /** Which labels and annotations an `ObjectMeta` decode keeps. */
 export interface MetaKeys {
@@ -20,9 +20,9 @@ export interface MetaKeys {
  * Reads an `ObjectMeta` (the length prefix included): `name` = 1,
  * `namespace` = 3, `uid` = 5, `resourceVersion` = 6, `deletionTimestamp` = 9,
  * `labels` = 11, `annotations` = 12, and of `managedFields` = 17 only the
- * newest `time` (kept as a one-entry `managedFields`, what the event-lag
- * metric reads, as on the JSON path); ownerReferences and the rest are
- * skipped.
+ * newest `time` (kept as a one-entry `managedFields` whose `time` is epoch
+ * milliseconds, a number, which the event-lag metric's `lastWrite` reads as
+ * it reads the JSON path's text); ownerReferences and the rest are skipped.
  */
 export function readObjectMeta(r: WireReader, buf: Uint8Array, end: number, keys: MetaKeys): ObjectMeta {
   const e = messageEnd(r, end);
@@ -63,7 +63,9 @@ export function readObjectMeta(r: WireReader, buf: Uint8Array, end: number, keys
   }
   if (labels !== undefined) meta.labels = labels;
   if (annotations !== undefined) meta.annotations = annotations;
-  if (written >= 0) meta["managedFields"] = [{ time: timeText(written) }];
+  // Epoch milliseconds, not RFC 3339 text: most caches never read it (only
+  // the event-lag metric does, through lastWrite), so no text is built per event.
+  if (written >= 0) meta["managedFields"] = [{ time: written * 1000 }];
   return meta;
 }
 
