@@ -7,7 +7,7 @@
  * @module
  */
 import type { ObjectRecord } from "../kube/resource.ts";
-import type { Scope, ScopePart } from "./service-hub.ts";
+import type { Scope, ScopePart } from "./service-types.ts";
 
 /** What {@link ScopeCache.acquire} opens when no scope of the key is held. */
 export interface OpenedScope<R extends ObjectRecord> {
