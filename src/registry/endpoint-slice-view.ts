@@ -6,6 +6,7 @@
  * @module
  */
 import { sliceAddress, type EndpointSliceRecord, type SlicePort } from "../kube/endpoint-slice-record.ts";
+import { packIPv4 } from "../kube/ipv4.ts";
 import { isIpLiteral, type ServiceInstance } from "./kratos-codec.ts";
 import { identityOf, rank, type Contribution } from "./endpoint-set-member.ts";
 
@@ -72,11 +73,8 @@ export function contribution(record: EndpointSliceRecord, i: number): Contributi
 
 /** A cheap test that `record` may hold identity `id` (see {@link identityOf}). */
 export function mayHold(record: EndpointSliceRecord, id: string): boolean {
-  if (id.startsWith("@")) {
-    const address = id.slice(1);
-    for (let i = 0; i < record.addresses.length; i++) if (sliceAddress(record, i) === address) return true;
-    return false;
-  }
+  // An address is kept packed exactly when it packs (see packIPv4).
+  if (id.startsWith("@")) return record.addresses.includes(packIPv4(id.slice(1)) ?? id.slice(1));
   return record.targetNames.includes(id.slice(id.lastIndexOf("/") + 1));
 }
 

@@ -89,11 +89,18 @@ function byView<R extends ObjectRecord>(scope: Scope<R>): Map<InformerView<R>, r
   return out;
 }
 
-/** Runs `fn` for each route of `routes` (undefined: none). */
-function eachRoute<R extends ObjectRecord>(routes: Routes<R> | undefined, fn: (route: Route<R>) => void): void {
+/** Removes `record` from (or upserts it into) the set of each route that covers it, noting the entries touched. No closure: this runs per event. */
+function apply<R extends ObjectRecord>(routes: Routes<R> | undefined, record: R, remove: boolean, touched: Set<Entry<R>>): void {
   if (routes === undefined) return;
-  if (Array.isArray(routes)) for (const r of routes as readonly Route<R>[]) fn(r);
-  else fn(routes as Route<R>);
+  if (!Array.isArray(routes)) applyOne(routes as Route<R>, record, remove, touched);
+  else for (const r of routes as readonly Route<R>[]) applyOne(r, record, remove, touched);
+}
+
+function applyOne<R extends ObjectRecord>(route: Route<R>, record: R, remove: boolean, touched: Set<Entry<R>>): void {
+  if (!covers(route, record)) return;
+  if (remove) route.entry.set.remove(record);
+  else route.entry.set.upsert(record);
+  touched.add(route.entry);
 }
 
 /** A {@link SetHandle}: a class, not closures, as a hub holds one per watcher. */
@@ -158,20 +165,8 @@ export function createServiceHub<R extends ObjectRecord, O>(options: ServiceHubO
       const old = c.type === "modified" ? c.old : c.type === "deleted" ? c.object : undefined;
       const after = c.type === "deleted" ? undefined : model.serviceOf(c.object);
       const before = old === undefined ? undefined : model.serviceOf(old);
-      if (before !== undefined && before !== after) {
-        eachRoute(router.byService.get(before), (route) => {
-          if (!covers(route, old!)) return;
-          route.entry.set.remove(old!);
-          touched.add(route.entry);
-        });
-      }
-      if (after !== undefined) {
-        eachRoute(router.byService.get(after), (route) => {
-          if (!covers(route, c.object)) return;
-          route.entry.set.upsert(c.object);
-          touched.add(route.entry);
-        });
-      }
+      if (before !== undefined && before !== after) apply(router.byService.get(before), old!, true, touched);
+      if (after !== undefined) apply(router.byService.get(after), c.object, false, touched);
     }
     for (const e of touched) notify(e);
   }

@@ -37,8 +37,6 @@ export class ProtobufDecodeError extends Error {
 export const VARINT = 0;
 export const LEN = 2;
 
-export { utf8Text } from "./utf8.ts";
-
 const decodeUtf8 = (bytes: Uint8Array): string => utf8.decode(bytes);
 
 /** `BinaryReader` with its buffer in sight, so strings and map keys are read in place. */
@@ -89,22 +87,18 @@ export function messageEnd(r: WireReader, end: number): number {
   return e;
 }
 
-/** Reads a length-delimited string, checked against `end`. */
-export function readString(r: WireReader, end: number): string {
+/** Reads a length-delimited string, checked against `end`; `text` decodes its bytes. */
+export function readString(r: WireReader, end: number, text: (buf: Uint8Array, at: number, len: number) => string = utf8Text): string {
   const len = r.uint32();
   const at = r.pos;
   r.pos += len;
   if (r.pos > end) throw new ProtobufDecodeError("a string runs past the end of its message");
-  return utf8Text(r.source, at, len);
+  return text(r.source, at, len);
 }
 
-/** Reads a length-delimited string, checked against `end`, shared with earlier reads of the same bytes ({@link sharedText}): for values that repeat across objects. */
+/** {@link readString} shared with earlier reads of the same bytes ({@link sharedText}): for values that repeat across objects. */
 export function readSharedString(r: WireReader, end: number): string {
-  const len = r.uint32();
-  const at = r.pos;
-  r.pos += len;
-  if (r.pos > end) throw new ProtobufDecodeError("a string runs past the end of its message");
-  return sharedText(r.source, at, len);
+  return readString(r, end, sharedText);
 }
 
 /** Field 1 of a nested message as a string, `""` when absent (`PodIP.ip`, `ForZone.name`, …); the rest is skipped. */

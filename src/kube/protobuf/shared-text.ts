@@ -35,7 +35,8 @@ export function createSharedText(max: number = MAX_SHARED_TEXTS): (buf: Uint8Arr
   const byHash = new Map<number, string | string[]>();
   let count = 0;
   return (buf, at, len) => {
-    if (len > MAX_SHARED_BYTES || len === 0) return len === 0 ? "" : utf8Text(buf, at, len);
+    if (len === 0) return "";
+    if (len > MAX_SHARED_BYTES) return utf8Text(buf, at, len);
     // FNV-1a over the bytes; a non-ASCII byte makes the text unshared.
     let h = 0x811c9dc5;
     for (let i = at; i < at + len; i++) {
