@@ -26,6 +26,7 @@ import { patchDecodeError, readObject } from "./request-body.ts";
 import { OBJECT_META_FIELDS } from "./selectors.ts";
 import { copyPod, podKey, type PodStore } from "./store.ts";
 import { badRequest, failure, forbidden, invalid, jsonResponse, methodNotSupported, pathNotFound, statusResponse, type FieldError } from "./status.ts";
+import { protobufWatchEncoding, type Representation } from "./negotiation.ts";
 import { openWatch, type BookmarkShape, type WatchContext, type WatchShape } from "./watch.ts";
 
 /** The EndpointSlice paths: 1 legacy `watch/` prefix, 2 namespace, 3 name, 4 subresource. */
@@ -217,7 +218,8 @@ async function deleteSlice(ctx: SliceContext, req: Request, url: URL, namespace:
 }
 
 /** Serves one request on a path matched by {@link ENDPOINT_SLICE_PATH}. */
-export async function routeEndpointSlices(ctx: SliceContext, req: Request, url: URL, m: RegExpExecArray, caller: Caller, watch: boolean): Promise<Response> {
+export async function routeEndpointSlices(ctx: SliceContext, req: Request, url: URL, m: RegExpExecArray, caller: Caller, watch: boolean, rep: Representation = "json"): Promise<Response> {
+  const encoding = rep === "protobuf" ? protobufWatchEncoding("EndpointSlice") : undefined;
   const method = req.method.toUpperCase();
   watch = watch || (m[1] === "watch" && method === "GET");
   const ns = m[2] !== undefined ? decodeURIComponent(m[2]) : undefined;
@@ -232,7 +234,7 @@ export async function routeEndpointSlices(ctx: SliceContext, req: Request, url: 
     if (method !== "GET") return statusResponse(methodNotSupported());
     const q = parseListQuery(url, true, name, OBJECT_META_FIELDS);
     if ("code" in q) return statusResponse(q);
-    return ctx.notReady() ? statusResponse(ctx.notReady()!) : openWatch(ctx.watches, ns, q, undefined, SLICE_WATCH_SHAPE);
+    return ctx.notReady() ? statusResponse(ctx.notReady()!) : openWatch(ctx.watches, ns, q, undefined, SLICE_WATCH_SHAPE, encoding);
   }
   if (name === undefined) {
     if (method === "GET") {
@@ -240,7 +242,7 @@ export async function routeEndpointSlices(ctx: SliceContext, req: Request, url: 
       if ("code" in q) return statusResponse(q);
       const notReady = ctx.notReady();
       if (notReady) return statusResponse(notReady);
-      if (q.watch) return openWatch(ctx.watches, ns, q, undefined, SLICE_WATCH_SHAPE);
+      if (q.watch) return openWatch(ctx.watches, ns, q, undefined, SLICE_WATCH_SHAPE, encoding);
       const out = await listPods(ctx.store, ctx.clock, ns, q, req.signal, { kind: "EndpointSliceList", apiVersion: API_VERSION });
       return answer(200, out);
     }

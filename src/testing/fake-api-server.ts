@@ -468,9 +468,9 @@ export class FakeKubeApiServer implements AsyncDisposable {
     const rep = api ? negotiate(req.headers.get("accept"), m !== null) : "json";
     if (rep === undefined) return statusResponse(notAcceptable());
     const res = sm !== null
-      ? await routeEndpointSlices(this.#slices, req, url, sm, { grant: who.grant, user }, watch)
+      ? await routeEndpointSlices(this.#slices, req, url, sm, { grant: who.grant, user }, watch, rep)
       : await this.#route(req, url, m, method, who.grant, user, watch, rep);
-    if (rep === "protobuf") return await asProtobuf(res, watch, sm !== null ? "EndpointSlice" : "Pod");
+    if (rep === "protobuf") return await asProtobuf(res, sm !== null ? "EndpointSlice" : "Pod");
     return rep === "yaml" && !watch ? await asYaml(res) : res;
   }
 

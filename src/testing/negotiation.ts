@@ -12,6 +12,7 @@ import { stringify as toYaml } from "yaml";
 import type { Status } from "../kube/wire.ts";
 import { failure } from "./status.ts";
 import { encodeProtobuf, encodeWatchFrame } from "./protobuf-encoder.ts";
+import type { WatchEncoding } from "./watch-stream.ts";
 
 /** What the response is written as. */
 export type Representation = "json" | "yaml" | "protobuf" | "table";
@@ -94,34 +95,25 @@ export async function asYaml(res: Response): Promise<Response> {
 const PROTOBUF = "application/vnd.kubernetes.protobuf";
 
 /**
- * Re-encodes a JSON response (an object, a list, a Status or a watch stream
- * of `kind` objects) as protobuf; a kind the encoder does not know stays JSON.
+ * A watch written in protobuf frames of `kind` objects (ERROR events carry a
+ * Status), batched like the JSON lines: see `watch-stream.ts`.
  */
-export async function asProtobuf(res: Response, watch: boolean, kind: string): Promise<Response> {
+export function protobufWatchEncoding(kind: string): WatchEncoding {
+  return { contentType: `${PROTOBUF};stream=watch`, encode: (event) => encodeWatchFrame(event, kind) };
+}
+
+/**
+ * Re-encodes a JSON response (an object, a list or a Status) as protobuf; a
+ * kind the encoder does not know stays JSON. A watch that opened (200) is
+ * already written in protobuf ({@link protobufWatchEncoding}) and passes.
+ */
+export async function asProtobuf(res: Response, kind: string): Promise<Response> {
   if (!(res.headers.get("content-type") ?? "").startsWith("application/json") || res.body === null) return res;
   const headers = new Headers(res.headers);
   headers.delete("content-length");
-  if (!watch || res.status !== 200) {
-    const text = await res.text();
-    const bytes = encodeProtobuf(JSON.parse(text), kind);
-    if (bytes === undefined) return new Response(text, { status: res.status, headers });
-    headers.set("content-type", PROTOBUF);
-    return new Response(bytes as Uint8Array<ArrayBuffer>, { status: res.status, headers });
-  }
-  headers.set("content-type", `${PROTOBUF};stream=watch`);
-  const lines = new TextDecoder();
-  let rest = "";
-  const frames = new TransformStream<Uint8Array, Uint8Array>({
-    transform(chunk, controller) {
-      const text = rest + lines.decode(chunk, { stream: true });
-      const parts = text.split("\n");
-      rest = parts.pop()!;
-      for (const line of parts) {
-        if (line.trim() === "") continue;
-        const frame = encodeWatchFrame(JSON.parse(line), kind);
-        if (frame !== undefined) controller.enqueue(frame);
-      }
-    },
-  });
-  return new Response(res.body.pipeThrough(frames), { status: res.status, headers });
+  const text = await res.text();
+  const bytes = encodeProtobuf(JSON.parse(text), kind);
+  if (bytes === undefined) return new Response(text, { status: res.status, headers });
+  headers.set("content-type", PROTOBUF);
+  return new Response(bytes as Uint8Array<ArrayBuffer>, { status: res.status, headers });
 }

@@ -13,7 +13,7 @@ import { deleteCollectionFromRequest, deleteFromRequest } from "./pod-delete.ts"
 import { createFromRequest, patchFromRequest, updateFromRequest, type WriteContext, type WriteResult } from "./pod-writes.ts";
 import { podKey, type PodStore } from "./store.ts";
 import { forbidden, jsonResponse, methodNotSupported, notFound, pathNotFound, statusResponse } from "./status.ts";
-import type { Representation } from "./negotiation.ts";
+import { protobufWatchEncoding, type Representation } from "./negotiation.ts";
 import { podTable, type IncludeObject } from "./pod-table.ts";
 import { openWatch, withKind, type ObjectTransform, type WatchContext } from "./watch.ts";
 
@@ -52,6 +52,7 @@ export async function routePods(
   const asTable = (pods: Pod[], metadata: Record<string, unknown>): Response => jsonResponse(200, podTable(pods, metadata, now(), include as IncludeObject));
   const tableEvents: ObjectTransform | undefined =
     rep === "table" ? (pod, first) => podTable([pod], { resourceVersion: pod.metadata.resourceVersion }, now(), include as IncludeObject, first) : undefined;
+  const encoding = rep === "protobuf" ? protobufWatchEncoding("Pod") : undefined;
   const ns = m[2] !== undefined ? decodeURIComponent(m[2]) : undefined;
   const name = m[3] !== undefined ? decodeURIComponent(m[3]) : undefined;
   const sub = m[4];
@@ -78,14 +79,14 @@ export async function routePods(
     if (method !== "GET") return statusResponse(methodNotSupported());
     const q = parseListQuery(url, true, name);
     if ("code" in q) return statusResponse(q);
-    return openWatch(ctx.watches, ns, q, tableEvents);
+    return openWatch(ctx.watches, ns, q, tableEvents, undefined, encoding);
   }
   if (name === undefined) {
     if (method === "GET") {
       const q = parseListQuery(url, m[1] === "watch");
       if ("code" in q) return statusResponse(q);
       if (q.watch) {
-        return openWatch(ctx.watches, ns, q, tableEvents);
+        return openWatch(ctx.watches, ns, q, tableEvents, undefined, encoding);
       }
       const out = await listPods(ctx.store, ctx.clock, ns, q, req.signal);
       if ("code" in out) return statusResponse(out);

@@ -1,8 +1,8 @@
 /**
- * The byte side of a watch response: JSON events, one per line, written into a
- * `ReadableStream` the way the apiserver's `json.Encoder` + flush-when-idle
- * does (apiserver `handlers/watch.go`): events written in the same tick are
- * batched, and with re-chunking on the batch is cut at random byte boundaries
+ * The byte side of a watch response: events (JSON lines, or protobuf frames)
+ * written into a `ReadableStream` the way the apiserver's encoder +
+ * flush-when-idle does (apiserver `handlers/watch.go`): events written in the
+ * same tick are batched, in either encoding, and with re-chunking on the batch is cut at random byte boundaries
  * (pieces of 1 byte up to ¾ of the batch),
  * so a chunk may hold several events or part of one.
  *
@@ -23,6 +23,21 @@ export function seededRandom(seed: number): () => number {
 
 const encoder = new TextEncoder();
 
+/**
+ * How a watch writes its events: the response's content type and one event's
+ * bytes (undefined drops the event).
+ */
+export interface WatchEncoding {
+  readonly contentType: string;
+  encode(event: unknown): Uint8Array | undefined;
+}
+
+/** JSON events, one per line (`application/json`). */
+export const JSON_WATCH_ENCODING: WatchEncoding = {
+  contentType: "application/json",
+  encode: (event) => encoder.encode(JSON.stringify(event) + "\n"),
+};
+
 /** The state of a watch output. */
 export type WatchOutputState = "open" | "hung" | "ended" | "failed";
 
@@ -36,15 +51,18 @@ export class WatchOutput {
   #endAfterFlush = false;
   readonly #random: (() => number) | undefined;
   readonly #onFinish: () => void;
+  readonly #encoding: WatchEncoding;
   #finished = false;
 
   /**
    * @param random PRNG for re-chunking, or undefined to write each batch as one chunk.
    * @param onFinish called once when the stream ends, fails or is cancelled by the reader.
+   * @param encoding how events are written; JSON lines by default.
    */
-  constructor(random: (() => number) | undefined, onFinish: () => void) {
+  constructor(random: (() => number) | undefined, onFinish: () => void, encoding: WatchEncoding = JSON_WATCH_ENCODING) {
     this.#random = random;
     this.#onFinish = onFinish;
+    this.#encoding = encoding;
     this.stream = new ReadableStream<Uint8Array>({
       start: (c) => {
         this.#controller = c;
@@ -70,7 +88,9 @@ export class WatchOutput {
   /** Queues one event; dropped silently when hung or ended. */
   send(event: unknown): void {
     if (this.#state !== "open" || this.#endAfterFlush) return;
-    this.#pending.push(encoder.encode(JSON.stringify(event) + "\n"));
+    const bytes = this.#encoding.encode(event);
+    if (bytes === undefined) return;
+    this.#pending.push(bytes);
     if (!this.#scheduled) {
       this.#scheduled = true;
       queueMicrotask(() => this.#flush());

@@ -13,7 +13,7 @@ import { INITIAL_EVENTS_END_ANNOTATION } from "../kube/wire.ts";
 import type { ListQuery } from "./list-options.ts";
 import type { PodStore, StoreEvent } from "./store.ts";
 import { tooLargeResourceVersion, watchTooOld } from "./status.ts";
-import { WatchOutput } from "./watch-stream.ts";
+import { JSON_WATCH_ENCODING, WatchOutput, type WatchEncoding } from "./watch-stream.ts";
 
 /** What the watch handler needs from the server (`store` holds pods unless `T` says otherwise). */
 export interface WatchContext<T extends KubeObject = Pod> {
@@ -77,9 +77,9 @@ export class WatchSession<T extends KubeObject = Pod> {
   #unregister: () => void = () => {};
   readonly #ctx: WatchContext<T>;
 
-  constructor(ctx: WatchContext<T>) {
+  constructor(ctx: WatchContext<T>, encoding: WatchEncoding = JSON_WATCH_ENCODING) {
     this.#ctx = ctx;
-    this.output = new WatchOutput(ctx.chunkRandom(), () => this.#cleanup());
+    this.output = new WatchOutput(ctx.chunkRandom(), () => this.#cleanup(), encoding);
     this.#unregister = ctx.register(this as unknown as WatchSession<KubeObject>);
   }
 
@@ -144,15 +144,19 @@ export type ObjectTransform = (pod: Pod, first: boolean) => unknown;
 /** The pods' {@link WatchShape}. */
 export const POD_WATCH_SHAPE: WatchShape<Pod> = { withKind, bookmark };
 
-/** Opens a watch over `namespace` (undefined = all) of the store's resource (pods by default) and returns the 200 response. */
+/**
+ * Opens a watch over `namespace` (undefined = all) of the store's resource
+ * (pods by default) and returns the 200 response, written in `encoding`.
+ */
 export function openWatch<T extends KubeObject = Pod>(
   ctx: WatchContext<T>,
   namespace: string | undefined,
   q: ListQuery,
   transform?: ObjectTransform,
   shape: WatchShape<T> = POD_WATCH_SHAPE as unknown as WatchShape<T>,
+  encoding: WatchEncoding = JSON_WATCH_ENCODING,
 ): Response {
-  const session = new WatchSession<T>(ctx);
+  const session = new WatchSession<T>(ctx, encoding);
   const raw = session.output;
   // Object events go through `transform` (a Table watch); bookmarks and errors do not.
   let first = true;
@@ -264,6 +268,6 @@ export function openWatch<T extends KubeObject = Pod>(
   }
   return new Response(raw.stream, {
     status: 200,
-    headers: { "content-type": "application/json", "cache-control": "no-cache, private" },
+    headers: { "content-type": encoding.contentType, "cache-control": "no-cache, private" },
   });
 }

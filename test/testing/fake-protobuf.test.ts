@@ -19,6 +19,7 @@ import { WatchDecodeError, type WatchDecodeResult } from "../../src/kube/watch-d
 import type { ListWatchApi } from "../../src/kube/list-watch-api.ts";
 import type { EndpointSlice } from "../../src/kube/wire.ts";
 import { createManualClock, FakeKubeApiServer, makeEndpointSlice, makePod } from "../../src/testing/index.ts";
+import { encodeWatchFrame } from "../../src/testing/protobuf-encoder.ts";
 
 const config = KubeConfig.fromOptions({ server: "https://fake.example", token: "t" });
 
@@ -54,6 +55,28 @@ describe("the fake API server in protobuf", () => {
     assert.equal(views[0]!.encoding, "protobuf");
     assert.ok(views[1]!.written.every((t) => typeof t === "number"), "makePod's pods carry managedFields");
     assert.deepEqual({ ...views[0], encoding: "" }, { ...views[1], encoding: "" });
+  });
+
+  it("a protobuf watch is batched as its JSON one: the events of one tick in one chunk, each frame the JSON event's object encoded", async () => {
+    await using fake = new FakeKubeApiServer({ rechunk: false });
+    const rv = fake.resourceVersion;
+    const bodies = ["application/vnd.kubernetes.protobuf;stream=watch", "application/json"].map(async (accept) => {
+      const res = await fake.fetch(new Request(`https://fake.example/api/v1/namespaces/ns/pods?watch=true&resourceVersion=${rv}`, { headers: { accept, authorization: "Bearer t" } }));
+      assert.equal(res.headers.get("content-type"), accept);
+      return res.body!.getReader();
+    });
+    const readers = await Promise.all(bodies);
+    for (const name of ["a", "b", "c"]) fake.createPod(makePod({ name, namespace: "ns", app: "x" }));
+    const [pb, json] = await Promise.all(readers.map(async (r) => {
+      const first = await r.read();
+      await r.cancel();
+      return first.value!;
+    }));
+    const events = new TextDecoder().decode(json).trim().split("\n").map((l) => JSON.parse(l) as unknown);
+    // All three events in the first chunk, in both encodings.
+    assert.equal(events.length, 3);
+    const frames = events.map((e) => encodeWatchFrame(e, "Pod")!);
+    assert.deepEqual(pb, new Uint8Array(Buffer.concat(frames)));
   });
 
   it("an expired resourceVersion is an ERROR event with a 410 Status in a protobuf stream; a missing pod a protobuf 404", async () => {
