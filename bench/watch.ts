@@ -60,13 +60,6 @@ const SCENARIOS: Scenario[] = [
 SCENARIOS[1] = { ...SCENARIOS[1]!, title: `${SCENARIOS[1]!.apps} services of ${Math.floor(PODS / SCENARIOS[1]!.apps).toLocaleString("en-US")} pods` };
 
 /**
- * The small fleet of a scenario: the same services with 1 % of the pods (one
- * per service at least). Each client also runs on it, and the heap it keeps
- * there is the fixed part (the library's code compiled during the run, the
- * per-service state); what each further pod adds is the slope between the two
- * fleets.
- */
-/**
  * V8 (Node, Deno) flushes the bytecode of functions that did not run for a
  * while, so a longer run frees more of the startup's code and the heap's
  * growth reads low (Node 24: ≈ 100 B per pod for the pod cache). Kept, every
@@ -74,6 +67,13 @@ SCENARIOS[1] = { ...SCENARIOS[1]!, title: `${SCENARIOS[1]!.apps} services of ${M
  */
 const V8_FLAGS = ["--no-flush-bytecode"];
 
+/**
+ * The small fleet of a scenario: the same services with 1 % of the pods (one
+ * per service at least). Each client also runs on it, and the heap it keeps
+ * there is the fixed part (the library's code compiled during the run, the
+ * per-service state); what each further pod adds is the slope between the two
+ * fleets.
+ */
 const smallPods = (sc: Scenario): number => sc.apps * Math.max(1, Math.floor(PODS / sc.apps / 100));
 
 interface Variant {
@@ -114,7 +114,8 @@ const s = (sc: Scenario, id: string, k: Key): Summary | undefined => sum.get(`${
 for (const sc of SCENARIOS) {
   process.stderr.write(`# watch (${sc.title}): starting the fake API server (${EVENTS} events pre-generated)…\n`);
   const server = await startFakeServer({ pods: PODS, apps: sc.apps, events: EVENTS, kratos: true });
-  const small = await startFakeServer({ pods: smallPods(sc), apps: sc.apps, events: SMALL_EVENTS, kratos: true });
+  const few = smallPods(sc);
+  const small = await startFakeServer({ pods: few, apps: sc.apps, events: SMALL_EVENTS, kratos: true });
   const results = new Map<string, Partial<Record<Key, number>>[]>();
   try {
     // Runs interleave the variants, so drift on the machine hits all of them alike.
@@ -125,7 +126,6 @@ for (const sc of SCENARIOS) {
         // The server's CPU for this client's whole run (its LIST included), per event.
         const serverUsPerEvent = ((await server.cpuUs()) - cpu0) / Math.max(1, EVENTS);
         // The same client on the small fleet: the heap it keeps there is the fixed part.
-        const few = smallPods(sc);
         const f = await runClient(v.rt, v.script, [`--url=${small.url}`, `--pods=${few}`, `--events=${SMALL_EVENTS}`, ...v.args], { v8Flags: V8_FLAGS });
         const heapBig = Number(r["heapMiB"]) * 2 ** 20;
         const heapSmall = Number(f["heapMiB"]) * 2 ** 20;

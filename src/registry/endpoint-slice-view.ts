@@ -74,7 +74,10 @@ export function contribution(record: EndpointSliceRecord, i: number): Contributi
 /** A cheap test that `record` may hold identity `id` (see {@link identityOf}). */
 export function mayHold(record: EndpointSliceRecord, id: string): boolean {
   // An address is kept packed exactly when it packs (see packIPv4).
-  if (id.startsWith("@")) return record.addresses.includes(packIPv4(id.slice(1)) ?? id.slice(1));
+  if (id.startsWith("@")) {
+    const address = id.slice(1);
+    return record.addresses.includes(packIPv4(address) ?? address);
+  }
   return record.targetNames.includes(id.slice(id.lastIndexOf("/") + 1));
 }
 

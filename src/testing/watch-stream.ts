@@ -2,9 +2,9 @@
  * The byte side of a watch response: events (JSON lines, or protobuf frames)
  * written into a `ReadableStream` the way the apiserver's encoder +
  * flush-when-idle does (apiserver `handlers/watch.go`): events written in the
- * same tick are batched, in either encoding, and with re-chunking on the batch is cut at random byte boundaries
- * (pieces of 1 byte up to ¾ of the batch),
- * so a chunk may hold several events or part of one.
+ * same tick are batched, in either encoding, and with re-chunking on the
+ * batch is cut at random byte boundaries (pieces of 1 byte up to ¾ of the
+ * batch), so a chunk may hold several events or part of one.
  *
  * @module
  */
