@@ -24,13 +24,58 @@ const EMPTY: readonly never[] = Object.freeze([]);
 
 interface IndexEntry<R> {
   /**
-   * The keys filed under the value (the records are the store's: a Set of
-   * keys costs less than a Map to them); one key alone is kept as itself, as
-   * a value often has one record (a Service's only EndpointSlice).
+   * The keys filed under the value (the records are the store's). An array
+   * costs one slot per key where a Set costs a hash entry (33 B on V8, 53 B
+   * on JavaScriptCore). It is kept sorted, so a removal is a binary search
+   * and a splice; keys added out of order are appended and sorted once, on
+   * the next removal or read. One key alone is kept as itself, as a value
+   * often has one record (a Service's only EndpointSlice).
    */
-  keys: string | Set<string>;
+  keys: string | string[];
+  /** Whether `keys` (an array) is in order. */
+  sorted: boolean;
   /** Frozen snapshot for `byIndex`, rebuilt lazily after a change. */
   list: readonly R[] | undefined;
+}
+
+/** `entry`'s keys (an array) sorted, without duplicates. */
+function sortedKeys(entry: IndexEntry<unknown> & { keys: string[] }): string[] {
+  if (!entry.sorted) {
+    const keys = entry.keys.sort();
+    let n = 0;
+    for (let i = 0; i < keys.length; i++) if (i === 0 || keys[i] !== keys[n - 1]) keys[n++] = keys[i]!;
+    keys.length = n;
+    entry.sorted = true;
+  }
+  return entry.keys;
+}
+
+/** Removes `key` from `entry`; true when it was there. */
+function removeKey(entry: IndexEntry<unknown>, key: string): boolean {
+  if (typeof entry.keys === "string") return false;
+  const keys = sortedKeys(entry as IndexEntry<unknown> & { keys: string[] });
+  let lo = 0;
+  let hi = keys.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (keys[mid]! < key) lo = mid + 1;
+    else hi = mid;
+  }
+  if (keys[lo] !== key) return false;
+  keys.splice(lo, 1);
+  return true;
+}
+
+/** Adds `key`, which is not filed under the entry's value yet. */
+function addKey(entry: IndexEntry<unknown>, key: string): void {
+  if (typeof entry.keys === "string") {
+    entry.keys = [entry.keys, key];
+    entry.sorted = entry.keys[0]! < key;
+    return;
+  }
+  const keys = entry.keys;
+  if (entry.sorted && keys.length > 0 && keys[keys.length - 1]! >= key) entry.sorted = false;
+  keys.push(key);
 }
 
 /** The indexes of a cache: for each index function, value → records. */
@@ -59,8 +104,8 @@ export class IndexSet<R> {
     if (entry === undefined) return EMPTY;
     if (entry.list === undefined) {
       // Sized up front: a pushed-to array keeps room for 17 records, kept per value.
-      const keys = typeof entry.keys === "string" ? [entry.keys] : entry.keys;
-      const list = new Array<R>(typeof entry.keys === "string" ? 1 : entry.keys.size);
+      const keys = typeof entry.keys === "string" ? [entry.keys] : sortedKeys(entry as IndexEntry<R> & { keys: string[] });
+      const list = new Array<R>(keys.length);
       let n = 0;
       for (const key of keys) {
         const r = this.#lookup(key);
@@ -87,18 +132,18 @@ export class IndexSet<R> {
       const after = next === undefined ? undefined : fn(next);
       if (before !== undefined && (before !== after || next === undefined)) {
         const entry = map.get(before);
-        if (entry?.keys === key) map.delete(before);
-        else if (entry !== undefined && typeof entry.keys !== "string" && entry.keys.delete(key)) {
+        if (entry !== undefined && entry.keys === key) map.delete(before);
+        else if (entry !== undefined && removeKey(entry, key)) {
           entry.list = undefined;
-          if (entry.keys.size === 0) map.delete(before);
+          if (entry.keys.length === 0) map.delete(before);
         }
       }
       if (after !== undefined && next !== undefined) {
         const entry = map.get(after);
-        if (entry === undefined) map.set(after, { keys: key, list: undefined });
+        if (entry === undefined) map.set(after, { keys: key, sorted: true, list: undefined });
         else {
-          if (typeof entry.keys !== "string") entry.keys.add(key);
-          else if (entry.keys !== key) entry.keys = new Set([entry.keys, key]);
+          // The value is unchanged for most updates: the key is filed already.
+          if (before !== after || old === undefined) addKey(entry, key);
           entry.list = undefined;
         }
       }
