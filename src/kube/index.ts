@@ -116,6 +116,7 @@ export type { SliceInterner } from "./endpoint-slice-record.ts";
 export { createReflector, Reflector, DEFAULT_BOOKMARK_SILENCE_MS, DEFAULT_IDLE_GRACE_MS, MIN_WATCH_TIMEOUT_SECONDS } from "./reflector/reflector.ts";
 export type { ReflectorApi, ReflectorOptions, ReflectorSink } from "./reflector/reflector.ts";
 export { IndexSet, ObjectStore } from "./reflector/store.ts";
+export { RecordTable } from "./reflector/record-table.ts";
 export type { StoreHooks } from "./reflector/store.ts";
 export { initialState, step, relistRequest, classifyError, DEFAULT_PAGE_SIZE, VERY_SHORT_WATCH_MS } from "./reflector/state.ts";
 export type { Command, Effect, ErrorClass, ReflectorInput, ReflectorState, StepResult, ListRequest, WatchRequest } from "./reflector/state.ts";

@@ -47,6 +47,7 @@ export interface InformerView<R extends ObjectRecord> {
   ready(signal?: AbortSignal): Promise<void>;
   get(namespace: string, name: string): R | undefined;
   readonly size: number;
+  /** The cached records, in key order (the name in the informer's namespace, else `namespace/name`). */
   values(): IterableIterator<R>;
   /** Records filed under `value` in index `index` (a descriptor index); frozen. */
   byIndex(index: string, value: string): readonly R[];

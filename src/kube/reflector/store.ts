@@ -10,9 +10,9 @@
  * @module
  */
 import type { IndexFunction, ObjectRecord } from "../resource.ts";
-import { objectKey } from "../resource.ts";
 import type { KubeObject } from "../wire.ts";
 import type { ReflectorSink } from "./reflector.ts";
+import { RecordTable } from "./record-table.ts";
 
 /** One change of a cache's contents. */
 export type ObjectChange<R> =
@@ -178,22 +178,21 @@ function sameRecord(a: ObjectRecord, b: ObjectRecord): boolean {
 
 /** The records of one reflector; implements its {@link ReflectorSink}. */
 export class ObjectStore<R extends ObjectRecord> implements ReflectorSink {
-  /** Current contents, by {@link ObjectStore.keyOf} (`namespace/name`, or the name alone in the store's namespace). */
-  readonly objects: Map<string, R> = new Map();
+  /** Current contents, by {@link ObjectStore.keyOf} (`namespace/name`, or the name alone in the store's namespace), in key order. */
+  readonly objects: RecordTable<R>;
   #next: Map<string, R> | undefined;
   #synced = false;
   readonly #hooks: StoreHooks<R>;
-  readonly #namespace: string | undefined;
 
   /** A store writing into `hooks.index`. */
   constructor(hooks: StoreHooks<R>) {
     this.#hooks = hooks;
-    this.#namespace = hooks.namespace;
+    this.objects = new RecordTable(hooks.namespace);
   }
 
   /** The key of an object in {@link ObjectStore.objects}: its name in the store's namespace (names hold no `/`), else `namespace/name`. */
   keyOf(namespace: string, name: string): string {
-    return namespace === this.#namespace ? name : objectKey(namespace, name);
+    return this.objects.keyOf(namespace, name);
   }
 
   /** The record of an object, if present. */
@@ -263,9 +262,8 @@ export class ObjectStore<R extends ObjectRecord> implements ReflectorSink {
       changes.push({ type: "deleted", object: old });
       index.update(key, old, undefined);
     }
-    // Swap contents: clear and refill keeps the one Map the readers hold.
-    this.objects.clear();
-    for (const [key, rec] of next) this.objects.set(key, rec);
+    // Swap contents in place: readers hold this one table.
+    this.objects.replace(next);
     this.#synced = true;
     if (changes.length > 0) this.#hooks.onChanges(changes);
     this.#hooks.onSynced();
@@ -294,8 +292,7 @@ export class ObjectStore<R extends ObjectRecord> implements ReflectorSink {
     const rec = this.#project(object, "watch-event");
     if (rec === undefined) return;
     const key = this.keyOf(rec.namespace, rec.name);
-    const old = this.objects.get(key);
-    this.objects.set(key, rec);
+    const old = this.objects.set(key, rec);
     this.#hooks.index.update(key, old, rec);
     this.#hooks.onChanges([old === undefined ? { type: "added", object: rec } : { type: "modified", object: rec, old }]);
   }
