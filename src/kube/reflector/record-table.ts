@@ -48,6 +48,8 @@ function compareKey(key: string, rec: ObjectRecord, namespace: string | undefine
 export class RecordTable<R extends ObjectRecord> implements ReadonlyMap<string, R> {
   #recs: R[] = [];
   readonly #namespace: string | undefined;
+  /** The position the last search found (a hint, checked before use). */
+  #last = 0;
 
   /** An empty table; `namespace`: the one whose objects are keyed by name alone. */
   constructor(namespace?: string) {
@@ -59,17 +61,23 @@ export class RecordTable<R extends ObjectRecord> implements ReadonlyMap<string, 
     return namespace === this.#namespace ? name : objectKey(namespace, name);
   }
 
-  /** First position whose record's key is not below `key`. */
+  /** First position whose record's key is not below `key`; the last position found is tried first. */
   #lowerBound(key: string): number {
     const recs = this.#recs;
     const ns = this.#namespace;
+    const last = this.#last;
+    // An update reads the record, then replaces it: the second search is the first's answer.
+    if (last < recs.length && compareKey(key, recs[last]!, ns) === 0) return last;
     let lo = 0;
     let hi = recs.length;
     while (lo < hi) {
       const mid = (lo + hi) >>> 1;
-      if (compareKey(key, recs[mid]!, ns) > 0) lo = mid + 1;
+      const r = recs[mid]!;
+      // One comparison per step: is the record's key below `key`?
+      if (r.namespace === ns ? r.name < key : compareKey(key, r, ns) > 0) lo = mid + 1;
       else hi = mid;
     }
+    this.#last = lo;
     return lo;
   }
 
