@@ -41,6 +41,11 @@ function compareKey(key: string, rec: ObjectRecord, namespace: string | undefine
   return rest - name.length;
 }
 
+/** Whether `key` is the key of `rec`: a string equality in the table's namespace. */
+function isKeyOf(key: string, rec: ObjectRecord, namespace: string | undefined): boolean {
+  return rec.namespace === namespace ? rec.name === key : compareKey(key, rec, namespace) === 0;
+}
+
 /**
  * Records sorted by key, read as a `ReadonlyMap` from key to record (in key
  * order). Advanced: the storage of {@link ObjectStore}.
@@ -67,7 +72,7 @@ export class RecordTable<R extends ObjectRecord> implements ReadonlyMap<string, 
     const ns = this.#namespace;
     const last = this.#last;
     // An update reads the record, then replaces it: the second search is the first's answer.
-    if (last < recs.length && compareKey(key, recs[last]!, ns) === 0) return last;
+    if (last < recs.length && isKeyOf(key, recs[last]!, ns)) return last;
     let lo = 0;
     let hi = recs.length;
     while (lo < hi) {
@@ -81,10 +86,15 @@ export class RecordTable<R extends ObjectRecord> implements ReadonlyMap<string, 
     return lo;
   }
 
+  /** Whether position `i` holds the record of `key`. */
+  #holds(i: number, key: string): boolean {
+    return i < this.#recs.length && isKeyOf(key, this.#recs[i]!, this.#namespace);
+  }
+
   /** Position of `key`, or -1. */
   #find(key: string): number {
     const i = this.#lowerBound(key);
-    return i < this.#recs.length && compareKey(key, this.#recs[i]!, this.#namespace) === 0 ? i : -1;
+    return this.#holds(i, key) ? i : -1;
   }
 
   get size(): number {
@@ -104,7 +114,7 @@ export class RecordTable<R extends ObjectRecord> implements ReadonlyMap<string, 
   set(key: string, rec: R): R | undefined {
     const recs = this.#recs;
     const i = this.#lowerBound(key);
-    if (i < recs.length && compareKey(key, recs[i]!, this.#namespace) === 0) {
+    if (this.#holds(i, key)) {
       const old = recs[i];
       recs[i] = rec;
       return old;

@@ -38,22 +38,22 @@ interface IndexEntry<R> {
   list: readonly R[] | undefined;
 }
 
-/** `entry`'s keys (an array) sorted, without duplicates. */
-function sortedKeys(entry: IndexEntry<unknown> & { keys: string[] }): string[] {
+/** `keys` (the array of `entry`) sorted, without duplicates. */
+function sortedKeys(entry: IndexEntry<unknown>, keys: string[]): string[] {
   if (!entry.sorted) {
-    const keys = entry.keys.sort();
+    keys.sort();
     let n = 0;
     for (let i = 0; i < keys.length; i++) if (i === 0 || keys[i] !== keys[n - 1]) keys[n++] = keys[i]!;
     keys.length = n;
     entry.sorted = true;
   }
-  return entry.keys;
+  return keys;
 }
 
 /** Removes `key` from `entry`; true when it was there. */
 function removeKey(entry: IndexEntry<unknown>, key: string): boolean {
   if (typeof entry.keys === "string") return false;
-  const keys = sortedKeys(entry as IndexEntry<unknown> & { keys: string[] });
+  const keys = sortedKeys(entry, entry.keys);
   let lo = 0;
   let hi = keys.length;
   while (lo < hi) {
@@ -104,7 +104,7 @@ export class IndexSet<R> {
     if (entry === undefined) return EMPTY;
     if (entry.list === undefined) {
       // Sized up front: a pushed-to array keeps room for 17 records, kept per value.
-      const keys = typeof entry.keys === "string" ? [entry.keys] : sortedKeys(entry as IndexEntry<R> & { keys: string[] });
+      const keys = typeof entry.keys === "string" ? [entry.keys] : sortedKeys(entry, entry.keys);
       const list = new Array<R>(keys.length);
       let n = 0;
       for (const key of keys) {
