@@ -15,6 +15,7 @@
  */
 import { ENDPOINT_SLICE_CONTROLLER, MANAGED_BY_LABEL, SERVICE_NAME_LABEL } from "../kube/endpoint-slice-record.ts";
 import type { Endpoint, EndpointPort, EndpointSlice, Pod } from "../kube/wire.ts";
+import { sameJson } from "./same-json.ts";
 
 /** One port of the Service. */
 export interface ServicePortSpec {
@@ -134,7 +135,7 @@ export function reconcileService(spec: ServiceSpec, pods: Iterable<Pod>, existin
   const mine = existing.filter((s) => s.metadata.labels?.[SERVICE_NAME_LABEL] === spec.name && s.metadata.labels?.[MANAGED_BY_LABEL] === ENDPOINT_SLICE_CONTROLLER);
   const used = new Set<EndpointSlice>();
   for (const g of groups.values()) {
-    const slices = mine.filter((s) => s.addressType === g.addressType && JSON.stringify(s.ports ?? []) === JSON.stringify(g.ports));
+    const slices = mine.filter((s) => s.addressType === g.addressType && sameJson(s.ports ?? [], g.ports));
     const placed = new Set<string>();
     const kept: { slice: EndpointSlice; endpoints: Endpoint[]; changed: boolean }[] = [];
     for (const s of slices) {
@@ -148,7 +149,7 @@ export function reconcileService(spec: ServiceSpec, pods: Iterable<Pod>, existin
           continue;
         }
         placed.add(targetKey(e));
-        if (JSON.stringify(want) !== JSON.stringify(e)) changed = true;
+        if (!sameJson(want, e)) changed = true;
         endpoints.push(want);
       }
       kept.push({ slice: s, endpoints, changed });

@@ -17,6 +17,7 @@ import type { EndpointSlice, Pod, Status } from "../kube/wire.ts";
 import { authorize, verbOf } from "./auth.ts";
 import { checkDryRun, dryRunQuery } from "./dry-run.ts";
 import { defaultEndpointSlice, validateEndpointSlice } from "./endpoint-slice-validation.ts";
+import { sameJson } from "./same-json.ts";
 import { listPods } from "./list.ts";
 import { parseListQuery, type ListQuery } from "./list-options.ts";
 import { jsonPatch, mergePatch, PatchError } from "./patch.ts";
@@ -117,17 +118,16 @@ export function prepareSliceCreate(ctx: SliceContext, namespace: string, input: 
   return s;
 }
 
-const sameJson = (a: unknown, b: unknown): boolean => JSON.stringify(a) === JSON.stringify(b);
-
 /**
  * Stores `next` as the new state of `current`: identity fields kept, a set
  * resourceVersion must match (409), `addressType` is immutable, the
  * generation grows when anything but metadata, or the labels, change, and an update that
- * changes nothing is not written.
+ * changes nothing is not written. `next` is the caller's own copy (a parsed
+ * body, a patch result): it is changed and may be stored. The answer's
+ * nested objects are the stored ones: serialise it or copy it.
  */
-export function commitSliceUpdate(ctx: SliceContext, current: EndpointSlice, input: EndpointSlice, name: string, dryRun: boolean): { status: number; body: unknown } {
+export function commitSliceUpdate(ctx: SliceContext, current: EndpointSlice, next: EndpointSlice, name: string, dryRun: boolean): { status: number; body: unknown } {
   const namespace = current.metadata.namespace!;
-  const next = copyPod(input);
   next.metadata ??= {};
   if (next.metadata.name !== undefined && next.metadata.name !== name) {
     return { status: 400, body: badRequest(`the name of the object (${String(next.metadata.name)}) does not match the name on the URL (${name})`) };
@@ -149,8 +149,9 @@ export function commitSliceUpdate(ctx: SliceContext, current: EndpointSlice, inp
   const cur = current.metadata as Record<string, unknown>;
   for (const k of ["uid", "creationTimestamp", "generation"]) meta[k] = cur[k];
   // Anything but metadata, and the labels (which say the Service), grows the generation (endpointslice strategy PrepareForUpdate).
-  const body = (o: EndpointSlice): unknown => ({ addressType: o.addressType, endpoints: o.endpoints, ports: o.ports, labels: o.metadata.labels ?? {} });
-  if (!sameJson(body(next), body(current)) && typeof meta["generation"] === "number") meta["generation"] += 1;
+  const specChanged = next.addressType !== current.addressType || !sameJson(next.endpoints, current.endpoints) || !sameJson(next.ports, current.ports) ||
+    !sameJson(next.metadata.labels ?? {}, current.metadata.labels ?? {});
+  if (specChanged && typeof meta["generation"] === "number") meta["generation"] += 1;
   next.metadata.resourceVersion = current.metadata.resourceVersion!;
   if (sameJson(next, current)) return { status: 200, body: sliceWithKind(current) };
   if (dryRun) return { status: 200, body: sliceWithKind(next) };

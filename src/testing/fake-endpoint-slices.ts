@@ -67,8 +67,13 @@ export class FakeEndpointSlices {
     return this.#ctx.store.sorted().filter(([, s]) => ns === undefined || s.metadata.namespace === ns).map(([, s]) => sliceWithKind(copyPod(s)));
   }
 
-  /** Changes a slice through `mutate` (on a copy), as one update. Throws when missing or refused. */
+  /** Changes a slice through `mutate` (on a copy), as one update, and returns a copy of the result. Throws when missing or refused. */
   update(ns: string, name: string, mutate: (slice: EndpointSlice) => void): EndpointSlice {
+    return copyPod(this.#update(ns, name, mutate));
+  }
+
+  /** {@link update} answering with the stored object's nested parts (not for callers outside). */
+  #update(ns: string, name: string, mutate: (slice: EndpointSlice) => void): EndpointSlice {
     const current = this.#ctx.store.get(podKey(ns, name));
     if (current === undefined) throw new Error(`endpointSlices.update: ${ns}/${name} not found`);
     const next = copyPod(current);
@@ -93,12 +98,15 @@ export class FakeEndpointSlices {
   mirror(spec: ServiceSpec & { manual?: boolean }): MirroredService {
     const ns = spec.namespace ?? "default";
     const errors: Error[] = [];
-    const slices = (): EndpointSlice[] => this.list(ns).filter((s) => s.metadata.labels?.["kubernetes.io/service-name"] === spec.name);
+    // The stored slices themselves (the controller only reads them); copies go out through `slices`.
+    const own = (): EndpointSlice[] =>
+      this.#ctx.store.sorted().map(([, s]) => s).filter((s) => s.metadata.namespace === ns && s.metadata.labels?.["kubernetes.io/service-name"] === spec.name);
+    const slices = (): EndpointSlice[] => own().map((s) => sliceWithKind(copyPod(s)));
     const reconcile = (): void => {
       const pods = this.#pods.sorted().map(([, p]) => p);
-      const writes = reconcileService(spec, pods, slices(), () => `${spec.name}-${(++this.#counter).toString(36).padStart(5, "0")}`);
+      const writes = reconcileService(spec, pods, own(), () => `${spec.name}-${(++this.#counter).toString(36).padStart(5, "0")}`);
       for (const s of writes.create) this.create(s);
-      for (const s of writes.update) this.update(ns, s.metadata.name!, (cur) => Object.assign(cur, { endpoints: s.endpoints }));
+      for (const s of writes.update) this.#update(ns, s.metadata.name!, (cur) => Object.assign(cur, { endpoints: s.endpoints }));
       for (const s of writes.delete) this.delete(ns, s.metadata.name!);
     };
     let stopped = false;

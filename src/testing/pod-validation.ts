@@ -9,20 +9,10 @@
  * @module
  */
 import type { Pod } from "../kube/wire.ts";
+import { sameJson } from "./same-json.ts";
 import type { FieldError } from "./status.ts";
 
 type Obj = Record<string, unknown>;
-
-/** Deep equality of JSON values, ignoring key order. */
-export function sameJson(a: unknown, b: unknown): boolean {
-  if (a === b) return true;
-  if (typeof a !== "object" || typeof b !== "object" || a === null || b === null) return false;
-  if (Array.isArray(a) !== Array.isArray(b)) return false;
-  if (Array.isArray(a)) return a.length === (b as unknown[]).length && a.every((x, i) => sameJson(x, (b as unknown[])[i]));
-  const ka = Object.keys(a).filter((k) => (a as Obj)[k] !== undefined);
-  const kb = Object.keys(b).filter((k) => (b as Obj)[k] !== undefined);
-  return ka.length === kb.length && ka.every((k) => sameJson((a as Obj)[k], (b as Obj)[k]));
-}
 
 /** The fields a pod update may change, in the apiserver's words (`updatablePodSpecFieldsStringArray`). */
 const UPDATABLE =

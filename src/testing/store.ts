@@ -8,6 +8,7 @@
  * @module
  */
 import type { KubeObject, Pod } from "../kube/wire.ts";
+import { copyJson } from "./copy-json.ts";
 
 /** A stored change. `prev` is the object before the change (MODIFIED, DELETED). */
 export interface StoreEvent<T extends KubeObject = Pod> {
@@ -34,9 +35,9 @@ export function compareKeys(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
 
-/** Deep copy through JSON, as objects cross the wire. */
+/** Deep copy as objects cross the wire (what `JSON.parse(JSON.stringify(p))` gives). */
 export function copyPod<T extends KubeObject = Pod>(p: T): T {
-  return JSON.parse(JSON.stringify(p)) as T;
+  return copyJson(p);
 }
 
 /** In-memory storage of one resource with history (pods unless `T` says otherwise). */

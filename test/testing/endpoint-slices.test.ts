@@ -169,6 +169,28 @@ describe("fake API server: EndpointSlices", () => {
     assert.deepEqual(s.endpointSlices.list().map((x) => x.metadata.name), ["c2"]);
   });
 
+  it("hands out copies from update(), and does not write an update that only reorders keys (the apiserver compares decoded objects)", () => {
+    const s = fake();
+    s.endpointSlices.create(slice("k", ["10.0.0.1"]));
+    const out = s.endpointSlices.update("default", "k", (x) => {
+      x.endpoints![0]!.conditions = { ready: false, serving: true, terminating: false };
+    });
+    assert.equal(out.metadata.generation, 2);
+    out.endpoints![0]!.addresses[0] = "10.9.9.9";
+    out.metadata.labels!["x"] = "y";
+    const stored = s.endpointSlices.get("default", "k")!;
+    assert.deepEqual(stored.endpoints![0]!.addresses, ["10.0.0.1"], "changing the answer changes nothing stored");
+    assert.equal(stored.metadata.labels!["x"], undefined);
+    const rv = s.resourceVersion;
+    s.endpointSlices.update("default", "k", (x) => {
+      const c = x.endpoints![0]!.conditions!;
+      x.endpoints![0]!.conditions = Object.fromEntries(Object.entries(c).reverse());
+      x.metadata.labels = Object.fromEntries(Object.entries(x.metadata.labels!).reverse());
+    });
+    assert.equal(s.resourceVersion, rv, "same object, other key order: no write");
+    assert.equal(s.endpointSlices.get("default", "k")!.metadata.generation, 2);
+  });
+
   it("authorizes per resource: a token granted pods only gets the real 403 for endpointslices", async () => {
     const s = fake({ tokens: { pods: { user: "system:serviceaccount:shop:app", resources: ["pods"], verbs: ["list", "watch"] } } });
     const podsOk = await call(s, "GET", "/api/v1/namespaces/shop/pods", { token: "pods" });
