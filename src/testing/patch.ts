@@ -13,6 +13,7 @@
  *
  * @module
  */
+import { copyJson } from "./copy-json.ts";
 
 /** A malformed or inapplicable patch; the message goes into the 4xx Status. */
 export class PatchError extends Error {
@@ -32,7 +33,7 @@ function isObject(v: unknown): v is Record<string, Json> {
 }
 
 function clone<T>(v: T): T {
-  return v === undefined ? v : (JSON.parse(JSON.stringify(v)) as T);
+  return v === undefined ? v : copyJson(v);
 }
 
 /** Applies an RFC 7386 JSON merge patch; returns a new value. */
