@@ -2,12 +2,15 @@
  * Bench 7 client: one run over one fleet, in its own process on the runtime
  * under test. Starts the fake API server (bench/lib/slice-server-process.ts)
  * with the fleet and a warm-up copy of it, then: heap per cached endpoint
- * after sync, and flip → `watch()` yield latencies. Prints
- * `RESULT {heapPerEndpoint, lat}`.
+ * after sync, and flip → `watch()` yield latencies in two phases: `cold`, the
+ * `--cold` flips after `--warm-flips` ones (right after sync, while the JIT
+ * still compiles the flip path), and `lat`, the `--iter` flips once
+ * `--settle` flips in all have run (a service that has been running for a
+ * while). Prints `RESULT {heapPerEndpoint, cold, lat}`.
  *
  * Arguments: `--services`, `--endpoints`, `--encoding` (`json`|`protobuf`),
- * `--iter` and `--warm-flips`. The library is dist/ when `KK_DIST` is set
- * (full runs), else src/.
+ * `--iter`, `--warm-flips`, `--cold` and `--settle`. The library is dist/
+ * when `KK_DIST` is set (full runs), else src/.
  *
  * @module
  */
@@ -26,6 +29,9 @@ const endpoints = numArg("endpoints", 100);
 const encoding = arg("encoding", "json") as "json" | "protobuf";
 const ITER = numArg("iter", 400);
 const WARM = numArg("warm-flips", 20);
+const COLD = numArg("cold", 400);
+/** Flips before the steady-state ones, warm-up and cold ones included. */
+const SETTLE = Math.max(WARM + COLD, numArg("settle", 3000));
 if (!forceGc()) throw new Error("no forced GC: run with --expose-gc (Node, Deno) or on Bun");
 
 const server = startLineProcess("bench/lib/slice-server-process.ts", [`--services=${services}`, `--endpoints=${endpoints}`, "--warm=1"]);
@@ -75,17 +81,20 @@ for (const [s, w] of watchers.entries()) {
     }
   })();
 }
-for (let i = 0; i < ITER + WARM; i++) {
+let cold: number[] = [];
+for (let i = 0; i < SETTLE + ITER; i++) {
   const s = ((i >> 1) * 7) % services;
   const index = ((i >> 1) * 37) % endpoints;
   const yielded = new Promise<void>((r) => waiting.set(s, r));
   server.send({ cmd: "flip", service: s, index, ready: i % 2 === 1 });
   await Promise.all([yielded, server.next()]);
-  if (i < WARM) lat.length = 0;
+  if (i + 1 === WARM) lat.length = 0;
+  else if (i + 1 === WARM + COLD) cold = lat.splice(0);
+  else if (i + 1 === SETTLE) lat.length = 0;
 }
 await Promise.all(watchers.map((w) => w.stop()));
 await discovery.close();
 server.send({ cmd: "quit" });
 await server.close();
-report({ heapPerEndpoint, lat });
+report({ heapPerEndpoint, cold, lat });
 process.exit(0);
