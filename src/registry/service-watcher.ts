@@ -23,12 +23,17 @@ import type { DiscoveryState } from "./service-hub.ts";
 export interface ServiceWatcher extends AsyncIterable<ServiceInstance[]> {
   /** The next set; rejects with a `CLOSED` {@link RegistryError} once stopped. */
   next(): Promise<ServiceInstance[]>;
-  /** Ends the watcher: pending and later `next()` calls end. Idempotent. */
+  /**
+   * Ends the watcher: pending and later `next()` calls end, and it lets go of
+   * the service's set (a stopped watcher still referenced holds no
+   * instances). Idempotent.
+   */
   stop(): Promise<void>;
   /**
    * Where the sets come from right now: `synced` (a working, synced watch: an
    * empty set means the service has no instances), `unsynced` or `failing`
    * (the watch is not synced or its loop is failing: the set may be stale).
+   * After `stop()`, the state it had then.
    */
   readonly state: DiscoveryState;
 }
@@ -41,6 +46,15 @@ export interface VersionedSet {
 
 type Resolve = (r: IteratorResult<ServiceInstance[], undefined>) => void;
 
+/** What a {@link CoalescingWatcher} reads: the set and where it comes from. */
+interface WatchedSource {
+  readonly set: VersionedSet;
+  state(): DiscoveryState;
+}
+
+/** The set a stopped watcher holds instead of the one it watched: none. */
+const NO_SET: VersionedSet = Object.freeze({ version: -1, instances: (): ServiceInstance[] => [] });
+
 /** The watcher of {@link ServiceWatcher}'s contract over one {@link VersionedSet}. */
 export class CoalescingWatcher implements ServiceWatcher {
   #seenVersion = -1;
@@ -50,10 +64,11 @@ export class CoalescingWatcher implements ServiceWatcher {
   #more: Resolve[] | undefined;
   #cleanup: (() => void) | undefined;
   readonly #name: string;
-  readonly #source: { readonly set: VersionedSet; state(): DiscoveryState };
+  /** The watched source; after `stop()`, none (a stopped watcher a consumer keeps holds no instances). */
+  #source: WatchedSource;
 
   /** A watcher of `source.set`, named `name` in errors; `source.state()` says where the set comes from. */
-  constructor(name: string, source: { readonly set: VersionedSet; state(): DiscoveryState }) {
+  constructor(name: string, source: WatchedSource) {
     this.#name = name;
     this.#source = source;
   }
@@ -111,7 +126,11 @@ export class CoalescingWatcher implements ServiceWatcher {
   stop(): Promise<void> {
     if (this.#stopped) return Promise.resolve();
     this.#stopped = true;
-    this.#cleanup?.();
+    const last = this.#source.state();
+    this.#source = { set: NO_SET, state: () => last };
+    const cleanup = this.#cleanup;
+    this.#cleanup = undefined; // it holds the watch's handle
+    cleanup?.();
     for (let w = this.#shift(); w !== undefined; w = this.#shift()) w({ value: undefined, done: true });
     return Promise.resolve();
   }
