@@ -25,6 +25,12 @@ export interface PodApi {
   /**
    * Opens a WATCH; resolves once the response headers arrived with a 2xx
    * status, to the raw body (newline-delimited JSON watch events).
+   *
+   * When `signal` aborts, the body errors with the abort reason on Node and
+   * Bun. On Deno a read of the body from then on may never settle (its
+   * fetch leaves a body it has handed out to the connection; 2 of 150
+   * watches over TLS in a test here): cancel the reader as well, or race
+   * each read against the signal, as kratos-kube's own reflector does.
    */
   watchPods(options: WatchPodsOptions): Promise<ReadableStream<Uint8Array>>;
   /** GET one pod. */
