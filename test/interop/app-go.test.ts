@@ -130,6 +130,11 @@ describe("kratos-kube/app services called by a Go Kratos client through a real k
       const target = results.length + n;
       while (results.length < target && failures.length === 0) await new Promise((r) => setTimeout(r, 20));
     };
+    // Until each of `ids` answered a call (the Go client picks at random: a fixed count of calls may miss one).
+    const answered = async (ids: string[]): Promise<void> => {
+      while (!ids.every((id) => results.includes(id)) && failures.length === 0) await new Promise((r) => setTimeout(r, 20));
+    };
+    await answered(["a-0", "a-1", "a-2"]);
 
     for (const [i, old] of pods.entries()) {
       const fresh = `a-${i + 3}`;
@@ -146,6 +151,7 @@ describe("kratos-kube/app services called by a Go Kratos client through a real k
       await finishTermination(cluster, ns, old.name);
       await callsSoFar(10);
     }
+    await answered(["a-3", "a-4", "a-5"]);
     stop = true;
     await caller;
     assert.deepEqual(failures, [], "no Go call failed during the rolling restart");
