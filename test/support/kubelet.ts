@@ -145,4 +145,21 @@ export async function grant(
     }),
     `rolebinding ${name}`,
   );
+  // The authorizer reads RBAC through an informer: a request right after the
+  // binding may still be refused. Wait until a SubjectAccessReview allows it.
+  const user = subject.kind === "User" ? subject.name : `system:serviceaccount:${subject.namespace}:${subject.name}`;
+  const groups = subject.kind === "User" ? [] : ["system:serviceaccounts", `system:serviceaccounts:${subject.namespace}`, "system:authenticated"];
+  for (let check = 1; ; check++) {
+    const review = await expectOk(
+      c.request({
+        method: "POST",
+        path: "/apis/authorization.k8s.io/v1/subjectaccessreviews",
+        body: { apiVersion: "authorization.k8s.io/v1", kind: "SubjectAccessReview", spec: { user, groups, resourceAttributes: { namespace: ns, verb: verbs[0], group, resource: resources[0] } } },
+      }),
+      `access review for ${name}`,
+    );
+    if ((review.json as { status?: { allowed?: boolean } }).status?.allowed === true) return;
+    if (check >= 300) throw new Error(`grant ${name}: the authorizer still refuses after ${check} reviews`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
 }
